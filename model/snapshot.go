@@ -1,0 +1,61 @@
+package model
+
+import "time"
+
+// Snapshot is an immutable view of everything perch knows about one target
+// at one moment. The engine builds a new one per poll or action; viewers
+// only ever read them.
+type Snapshot struct {
+	Seq      uint64    `json:"seq"`
+	Now      time.Time `json:"now"`
+	Target   Target    `json:"target"`
+	Identity Identity  `json:"identity"`
+	ReadOnly bool      `json:"read_only"`
+	Ladder   Ladder    `json:"ladder"`
+
+	Split      Split     `json:"split"`
+	SplitKnown bool      `json:"split_known"` // false until a read succeeds, or after a failed one
+	SplitAt    time.Time `json:"split_at"`
+	SplitErr   string    `json:"split_error,omitempty"`
+	Health     [2]Health `json:"health"`
+
+	Signals    Signals   `json:"-"`
+	MetricsAt  time.Time `json:"metrics_at"`
+	MetricsErr string    `json:"metrics_error,omitempty"`
+
+	Alarms    []Alarm   `json:"alarms"`
+	AlarmsAt  time.Time `json:"alarms_at"`
+	AlarmsErr string    `json:"alarms_error,omitempty"`
+
+	// Drift is set when the split changed without perch doing it.
+	Drift *Drift `json:"drift,omitempty"`
+	// Busy names an action in flight; the screen says so and refuses another.
+	Busy string `json:"busy,omitempty"`
+	// Last is the result of the newest action.
+	Last *Result `json:"last,omitempty"`
+	// Audit is the newest audit entries, oldest first.
+	Audit []AuditEntry `json:"audit,omitempty"`
+}
+
+// Drift records a split change made behind perch's back.
+type Drift struct {
+	From Split     `json:"from"`
+	To   Split     `json:"to"`
+	At   time.Time `json:"at"`
+}
+
+// ObservedCanaryShare is the canary's share of requests over the window
+// since t, in percent, and whether there were any requests at all.
+func (s Snapshot) ObservedCanaryShare(since time.Time) (float64, bool) {
+	var st, ca float64
+	if s.Signals[Stable] != nil {
+		st = Sum(s.Signals[Stable][Requests], since)
+	}
+	if s.Signals[Canary] != nil {
+		ca = Sum(s.Signals[Canary][Requests], since)
+	}
+	if st+ca == 0 {
+		return 0, false
+	}
+	return 100 * ca / (st + ca), true
+}

@@ -1,0 +1,76 @@
+package model
+
+import "time"
+
+// TargetKind names the routing mechanism perch drives.
+type TargetKind string
+
+const (
+	KindALB TargetKind = "alb"
+)
+
+// Target describes what perch is attached to.
+type Target struct {
+	Kind   TargetKind `json:"kind"`
+	Name   string     `json:"name"`
+	Region string     `json:"region"`
+
+	// ALB
+	LoadBalancerARN string `json:"load_balancer_arn,omitempty"`
+	ListenerARN     string `json:"listener_arn,omitempty"`
+	RuleARN         string `json:"rule_arn,omitempty"`
+	DefaultRule     bool   `json:"default_rule,omitempty"`
+	StableName      string `json:"stable_name"`
+	CanaryName      string `json:"canary_name"`
+	StableARN       string `json:"stable_arn,omitempty"`
+	CanaryARN       string `json:"canary_arn,omitempty"`
+	// Stickiness, when on, pins clients to a side until their cookie expires,
+	// so a shift or rollback does not move them at once.
+	StickinessSeconds int `json:"stickiness_seconds,omitempty"`
+}
+
+// ID is the identifier the audit log uses for the target.
+func (t Target) ID() string {
+	if t.RuleARN != "" {
+		return t.RuleARN
+	}
+	if t.ListenerARN != "" {
+		return t.ListenerARN
+	}
+	return t.Name
+}
+
+// Health is a side's capacity as the router sees it.
+type Health struct {
+	Healthy   int `json:"healthy"`
+	Unhealthy int `json:"unhealthy"`
+	Other     int `json:"other"` // initial, draining, unused, unavailable
+}
+
+// Total is every registered target.
+func (h Health) Total() int { return h.Healthy + h.Unhealthy + h.Other }
+
+// AlarmState is a CloudWatch alarm state.
+type AlarmState string
+
+const (
+	AlarmOK               AlarmState = "OK"
+	AlarmAlarm            AlarmState = "ALARM"
+	AlarmInsufficientData AlarmState = "INSUFFICIENT_DATA"
+	AlarmMissing          AlarmState = "MISSING" // named in config, not found
+)
+
+// Alarm is a watched CloudWatch alarm.
+type Alarm struct {
+	Name      string     `json:"name"`
+	State     AlarmState `json:"state"`
+	Reason    string     `json:"reason,omitempty"`
+	UpdatedAt time.Time  `json:"updated_at,omitempty"`
+}
+
+// Identity is who perch acts as.
+type Identity struct {
+	ARN     string `json:"arn"`
+	UserID  string `json:"user_id"`
+	Account string `json:"account"`
+}
