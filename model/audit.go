@@ -46,7 +46,10 @@ type AuditEntry struct {
 	Reason    string     `json:"reason,omitempty"`
 	Detail    string     `json:"detail,omitempty"`
 	IntentSeq int64      `json:"intent_seq,omitempty"` // an outcome's intent
-	Prev      string     `json:"prev"`                 // SHA-256 of the previous line
+	Prev      string     `json:"prev"`                 // hash of the previous entry
+	// Hash is the SHA-256 (hex) of this entry's JSON encoding with Hash
+	// empty; chaining Prev to it makes any edit of any entry detectable.
+	Hash string `json:"hash"`
 }
 
 // Pct is a helper for the optional percent fields.
