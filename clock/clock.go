@@ -58,6 +58,7 @@ func (s *Scaled) Speed() float64 { return s.speed }
 // Manual only moves when told to: tests advance it explicitly.
 type Manual struct {
 	mu      sync.Mutex
+	armed   *sync.Cond // signalled whenever a timer is armed
 	now     time.Time
 	waiters []waiter
 }
@@ -68,7 +69,11 @@ type waiter struct {
 }
 
 // NewManual returns a manual clock reading start.
-func NewManual(start time.Time) *Manual { return &Manual{now: start} }
+func NewManual(start time.Time) *Manual {
+	m := &Manual{now: start}
+	m.armed = sync.NewCond(&m.mu)
+	return m
+}
 
 func (m *Manual) Now() time.Time {
 	m.mu.Lock()
@@ -86,6 +91,7 @@ func (m *Manual) After(d time.Duration) <-chan time.Time {
 		return ch
 	}
 	m.waiters = append(m.waiters, waiter{at: at, ch: ch})
+	m.armed.Broadcast()
 	return ch
 }
 
@@ -115,6 +121,16 @@ func (m *Manual) Set(t time.Time) {
 	sort.Slice(due, func(i, j int) bool { return due[i].at.Before(due[j].at) })
 	for _, w := range due {
 		w.ch <- now
+	}
+}
+
+// BlockUntil waits until at least n timers are armed: a test uses it to
+// know a loop is waiting on the clock before advancing it, without sleeping.
+func (m *Manual) BlockUntil(n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for len(m.waiters) < n {
+		m.armed.Wait()
 	}
 }
 
