@@ -226,3 +226,31 @@ func TestMotoCallerIdentity(t *testing.T) {
 		t.Fatalf("identity = %+v", id)
 	}
 }
+
+func TestMotoALBHealth(t *testing.T) {
+	f := newALBFixture(t, 2)
+	ruleARN := f.rule(t, 9, f.weighted([]int{0, 1}, []int32{90, 10}, 0))
+	register := func(tg string, ips ...string) {
+		var targets []elbtypes.TargetDescription
+		for _, ip := range ips {
+			targets = append(targets, elbtypes.TargetDescription{Id: awssdk.String(ip), Port: awssdk.Int32(80)})
+		}
+		if _, err := f.elb.RegisterTargets(t.Context(), &elbv2.RegisterTargetsInput{TargetGroupArn: awssdk.String(tg), Targets: targets}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	register(f.tgs[0], "10.0.0.10", "10.0.0.11", "10.0.1.12")
+	register(f.tgs[1], "10.0.0.20")
+	r, err := NewALBRouter(t.Context(), motoConfig(t), ALBOptions{RuleARN: ruleARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := r.Health(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("moto health: %+v", h)
+	if h[model.Stable].Total() != 3 || h[model.Canary].Total() != 1 {
+		t.Fatalf("health = %+v, want 3 stable and 1 canary targets", h)
+	}
+}

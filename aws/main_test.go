@@ -69,4 +69,3 @@ func isolateAWSEnv(t *testing.T) {
 		os.Unsetenv(k)
 	}
 }
-
