@@ -1,0 +1,456 @@
+package sim
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	elbv2Version = "2015-12-01"
+	elbv2NS      = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
+
+	maxTargetGroupsPerForward = 5
+	maxWeight                 = 999
+	maxStickySeconds          = 604800
+)
+
+type loadBalancer struct {
+	arn     string
+	name    string
+	id      string
+	created time.Time
+}
+
+type listener struct {
+	arn            string
+	lbARN          string
+	port           int
+	protocol       string
+	defaultRuleARN string
+	defaultActions []action
+}
+
+type rule struct {
+	arn         string
+	listenerARN string
+	priority    int
+	conditions  []*qnode // stored as sent and echoed back
+	actions     []action
+}
+
+type targetGroup struct {
+	arn     string
+	name    string
+	lbARNs  []string
+	port    int
+	targets []*tgTarget
+}
+
+type tgTarget struct {
+	id          string
+	port        int
+	state       string
+	reason      string
+	description string
+}
+
+// action is one rule action. forward is interpreted (weights drive the
+// traffic model and must be validated); every other action type's
+// configuration is kept as the client sent it and echoed back.
+type action struct {
+	typ     string
+	order   int
+	forward *forwardConfig
+	extra   *qnode
+}
+
+type forwardConfig struct {
+	groups        []tgWeight
+	sticky        bool
+	stickySeconds int
+}
+
+type tgWeight struct {
+	arn    string
+	weight int
+}
+
+func cloneActions(in []action) []action {
+	out := make([]action, len(in))
+	for i, a := range in {
+		out[i] = a
+		if a.forward != nil {
+			f := *a.forward
+			f.groups = append([]tgWeight(nil), a.forward.groups...)
+			out[i].forward = &f
+		}
+		out[i].extra = a.extra.clone()
+	}
+	return out
+}
+
+// elbv2 holds the load balancers, listeners, rules and target groups.
+// It is guarded by the Sim's mutex.
+type elbv2 struct {
+	region, account string
+
+	lbs       []*loadBalancer
+	listeners []*listener
+	rules     []*rule
+	tgs       []*targetGroup
+
+	lbByARN   map[string]*loadBalancer
+	lisByARN  map[string]*listener
+	ruleByARN map[string]*rule
+	tgByARN   map[string]*targetGroup
+
+	// actionsChanged is called after a rule's (or a listener's default)
+	// actions were replaced, with the rule ARN; the traffic model records
+	// the new weights from it.
+	actionsChanged func(ruleARN string)
+}
+
+func newELBv2(region, account string) *elbv2 {
+	return &elbv2{
+		region:    region,
+		account:   account,
+		lbByARN:   map[string]*loadBalancer{},
+		lisByARN:  map[string]*listener{},
+		ruleByARN: map[string]*rule{},
+		tgByARN:   map[string]*targetGroup{},
+	}
+}
+
+func (e *elbv2) arnPrefix() string {
+	return "arn:aws:elasticloadbalancing:" + e.region + ":" + e.account + ":"
+}
+
+func (e *elbv2) addLoadBalancer(name, id string, created time.Time) *loadBalancer {
+	lb := &loadBalancer{arn: e.arnPrefix() + "loadbalancer/app/" + name + "/" + id, name: name, id: id, created: created}
+	e.lbs = append(e.lbs, lb)
+	e.lbByARN[lb.arn] = lb
+	return lb
+}
+
+func (e *elbv2) addListener(lb *loadBalancer, id, defaultRuleID string, port int, defaults []action) *listener {
+	l := &listener{
+		arn:            e.arnPrefix() + "listener/app/" + lb.name + "/" + lb.id + "/" + id,
+		lbARN:          lb.arn,
+		port:           port,
+		protocol:       "HTTP",
+		defaultRuleARN: e.arnPrefix() + "listener-rule/app/" + lb.name + "/" + lb.id + "/" + id + "/" + defaultRuleID,
+		defaultActions: defaults,
+	}
+	e.listeners = append(e.listeners, l)
+	e.lisByARN[l.arn] = l
+	return l
+}
+
+func (e *elbv2) addRule(l *listener, id string, priority int, conds []*qnode, actions []action) *rule {
+	ru := &rule{
+		arn:         strings.Replace(l.arn, ":listener/", ":listener-rule/", 1) + "/" + id,
+		listenerARN: l.arn,
+		priority:    priority,
+		conditions:  conds,
+		actions:     actions,
+	}
+	e.rules = append(e.rules, ru)
+	e.ruleByARN[ru.arn] = ru
+	return ru
+}
+
+func (e *elbv2) addTargetGroup(name, id string, lbARN string) *targetGroup {
+	tg := &targetGroup{arn: e.arnPrefix() + "targetgroup/" + name + "/" + id, name: name, port: 8080}
+	if lbARN != "" {
+		tg.lbARNs = []string{lbARN}
+	}
+	e.tgs = append(e.tgs, tg)
+	e.tgByARN[tg.arn] = tg
+	return tg
+}
+
+// defaultRuleOf returns the listener whose default rule has this ARN.
+func (e *elbv2) defaultRuleOf(ruleARN string) *listener {
+	for _, l := range e.listeners {
+		if l.defaultRuleARN == ruleARN {
+			return l
+		}
+	}
+	return nil
+}
+
+// ruleActions returns the current actions of a rule or of a listener's
+// default rule.
+func (e *elbv2) ruleActions(ruleARN string) ([]action, bool) {
+	if ru := e.ruleByARN[ruleARN]; ru != nil {
+		return ru.actions, true
+	}
+	if l := e.defaultRuleOf(ruleARN); l != nil {
+		return l.defaultActions, true
+	}
+	return nil, false
+}
+
+// The ARN shapes AWS uses; a value that does not match is a
+// ValidationError, one that matches but is unknown is a NotFound.
+var arnShapes = map[string]*regexp.Regexp{
+	"loadbalancer":  regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/(app|net|gwy)/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,32}$`),
+	"listener":      regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener/(app|net|gwy)/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,32}/[0-9a-f]{1,32}$`),
+	"listener-rule": regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule/(app|net|gwy)/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,32}/[0-9a-f]{1,32}/[0-9a-f]{1,32}$`),
+	"targetgroup":   regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,32}$`),
+}
+
+var arnWords = map[string]string{
+	"loadbalancer":  "load balancer",
+	"listener":      "listener",
+	"listener-rule": "listener rule",
+	"targetgroup":   "target group",
+}
+
+func checkARN(kind, arn string) *apiError {
+	if !arnShapes[kind].MatchString(arn) {
+		return validationErr("'%s' is not a valid %s ARN", arn, arnWords[kind])
+	}
+	return nil
+}
+
+func (e *elbv2) findLB(arn string) (*loadBalancer, *apiError) {
+	if err := checkARN("loadbalancer", arn); err != nil {
+		return nil, err
+	}
+	lb := e.lbByARN[arn]
+	if lb == nil {
+		return nil, senderErr("LoadBalancerNotFound", "Load balancer '%s' not found", arn)
+	}
+	return lb, nil
+}
+
+func (e *elbv2) findListener(arn string) (*listener, *apiError) {
+	if err := checkARN("listener", arn); err != nil {
+		return nil, err
+	}
+	l := e.lisByARN[arn]
+	if l == nil {
+		return nil, senderErr("ListenerNotFound", "Listener '%s' not found", arn)
+	}
+	return l, nil
+}
+
+func (e *elbv2) findTG(arn string) (*targetGroup, *apiError) {
+	if err := checkARN("targetgroup", arn); err != nil {
+		return nil, err
+	}
+	tg := e.tgByARN[arn]
+	if tg == nil {
+		return nil, senderErr("TargetGroupNotFound", "Target groups '%s' not found", arn)
+	}
+	return tg, nil
+}
+
+var actionTypes = map[string]bool{
+	"forward": true, "redirect": true, "fixed-response": true,
+	"authenticate-oidc": true, "authenticate-cognito": true, "jwt-validation": true,
+}
+
+var terminalAction = map[string]bool{"forward": true, "redirect": true, "fixed-response": true}
+
+// parseActions validates an Actions/DefaultActions list the way ELBv2
+// does and returns it sorted by Order.
+func (e *elbv2) parseActions(members []*qnode) ([]action, *apiError) {
+	if len(members) == 0 {
+		return nil, validationErr("At least one action must be specified")
+	}
+	out := make([]action, 0, len(members))
+	seenOrder := map[int]bool{}
+	for i, m := range members {
+		a := action{typ: m.str("Type"), order: i + 1}
+		if !actionTypes[a.typ] {
+			return nil, validationErr("Action type '%s' is not valid; must be one of forward, redirect, fixed-response, authenticate-oidc, authenticate-cognito, jwt-validation", a.typ)
+		}
+		if o := m.str("Order"); o != "" {
+			n, err := strconv.Atoi(o)
+			if err != nil || n < 1 || n > 50000 {
+				return nil, validationErr("Action order '%s' must be an integer between 1 and 50000", o)
+			}
+			a.order = n
+		} else if len(members) > 1 {
+			return nil, validationErr("An order must be specified for every action when a rule has more than one action")
+		}
+		if seenOrder[a.order] {
+			return nil, validationErr("Action order %d is used more than once", a.order)
+		}
+		seenOrder[a.order] = true
+		if a.typ == "forward" {
+			f, err := e.parseForward(m)
+			if err != nil {
+				return nil, err
+			}
+			a.forward = f
+			a.extra = m.without("Type", "Order", "TargetGroupArn", "ForwardConfig").clone()
+		} else {
+			if m.has("ForwardConfig") || m.has("TargetGroupArn") {
+				return nil, validationErr("A target group can only be specified for a forward action")
+			}
+			a.extra = m.without("Type", "Order").clone()
+		}
+		out = append(out, a)
+	}
+	sortActions(out)
+	terminals := 0
+	for _, a := range out {
+		if terminalAction[a.typ] {
+			terminals++
+		}
+	}
+	if terminals != 1 {
+		return nil, validationErr("A rule must have exactly one forward, redirect or fixed-response action (found %d)", terminals)
+	}
+	if last := out[len(out)-1]; !terminalAction[last.typ] {
+		return nil, validationErr("The %s action must be the last action (highest order)", findTerminal(out))
+	}
+	return out, nil
+}
+
+func findTerminal(as []action) string {
+	for _, a := range as {
+		if terminalAction[a.typ] {
+			return a.typ
+		}
+	}
+	return ""
+}
+
+func sortActions(as []action) {
+	for i := 1; i < len(as); i++ {
+		for j := i; j > 0 && as[j].order < as[j-1].order; j-- {
+			as[j], as[j-1] = as[j-1], as[j]
+		}
+	}
+}
+
+func (e *elbv2) parseForward(m *qnode) (*forwardConfig, *apiError) {
+	legacy := m.str("TargetGroupArn")
+	fc := m.child("ForwardConfig")
+	f := &forwardConfig{}
+	members := fc.list("TargetGroups")
+	if fc != nil && len(members) > 0 {
+		if len(members) > maxTargetGroupsPerForward {
+			return nil, validationErr("A forward action can have at most %d target groups (got %d)", maxTargetGroupsPerForward, len(members))
+		}
+		seen := map[string]bool{}
+		for _, tm := range members {
+			arn := tm.str("TargetGroupArn")
+			if arn == "" {
+				return nil, validationErr("A target group ARN must be specified for every target group in a forward action")
+			}
+			if _, err := e.findTG(arn); err != nil {
+				return nil, err
+			}
+			if seen[arn] {
+				return nil, validationErr("Target group '%s' is specified more than once in the forward action", arn)
+			}
+			seen[arn] = true
+			w := 1
+			if ws := tm.str("Weight"); ws != "" {
+				n, err := strconv.Atoi(ws)
+				if err != nil || n < 0 || n > maxWeight {
+					return nil, validationErr("Target group weight '%s' is not valid; weights must be integers between 0 and %d", ws, maxWeight)
+				}
+				w = n
+			}
+			f.groups = append(f.groups, tgWeight{arn: arn, weight: w})
+		}
+		if legacy != "" && (len(f.groups) != 1 || f.groups[0].arn != legacy) {
+			return nil, validationErr("When both TargetGroupArn and ForwardConfig are specified, ForwardConfig must contain exactly that one target group")
+		}
+	} else {
+		if legacy == "" {
+			return nil, validationErr("A forward action must specify TargetGroupArn or ForwardConfig.TargetGroups")
+		}
+		if _, err := e.findTG(legacy); err != nil {
+			return nil, err
+		}
+		f.groups = []tgWeight{{arn: legacy, weight: 1}}
+	}
+	if sc := fc.child("TargetGroupStickinessConfig"); sc != nil {
+		switch v := sc.str("Enabled"); v {
+		case "", "false":
+		case "true":
+			f.sticky = true
+		default:
+			return nil, validationErr("TargetGroupStickinessConfig.Enabled '%s' is not a boolean", v)
+		}
+		if d := sc.str("DurationSeconds"); d != "" {
+			n, err := strconv.Atoi(d)
+			if err != nil || n < 1 || n > maxStickySeconds {
+				return nil, validationErr("Stickiness duration '%s' must be between 1 and %d seconds", d, maxStickySeconds)
+			}
+			f.stickySeconds = n
+		}
+		if f.sticky && f.stickySeconds == 0 {
+			return nil, validationErr("A stickiness duration must be specified when stickiness is enabled")
+		}
+	}
+	return f, nil
+}
+
+var conditionFields = map[string]bool{
+	"path-pattern": true, "host-header": true, "http-header": true,
+	"http-request-method": true, "query-string": true, "source-ip": true,
+}
+
+func parseConditions(members []*qnode) ([]*qnode, *apiError) {
+	out := make([]*qnode, 0, len(members))
+	for _, m := range members {
+		f := m.str("Field")
+		if !conditionFields[f] {
+			return nil, validationErr("Condition field '%s' is not valid", f)
+		}
+		out = append(out, m.clone())
+	}
+	return out, nil
+}
+
+// pathCondition builds the stored form of a path-pattern condition, with
+// both the legacy Values and PathPatternConfig as AWS returns them.
+func pathCondition(pattern string) *qnode {
+	v := &qnode{val: pattern, set: true}
+	list := func() *qnode {
+		return &qnode{kids: map[string]*qnode{"member": {kids: map[string]*qnode{"1": v.clone()}}}}
+	}
+	return &qnode{kids: map[string]*qnode{
+		"Field":             {val: "path-pattern", set: true},
+		"Values":            list(),
+		"PathPatternConfig": {kids: map[string]*qnode{"Values": list()}},
+	}}
+}
+
+func forwardAction(f forwardConfig) action {
+	return action{typ: "forward", order: 1, forward: &f}
+}
+
+func fixedResponseAction(status int) action {
+	return action{typ: "fixed-response", order: 1, extra: &qnode{kids: map[string]*qnode{
+		"FixedResponseConfig": {kids: map[string]*qnode{
+			"StatusCode":  {val: strconv.Itoa(status), set: true},
+			"ContentType": {val: "text/plain", set: true},
+			"MessageBody": {val: fmt.Sprintf("%d from the simulator", status), set: true},
+		}},
+	}}}
+}
+
+func redirectAction(path string) action {
+	return action{typ: "redirect", order: 1, extra: &qnode{kids: map[string]*qnode{
+		"RedirectConfig": {kids: map[string]*qnode{
+			"Protocol":   {val: "#{protocol}", set: true},
+			"Port":       {val: "#{port}", set: true},
+			"Host":       {val: "#{host}", set: true},
+			"Path":       {val: path, set: true},
+			"Query":      {val: "#{query}", set: true},
+			"StatusCode": {val: "HTTP_302", set: true},
+		}},
+	}}}
+}

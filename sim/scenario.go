@@ -1,0 +1,476 @@
+package sim
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// A Scenario scripts the simulated account: which ALB canaries exist, how
+// much traffic each side gets, how it fails, and how that changes over
+// simulated time. The YAML shape (documented in docs/scenarios.md):
+//
+//	name: error-spike
+//	description: the canary's 5xx rate jumps to 8% two minutes in
+//	seed: 7               # optional; Options.Seed overrides when non-zero
+//	history: 60m          # backfilled metric history, 30m..168h
+//	publish_delay: 30s    # a period is visible this long after it ends
+//	caller_arn: arn:aws:sts::123456789012:assumed-role/perch-demo/operator
+//	albs:
+//	  - name: checkout
+//	    requests_per_minute: 1000
+//	    canary_weight: 10          # initial percent to canary (90/10)
+//	    targets_per_side: 3
+//	    stickiness: 0s             # > 0 enables stickiness for that long
+//	    default_rule: false        # true: the split is the listener default
+//	    path_pattern: /*
+//	    extras: [single-tg-rule]   # odd extra rules for bad-input tests
+//	    stable: {error_rate: 0.005, error_4xx_rate: 0.01, latency_p50_ms: 40, latency_p99_ms: 180}
+//	    canary: {error_rate: 0.005, error_4xx_rate: 0.01, latency_p50_ms: 40, latency_p99_ms: 180}
+//	    events:
+//	      - at: 2m
+//	        canary: {error_rate: 0.08}
+type Scenario struct {
+	Name         string   `yaml:"name"`
+	Description  string   `yaml:"description"`
+	Seed         int64    `yaml:"seed"`
+	History      Duration `yaml:"history"`
+	PublishDelay Duration `yaml:"publish_delay"`
+	CallerARN    string   `yaml:"caller_arn"`
+	ALBs         []ALB    `yaml:"albs"`
+}
+
+// ALB is one canary behind an application load balancer rule.
+type ALB struct {
+	Name              string   `yaml:"name"`
+	RequestsPerMinute float64  `yaml:"requests_per_minute"`
+	CanaryWeight      int      `yaml:"canary_weight"`
+	TargetsPerSide    *int     `yaml:"targets_per_side"`
+	Stickiness        Duration `yaml:"stickiness"`
+	DefaultRule       bool     `yaml:"default_rule"`
+	PathPattern       string   `yaml:"path_pattern"`
+	Extras            []string `yaml:"extras"`
+	Stable            Side     `yaml:"stable"`
+	Canary            Side     `yaml:"canary"`
+	Events            []Event  `yaml:"events"`
+}
+
+// Side is one side's behaviour. In an event, only the fields given change.
+type Side struct {
+	ErrorRate        *float64 `yaml:"error_rate"`
+	Error4xxRate     *float64 `yaml:"error_4xx_rate"`
+	LatencyP50Ms     *float64 `yaml:"latency_p50_ms"`
+	LatencyP99Ms     *float64 `yaml:"latency_p99_ms"`
+	UnhealthyTargets *int     `yaml:"unhealthy_targets"`
+}
+
+// Event changes parameters at an offset from the simulator's start.
+type Event struct {
+	At                Duration `yaml:"at"`
+	RequestsPerMinute *float64 `yaml:"requests_per_minute"`
+	Stable            *Side    `yaml:"stable"`
+	Canary            *Side    `yaml:"canary"`
+	Both              *Side    `yaml:"both"`
+	// CanaryWeight, when set, rewrites the rule's weights as a second
+	// operator would, behind the back of whoever is watching.
+	CanaryWeight *int `yaml:"canary_weight"`
+}
+
+// Extras a scenario can ask for on an ALB, for tests of odd targets.
+const (
+	ExtraSingleTGRule          = "single-tg-rule"          // priority 20, legacy single-group forward to stable
+	ExtraThreeTGRule           = "three-tg-rule"           // priority 30, forward to stable, canary and <name>-extra
+	ExtraRedirectRule          = "redirect-rule"           // priority 40, a redirect (no forward at all)
+	ExtraFixedResponseListener = "fixed-response-listener" // a second listener (port 8081) whose default is a fixed 503
+)
+
+var knownExtras = []string{ExtraSingleTGRule, ExtraThreeTGRule, ExtraRedirectRule, ExtraFixedResponseListener}
+
+// Duration is a time.Duration written as "90s", "5m", "1h30m" in YAML.
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: expected a duration such as 30s or 5m", n.Line)
+	}
+	if n.Value == "0" {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (use e.g. 30s, 5m, 1h)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration back as a string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// Defaults applied to a side's base parameters when the scenario omits them.
+const (
+	defaultErrorRate    = 0.005
+	defaultError4xxRate = 0.01
+	defaultP50Ms        = 40
+	defaultP99Ms        = 180
+	defaultTargets      = 3
+	defaultHistory      = 60 * time.Minute
+	defaultPublishDelay = 30 * time.Second
+	minHistory          = 30 * time.Minute
+	maxHistory          = 7 * 24 * time.Hour
+)
+
+//go:embed scenarios/*.yaml
+var builtinFS embed.FS
+
+// BuiltinScenarios lists the embedded scenario names, sorted.
+func BuiltinScenarios() []string {
+	entries, err := builtinFS.ReadDir("scenarios")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// LoadScenario loads a built-in scenario by name, or else a YAML file.
+func LoadScenario(nameOrPath string) (*Scenario, error) {
+	if data, err := builtinFS.ReadFile("scenarios/" + nameOrPath + ".yaml"); err == nil && !strings.ContainsAny(nameOrPath, "/\\") {
+		return ParseScenario(data, nameOrPath)
+	}
+	data, err := os.ReadFile(nameOrPath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("load scenario %q: not a built-in scenario (have %s) and no such file",
+				nameOrPath, strings.Join(BuiltinScenarios(), ", "))
+		}
+		return nil, fmt.Errorf("load scenario %q: %w", nameOrPath, err)
+	}
+	return ParseScenario(data, strings.TrimSuffix(path.Base(nameOrPath), path.Ext(nameOrPath)))
+}
+
+// ParseScenario parses and validates scenario YAML strictly: unknown
+// fields and out-of-range values are errors naming the line. name is used
+// when the document has no name of its own.
+func ParseScenario(data []byte, name string) (*Scenario, error) {
+	var sc Scenario
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&sc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("scenario %s: empty document", name)
+		}
+		return nil, fmt.Errorf("scenario %s: %w", name, err)
+	}
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("scenario %s: only one YAML document is allowed", name)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", name, err)
+	}
+	if sc.Name == "" {
+		sc.Name = name
+	}
+	if err := sc.validate(); err != nil {
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			if line := lineOf(&root, fe.path); line > 0 {
+				return nil, fmt.Errorf("scenario %s: line %d: %s: %s", sc.Name, line, fe.pathString(), fe.msg)
+			}
+			return nil, fmt.Errorf("scenario %s: %s: %s", sc.Name, fe.pathString(), fe.msg)
+		}
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	return &sc, nil
+}
+
+// fieldError is a validation failure at a path in the document (strings
+// are mapping keys, ints sequence indexes), so the line can be found.
+type fieldError struct {
+	path []any
+	msg  string
+}
+
+func (e *fieldError) Error() string { return e.pathString() + ": " + e.msg }
+
+func (e *fieldError) pathString() string {
+	var b strings.Builder
+	for _, p := range e.path {
+		switch v := p.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", v)
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(v)
+		}
+	}
+	return b.String()
+}
+
+func ferr(path []any, format string, args ...any) error {
+	return &fieldError{path: append([]any(nil), path...), msg: fmt.Sprintf(format, args...)}
+}
+
+func with(path []any, more ...any) []any {
+	return append(append([]any(nil), path...), more...)
+}
+
+// lineOf finds the line of the deepest node along path that exists.
+func lineOf(root *yaml.Node, path []any) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, p := range path {
+		var next *yaml.Node
+		switch v := p.(type) {
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == v {
+						next = n.Content[i+1]
+						line = n.Content[i].Line
+					}
+				}
+			}
+		case int:
+			if n.Kind == yaml.SequenceNode && v < len(n.Content) {
+				next = n.Content[v]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			break
+		}
+		n = next
+	}
+	return line
+}
+
+var albName = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,23}[A-Za-z0-9])?$`)
+
+func (sc *Scenario) validate() error {
+	if sc.History == 0 {
+		sc.History = Duration(defaultHistory)
+	}
+	if sc.History.D() < minHistory || sc.History.D() > maxHistory {
+		return ferr([]any{"history"}, "%s is out of range (%s..%s)", sc.History.D(), minHistory, maxHistory)
+	}
+	if sc.PublishDelay == 0 {
+		sc.PublishDelay = Duration(defaultPublishDelay)
+	}
+	if sc.PublishDelay.D() < 0 || sc.PublishDelay.D() > 10*time.Minute {
+		return ferr([]any{"publish_delay"}, "%s is out of range (0s..10m)", sc.PublishDelay.D())
+	}
+	if sc.CallerARN != "" && !strings.HasPrefix(sc.CallerARN, "arn:aws") {
+		return ferr([]any{"caller_arn"}, "%q is not an ARN", sc.CallerARN)
+	}
+	names := map[string]bool{}
+	for i := range sc.ALBs {
+		a := &sc.ALBs[i]
+		p := []any{"albs", i}
+		if !albName.MatchString(a.Name) {
+			return ferr(with(p, "name"), "%q must be 1-25 letters, digits or inner hyphens (target groups are named <name>-stable/-canary)", a.Name)
+		}
+		if names[a.Name] {
+			return ferr(with(p, "name"), "%q is used twice", a.Name)
+		}
+		names[a.Name] = true
+		if err := checkRate(with(p, "requests_per_minute"), a.RequestsPerMinute); err != nil {
+			return err
+		}
+		if a.CanaryWeight < 0 || a.CanaryWeight > 100 {
+			return ferr(with(p, "canary_weight"), "%d is out of range (0..100 percent)", a.CanaryWeight)
+		}
+		if a.TargetsPerSide == nil {
+			n := defaultTargets
+			a.TargetsPerSide = &n
+		}
+		if *a.TargetsPerSide < 0 || *a.TargetsPerSide > 100 {
+			return ferr(with(p, "targets_per_side"), "%d is out of range (0..100)", *a.TargetsPerSide)
+		}
+		if s := a.Stickiness.D(); s < 0 || s > maxStickySeconds*time.Second || (s > 0 && s < time.Second) {
+			return ferr(with(p, "stickiness"), "%s is out of range (0s, or 1s..168h)", s)
+		}
+		if a.PathPattern == "" {
+			a.PathPattern = "/*"
+		}
+		if a.DefaultRule && a.PathPattern != "/*" {
+			return ferr(with(p, "path_pattern"), "a default-rule canary has no path condition")
+		}
+		for j, x := range a.Extras {
+			ok := false
+			for _, k := range knownExtras {
+				ok = ok || x == k
+			}
+			if !ok {
+				return ferr(with(p, "extras", j), "unknown extra %q (have %s)", x, strings.Join(knownExtras, ", "))
+			}
+		}
+		fillSide(&a.Stable)
+		fillSide(&a.Canary)
+		if err := a.Stable.validate(with(p, "stable"), *a.TargetsPerSide); err != nil {
+			return err
+		}
+		if err := a.Canary.validate(with(p, "canary"), *a.TargetsPerSide); err != nil {
+			return err
+		}
+		for j := range a.Events {
+			if err := a.validateEvent(with(p, "events", j), &a.Events[j], sc.History.D()); err != nil {
+				return err
+			}
+		}
+		if err := a.validateTimeline(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkRate(p []any, v float64) error {
+	if math.IsNaN(v) || v < 0 || v > 1e7 {
+		return ferr(p, "%v is out of range (0..10000000 per minute)", v)
+	}
+	return nil
+}
+
+func fillSide(s *Side) {
+	set := func(p **float64, v float64) {
+		if *p == nil {
+			*p = &v
+		}
+	}
+	set(&s.ErrorRate, defaultErrorRate)
+	set(&s.Error4xxRate, defaultError4xxRate)
+	set(&s.LatencyP50Ms, defaultP50Ms)
+	if s.LatencyP99Ms == nil {
+		v := math.Max(defaultP99Ms, *s.LatencyP50Ms)
+		s.LatencyP99Ms = &v
+	}
+	if s.UnhealthyTargets == nil {
+		z := 0
+		s.UnhealthyTargets = &z
+	}
+}
+
+// validate checks the fields that are set; base sides have all set.
+func (s *Side) validate(p []any, targets int) error {
+	prob := func(name string, v *float64) error {
+		if v != nil && (math.IsNaN(*v) || *v < 0 || *v > 1) {
+			return ferr(with(p, name), "%v is out of range (0..1, a fraction of requests)", *v)
+		}
+		return nil
+	}
+	if err := prob("error_rate", s.ErrorRate); err != nil {
+		return err
+	}
+	if err := prob("error_4xx_rate", s.Error4xxRate); err != nil {
+		return err
+	}
+	if s.ErrorRate != nil && s.Error4xxRate != nil && *s.ErrorRate+*s.Error4xxRate > 1 {
+		return ferr(with(p, "error_4xx_rate"), "error_rate + error_4xx_rate exceeds 1")
+	}
+	ms := func(name string, v *float64) error {
+		if v != nil && (math.IsNaN(*v) || *v <= 0 || *v > 600000) {
+			return ferr(with(p, name), "%v is out of range (0 < ms <= 600000)", *v)
+		}
+		return nil
+	}
+	if err := ms("latency_p50_ms", s.LatencyP50Ms); err != nil {
+		return err
+	}
+	if err := ms("latency_p99_ms", s.LatencyP99Ms); err != nil {
+		return err
+	}
+	if s.LatencyP50Ms != nil && s.LatencyP99Ms != nil && *s.LatencyP99Ms < *s.LatencyP50Ms {
+		return ferr(with(p, "latency_p99_ms"), "p99 %vms is below p50 %vms", *s.LatencyP99Ms, *s.LatencyP50Ms)
+	}
+	if s.UnhealthyTargets != nil && (*s.UnhealthyTargets < 0 || *s.UnhealthyTargets > targets) {
+		return ferr(with(p, "unhealthy_targets"), "%d is out of range (0..targets_per_side=%d)", *s.UnhealthyTargets, targets)
+	}
+	return nil
+}
+
+func (a *ALB) validateEvent(p []any, ev *Event, history time.Duration) error {
+	if ev.At.D() < -history {
+		return ferr(with(p, "at"), "%s is before the backfilled history (-%s)", ev.At.D(), history)
+	}
+	if ev.RequestsPerMinute == nil && ev.Stable == nil && ev.Canary == nil && ev.Both == nil && ev.CanaryWeight == nil {
+		return ferr(p, "an event must change something (requests_per_minute, stable, canary, both or canary_weight)")
+	}
+	if ev.RequestsPerMinute != nil {
+		if err := checkRate(with(p, "requests_per_minute"), *ev.RequestsPerMinute); err != nil {
+			return err
+		}
+	}
+	if ev.CanaryWeight != nil && (*ev.CanaryWeight < 0 || *ev.CanaryWeight > 100) {
+		return ferr(with(p, "canary_weight"), "%d is out of range (0..100 percent)", *ev.CanaryWeight)
+	}
+	for _, side := range []struct {
+		name string
+		s    *Side
+	}{{"stable", ev.Stable}, {"canary", ev.Canary}, {"both", ev.Both}} {
+		if side.s == nil {
+			continue
+		}
+		if side.s.UnhealthyTargets != nil {
+			return ferr(with(p, side.name, "unhealthy_targets"), "target health cannot change in an event")
+		}
+		if err := side.s.validate(with(p, side.name), *a.TargetsPerSide); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateTimeline applies the events in time order and checks that the
+// parameters in force after each one are still consistent (an event that
+// raises p50 alone must not leave it above the p99 in force).
+func (a *ALB) validateTimeline(p []any) error {
+	order := make([]int, len(a.Events))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(x, y int) bool { return a.Events[order[x]].At < a.Events[order[y]].At })
+	params := a.baseParams()
+	for _, i := range order {
+		params.apply(&a.Events[i])
+		for _, sp := range []sideParams{params.stable, params.canary} {
+			if sp.p99 < sp.p50 {
+				return ferr(with(p, "events", i), "after this event p99 %vms is below p50 %vms", sp.p99, sp.p50)
+			}
+			if sp.errRate+sp.err4xxRate > 1 {
+				return ferr(with(p, "events", i), "after this event error_rate + error_4xx_rate exceeds 1")
+			}
+		}
+	}
+	sort.SliceStable(a.Events, func(x, y int) bool { return a.Events[x].At < a.Events[y].At })
+	return nil
+}

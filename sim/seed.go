@@ -1,0 +1,251 @@
+package sim
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"sort"
+	"time"
+)
+
+// Manifest tells a client what the simulator seeded and where it is.
+type Manifest struct {
+	Endpoint string           `json:"endpoint"`
+	Region   string           `json:"region"`
+	Account  string           `json:"account"`
+	Scenario string           `json:"scenario"`
+	Targets  []ManifestTarget `json:"targets"`
+}
+
+// ManifestTarget is one thing perch can attach to. Entries with a Note are
+// deliberately odd (extras for bad-input tests).
+type ManifestTarget struct {
+	Kind                 string `json:"kind"`
+	Name                 string `json:"name"`
+	LoadBalancerARN      string `json:"load_balancer_arn"`
+	ListenerARN          string `json:"listener_arn"`
+	RuleARN              string `json:"rule_arn"`
+	DefaultRule          bool   `json:"default_rule,omitempty"`
+	StableTargetGroupARN string `json:"stable_target_group_arn,omitempty"`
+	CanaryTargetGroupARN string `json:"canary_target_group_arn,omitempty"`
+	Note                 string `json:"note,omitempty"`
+}
+
+// Manifest describes the seeded targets; endpoint is the URL clients use.
+func (s *Sim) Manifest(endpoint string) Manifest {
+	return Manifest{
+		Endpoint: endpoint,
+		Region:   s.region,
+		Account:  s.account,
+		Scenario: s.scenario.Name,
+		Targets:  append([]ManifestTarget(nil), s.targets...),
+	}
+}
+
+// idSource hands out the hex IDs AWS puts at the end of ARNs, derived
+// from the seed and the ALB's name so the same scenario and seed always
+// give the same ARNs, whatever else the scenario contains.
+type idSource struct{ r *rand.Rand }
+
+func newIDSource(seed int64, name string) idSource {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(name))
+	return idSource{r: rand.New(rand.NewPCG(uint64(seed), h.Sum64()))}
+}
+
+func (s idSource) hex16() string { return fmt.Sprintf("%016x", s.r.Uint64()) }
+
+func (s idSource) instance() string {
+	return fmt.Sprintf("i-0%016x", s.r.Uint64())
+}
+
+// seedScenario creates each ALB canary's resources and registers it with
+// the traffic model.
+func (s *Sim) seedScenario() error {
+	s.traffic = newTraffic(s.elb, s.store, s.seed, s.start, s.scenario)
+	for i := range s.scenario.ALBs {
+		if err := s.seedALB(&s.scenario.ALBs[i]); err != nil {
+			return fmt.Errorf("alb %s: %w", s.scenario.ALBs[i].Name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Sim) seedALB(a *ALB) error {
+	e := s.elb
+	ids := newIDSource(s.seed, a.Name)
+	created := s.start.Add(-30 * 24 * time.Hour).Truncate(time.Second)
+	lb := e.addLoadBalancer(a.Name, ids.hex16(), created)
+	listenerID, defaultRuleID, ruleID := ids.hex16(), ids.hex16(), ids.hex16()
+	stable := e.addTargetGroup(a.Name+"-stable", ids.hex16(), lb.arn)
+	canary := e.addTargetGroup(a.Name+"-canary", ids.hex16(), lb.arn)
+	for _, side := range []struct {
+		tg   *targetGroup
+		spec Side
+	}{{stable, a.Stable}, {canary, a.Canary}} {
+		n := *a.TargetsPerSide
+		bad := *side.spec.UnhealthyTargets
+		for j := range n {
+			tt := &tgTarget{id: ids.instance(), port: 8080, state: "healthy"}
+			if j >= n-bad {
+				tt.state, tt.reason, tt.description = "unhealthy", "Target.FailedHealthChecks", "Health checks failed"
+			}
+			side.tg.targets = append(side.tg.targets, tt)
+		}
+	}
+	fwd := forwardConfig{groups: []tgWeight{
+		{arn: stable.arn, weight: 100 - a.CanaryWeight},
+		{arn: canary.arn, weight: a.CanaryWeight},
+	}}
+	if d := a.Stickiness.D(); d > 0 {
+		fwd.sticky, fwd.stickySeconds = true, int(d/time.Second)
+	}
+	target := ManifestTarget{
+		Kind: "alb", Name: a.Name, LoadBalancerARN: lb.arn,
+		StableTargetGroupARN: stable.arn, CanaryTargetGroupARN: canary.arn,
+	}
+	var l *listener
+	if a.DefaultRule {
+		l = e.addListener(lb, listenerID, defaultRuleID, 80, []action{forwardAction(fwd)})
+		target.RuleARN, target.DefaultRule = l.defaultRuleARN, true
+	} else {
+		l = e.addListener(lb, listenerID, defaultRuleID, 80, []action{fixedResponseAction(404)})
+		ru := e.addRule(l, ruleID, 10, []*qnode{pathCondition(a.PathPattern)}, []action{forwardAction(fwd)})
+		target.RuleARN = ru.arn
+	}
+	target.ListenerARN = l.arn
+	s.targets = append(s.targets, target)
+	s.traffic.addCanary(a, target.RuleARN, lb.arn, stable.arn, canary.arn)
+
+	for _, x := range a.Extras {
+		s.seedExtra(a, x, ids, lb, l, stable, canary)
+	}
+	return nil
+}
+
+func (s *Sim) seedExtra(a *ALB, extra string, ids idSource, lb *loadBalancer, l *listener, stable, canary *targetGroup) {
+	e := s.elb
+	base := ManifestTarget{Kind: "alb", LoadBalancerARN: lb.arn, ListenerARN: l.arn}
+	switch extra {
+	case ExtraSingleTGRule:
+		ru := e.addRule(l, ids.hex16(), 20, []*qnode{pathCondition("/single/*")},
+			[]action{forwardAction(forwardConfig{groups: []tgWeight{{arn: stable.arn, weight: 1}}})})
+		base.Name, base.RuleARN, base.StableTargetGroupARN = a.Name+"-single-tg", ru.arn, stable.arn
+		base.Note = "forward to a single target group (legacy TargetGroupArn form); no canary side"
+	case ExtraThreeTGRule:
+		third := e.addTargetGroup(a.Name+"-extra", ids.hex16(), lb.arn)
+		third.targets = []*tgTarget{{id: ids.instance(), port: 8080, state: "healthy"}}
+		ru := e.addRule(l, ids.hex16(), 30, []*qnode{pathCondition("/three/*")},
+			[]action{forwardAction(forwardConfig{groups: []tgWeight{
+				{arn: stable.arn, weight: 80}, {arn: canary.arn, weight: 10}, {arn: third.arn, weight: 10},
+			}})})
+		base.Name, base.RuleARN = a.Name+"-three-tg", ru.arn
+		base.StableTargetGroupARN, base.CanaryTargetGroupARN = stable.arn, canary.arn
+		base.Note = "forward to three target groups (80/10/10, third is " + third.name + ")"
+	case ExtraRedirectRule:
+		ru := e.addRule(l, ids.hex16(), 40, []*qnode{pathCondition("/old/*")}, []action{redirectAction("/new/#{path}")})
+		base.Name, base.RuleARN = a.Name+"-redirect", ru.arn
+		base.Note = "redirect action; no forward"
+	case ExtraFixedResponseListener:
+		l2 := e.addListener(lb, ids.hex16(), ids.hex16(), 8081, []action{fixedResponseAction(503)})
+		base.Name, base.ListenerARN, base.RuleARN, base.DefaultRule = a.Name+"-fixed-response", l2.arn, l2.defaultRuleARN, true
+		base.Note = "listener (port 8081) whose default action is a fixed-response 503"
+	}
+	s.targets = append(s.targets, base)
+}
+
+// SetWeights rewrites the weights of a rule's (or a listener default
+// rule's) forward action in place, the way a second operator working
+// behind perch's back would. weights maps target group ARNs, each already
+// in the forward, to new weights (0-999); groups not named keep theirs.
+func (s *Sim) SetWeights(ruleARN string, weights map[string]int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked(s.clock.Now())
+	if err := s.elb.setWeights(ruleARN, weights); err != nil {
+		return fmt.Errorf("set weights on %s: %w", ruleARN, err)
+	}
+	s.traffic.actionsChanged(ruleARN)
+	return nil
+}
+
+// setWeights changes weights on the terminal forward action of a rule.
+func (e *elbv2) setWeights(ruleARN string, weights map[string]int) error {
+	actions, ok := e.ruleActions(ruleARN)
+	if !ok {
+		return senderErr("RuleNotFound", "rule %s not found", ruleARN)
+	}
+	var f *forwardConfig
+	for i := range actions {
+		if actions[i].forward != nil {
+			f = actions[i].forward
+		}
+	}
+	if f == nil {
+		return validationErr("rule %s has no forward action", ruleARN)
+	}
+	for _, arn := range sortedKeys(weights) {
+		w := weights[arn]
+		if w < 0 || w > maxWeight {
+			return validationErr("weight %d for %s is out of range (0..%d)", w, arn, maxWeight)
+		}
+		found := false
+		for _, g := range f.groups {
+			found = found || g.arn == arn
+		}
+		if !found {
+			return validationErr("target group %s is not in the forward action of %s", arn, ruleARN)
+		}
+	}
+	for i := range f.groups {
+		if w, ok := weights[f.groups[i].arn]; ok {
+			f.groups[i].weight = w
+		}
+	}
+	return nil
+}
+
+// Weights returns a rule's current forward weights by target group ARN,
+// for tests that check what a write did without going through the API.
+func (s *Sim) Weights(ruleARN string) (map[string]int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	actions, ok := s.elb.ruleActions(ruleARN)
+	if !ok {
+		return nil, fmt.Errorf("weights of %s: rule not found", ruleARN)
+	}
+	out := map[string]int{}
+	for _, a := range actions {
+		if a.forward != nil {
+			for _, g := range a.forward.groups {
+				out[g.arn] = g.weight
+			}
+		}
+	}
+	return out, nil
+}
+
+// SetTargetHealth sets how many of a target group's registered targets
+// are healthy; the rest become unhealthy (failed health checks). Tests use
+// it to make a side look too small for the traffic it is about to get.
+func (s *Sim) SetTargetHealth(tgARN string, healthy int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tg := s.elb.tgByARN[tgARN]
+	if tg == nil {
+		return fmt.Errorf("set target health of %s: target group not found", tgARN)
+	}
+	if healthy < 0 || healthy > len(tg.targets) {
+		return fmt.Errorf("set target health of %s: %d healthy is out of range (0..%d registered)", tgARN, healthy, len(tg.targets))
+	}
+	ts := append([]*tgTarget(nil), tg.targets...)
+	sort.SliceStable(ts, func(i, j int) bool { return ts[i].id < ts[j].id })
+	for i, tt := range ts {
+		if i < healthy {
+			tt.state, tt.reason, tt.description = "healthy", "", ""
+		} else {
+			tt.state, tt.reason, tt.description = "unhealthy", "Target.FailedHealthChecks", "Health checks failed"
+		}
+	}
+	return nil
+}
