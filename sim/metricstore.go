@@ -64,6 +64,9 @@ func (m *MetricStore) Put(d Datum) {
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.retention > 0 && d.Timestamp.Before(m.newest.Add(-m.retention)) {
+		return // already beyond retention: it would be pruned at once
+	}
 	s := m.series[key]
 	if s == nil {
 		s = &series{namespace: d.Namespace, name: d.MetricName, dims: dims}
