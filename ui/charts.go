@@ -1,0 +1,328 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/perch-dev/perch/model"
+)
+
+// chartWindows are the selectable time windows, shortest first.
+var chartWindows = []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour, 3 * time.Hour}
+
+const defaultWindow = 1 // 30m
+
+// metric is one chart: how to get each side's series from a snapshot and
+// how to say a value in words.
+type metric struct {
+	title  string
+	floor  float64 // the Y axis goes at least this high
+	series func(s model.Snapshot, side model.Side, period time.Duration) []model.Point
+	format func(v float64) string
+}
+
+var metrics = [3]metric{
+	{
+		title: "5xx rate %",
+		floor: 1,
+		series: func(s model.Snapshot, side model.Side, _ time.Duration) []model.Point {
+			sig := s.Signals[side]
+			if sig == nil {
+				return nil
+			}
+			return model.ErrorRate(sig[model.Requests], sig[model.Errors5xx])
+		},
+		format: func(v float64) string { return fmt.Sprintf("%.1f%%", v) },
+	},
+	{
+		title: "p99 latency ms",
+		floor: 10,
+		series: func(s model.Snapshot, side model.Side, _ time.Duration) []model.Point {
+			if s.Signals[side] == nil {
+				return nil
+			}
+			return s.Signals[side][model.LatencyP99]
+		},
+		format: func(v float64) string { return fmt.Sprintf("%.0f ms", v) },
+	},
+	{
+		title: "requests /min",
+		floor: 10,
+		series: func(s model.Snapshot, side model.Side, period time.Duration) []model.Point {
+			if s.Signals[side] == nil {
+				return nil
+			}
+			// Periods may be shorter or longer than a minute; say it per minute.
+			f := float64(time.Minute) / float64(period)
+			src := s.Signals[side][model.Requests]
+			out := make([]model.Point, len(src))
+			for i, p := range src {
+				out[i] = model.Point{T: p.T, V: p.V * f}
+			}
+			return out
+		},
+		format: func(v float64) string { return num(math.Round(v)) + "/min" },
+	},
+}
+
+// charts is the grid of canary-versus-stable charts. Drawing a chart costs
+// milliseconds, so it happens only when the data, the size or the window
+// changes; View only joins cached strings.
+type charts struct {
+	st      *Styles
+	width   int
+	height  int
+	window  int
+	focused bool
+	snap    model.Snapshot
+
+	data   [3][2][]model.Point // per metric, per side, within the window
+	titles [3]string           // metric name and latest values in words
+	bodies [3]string           // drawn charts (or sparklines)
+	mode   string
+	view   string
+
+	redraws int // how many times the expensive part ran; tests watch it
+}
+
+func (c *charts) SetSize(w, h int) {
+	if w == c.width && h == c.height {
+		return
+	}
+	c.width, c.height = w, h
+	c.redraw()
+}
+
+func (c *charts) SetSnapshot(s model.Snapshot) { c.snap = s; c.redraw() }
+
+func (c *charts) SetFocused(f bool) { c.focused = f; c.compose() }
+
+func (c *charts) Window() time.Duration { return chartWindows[c.window] }
+
+// ShiftWindow moves along chartWindows; it reports whether anything changed.
+func (c *charts) ShiftWindow(delta int) bool {
+	n := min(max(c.window+delta, 0), len(chartWindows)-1)
+	if n == c.window {
+		return false
+	}
+	c.window = n
+	c.redraw()
+	return true
+}
+
+func (c *charts) View() string { return c.view }
+
+// period guesses the metric period from the spacing of request points.
+func period(s model.Snapshot) time.Duration {
+	best := time.Duration(0)
+	for _, side := range model.Sides {
+		if s.Signals[side] == nil {
+			continue
+		}
+		pts := s.Signals[side][model.Requests]
+		for i := 1; i < len(pts); i++ {
+			if d := pts[i].T.Sub(pts[i-1].T); d > 0 && (best == 0 || d < best) {
+				best = d
+			}
+		}
+	}
+	if best == 0 {
+		return time.Minute
+	}
+	return best
+}
+
+func inWindow(pts []model.Point, from, to time.Time) []model.Point {
+	var out []model.Point
+	for _, p := range pts {
+		if !p.T.Before(from) && !p.T.After(to) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (c *charts) redraw() {
+	if c.width <= 0 || c.height <= 0 {
+		c.view = ""
+		return
+	}
+	c.redraws++
+	s := c.snap
+	to := s.Now
+	from := to.Add(-c.Window())
+	per := period(s)
+	for i, m := range metrics {
+		for _, side := range model.Sides {
+			c.data[i][side] = inWindow(m.series(s, side, per), from, to)
+		}
+		c.titles[i] = c.title(i)
+	}
+
+	hp := c.height - 1 // below the grid's own title line
+	gap := per*5/2 + time.Second
+	switch {
+	case c.width >= 120 && hp >= 8:
+		c.mode = "wide"
+		pw := (c.width - 4) / 3
+		for i, m := range metrics {
+			c.bodies[i] = drawChart(c.st, chartSpec{w: pw, h: hp - 1, from: from, to: to, floor: m.floor, gap: gap,
+				stable: c.data[i][model.Stable], canary: c.data[i][model.Canary]})
+		}
+	case hp >= 18:
+		c.mode = "stacked"
+		ph := hp / 3
+		for i, m := range metrics {
+			c.bodies[i] = drawChart(c.st, chartSpec{w: c.width, h: ph - 1, from: from, to: to, floor: m.floor, gap: gap,
+				stable: c.data[i][model.Stable], canary: c.data[i][model.Canary]})
+		}
+	default:
+		c.mode = "compact"
+		cols := min(max(c.width-26, 4), int(c.Window()/per))
+		for i, m := range metrics {
+			c.bodies[i] = c.sparks(i, m, from, to, cols)
+		}
+	}
+	c.compose()
+}
+
+// title names a metric and gives both sides' newest values in words.
+func (c *charts) title(i int) string {
+	st := c.st
+	m := metrics[i]
+	side := func(sd model.Side) string {
+		name := "■ stable"
+		if sd == model.Canary {
+			name = "▲ canary"
+		}
+		pts := c.data[i][sd]
+		if len(pts) == 0 {
+			return st.side(sd == model.Canary).Render(name) + st.Dim.Render(" no data")
+		}
+		return st.side(sd == model.Canary).Render(name + " " + m.format(pts[len(pts)-1].V))
+	}
+	return st.Title.Render(m.title) + "  " + side(model.Canary) + st.Dim.Render(" · ") + side(model.Stable)
+}
+
+// sparks is the compact form: one sparkline per side on a shared scale, so
+// the two heights compare.
+func (c *charts) sparks(i int, m metric, from, to time.Time, cols int) string {
+	st := c.st
+	top := m.floor
+	for _, sd := range model.Sides {
+		for _, p := range c.data[i][sd] {
+			top = math.Max(top, p.V)
+		}
+	}
+	line := func(sd model.Side) string {
+		name := "  ■ stable "
+		if sd == model.Canary {
+			name = "  ▲ canary "
+		}
+		val := "no data"
+		if pts := c.data[i][sd]; len(pts) > 0 {
+			val = m.format(pts[len(pts)-1].V)
+		}
+		sty := st.side(sd == model.Canary)
+		return sty.Render(name) + sty.Render(sparkline(c.data[i][sd], from, to, cols, top)) + " " + sty.Render(val)
+	}
+	return line(model.Canary) + "\n" + line(model.Stable)
+}
+
+// compose lays out the cached pieces; cheap, so focus changes use it alone.
+func (c *charts) compose() {
+	if c.width <= 0 || c.height <= 0 {
+		c.view = ""
+		return
+	}
+	st := c.st
+	name := "  charts"
+	if c.focused {
+		name = st.Focused.Render("▸ charts")
+	} else {
+		name = st.Title.Render(name)
+	}
+	legend := st.Canary.Render("⣀⠤ canary (dotted)") + st.Dim.Render(" · ") + st.Stable.Render("── stable (line)")
+	if c.mode == "compact" {
+		legend = st.Canary.Render("▲ canary") + st.Dim.Render(" · ") + st.Stable.Render("■ stable") + st.Dim.Render(" · same scale per metric")
+	}
+	head := name + st.Dim.Render(fmt.Sprintf("  window %s ([ ]) · ", fmtWindow(c.Window()))) + legend
+	lines := []string{trunc(head, c.width)}
+
+	hp := c.height - 1
+	switch c.mode {
+	case "wide":
+		pw := (c.width - 4) / 3
+		cols := make([]string, 3)
+		for i := range metrics {
+			cols[i] = trunc(c.titles[i], pw) + "\n" + c.bodies[i]
+		}
+		lines = append(lines, joinColumns(cols, pw, "  "))
+	case "stacked":
+		for i := range metrics {
+			lines = append(lines, trunc(c.titles[i], c.width), c.bodies[i])
+		}
+	default:
+		per := min(3, max(1, hp/3))
+		for i := range metrics {
+			block := []string{trunc(c.titles[i], c.width)}
+			block = append(block, strings.Split(c.bodies[i], "\n")...)
+			switch per {
+			case 1:
+				block = block[:1]
+			case 2:
+				block = block[1:]
+				for j := range block {
+					block[j] = trunc(st.Title.Render(short(metrics[i].title))+block[j], c.width)
+				}
+			}
+			for j := range block {
+				block[j] = trunc(block[j], c.width)
+			}
+			lines = append(lines, block...)
+		}
+	}
+	c.view = padLines(strings.Join(lines, "\n"), c.height)
+}
+
+func short(title string) string { return strings.Fields(title)[0] }
+
+// joinColumns puts blocks side by side, padding each line to w cells. It
+// avoids lipgloss.JoinHorizontal, which measures every line again.
+func joinColumns(blocks []string, w int, sep string) string {
+	split := make([][]string, len(blocks))
+	rows := 0
+	for i, b := range blocks {
+		split[i] = strings.Split(b, "\n")
+		rows = max(rows, len(split[i]))
+	}
+	var sb strings.Builder
+	for r := range rows {
+		if r > 0 {
+			sb.WriteByte('\n')
+		}
+		for i := range blocks {
+			if i > 0 {
+				sb.WriteString(sep)
+			}
+			l := ""
+			if r < len(split[i]) {
+				l = split[i][r]
+			}
+			sb.WriteString(l)
+			if pad := w - visibleWidth(l); pad > 0 && i < len(blocks)-1 {
+				sb.WriteString(strings.Repeat(" ", pad))
+			}
+		}
+	}
+	return sb.String()
+}
+
+func fmtWindow(d time.Duration) string {
+	if d >= time.Hour {
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dm", int(d.Minutes()))
+}

@@ -1,0 +1,173 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/perch-dev/perch/model"
+)
+
+// confirm is the dialog in front of the two actions that move all traffic
+// at once. It shows what will happen and the health of the side that is
+// about to take the traffic, and takes an optional reason for the audit log.
+type confirm struct {
+	st     *Styles
+	keys   *KeyMap
+	open   bool
+	kind   model.IntentKind
+	snap   model.Snapshot // as the operator saw it when the dialog opened
+	reason textinput.Model
+	typing bool // the reason field has the keys
+	width  int
+	height int
+}
+
+// confirmOutcome is what a key did to the dialog.
+type confirmOutcome int
+
+const (
+	confirmPending confirmOutcome = iota
+	confirmYes
+	confirmNo
+)
+
+func newConfirm(st *Styles, keys *KeyMap, r *lipgloss.Renderer) confirm {
+	ti := textinput.New()
+	ti.Prompt = "reason: "
+	ti.Placeholder = "optional, goes into the audit log (tab to type)"
+	ti.CharLimit = 200
+	ti.PromptStyle = st.Bold
+	ti.TextStyle = r.NewStyle()
+	ti.PlaceholderStyle = st.Dim
+	ti.Cursor.Style = r.NewStyle().Reverse(true)
+	ti.Cursor.TextStyle = r.NewStyle()
+	// A static cursor keeps the screen (and golden files) still.
+	ti.Cursor.SetMode(cursor.CursorStatic)
+	return confirm{st: st, keys: keys, reason: ti}
+}
+
+func (c *confirm) SetSize(w, h int) {
+	c.width, c.height = w, h
+	c.reason.Width = max(10, min(70, w-16)-len(c.reason.Prompt))
+}
+
+// Open shows the dialog for kind as of snapshot s.
+func (c *confirm) Open(kind model.IntentKind, s model.Snapshot) {
+	c.open, c.kind, c.snap, c.typing = true, kind, s, false
+	c.reason.Reset()
+	c.reason.Blur()
+}
+
+func (c *confirm) Close() { c.open, c.typing = false, false; c.reason.Blur() }
+
+// Intent is the intent the dialog confirms.
+func (c *confirm) Intent(actor model.Actor) model.Intent {
+	exp := c.snap.Split
+	return model.Intent{Kind: c.kind, Expected: &exp, Reason: strings.TrimSpace(c.reason.Value()), Actor: actor}
+}
+
+func (c *confirm) Update(msg tea.Msg) (confirmOutcome, tea.Cmd) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		if c.typing {
+			var cmd tea.Cmd
+			c.reason, cmd = c.reason.Update(msg)
+			return confirmPending, cmd
+		}
+		return confirmPending, nil
+	}
+	if c.typing {
+		// While typing, y and n are letters; enter confirms, esc cancels,
+		// tab hands the keys back to the dialog.
+		switch km.String() {
+		case "enter":
+			return confirmYes, nil
+		case "esc":
+			return confirmNo, nil
+		case "tab":
+			c.typing = false
+			c.reason.Blur()
+			return confirmPending, nil
+		}
+		var cmd tea.Cmd
+		c.reason, cmd = c.reason.Update(msg)
+		return confirmPending, cmd
+	}
+	switch {
+	case key.Matches(km, c.keys.Confirm):
+		return confirmYes, nil
+	case key.Matches(km, c.keys.Cancel):
+		return confirmNo, nil
+	case key.Matches(km, c.keys.Reason):
+		c.typing = true
+		return confirmPending, c.reason.Focus()
+	}
+	return confirmPending, nil
+}
+
+// View renders the dialog box centred in its area.
+func (c *confirm) View() string {
+	st := c.st
+	s := c.snap
+	cur := s.Split.CanaryPercent()
+	var title, what string
+	var onto, from model.Side
+	switch c.kind {
+	case model.Promote:
+		title = "PROMOTE " + s.Target.Name
+		what = fmt.Sprintf("Promote: canary %s → 100%%, stable gets 0%%", pct(cur))
+		onto, from = model.Canary, model.Stable
+	default:
+		title = "ROLL BACK " + s.Target.Name
+		what = fmt.Sprintf("Roll back: canary %s → 0%%, stable gets 100%%", pct(cur))
+		onto, from = model.Stable, model.Canary
+	}
+	lines := []string{st.Bad.Render("⚠ " + title), what}
+	g := gauge{st: st}
+	lines = append(lines, g.health("■ stable", s.Health[model.Stable], false)+st.Dim.Render(" · ")+
+		g.health("▲ canary", s.Health[model.Canary], true))
+	if w := capacityWarning(s.Health, onto, from); w != "" {
+		lines = append(lines, st.Bad.Render("⚠ "+w))
+	}
+	if sec := s.Target.StickinessSeconds; sec > 0 {
+		lines = append(lines, st.Warn.Render(fmt.Sprintf("⚠ stickiness is on (%s): pinned clients stay where they are until their cookie expires",
+			age(time.Duration(sec)*time.Second))))
+	}
+	lines = append(lines, "", c.reason.View(), "")
+	hint := "y/enter confirm · n/esc cancel · tab type a reason"
+	if c.typing {
+		hint = "enter confirm · esc cancel · tab done typing"
+	}
+	lines = append(lines, st.Dim.Render(hint))
+	inner := max(20, min(c.width-4, 90))
+	var wrapped []string
+	for _, l := range lines {
+		// Wrap rather than cut: every warning here is meant to be read.
+		wrapped = append(wrapped, strings.Split(ansi.Wordwrap(l, inner, ""), "\n")...)
+	}
+	lines = wrapped
+	box := st.Dialog.Width(inner + 2).Render(strings.Join(lines, "\n"))
+	return lipgloss.Place(c.width, c.height, lipgloss.Center, lipgloss.Center, box,
+		lipgloss.WithWhitespaceChars(" "))
+}
+
+// capacityWarning says when the side about to take all traffic looks too
+// small for it: rollbacks onto an unscaled stable have caused outages.
+func capacityWarning(h [2]model.Health, onto, from model.Side) string {
+	to, fr := h[onto], h[from]
+	switch {
+	case to.Healthy == 0 && to.Total()+fr.Total() > 0:
+		return fmt.Sprintf("%s has 0 healthy targets", onto)
+	case to.Healthy < fr.Healthy:
+		return fmt.Sprintf("%s has fewer healthy targets (%d) than the %s (%d)", onto, to.Healthy, from, fr.Healthy)
+	}
+	return ""
+}

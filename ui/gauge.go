@@ -1,0 +1,175 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/perch-dev/perch/model"
+)
+
+// gauge shows the traffic split: configured weights as a bar and in words,
+// the ladder with the current step, the observed canary share, each side's
+// health, and the warnings that must not be missed (unknown state, drift,
+// an action in flight).
+type gauge struct {
+	st      *Styles
+	width   int
+	snap    model.Snapshot
+	pending string // an action this cockpit sent that the engine has not reported yet
+	lines   []string
+	view    string
+}
+
+// observedWindow is how far back the observed canary share looks.
+const observedWindow = 5 * time.Minute
+
+func (g *gauge) SetSize(w, _ int) { g.width = w; g.render() }
+
+func (g *gauge) SetSnapshot(s model.Snapshot) { g.snap = s; g.render() }
+
+func (g *gauge) SetPending(p string) { g.pending = p; g.render() }
+
+func (g *gauge) Height() int { return len(g.lines) }
+
+func (g *gauge) View() string { return g.view }
+
+func (g *gauge) render() {
+	s, st := g.snap, g.st
+	var lines []string
+	if !s.SplitKnown {
+		why := s.SplitErr
+		if why == "" {
+			why = "no successful read yet"
+		}
+		head, tail := "TRAFFIC STATE UNKNOWN: "+firstLine(why), " — writes disabled until a read succeeds"
+		if visibleWidth(head+tail) <= g.width {
+			lines = append(lines, st.Banner.Render(head+tail))
+		} else {
+			// Never let the error text push the consequence off screen.
+			lines = append(lines, st.Banner.Render(trunc(head, g.width)), st.Banner.Render("  "+tail[1:]))
+		}
+	}
+	lines = append(lines, g.bar(), g.ladderLine(), g.healthLine())
+	if busy := s.Busy; busy != "" || g.pending != "" {
+		if busy == "" {
+			busy = g.pending
+		}
+		if !strings.HasSuffix(busy, "…") {
+			busy += "…"
+		}
+		lines = append(lines, st.Warn.Render("⟳ "+busy))
+	}
+	if d := s.Drift; d != nil {
+		lines = append(lines, st.Banner.Render(fmt.Sprintf("DRIFT: split changed outside perch: %s → %s at %s",
+			pct(d.From.CanaryPercent()), pct(d.To.CanaryPercent()), hms(d.At))))
+	}
+	for i, l := range lines {
+		lines[i] = trunc(l, g.width)
+	}
+	g.lines = lines
+	g.view = strings.Join(lines, "\n")
+}
+
+func (g *gauge) bar() string {
+	s, st := g.snap, g.st
+	left, right := "stable ?", "canary ?"
+	if s.SplitKnown {
+		left = "stable " + pct(s.Split.StablePercent())
+		right = "canary " + pct(s.Split.CanaryPercent())
+	}
+	left = fmt.Sprintf("%-11s", "■ "+left)
+	right = "▲ " + right
+	extra := ""
+	if !s.SplitKnown && !s.SplitAt.IsZero() && s.Split.StableWeight+s.Split.CanaryWeight > 0 {
+		extra = fmt.Sprintf("  last read: canary %s at %s", pct(s.Split.CanaryPercent()), hms(s.SplitAt))
+	}
+	barW := g.width - len([]rune(left)) - len([]rune(right)) - 4 - len([]rune(extra))
+	if barW > 60 {
+		barW = 60
+	}
+	if barW < 10 {
+		barW, extra = 10, ""
+	}
+	var body string
+	if s.SplitKnown {
+		c := int(math.Round(float64(barW) * s.Split.CanaryPercent() / 100))
+		// A canary with any traffic gets at least one cell, so 1% is visible.
+		if c == 0 && s.Split.CanaryWeight > 0 {
+			c = 1
+		}
+		if c == barW && s.Split.StableWeight > 0 {
+			c = barW - 1
+		}
+		body = st.Stable.Render(strings.Repeat("█", barW-c)) + st.Canary.Render(strings.Repeat("░", c))
+	} else {
+		body = st.Unknown.Render(strings.Repeat("?", barW))
+	}
+	return st.Stable.Render(left) + " ▕" + body + "▏ " + st.Canary.Render(right) + st.Dim.Render(extra)
+}
+
+// ladderLine marks where the canary sits on the ladder, including between
+// steps after a change made outside perch.
+func (g *gauge) ladderLine() string {
+	s, st := g.snap, g.st
+	cur := s.Split.CanaryPercent()
+	var parts []string
+	placed := !s.SplitKnown
+	for _, step := range s.Ladder {
+		if !placed && cur < step-0.05 {
+			parts = append(parts, st.Bold.Render("‹"+pct(cur)+"›"))
+			placed = true
+		}
+		label := trimZero(fmt.Sprintf("%.1f", step))
+		if !placed && math.Abs(cur-step) < 0.05 {
+			label = st.Canary.Bold(true).Render("[" + label + "%]")
+			placed = true
+		}
+		parts = append(parts, label)
+	}
+	if !placed {
+		parts = append(parts, st.Bold.Render("‹"+pct(cur)+"›"))
+	}
+	out := st.Dim.Render("ladder ") + strings.Join(parts, " ")
+	if share, ok := s.ObservedCanaryShare(s.Now.Add(-observedWindow)); ok {
+		out += st.Dim.Render(" · ") + "observed canary " + st.Canary.Render(pct(round1(share))) +
+			st.Dim.Render(" of requests (5m)")
+		if s.SplitKnown {
+			out += st.Dim.Render(" vs " + pct(cur) + " configured")
+		}
+	} else {
+		out += st.Dim.Render(" · observed canary share: no requests in 5m")
+	}
+	return out
+}
+
+func (g *gauge) healthLine() string {
+	s, st := g.snap, g.st
+	out := g.health("■ stable", s.Health[model.Stable], false) + st.Dim.Render(" · ") +
+		g.health("▲ canary", s.Health[model.Canary], true)
+	if sec := s.Target.StickinessSeconds; sec > 0 {
+		out += st.Dim.Render(" · ") + st.Warn.Render(fmt.Sprintf("⚠ stickiness %s: pinned clients stay on their side until their cookie expires",
+			age(time.Duration(sec)*time.Second)))
+	}
+	return out
+}
+
+func (g *gauge) health(name string, h model.Health, canary bool) string {
+	st := g.st
+	label := st.side(canary).Render(name)
+	if h.Total() == 0 {
+		return label + " " + st.Warn.Render("? no targets registered")
+	}
+	txt := fmt.Sprintf("%d/%d healthy", h.Healthy, h.Total())
+	switch {
+	case h.Healthy == 0:
+		return label + " " + st.Bad.Render("✗ "+txt)
+	case h.Healthy < h.Total():
+		return label + " " + st.Warn.Render("! "+txt)
+	default:
+		return label + " " + st.OK.Render("● "+txt)
+	}
+}
+
+func round1(v float64) float64 { return math.Round(v*10) / 10 }

@@ -1,0 +1,103 @@
+package ui
+
+import (
+	"strings"
+	"time"
+
+	"github.com/perch-dev/perch/model"
+)
+
+// header is the top two lines: what perch is attached to, as whom, the
+// snapshot's clock, and how fresh each data source is.
+type header struct {
+	st       *Styles
+	actor    model.Actor
+	poll     time.Duration
+	readOnly bool
+	title    string
+	width    int
+	snap     model.Snapshot
+	view     string
+}
+
+const headerHeight = 2
+
+func (h *header) SetSize(w, _ int) { h.width = w; h.render() }
+
+func (h *header) SetSnapshot(s model.Snapshot) { h.snap = s; h.render() }
+
+func (h *header) SetReadOnly(ro bool) { h.readOnly = ro; h.render() }
+
+func (h *header) View() string { return h.view }
+
+func (h *header) render() {
+	s, st := h.snap, h.st
+	sep := st.Dim.Render(" · ")
+
+	brand := st.Brand.Render("perch")
+	if h.title != "" {
+		brand += " " + st.Dim.Render(h.title)
+	}
+	if h.readOnly {
+		brand += " " + st.Warn.Render("[READ-ONLY]")
+	}
+	target := st.Bold.Render(s.Target.Name)
+	if where := strings.TrimSpace(string(s.Target.Kind) + " " + s.Target.Region); where != "" {
+		target += st.Dim.Render(" (" + where + ")")
+	}
+	segs := []string{brand, target}
+	arn := s.Identity.ARN
+	if arn == "" {
+		arn = h.actor.ARN
+	}
+	who := ""
+	if arn != "" {
+		who = shortARN(arn)
+	}
+	if h.actor.OSUser != "" {
+		if who != "" {
+			who += " "
+		}
+		who += "(" + h.actor.OSUser + ")"
+	}
+	clockStr := st.Bold.Render(hms(s.Now) + " UTC")
+	if who != "" {
+		segs = append(segs, who)
+	}
+	// The clock matters more than the identity on a narrow screen: put it
+	// before the identity when space is short.
+	line1 := joinFit(append(segs, clockStr), sep, h.width)
+	if !strings.Contains(line1, hms(s.Now)) {
+		line1 = joinFit(append(segs[:2], clockStr), sep, h.width)
+	}
+
+	fresh := []string{
+		h.freshness("split", s.SplitAt, s.SplitErr),
+		h.freshness("metrics", s.MetricsAt, s.MetricsErr),
+		h.freshness("alarms", s.AlarmsAt, s.AlarmsErr),
+	}
+	line2 := st.Dim.Render("data ") + strings.Join(fresh, sep)
+	h.view = trunc(line1, h.width) + "\n" + trunc(line2, h.width)
+}
+
+// freshness says how old one source's data is, loudly when it is stale or
+// the last read failed.
+func (h *header) freshness(name string, at time.Time, errText string) string {
+	st := h.st
+	var out string
+	switch {
+	case at.IsZero():
+		out = st.Warn.Render(name + " ? never read")
+	default:
+		a := h.snap.Now.Sub(at)
+		if a > 3*h.poll {
+			out = st.Bad.Render(name + " STALE " + age(a))
+		} else {
+			out = name + " " + age(a)
+		}
+	}
+	if errText != "" {
+		out += " " + st.Bad.Render("✗ "+shorten(errText, 24))
+	}
+	return out
+}

@@ -1,0 +1,104 @@
+package ui
+
+import (
+	"slices"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// KeyMap is every key the cockpit answers to; the help bar is built from the
+// same bindings, so what help shows is what works.
+type KeyMap struct {
+	StepUp    key.Binding
+	StepDown  key.Binding
+	Step      key.Binding // StepUp and StepDown as one entry in the short help
+	Rollback  key.Binding
+	Promote   key.Binding
+	Autopilot key.Binding
+	Focus     key.Binding
+	Narrower  key.Binding
+	Wider     key.Binding
+	Window    key.Binding // Narrower and Wider as one entry in the short help
+	ScrollUp  key.Binding
+	ScrollDn  key.Binding
+	Help      key.Binding
+	Quit      key.Binding
+
+	// Inside the confirm dialog.
+	Confirm key.Binding
+	Cancel  key.Binding
+	Reason  key.Binding
+}
+
+// DefaultKeyMap is the DESIGN.md key set.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		StepUp:    key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "step up")),
+		StepDown:  key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "step down")),
+		Step:      key.NewBinding(key.WithKeys("+", "=", "-"), key.WithHelp("+/-", "step")),
+		Rollback:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "roll back")),
+		Promote:   key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "promote")),
+		Autopilot: key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "autopilot: no plan")),
+		Focus:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "focus")),
+		Narrower:  key.NewBinding(key.WithKeys("["), key.WithHelp("[", "shorter window")),
+		Wider:     key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "longer window")),
+		Window:    key.NewBinding(key.WithKeys("[", "]"), key.WithHelp("[ ]", "window")),
+		ScrollUp:  key.NewBinding(key.WithKeys("up", "k", "pgup"), key.WithHelp("↑/k", "audit newer")),
+		ScrollDn:  key.NewBinding(key.WithKeys("down", "j", "pgdown"), key.WithHelp("↓/j", "audit older")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+
+		Confirm: key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "confirm")),
+		Cancel:  key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel")),
+		Reason:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "type a reason")),
+	}
+}
+
+// writeBindings are the keys that move traffic (or would, for the autopilot).
+func (k *KeyMap) writeBindings() []*key.Binding {
+	return []*key.Binding{&k.StepUp, &k.StepDown, &k.Step, &k.Rollback, &k.Promote, &k.Autopilot}
+}
+
+// SetReadOnly disables the write keys, which also drops them from help.
+func (k *KeyMap) SetReadOnly(ro bool) {
+	for _, b := range k.writeBindings() {
+		b.SetEnabled(!ro)
+	}
+}
+
+// isWriteKey reports whether msg is one of the write keys even when they are
+// disabled, so a read-only cockpit can say why the key did nothing.
+func (k *KeyMap) isWriteKey(msg tea.KeyMsg) bool {
+	s := msg.String()
+	for _, b := range k.writeBindings() {
+		if slices.Contains(b.Keys(), s) {
+			return true
+		}
+	}
+	return false
+}
+
+// ShortHelp is the one-line help bar, most important first: a narrow
+// screen drops entries from the end.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Step, k.Rollback, k.Promote, k.Autopilot, k.Help, k.Quit, k.Focus, k.Window}
+}
+
+// FullHelp is the `?` view, grouped in columns.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.StepUp, k.StepDown, k.Rollback, k.Promote, k.Autopilot},
+		{k.Focus, k.ScrollUp, k.ScrollDn, k.Narrower, k.Wider},
+		{k.Help, k.Quit},
+	}
+}
+
+// confirmHelp is the help shown while the confirm dialog is open.
+type confirmHelp struct{ k KeyMap }
+
+func (c confirmHelp) ShortHelp() []key.Binding {
+	return []key.Binding{c.k.Confirm, c.k.Cancel, c.k.Reason}
+}
+
+func (c confirmHelp) FullHelp() [][]key.Binding { return [][]key.Binding{c.ShortHelp()} }
