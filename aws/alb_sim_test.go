@@ -171,3 +171,33 @@ func TestSimCallerIdentity(t *testing.T) {
 		t.Fatalf("identity = %+v", id)
 	}
 }
+
+// The engine polls and acts from different goroutines.
+func TestSimALBConcurrentUse(t *testing.T) {
+	env, cfg := simEnv(t, "healthy")
+	mt := simTarget(t, env, "checkout")
+	r, err := NewALBRouter(t.Context(), cfg, ALBOptions{RuleARN: mt.RuleARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			if i%2 == 0 {
+				_, err := r.ReadSplit(t.Context())
+				done <- err
+				return
+			}
+			done <- r.WriteSplit(t.Context(), model.Split{StableID: mt.StableTargetGroupARN, CanaryID: mt.CanaryTargetGroupARN, StableWeight: 100 - i, CanaryWeight: i})
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := r.ReadSplit(t.Context())
+	if err != nil || got.StableWeight+got.CanaryWeight != 100 || got.CanaryWeight%2 != 1 {
+		t.Fatalf("final split %+v, %v", got, err)
+	}
+}
