@@ -111,9 +111,9 @@ func TestCWWithAWSCLI(t *testing.T) {
 	var da struct {
 		MetricAlarms []struct {
 			AlarmName, AlarmArn, StateValue, StateReason, Statistic, ComparisonOperator string
-			Threshold                                                                  float64
-			Period, EvaluationPeriods                                                  int
-			StateUpdatedTimestamp                                                      any
+			Threshold                                                                   float64
+			Period, EvaluationPeriods                                                   int
+			StateUpdatedTimestamp                                                       any
 		}
 		CompositeAlarms []any
 	}
