@@ -234,9 +234,14 @@ func (r *ALBRouter) withWeights(last []elbtypes.Action, want model.Split) ([]elb
 	// rule shows only weight changes.
 	var tgs []elbtypes.TargetGroupTuple
 	for _, t := range forwardTuples(last[fi]) {
-		w := want.StableWeight
-		if t.arn == want.CanaryID {
+		var w int
+		switch t.arn {
+		case want.StableID:
+			w = want.StableWeight
+		case want.CanaryID:
 			w = want.CanaryWeight
+		default:
+			return nil, fmt.Errorf("write split to %s: last read forwards to %s, which is neither side", r.where, t.arn)
 		}
 		tgs = append(tgs, elbtypes.TargetGroupTuple{TargetGroupArn: awssdk.String(t.arn), Weight: awssdk.Int32(int32(w))})
 	}

@@ -3,6 +3,7 @@ package motoserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -47,5 +48,35 @@ func TestLaunchWithoutPython(t *testing.T) {
 	_, err := Launch(context.Background())
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+}
+
+// recorder stands in for testing.T to see what SkipOrFail does.
+type recorder struct {
+	testing.TB
+	skipped, failed bool
+}
+
+func (r *recorder) Helper()               {}
+func (r *recorder) Skipf(string, ...any)  { r.skipped = true }
+func (r *recorder) Fatalf(string, ...any) { r.failed = true }
+
+func TestSkipOrFailPolicy(t *testing.T) {
+	missing := fmt.Errorf("%w: python3 not on PATH", ErrUnavailable)
+	for _, c := range []struct {
+		ci         string
+		err        error
+		skip, fail bool
+	}{
+		{"", missing, true, false},
+		{"true", missing, false, true},
+		{"", errors.New("moto did not become ready"), false, true},
+	} {
+		t.Setenv("CI", c.ci)
+		r := &recorder{}
+		SkipOrFail(r, c.err)
+		if r.skipped != c.skip || r.failed != c.fail {
+			t.Errorf("CI=%q err=%v: skipped %v failed %v", c.ci, c.err, r.skipped, r.failed)
+		}
 	}
 }
