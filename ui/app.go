@@ -217,6 +217,12 @@ func (m *Model) layout() {
 	m.audit.SetSize(w, auditH)
 	chartsH := h - headerHeight - m.gauge.Height() - 1 - m.alarms.Height() - auditH - 1 - m.helpHeight()
 	chartsH = max(chartsH, 0)
+	// Sparklines cannot use more height; the audit pane can.
+	if chartMode(w, chartsH) == "compact" && chartsH > compactHeight {
+		m.audit.SetSize(w, auditH+chartsH-compactHeight)
+		auditH += chartsH - compactHeight
+		chartsH = compactHeight
+	}
 	m.charts.SetSize(w, chartsH)
 	m.confirm.SetSize(w, chartsH+m.alarms.Height()+auditH)
 }

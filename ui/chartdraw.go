@@ -9,6 +9,7 @@ import (
 	"github.com/NimbleMarkets/ntcharts/canvas/graph"
 	"github.com/NimbleMarkets/ntcharts/canvas/runes"
 	tslc "github.com/NimbleMarkets/ntcharts/linechart/timeserieslinechart"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/perch-dev/perch/model"
 )
@@ -111,7 +112,52 @@ func drawChart(st *Styles, sp chartSpec) string {
 			c.Canvas.SetStringWithStyle(canvas.Point{X: x, Y: gh / 2}, note, st.Dim)
 		}
 	}
-	return c.View()
+	return renderCanvas(&c.Canvas)
+}
+
+// renderCanvas is canvas.View without its cost: ntcharts renders every
+// cell through lipgloss, blanks included (about two thirds of the redraw
+// time at 200x50). Blanks here are plain spaces, and a run of cells that
+// share a style is rendered once.
+func renderCanvas(cv *canvas.Model) string {
+	w, h := cv.Width(), cv.Height()
+	var sb strings.Builder
+	sb.Grow(w * h * 2)
+	var run []rune
+	var runStyle lipgloss.Style
+	flush := func() {
+		if len(run) > 0 {
+			sb.WriteString(runStyle.Render(string(run)))
+			run = run[:0]
+		}
+	}
+	for y := range h {
+		if y > 0 {
+			sb.WriteByte('\n')
+		}
+		for x := range w {
+			cell := cv.Cell(canvas.Point{X: x, Y: y})
+			if cell.Rune == 0 {
+				flush()
+				sb.WriteByte(' ')
+				continue
+			}
+			if len(run) > 0 && !sameLook(runStyle, cell.Style) {
+				flush()
+			}
+			if len(run) == 0 {
+				runStyle = cell.Style
+			}
+			run = append(run, cell.Rune)
+		}
+		flush()
+	}
+	return sb.String()
+}
+
+// sameLook compares the properties the chart styles set.
+func sameLook(a, b lipgloss.Style) bool {
+	return a.GetForeground() == b.GetForeground() && a.GetBold() == b.GetBold()
 }
 
 // yScale picks the top of the Y axis and the rows between labels so that

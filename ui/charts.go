@@ -163,29 +163,43 @@ func (c *charts) redraw() {
 
 	hp := c.height - 1 // below the grid's own title line
 	gap := per*5/2 + time.Second
-	switch {
-	case c.width >= 120 && hp >= 8:
-		c.mode = "wide"
+	c.mode = chartMode(c.width, c.height)
+	switch c.mode {
+	case "wide":
 		pw := (c.width - 4) / 3
 		for i, m := range metrics {
 			c.bodies[i] = drawChart(c.st, chartSpec{w: pw, h: hp - 1, from: from, to: to, floor: m.floor, gap: gap,
 				stable: c.data[i][model.Stable], canary: c.data[i][model.Canary]})
 		}
-	case hp >= 18:
-		c.mode = "stacked"
+	case "stacked":
 		ph := hp / 3
 		for i, m := range metrics {
 			c.bodies[i] = drawChart(c.st, chartSpec{w: c.width, h: ph - 1, from: from, to: to, floor: m.floor, gap: gap,
 				stable: c.data[i][model.Stable], canary: c.data[i][model.Canary]})
 		}
 	default:
-		c.mode = "compact"
 		cols := min(max(c.width-26, 4), int(c.Window()/per))
 		for i, m := range metrics {
 			c.bodies[i] = c.sparks(i, m, from, to, cols)
 		}
 	}
 	c.compose()
+}
+
+// compactHeight is all the compact form can use: a title line and three
+// lines per metric.
+const compactHeight = 10
+
+// chartMode picks the form for a w x h area: three charts side by side,
+// three stacked, or sparklines when there is no room for axes.
+func chartMode(w, h int) string {
+	switch hp := h - 1; {
+	case w >= 120 && hp >= 8:
+		return "wide"
+	case hp >= 18:
+		return "stacked"
+	}
+	return "compact"
 }
 
 // title names a metric and gives both sides' newest values in words.

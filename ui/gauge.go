@@ -135,8 +135,8 @@ func (g *gauge) ladderLine() string {
 	if share, ok := s.ObservedCanaryShare(s.Now.Add(-observedWindow)); ok {
 		out += st.Dim.Render(" · ") + "observed canary " + st.Canary.Render(pct(round1(share))) +
 			st.Dim.Render(" of requests (5m)")
-		if s.SplitKnown {
-			out += st.Dim.Render(" vs " + pct(cur) + " configured")
+		if more := " vs " + pct(cur) + " configured"; s.SplitKnown && visibleWidth(out+more) <= g.width {
+			out += st.Dim.Render(more)
 		}
 	} else {
 		out += st.Dim.Render(" · observed canary share: no requests in 5m")
@@ -149,8 +149,15 @@ func (g *gauge) healthLine() string {
 	out := g.health("■ stable", s.Health[model.Stable], false) + st.Dim.Render(" · ") +
 		g.health("▲ canary", s.Health[model.Canary], true)
 	if sec := s.Target.StickinessSeconds; sec > 0 {
-		out += st.Dim.Render(" · ") + st.Warn.Render(fmt.Sprintf("⚠ stickiness %s: pinned clients stay on their side until their cookie expires",
-			age(time.Duration(sec)*time.Second)))
+		d := age(time.Duration(sec) * time.Second)
+		long := st.Dim.Render(" · ") + st.Warn.Render("⚠ stickiness "+d+": pinned clients stay on their side until their cookie expires")
+		if visibleWidth(out+long) > g.width {
+			long = st.Dim.Render(" · ") + st.Warn.Render("⚠ sticky "+d+": clients stay pinned")
+		}
+		if visibleWidth(out+long) > g.width {
+			long = st.Dim.Render(" · ") + st.Warn.Render("⚠ sticky "+d)
+		}
+		out += long
 	}
 	return out
 }
