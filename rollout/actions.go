@@ -159,37 +159,39 @@ func (e *Engine) finish(res model.Result) model.Result {
 }
 
 // capacityWarnings looks at the side about to receive more traffic: with
-// no healthy targets, or fewer than its new share needs at the current
-// per-target load, it says so. Rollbacks onto an unscaled stable have
-// caused outages elsewhere.
+// no healthy targets, or with more load per healthy target than any side
+// carries now, it says so. Rollbacks onto an unscaled stable have caused
+// outages elsewhere.
 func (e *Engine) capacityWarnings(from, to model.Split) []string {
 	var warn []string
-	if e.cfg.Router.Target().StickinessSeconds > 0 {
-		warn = append(warn, fmt.Sprintf("stickiness is on: clients pinned by their cookie stay where they are for up to %ds", e.cfg.Router.Target().StickinessSeconds))
+	if secs := e.cfg.Router.Target().StickinessSeconds; secs > 0 {
+		warn = append(warn, fmt.Sprintf("stickiness is on: clients pinned by their cookie stay where they are for up to %ds", secs))
 	}
 	if e.cfg.Health == nil {
 		return warn
 	}
 	health := e.Snapshot().Health
-	recv, other := model.Canary, model.Stable
-	newShare, oldShare := to.CanaryPercent(), from.StablePercent()
+	recv, newShare := model.Canary, to.CanaryPercent()
 	if to.CanaryPercent() < from.CanaryPercent() {
-		recv, other = model.Stable, model.Canary
-		newShare, oldShare = to.StablePercent(), from.CanaryPercent()
+		recv, newShare = model.Stable, to.StablePercent()
 	}
 	h := health[recv]
+	// The heaviest per-target load either side carries now is known to be
+	// served; more than half again above it is a guess worth a warning.
+	var busiest float64
+	for side, share := range map[model.Side]float64{model.Stable: from.StablePercent(), model.Canary: from.CanaryPercent()} {
+		if n := health[side].Healthy; n > 0 && share/float64(n) > busiest {
+			busiest = share / float64(n)
+		}
+	}
 	switch {
-	case h.Total() == 0 && health[other].Total() == 0:
+	case health[model.Stable].Total() == 0 && health[model.Canary].Total() == 0:
 		// Health unknown: say nothing rather than guess.
 	case h.Healthy == 0:
 		warn = append(warn, fmt.Sprintf("%s has no healthy targets and is about to get %s of traffic", recv, model.FormatPercent(newShare)))
-	case health[other].Healthy > 0 && oldShare > 0:
-		perTargetNow := oldShare / float64(health[other].Healthy)
-		perTargetNew := newShare / float64(h.Healthy)
-		if perTargetNew > 1.5*perTargetNow {
-			warn = append(warn, fmt.Sprintf("%s may be too small: %d healthy targets for %s of traffic (%.0fx the per-target load %s carries now)",
-				recv, h.Healthy, model.FormatPercent(newShare), perTargetNew/perTargetNow, other))
-		}
+	case busiest > 0 && newShare/float64(h.Healthy) > 1.5*busiest:
+		warn = append(warn, fmt.Sprintf("%s may be too small: %d healthy targets for %s of traffic, %.1fx the busiest per-target load now",
+			recv, h.Healthy, model.FormatPercent(newShare), newShare/float64(h.Healthy)/busiest))
 	}
 	return warn
 }

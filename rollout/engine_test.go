@@ -264,6 +264,29 @@ func TestCapacityWarningOnRollbackToSmallStable(t *testing.T) {
 	}
 }
 
+func TestNoCapacityWarningWhenStableCanTakeIt(t *testing.T) {
+	// 25% canary on 3 targets, 75% stable on 3: stable at 100% is 1.33x
+	// its own load now, within reason.
+	e, _, _, _ := newTestEngine(t, 25, func(c *Config) {
+		c.Health = fakeHealth{h: [2]model.Health{{Healthy: 3}, {Healthy: 3}}}
+	})
+	e.PollOnce(context.Background())
+	if res := e.Execute(context.Background(), model.Intent{Kind: model.Rollback, Actor: actor()}); len(res.Warnings) != 0 {
+		t.Fatalf("spurious warning: %v", res.Warnings)
+	}
+}
+
+func TestWarningWhenReceivingSideHasNoHealthyTargets(t *testing.T) {
+	e, _, _, _ := newTestEngine(t, 5, func(c *Config) {
+		c.Health = fakeHealth{h: [2]model.Health{{Healthy: 3}, {Unhealthy: 2}}}
+	})
+	e.PollOnce(context.Background())
+	res := e.Execute(context.Background(), model.Intent{Kind: model.StepUp, Actor: actor()})
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "canary has no healthy targets") {
+		t.Fatalf("warnings %v", res.Warnings)
+	}
+}
+
 func TestIncrementalMetricsWindow(t *testing.T) {
 	m := &fakeMetrics{}
 	e, _, _, clk := newTestEngine(t, 10, func(c *Config) { c.Metrics = m; c.History = time.Hour })

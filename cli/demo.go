@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim"
+)
+
+func newDemoCmd(g *globalFlags) *cobra.Command {
+	f := &simFlags{}
+	cmd := &cobra.Command{
+		Use:   "demo [--scenario NAME|FILE] [--speed X]",
+		Short: "Open the cockpit on a simulated AWS: no account, no setup",
+		Long: `Start perch's simulated AWS in-process on loopback and open the cockpit on its
+first canary. The same code talks to the simulator as to AWS: real SDK clients
+over HTTP. Simulated time runs --speed times faster than the wall clock.
+
+Actions are written to a demo audit log ($XDG_STATE_HOME/perch/demo-audit.jsonl)
+unless --audit-log says otherwise.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			clk := clock.NewScaled(time.Now().UTC().Truncate(time.Second), f.speed)
+			opts, err := f.options(clk)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			run, err := sim.Start(ctx, "127.0.0.1:0", opts)
+			if err != nil {
+				return withCode(ExitFailure, fmt.Errorf("start simulator: %w", err))
+			}
+			defer run.Close()
+			m := run.Sim.Manifest(run.URL)
+			target, ok := firstDrivable(m)
+			if !ok {
+				return usageErr("scenario %q seeds no ALB canary", f.scenario)
+			}
+			auditPath := g.auditLog
+			if auditPath == "" {
+				dir, err := stateDir()
+				if err != nil {
+					return withCode(ExitFailure, err)
+				}
+				auditPath = filepath.Join(dir, "demo-audit.jsonl")
+			}
+			demo := *g
+			demo.endpointURL, demo.region, demo.profile = run.URL, m.Region, ""
+			if !cmd.Flags().Changed("poll") && !cmd.Root().PersistentFlags().Changed("poll") {
+				demo.poll = 30 * time.Second // simulated: a few wall seconds at the default speed
+			}
+			t := &targetFlags{ruleARN: target.RuleARN, ladder: "0,1,5,10,25,50,100"}
+			s, err := openSession(ctx, &demo, t, sessionOptions{
+				clock: clk, credentials: staticCredentials(), auditPath: auditPath, via: "cockpit",
+			})
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			title := fmt.Sprintf("demo · %s · %gx", opts.Scenario.Name, f.speed)
+			return runCockpit(ctx, s, &demo, title)
+		},
+	}
+	addSimFlags(cmd, f, 10)
+	return cmd
+}
+
+func firstDrivable(m sim.Manifest) (sim.ManifestTarget, bool) {
+	for _, t := range m.Targets {
+		if t.Kind == "alb" && t.Note == "" && t.RuleARN != "" {
+			return t, true
+		}
+	}
+	return sim.ManifestTarget{}, false
+}

@@ -1,0 +1,286 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/perch-dev/perch/model"
+)
+
+func newStatusCmd(g *globalFlags) *cobra.Command {
+	t := &targetFlags{}
+	var asJSON bool
+	var window time.Duration
+	cmd := &cobra.Command{
+		Use:   "status (--rule-arn ARN | --listener-arn ARN) [--json]",
+		Short: "Print the split, each side's signals and the alarms once, for scripts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if window <= 0 {
+				return usageErr("--window must be positive, got %v", window)
+			}
+			ctx := cmd.Context()
+			s, err := openSession(ctx, g, t, sessionOptions{via: "headless"})
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			snap := s.engine.PollOnce(ctx)
+			st := newStatus(snap, window)
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(st); err != nil {
+					return withCode(ExitFailure, err)
+				}
+			} else {
+				printStatus(cmd.OutOrStdout(), st)
+			}
+			if !snap.SplitKnown {
+				return withCode(ExitFailure, fmt.Errorf("traffic state unknown: %s", snap.SplitErr))
+			}
+			return nil
+		},
+	}
+	addTargetFlags(cmd, t)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().DurationVar(&window, "window", 5*time.Minute, "how far back the per-side totals reach")
+	return cmd
+}
+
+// status is the JSON contract of `perch status --json`.
+type status struct {
+	Target    model.Target            `json:"target"`
+	Identity  model.Identity          `json:"identity"`
+	Split     splitStatus             `json:"split"`
+	Health    map[string]model.Health `json:"health"`
+	Metrics   map[string]sideMetrics  `json:"metrics"`
+	Alarms    []model.Alarm           `json:"alarms"`
+	Errors    []string                `json:"errors,omitempty"`
+	FetchedAt time.Time               `json:"fetched_at"`
+}
+
+type splitStatus struct {
+	Known         bool     `json:"known"`
+	StablePercent float64  `json:"stable_percent"`
+	CanaryPercent float64  `json:"canary_percent"`
+	StableWeight  int      `json:"stable_weight"`
+	CanaryWeight  int      `json:"canary_weight"`
+	ObservedShare *float64 `json:"observed_canary_share_percent"`
+}
+
+// sideMetrics sums each side's signals over the window; latencies are the
+// newest period's value. Nil means no data.
+type sideMetrics struct {
+	WindowSeconds    int      `json:"window_seconds"`
+	Requests         float64  `json:"requests"`
+	Errors5xx        float64  `json:"errors_5xx"`
+	Errors4xx        float64  `json:"errors_4xx"`
+	ErrorRatePercent *float64 `json:"error_rate_percent"`
+	LatencyP50Ms     *float64 `json:"latency_p50_ms"`
+	LatencyP99Ms     *float64 `json:"latency_p99_ms"`
+}
+
+func newStatus(snap model.Snapshot, window time.Duration) status {
+	since := snap.Now.Add(-window)
+	st := status{
+		Target:    snap.Target,
+		Identity:  snap.Identity,
+		Health:    map[string]model.Health{"stable": snap.Health[model.Stable], "canary": snap.Health[model.Canary]},
+		Metrics:   map[string]sideMetrics{},
+		Alarms:    snap.Alarms,
+		FetchedAt: snap.Now.UTC(),
+	}
+	if st.Alarms == nil {
+		st.Alarms = []model.Alarm{}
+	}
+	if snap.SplitKnown {
+		st.Split = splitStatus{
+			Known:         true,
+			StablePercent: snap.Split.StablePercent(),
+			CanaryPercent: snap.Split.CanaryPercent(),
+			StableWeight:  snap.Split.StableWeight,
+			CanaryWeight:  snap.Split.CanaryWeight,
+		}
+	}
+	if share, ok := snap.ObservedCanaryShare(since); ok {
+		st.Split.ObservedShare = &share
+	}
+	for _, side := range model.Sides {
+		sig := snap.Signals[side]
+		m := sideMetrics{WindowSeconds: int(window.Seconds())}
+		m.Requests = model.Sum(sig[model.Requests], since)
+		m.Errors5xx = model.Sum(sig[model.Errors5xx], since)
+		m.Errors4xx = model.Sum(sig[model.Errors4xx], since)
+		if m.Requests > 0 {
+			r := 100 * m.Errors5xx / m.Requests
+			m.ErrorRatePercent = &r
+		}
+		m.LatencyP50Ms = lastValue(sig[model.LatencyP50], since)
+		m.LatencyP99Ms = lastValue(sig[model.LatencyP99], since)
+		st.Metrics[side.String()] = m
+	}
+	for _, e := range []string{snap.SplitErr, snap.MetricsErr, snap.AlarmsErr} {
+		if e != "" {
+			st.Errors = append(st.Errors, e)
+		}
+	}
+	return st
+}
+
+func lastValue(pts []model.Point, since time.Time) *float64 {
+	if len(pts) == 0 || pts[len(pts)-1].T.Before(since) {
+		return nil
+	}
+	v := pts[len(pts)-1].V
+	return &v
+}
+
+func printStatus(w io.Writer, st status) {
+	fmt.Fprintf(w, "target   %s (%s) %s\n", st.Target.Name, st.Target.Kind, st.Target.ID())
+	if st.Split.Known {
+		fmt.Fprintf(w, "split    stable %s (%s) / canary %s (%s)\n",
+			model.FormatPercent(st.Split.StablePercent), st.Target.StableName,
+			model.FormatPercent(st.Split.CanaryPercent), st.Target.CanaryName)
+	} else {
+		fmt.Fprintf(w, "split    UNKNOWN\n")
+	}
+	for _, side := range []string{"stable", "canary"} {
+		m := st.Metrics[side]
+		fmt.Fprintf(w, "%-8s %.0f requests, %.0f 5xx (%s), p99 %s over %ds\n", side, m.Requests, m.Errors5xx,
+			optional(m.ErrorRatePercent, "%.2f%%"), optional(m.LatencyP99Ms, "%.0f ms"), m.WindowSeconds)
+	}
+	for _, a := range st.Alarms {
+		fmt.Fprintf(w, "alarm    %s %s\n", a.State, a.Name)
+	}
+	for _, e := range st.Errors {
+		fmt.Fprintf(w, "error    %s\n", e)
+	}
+}
+
+func optional(v *float64, format string) string {
+	if v == nil {
+		return "no data"
+	}
+	return fmt.Sprintf(format, *v)
+}
+
+func newShiftCmd(g *globalFlags) *cobra.Command {
+	t := &targetFlags{}
+	var to, expect, reason string
+	cmd := &cobra.Command{
+		Use:   "shift --to PCT (--rule-arn ARN | --listener-arn ARN)",
+		Short: "Set the canary's share of traffic, with the cockpit's safety checks",
+		Long: `Set the canary's share of traffic. perch re-reads the split, refuses if it is not
+what --expect says (when given), writes, reads back and records intent and outcome
+in the audit log.
+
+Exit codes: 0 done and verified, 2 bad input, 3 refused (split changed, read-only),
+4 the write failed or could not be verified, 1 other errors.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pct, err := parsePercent("--to", to)
+			if err != nil {
+				return err
+			}
+			return runIntent(cmd, g, t, model.Intent{Kind: model.SetPercent, Percent: pct, Reason: reason}, expect)
+		},
+	}
+	addTargetFlags(cmd, t)
+	cmd.Flags().StringVar(&to, "to", "", "canary percentage to set, 0-100")
+	cmd.Flags().StringVar(&expect, "expect", "", "refuse unless the canary is at this percentage now")
+	cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
+	cmd.MarkFlagRequired("to")
+	return cmd
+}
+
+func newPromoteCmd(g *globalFlags) *cobra.Command {
+	return newOneShotCmd(g, model.Promote, "promote", "Send all traffic to the canary (100%)")
+}
+
+func newRollbackCmd(g *globalFlags) *cobra.Command {
+	return newOneShotCmd(g, model.Rollback, "rollback", "Send all traffic back to stable (canary 0%)")
+}
+
+func newOneShotCmd(g *globalFlags, kind model.IntentKind, name, short string) *cobra.Command {
+	t := &targetFlags{}
+	var expect, reason string
+	cmd := &cobra.Command{
+		Use:   name + " (--rule-arn ARN | --listener-arn ARN)",
+		Short: short,
+		Long: short + `, with the cockpit's safety checks and audit.
+
+Exit codes: 0 done and verified, 2 bad input, 3 refused (split changed, read-only),
+4 the write failed or could not be verified, 1 other errors.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runIntent(cmd, g, t, model.Intent{Kind: kind, Reason: reason}, expect)
+		},
+	}
+	addTargetFlags(cmd, t)
+	cmd.Flags().StringVar(&expect, "expect", "", "refuse unless the canary is at this percentage now")
+	cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
+	return cmd
+}
+
+func runIntent(cmd *cobra.Command, g *globalFlags, t *targetFlags, in model.Intent, expect string) error {
+	var expectPct *float64
+	if expect != "" {
+		p, err := parsePercent("--expect", expect)
+		if err != nil {
+			return err
+		}
+		expectPct = &p
+	}
+	ctx := cmd.Context()
+	s, err := openSession(ctx, g, t, sessionOptions{via: "headless"})
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return execIntent(ctx, cmd.OutOrStdout(), s, in, expectPct)
+}
+
+func execIntent(ctx context.Context, w io.Writer, s *session, in model.Intent, expectPct *float64) error {
+	snap := s.engine.PollOnce(ctx)
+	if !snap.SplitKnown {
+		return withCode(ExitRefused, fmt.Errorf("traffic state unknown, nothing written: %s", snap.SplitErr))
+	}
+	if expectPct != nil {
+		want := snap.Split.WithCanaryPercent(*expectPct)
+		in.Expected = &want
+	}
+	in.Actor = s.actor
+	res := s.engine.Execute(ctx, in)
+	for _, warning := range res.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warning)
+	}
+	switch res.Outcome {
+	case model.OutcomeOK:
+		fmt.Fprintf(w, "%s: %s (verified)\n", in.Kind.Action(), res.To)
+		return nil
+	case model.OutcomeRefused:
+		code := ExitRefused
+		if strings.Contains(res.Err, "ladder") {
+			code = ExitUsage
+		}
+		return withCode(code, fmt.Errorf("refused: %s", res.Err))
+	default:
+		return withCode(ExitFailed, fmt.Errorf("failed: %s", res.Err))
+	}
+}
+
+func parsePercent(flag, s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	if err != nil || v < 0 || v > 100 {
+		return 0, usageErr("%s %q: want a percentage 0-100", flag, s)
+	}
+	return v, nil
+}

@@ -1,0 +1,167 @@
+// Package cli builds perch's command tree: one file per subcommand, flag
+// parsing and wiring. The work itself lives in rollout, aws, sim and ui.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// Build information, stamped by the release build with -ldflags -X.
+var (
+	version = "dev"
+	commit  = "none"
+	date    = "unknown"
+)
+
+// Exit codes that scripts and runbooks can rely on.
+const (
+	ExitOK      = 0
+	ExitFailure = 1 // AWS unreachable, an unexpected error
+	ExitUsage   = 2 // bad flags, bad ARNs, a target perch cannot drive
+	ExitRefused = 3 // refused for safety: the split changed, read-only, unknown state
+	ExitFailed  = 4 // a write failed or could not be verified
+)
+
+// exitError carries an exit code with a one-line message.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, a ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
+}
+
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return &exitError{code: code, err: err}
+}
+
+// globalFlags follow the AWS CLI where they overlap.
+type globalFlags struct {
+	profile     string
+	region      string
+	endpointURL string
+	auditLog    string
+	logFile     string
+	poll        time.Duration
+	readOnly    bool
+}
+
+// Execute runs perch with args and returns the process exit code. Errors
+// are printed as one short line on stderr.
+func Execute(args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(stderr, "perch: %v\n", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	// cobra's own errors are about flags and arguments.
+	return ExitUsage
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:   "perch",
+		Short: "A terminal cockpit for canary releases on AWS",
+		Long: `perch attaches to a live canary (an ALB listener rule splitting traffic between
+two weighted target groups), charts canary against stable, and lets you step,
+promote or roll back from the keyboard, with every action audited.
+
+Try it with no AWS account:  perch demo`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       fmt.Sprintf("%s (commit %s, built %s)", version, commit, date),
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.profile, "profile", "", "AWS shared-config profile")
+	pf.StringVar(&g.region, "region", "", "AWS region (default from AWS_REGION or the profile)")
+	pf.StringVar(&g.endpointURL, "endpoint-url", "", "send every AWS call to this endpoint (for example a perch sim)")
+	pf.StringVar(&g.auditLog, "audit-log", "", "audit log path (default $XDG_STATE_HOME/perch/audit.jsonl)")
+	pf.StringVar(&g.logFile, "log-file", "", "diagnostic log path (default $XDG_STATE_HOME/perch/perch.log)")
+	pf.DurationVar(&g.poll, "poll", 10*time.Second, "how often to poll routing, metrics and alarms")
+	pf.BoolVar(&g.readOnly, "read-only", false, "never change traffic: write keys and commands are disabled")
+
+	root.AddCommand(
+		newDemoCmd(g),
+		newSimCmd(g),
+		newALBCmd(g),
+		newStatusCmd(g),
+		newShiftCmd(g),
+		newPromoteCmd(g),
+		newRollbackCmd(g),
+		newAuditCmd(g),
+		newVersionCmd(),
+	)
+	return root
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print perch's version, commit and build date",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(cmd.OutOrStdout(), "perch %s\ncommit %s\nbuilt %s\n", version, commit, date)
+			return nil
+		},
+	}
+}
+
+// stateDir is where perch keeps its audit and diagnostic logs.
+func stateDir() (string, error) {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "perch"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("find the state directory: %w", err)
+	}
+	return filepath.Join(home, ".local", "state", "perch"), nil
+}
+
+// openLogger sends diagnostics to a file: the terminal belongs to the TUI.
+func openLogger(g *globalFlags) (*slog.Logger, func(), error) {
+	path := g.logFile
+	if path == "" {
+		dir, err := stateDir()
+		if err != nil {
+			return nil, nil, err
+		}
+		path = filepath.Join(dir, "perch.log")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create log directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open log file: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo})), func() { f.Close() }, nil
+}

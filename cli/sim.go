@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim"
+)
+
+type simFlags struct {
+	scenario string
+	speed    float64
+	seed     int64
+}
+
+func addSimFlags(cmd *cobra.Command, f *simFlags, defaultSpeed float64) {
+	cmd.Flags().StringVar(&f.scenario, "scenario", "healthy", "built-in scenario name or a scenario YAML file ("+scenarioNames()+")")
+	cmd.Flags().Float64Var(&f.speed, "speed", defaultSpeed, "simulated seconds per wall-clock second")
+	cmd.Flags().Int64Var(&f.seed, "seed", 0, "random seed (0: the scenario's own)")
+}
+
+func scenarioNames() string {
+	out := ""
+	for i, n := range sim.BuiltinScenarios() {
+		if i > 0 {
+			out += ", "
+		}
+		out += n
+	}
+	return out
+}
+
+func (f *simFlags) options(clk clock.Clock) (sim.Options, error) {
+	if f.speed <= 0 || f.speed > 10000 {
+		return sim.Options{}, usageErr("--speed %v: want a factor above 0 and at most 10000", f.speed)
+	}
+	sc, err := sim.LoadScenario(f.scenario)
+	if err != nil {
+		return sim.Options{}, usageErr("%v", err)
+	}
+	return sim.Options{Clock: clk, Scenario: sc, Seed: f.seed}, nil
+}
+
+func newSimCmd(g *globalFlags) *cobra.Command {
+	f := &simFlags{}
+	var listen, manifest string
+	cmd := &cobra.Command{
+		Use:   "sim [--listen ADDR] [--scenario NAME|FILE]",
+		Short: "Run only the simulated AWS endpoint and print how to point clients at it",
+		Long: `Run perch's simulated AWS (ELBv2, CloudWatch, STS) on loopback. It prints the
+environment to point any AWS client at it (the AWS CLI too) and a ready-to-paste
+perch command for each seeded canary. Stop it with Ctrl-C.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := f.options(clock.NewScaled(time.Now().UTC(), f.speed))
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			run, err := sim.Start(ctx, listen, opts)
+			if err != nil {
+				return withCode(ExitFailure, fmt.Errorf("start simulator: %w", err))
+			}
+			defer run.Close()
+			m := run.Sim.Manifest(run.URL)
+			if manifest != "" {
+				if err := writeManifest(manifest, m); err != nil {
+					return withCode(ExitFailure, err)
+				}
+			}
+			printSimEnv(cmd.OutOrStdout(), m)
+			<-ctx.Done()
+			return nil
+		},
+	}
+	addSimFlags(cmd, f, 1)
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4566", "address to listen on (loopback)")
+	cmd.Flags().StringVar(&manifest, "manifest", "", "also write the endpoint and seeded targets as JSON to this file")
+	return cmd
+}
+
+func writeManifest(path string, m sim.Manifest) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode manifest: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return nil
+}
+
+func printSimEnv(w io.Writer, m sim.Manifest) {
+	fmt.Fprintf(w, "# perch sim: simulated AWS on %s (Ctrl-C to stop)\n", m.Endpoint)
+	fmt.Fprintf(w, "export AWS_ENDPOINT_URL=%s\n", m.Endpoint)
+	fmt.Fprintf(w, "export AWS_REGION=%s\n", m.Region)
+	fmt.Fprintf(w, "export AWS_ACCESS_KEY_ID=test\n")
+	fmt.Fprintf(w, "export AWS_SECRET_ACCESS_KEY=test\n")
+	fmt.Fprintf(w, "export AWS_EC2_METADATA_DISABLED=true\n")
+	for _, t := range m.Targets {
+		if t.Note != "" {
+			fmt.Fprintf(w, "# %s (%s): %s\n", t.Name, t.Kind, t.Note)
+			continue
+		}
+		fmt.Fprintf(w, "# %s (%s)\n", t.Name, t.Kind)
+		fmt.Fprintf(w, "perch alb --rule-arn %s\n", t.RuleARN)
+	}
+}

@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go"
+	"github.com/spf13/cobra"
+
+	"github.com/perch-dev/perch/audit"
+	perchaws "github.com/perch-dev/perch/aws"
+	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/model"
+	"github.com/perch-dev/perch/rollout"
+)
+
+// targetFlags name an ALB target on any command that attaches to one.
+type targetFlags struct {
+	ruleARN     string
+	listenerARN string
+	canaryTG    string
+	ladder      string
+	alarms      []string
+}
+
+func addTargetFlags(cmd *cobra.Command, t *targetFlags) {
+	f := cmd.Flags()
+	f.StringVar(&t.ruleARN, "rule-arn", "", "ALB listener rule whose forward action splits stable and canary")
+	f.StringVar(&t.listenerARN, "listener-arn", "", "ALB listener whose default action splits stable and canary")
+	f.StringVar(&t.canaryTG, "canary-target-group", "", "the canary's target group ARN or name (default: the one with the lower weight)")
+	f.StringVar(&t.ladder, "ladder", "0,1,5,10,25,50,100", "canary percentages that + and - step along")
+	f.StringSliceVar(&t.alarms, "alarm", nil, "CloudWatch alarm to watch (repeatable)")
+}
+
+func (t *targetFlags) validate() (model.Ladder, error) {
+	if (t.ruleARN == "") == (t.listenerARN == "") {
+		return nil, usageErr("name the target with exactly one of --rule-arn or --listener-arn")
+	}
+	l, err := model.ParseLadder(t.ladder)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return l, nil
+}
+
+// session is everything one attached target needs, wired.
+type session struct {
+	engine *rollout.Engine
+	router *perchaws.ALBRouter
+	audit  *audit.Log
+	actor  model.Actor
+	logger *slog.Logger
+	close  func()
+}
+
+type sessionOptions struct {
+	clock       clock.Clock
+	credentials awssdk.CredentialsProvider // static for the simulator
+	auditPath   string                     // overrides the flag and default
+	via         string
+}
+
+// openSession resolves the target through the real SDK and builds the
+// engine on it. Errors are one line with an exit code.
+func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionOptions) (*session, error) {
+	ladder, err := t.validate()
+	if err != nil {
+		return nil, err
+	}
+	if g.poll <= 0 {
+		return nil, usageErr("--poll must be positive, got %v", g.poll)
+	}
+	logger, closeLog, err := openLogger(g)
+	if err != nil {
+		return nil, withCode(ExitFailure, err)
+	}
+	cleanup := []func(){closeLog}
+	fail := func(err error) (*session, error) {
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+		return nil, err
+	}
+
+	cfg, err := perchaws.LoadConfig(ctx, perchaws.ConfigOptions{
+		Profile: g.profile, Region: g.region, EndpointURL: g.endpointURL, Credentials: o.credentials,
+	})
+	if err != nil {
+		return fail(usageErr("%v", err))
+	}
+	describe := func(err error) string { return perchaws.DescribeErrorWithProfile(err, g.profile) }
+
+	router, err := perchaws.NewALBRouter(ctx, cfg, perchaws.ALBOptions{
+		RuleARN: t.ruleARN, ListenerARN: t.listenerARN, CanaryTargetGroup: t.canaryTG,
+	})
+	if err != nil {
+		return fail(classify(err, describe))
+	}
+
+	path := o.auditPath
+	if path == "" {
+		path = g.auditLog
+	}
+	if path == "" {
+		dir, err := stateDir()
+		if err != nil {
+			return fail(withCode(ExitFailure, err))
+		}
+		path = filepath.Join(dir, "audit.jsonl")
+	}
+	log, err := audit.Open(path)
+	if err != nil {
+		return fail(withCode(ExitFailure, fmt.Errorf("open audit log: %w", err)))
+	}
+	cleanup = append(cleanup, func() { log.Close() })
+
+	clk := o.clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	target := router.Target()
+	var recent []model.AuditEntry
+	for _, e := range log.Tail(200) {
+		if e.Target == target.ID() {
+			recent = append(recent, e)
+		}
+	}
+	engine, err := rollout.New(rollout.Config{
+		Router:        router,
+		Health:        router,
+		Metrics:       perchaws.NewALBMetrics(cfg, target),
+		Alarms:        perchaws.NewAlarms(cfg),
+		AlarmNames:    t.alarms,
+		Identity:      perchaws.NewIdentity(cfg),
+		Audit:         log,
+		Clock:         clk,
+		Ladder:        ladder,
+		Poll:          g.poll,
+		ReadOnly:      g.readOnly,
+		DescribeError: describe,
+		RecentAudit:   recent,
+		Logger:        logger,
+	})
+	if err != nil {
+		return fail(withCode(ExitFailure, err))
+	}
+	return &session{
+		engine: engine,
+		router: router,
+		audit:  log,
+		actor:  model.Actor{OSUser: osUser(), Via: o.via},
+		logger: logger,
+		close: func() {
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				cleanup[i]()
+			}
+		},
+	}, nil
+}
+
+// classify maps a target-resolution error to an exit code: anything the
+// operator typed wrong is a usage error; the network is a failure.
+func classify(err error, describe func(error) string) error {
+	msg := describe(err)
+	var nf *perchaws.NotFoundError
+	var op *smithy.OperationError
+	switch {
+	case errors.As(err, &nf):
+		return &exitError{code: ExitUsage, err: errors.New(msg)}
+	case errors.As(err, &op):
+		// An AWS call failed for a reason other than the named resource.
+		return &exitError{code: ExitFailure, err: errors.New(msg)}
+	}
+	// Everything else is the adapter refusing the target's shape or ARN.
+	return &exitError{code: ExitUsage, err: errors.New(msg)}
+}
+
+func osUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "unknown"
+}
+
+func staticCredentials() awssdk.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider("test", "test", "")
+}
