@@ -21,7 +21,7 @@ type Options struct {
 	// Renderer decides the colour profile; nil means lipgloss's default.
 	// An SSH session passes its own.
 	Renderer *lipgloss.Renderer
-	Title    string        // shown after "perch" and as the terminal title
+	Title    string        // shown after "perch" in the header
 	Poll     time.Duration // the engine's poll interval, for staleness; default 10s
 }
 
@@ -107,11 +107,9 @@ func New(eng Engine, o Options) *Model {
 // Init subscribes to the engine's snapshots.
 func (m *Model) Init() tea.Cmd {
 	m.updates, m.unsubscribe = m.eng.Subscribe()
-	title := "perch: " + m.snap.Target.Name
-	if m.opts.Title != "" {
-		title = "perch: " + m.opts.Title
-	}
-	return tea.Batch(waitForSnapshot(m.updates), tea.SetWindowTitle(title))
+	// No tea.SetWindowTitle: in bubbletea v1.3.10 it writes to the terminal
+	// without the renderer's lock, racing the frame being flushed.
+	return waitForSnapshot(m.updates)
 }
 
 // waitForSnapshot reads one snapshot; Update re-arms it after each.
@@ -244,6 +242,11 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			in := m.confirm.Intent(m.opts.Actor)
 			m.confirm.Close()
 			m.layout()
+			// The world may have changed while the dialog was open.
+			if why := m.writeBlocked(); why != "" {
+				m.status = why + ": nothing was sent"
+				return nil
+			}
 			return m.send(in)
 		case confirmNo:
 			m.confirm.Close()

@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"io"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 )
 
 // BenchmarkViewCockpit200x50 is the per-frame cost: View only joins cached
@@ -21,6 +24,22 @@ func BenchmarkViewCockpit200x50(b *testing.B) {
 // component re-renders and the three charts are drawn again.
 func BenchmarkRedrawAfterSnapshot200x50(b *testing.B) {
 	m, _ := newTestModel(errorSpikeSnapshot(), Options{})
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
+	s := errorSpikeSnapshot()
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Seq++
+		m.Update(snapshotMsg{s})
+		_ = m.View()
+	}
+}
+
+// BenchmarkRedrawAfterSnapshot200x50TrueColor is the same with colour on,
+// as a real terminal would have it.
+func BenchmarkRedrawAfterSnapshot200x50TrueColor(b *testing.B) {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.TrueColor)
+	m, _ := newTestModel(errorSpikeSnapshot(), Options{Renderer: r})
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
 	s := errorSpikeSnapshot()
 	b.ReportAllocs()
