@@ -2,6 +2,9 @@ package rollout_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -178,5 +181,43 @@ func TestErrorSpikeShowsInTheCanarySeries(t *testing.T) {
 	}
 	if c, s := rate(model.Canary), rate(model.Stable); c < 3*s || c < 2 {
 		t.Fatalf("canary 5xx %.2f%% vs stable %.2f%%: the spike should stand out", c, s)
+	}
+}
+
+// TestDriftByTheAWSCLI has the official AWS CLI, a client nobody here
+// wrote, change the weights behind perch's back.
+func TestDriftByTheAWSCLI(t *testing.T) {
+	awsCLI, err := exec.LookPath("aws")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the AWS CLI is not on PATH")
+		}
+		t.Skip("the AWS CLI is not on PATH")
+	}
+	r := newRig(t, "healthy", false)
+	ctx := context.Background()
+	seen := r.engine.PollOnce(ctx).Split
+
+	actions := fmt.Sprintf(`[{"Type":"forward","ForwardConfig":{"TargetGroups":[{"TargetGroupArn":%q,"Weight":70},{"TargetGroupArn":%q,"Weight":30}]}}]`,
+		seen.StableID, seen.CanaryID)
+	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, awsCLI, "--endpoint-url", r.env.URL, "--region", "us-east-1", "--output", "json",
+		"elbv2", "modify-rule", "--rule-arn", r.router.Target().RuleARN, "--actions", actions)
+	home := t.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_PAGER="}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("aws elbv2 modify-rule: %v\n%s", err, out)
+	}
+
+	r.env.Advance(10 * time.Second)
+	snap := r.engine.PollOnce(ctx)
+	if snap.Drift == nil || snap.Split.CanaryPercent() != 30 {
+		t.Fatalf("the AWS CLI's change was not seen as drift within one poll: drift %+v split %v", snap.Drift, snap.Split)
+	}
+	res := r.engine.Execute(ctx, model.Intent{Kind: model.StepUp, Expected: &seen, Actor: operator()})
+	if res.Outcome != model.OutcomeRefused {
+		t.Fatalf("step on the pre-drift view: %+v", res)
 	}
 }
