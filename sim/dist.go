@@ -112,43 +112,37 @@ func (l lognormal) histogram(r *rand.Rand, n int, scale float64) (values, counts
 	}
 	k := min(n, maxLatencyDraws)
 	vals := make([]float64, k)
-	for i := range k {
-		var u float64
-		if n <= maxLatencyDraws {
-			u = r.Float64()
-		} else {
-			u = (float64(i) + r.Float64()) / float64(k)
+	cnts := make([]float64, k)
+	if n <= maxLatencyDraws {
+		for i := range k {
+			vals[i] = roundMicro(math.Exp(l.mu+l.sigma*r.NormFloat64()) * scale)
+			cnts[i] = 1
 		}
-		u = math.Min(math.Max(u, 1e-12), 1-1e-12)
-		vals[i] = roundSig(l.quantile(u)*scale, 4)
-	}
-	base, extra := n/k, n%k
-	agg := make(map[float64]float64, k)
-	for i, v := range vals {
-		c := float64(base)
-		if i < extra {
-			c++
+		slices.Sort(vals)
+	} else {
+		// Quantiles of increasing strata come out sorted. Stratum i stands
+		// for requests floor(i*n/k) .. floor((i+1)*n/k): the remainder is
+		// spread evenly, not piled onto the low strata.
+		for i := range k {
+			u := (float64(i) + r.Float64()) / float64(k)
+			u = math.Min(math.Max(u, 1e-12), 1-1e-12)
+			vals[i] = roundMicro(l.quantile(u) * scale)
+			cnts[i] = float64((i+1)*n/k - i*n/k)
 		}
-		agg[v] += c
 	}
-	values = make([]float64, 0, len(agg))
-	for v := range agg {
-		values = append(values, v)
+	// Merge equal values so a histogram never lists one value twice.
+	j := 0
+	for i := range vals {
+		if j > 0 && vals[i] == vals[j-1] {
+			cnts[j-1] += cnts[i]
+			continue
+		}
+		vals[j], cnts[j] = vals[i], cnts[i]
+		j++
 	}
-	slices.Sort(values)
-	counts = make([]float64, len(values))
-	for i, v := range values {
-		counts[i] = agg[v]
-	}
-	return values, counts
+	return vals[:j], cnts[:j]
 }
 
-// roundSig rounds to d significant digits so equal-looking latencies
-// merge into one histogram bucket.
-func roundSig(v float64, d int) float64 {
-	if v == 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-		return v
-	}
-	p := math.Pow(10, float64(d)-math.Ceil(math.Log10(math.Abs(v))))
-	return math.Round(v*p) / p
-}
+// roundMicro rounds to a microsecond (for values in seconds) so that
+// latencies that look equal merge into one histogram value.
+func roundMicro(v float64) float64 { return math.Round(v*1e6) / 1e6 }

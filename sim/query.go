@@ -50,14 +50,18 @@ func parseQueryTree(form url.Values) (*qnode, error) {
 		parts := strings.Split(k, ".")
 		n := root
 		for i, p := range parts {
-			if p == "" {
-				return nil, fmt.Errorf("parameter %q has an empty path segment", k)
-			}
 			if i > 0 && (parts[i-1] == "member" || parts[i-1] == "entry") {
 				idx, err := strconv.Atoi(p)
 				if err != nil || idx < 1 || idx > maxListIndex || strconv.Itoa(idx) != p {
 					return nil, fmt.Errorf("parameter %q has an invalid list index %q", k, p)
 				}
+			} else if !isParamName(p) {
+				// Names are echoed back as XML element names, so only
+				// the identifier-like names AWS uses are accepted.
+				return nil, fmt.Errorf("parameter %q has an invalid name segment %q", k, p)
+			}
+			if (p == "member" || p == "entry") && i == len(parts)-1 {
+				return nil, fmt.Errorf("parameter %q is a list without an index", k)
 			}
 			if n.kids == nil {
 				n.kids = map[string]*qnode{}
@@ -72,6 +76,21 @@ func parseQueryTree(form url.Values) (*qnode, error) {
 		n.val, n.set = vs[0], true
 	}
 	return root, nil
+}
+
+func isParamName(p string) bool {
+	if p == "" || len(p) > 128 {
+		return false
+	}
+	for i, c := range p {
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '_'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // child returns the named child, or nil. It is nil-safe so that lookups

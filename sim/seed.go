@@ -61,8 +61,8 @@ func (s idSource) instance() string {
 
 // seedScenario creates each ALB canary's resources and registers it with
 // the traffic model.
-func (s *Sim) seedScenario() error {
-	s.traffic = newTraffic(s.elb, s.store, s.seed, s.start, s.scenario)
+func (s *Sim) seedScenario(sink datumSink) error {
+	s.traffic = newTraffic(s.elb, sink, s.seed, s.start, s.scenario)
 	for i := range s.scenario.ALBs {
 		if err := s.seedALB(&s.scenario.ALBs[i]); err != nil {
 			return fmt.Errorf("alb %s: %w", s.scenario.ALBs[i].Name, err)

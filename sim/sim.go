@@ -99,6 +99,12 @@ var statsName = map[string]string{
 // New builds a simulator: seeds the scenario's resources and backfills
 // its metric history up to the clock's now.
 func New(opts Options) (*Sim, error) {
+	return newSim(opts, nil)
+}
+
+// newSim is New with the traffic model's output redirected to sink when
+// sink is non-nil (tests record what is published).
+func newSim(opts Options, sink datumSink) (*Sim, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
@@ -154,7 +160,10 @@ func New(opts Options) (*Sim, error) {
 		"sts":                  s.sts,
 		"monitoring":           s.cw,
 	}
-	if err := s.seedScenario(); err != nil {
+	if sink == nil {
+		sink = s.store
+	}
+	if err := s.seedScenario(sink); err != nil {
 		return nil, fmt.Errorf("new sim: seed scenario %s: %w", sc.Name, err)
 	}
 	s.mu.Lock()

@@ -1,0 +1,111 @@
+package sim
+
+import (
+	"encoding/xml"
+	"io"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestQueryTree(t *testing.T) {
+	form, _ := url.ParseQuery("Action=ModifyRule&RuleArn=r" +
+		"&Actions.member.2.Type=forward&Actions.member.2.Order=2" +
+		"&Actions.member.10.Type=fixed-response" +
+		"&Actions.member.1.ForwardConfig.TargetGroups.member.1.Weight=0" +
+		"&Actions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn=a%3Ab" +
+		"&Names=")
+	tr, err := parseQueryTree(form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts := tr.list("Actions")
+	if len(acts) != 3 || acts[1].str("Type") != "forward" || acts[2].str("Type") != "fixed-response" {
+		t.Fatalf("members out of numeric order: %+v", acts)
+	}
+	tgs := acts[0].child("ForwardConfig").list("TargetGroups")
+	if len(tgs) != 1 || tgs[0].str("TargetGroupArn") != "a:b" || tgs[0].str("Weight") != "0" || !tgs[0].has("Weight") {
+		t.Fatalf("nested: %+v", tgs)
+	}
+	if !tr.has("Names") || len(tr.list("Names")) != 0 || tr.has("Nope") {
+		t.Fatalf("empty list marker")
+	}
+	var x xmlw
+	x.tree(acts[0])
+	if got := x.String(); got != "<ForwardConfig><TargetGroups><member><TargetGroupArn>a:b</TargetGroupArn><Weight>0</Weight></member></TargetGroups></ForwardConfig>" {
+		t.Errorf("xml echo = %s", got)
+	}
+	for _, bad := range []string{"A..B=1", "A.member.0.B=1", "A.member.x=1", "A.member.01=1", "A.member.999999999999=1", ".A=1", "A.member=1", "0A=1", "A<b>=1"} {
+		f, _ := url.ParseQuery(bad)
+		if _, err := parseQueryTree(f); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+}
+
+func FuzzQueryTree(f *testing.F) {
+	f.Add("Action=ModifyRule&Actions.member.1.ForwardConfig.TargetGroups.member.1.Weight=5&Actions.member.1.Type=forward")
+	f.Add("A.member.1=x&A.member.1.B=y&A=z")
+	f.Add("M.entry.1.key=k&M.entry.1.value=v")
+	f.Fuzz(func(t *testing.T, body string) {
+		form, err := url.ParseQuery(body)
+		if err != nil {
+			return
+		}
+		tr, err := parseQueryTree(form)
+		if err != nil {
+			return
+		}
+		// Every accessor and the XML echo must be total on any tree.
+		var x xmlw
+		x.tree(tr)
+		dec := xml.NewDecoder(strings.NewReader("<r>" + x.String() + "</r>"))
+		for {
+			_, err := dec.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("echo is not well-formed XML (%v): %s", err, x.String())
+			}
+		}
+		for k := range tr.kids {
+			_ = tr.list(k)
+			_ = tr.strings(k)
+			_ = tr.str(k, "member", "1")
+			_ = tr.child(k).clone()
+		}
+	})
+}
+
+// FuzzELBv2Request drives the whole ELBv2 handler with arbitrary forms:
+// it must answer every one without panicking, and never leave a rule
+// that violates the invariants the traffic model relies on.
+func FuzzELBv2Request(f *testing.F) {
+	f.Add("Action=ModifyRule&RuleArn=RULE&Actions.member.1.Type=forward&Actions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn=STABLE&Actions.member.1.ForwardConfig.TargetGroups.member.1.Weight=5")
+	f.Add("Action=ModifyListener&ListenerArn=LISTENER&DefaultActions.member.1.Type=forward&DefaultActions.member.1.TargetGroupArn=CANARY")
+	f.Add("Action=DescribeRules&ListenerArn=LISTENER&PageSize=1&Marker=MQ")
+	f.Add("Action=DescribeTargetHealth&TargetGroupArn=CANARY&Targets.member.1.Id=i-1")
+	sc, err := LoadScenario("bad-targets")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		s, err := newSim(Options{Clock: fixedClock{epoch}, Scenario: sc}, &recorder{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg := s.targets[0]
+		body = strings.NewReplacer("RULE", url.QueryEscape(tg.RuleARN), "LISTENER", url.QueryEscape(tg.ListenerARN),
+			"STABLE", url.QueryEscape(tg.StableTargetGroupARN), "CANARY", url.QueryEscape(tg.CanaryTargetGroupARN)).Replace(body)
+		req := newFormRequest(body)
+		rw := &discardWriter{h: map[string][]string{}}
+		s.elb.serve(rw, req, []byte(body))
+		for _, ru := range s.elb.rules {
+			checkRuleInvariants(t, ru.actions)
+		}
+		for _, l := range s.elb.listeners {
+			checkRuleInvariants(t, l.defaultActions)
+		}
+	})
+}
