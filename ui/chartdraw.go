@@ -33,7 +33,7 @@ type chartSpec struct {
 // before the data (or ends after the newest, still-incomplete period) would
 // show a fall to zero that never happened. Drawing segments only between
 // neighbouring points leaves gaps as gaps.
-func drawChart(st *Styles, sp chartSpec) string {
+func drawChart(st *Styles, cc *chartCanvas, sp chartSpec) string {
 	if sp.w < 8 || sp.h < 4 {
 		return ""
 	}
@@ -47,24 +47,20 @@ func drawChart(st *Styles, sp chartSpec) string {
 	yMax, yStep := yScale(dataMax, sp.floor, gh)
 
 	from, to := sp.from.Truncate(time.Second), sp.to.Truncate(time.Second)
-	c := tslc.New(sp.w, sp.h,
-		tslc.WithTimeRange(from, to),
-		tslc.WithYRange(0, yMax),
-		tslc.WithXYSteps(10, yStep),
-		tslc.WithXLabelFormatter(func(_ int, v float64) string {
-			return time.Unix(int64(v), 0).UTC().Format("15:04")
-		}),
-		tslc.WithYLabelFormatter(func(_ int, v float64) string { return num(v) }),
-		tslc.WithAxesStyles(st.Axis, st.Label),
-	)
-	// Fixed ranges: nothing we draw may stretch the axes.
-	c.AutoMinX, c.AutoMaxX, c.AutoMinY, c.AutoMaxY = false, false, false, false
-	c.Clear()
+	minX, maxX := float64(from.Unix()), float64(to.Unix())
+	c := cc.prepare(st, sp.w, sp.h)
+	// Ranges are set explicitly, never from the clock or the data.
+	c.SetXYRange(minX, maxX, 0, yMax)
+	c.SetViewXYRange(minX, maxX, 0, yMax)
+	c.SetXStep(10)
+	c.SetYStep(yStep)
+	// Fill, not Clear: Clear allocates every row again, and a chart's
+	// cells are a few hundred bytes each.
+	c.Canvas.Fill(canvas.Cell{})
 	c.DrawXYAxisAndLabel()
 
 	org := c.Origin()
 	gw := c.GraphWidth()
-	minX, maxX := float64(from.Unix()), float64(to.Unix())
 	colF := func(t time.Time) float64 { return (float64(t.Unix()) - minX) / (maxX - minX) * float64(gw) }
 	rowF := func(v float64) float64 { return math.Min(v, yMax) / yMax * float64(gh) }
 
@@ -179,6 +175,30 @@ func yScale(dataMax, floor float64, gh int) (float64, int) {
 		return niceCeil(target), max(1, gh)
 	}
 	return best, bestStep
+}
+
+// chartCanvas keeps one ntcharts model between redraws so a new snapshot
+// reuses its canvas instead of allocating one.
+type chartCanvas struct {
+	m    tslc.Model
+	w, h int
+	ok   bool
+}
+
+func (cc *chartCanvas) prepare(st *Styles, w, h int) *tslc.Model {
+	if !cc.ok || cc.w != w || cc.h != h {
+		cc.m = tslc.New(w, h,
+			tslc.WithXLabelFormatter(func(_ int, v float64) string {
+				return time.Unix(int64(v), 0).UTC().Format("15:04")
+			}),
+			tslc.WithYLabelFormatter(func(_ int, v float64) string { return num(v) }),
+			tslc.WithAxesStyles(st.Axis, st.Label),
+		)
+		// Fixed ranges: nothing drawn may stretch the axes.
+		cc.m.AutoMinX, cc.m.AutoMaxX, cc.m.AutoMinY, cc.m.AutoMaxY = false, false, false, false
+		cc.w, cc.h, cc.ok = w, h, true
+	}
+	return &cc.m
 }
 
 // runs splits points into runs whose neighbours are at most gap apart.

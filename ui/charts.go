@@ -81,6 +81,7 @@ type charts struct {
 	data   [3][2][]model.Point // per metric, per side, within the window
 	titles [3]string           // metric name and latest values in words
 	bodies [3]string           // drawn charts (or sparklines)
+	canvas [3]chartCanvas      // reused between redraws
 	mode   string
 	view   string
 
@@ -168,13 +169,13 @@ func (c *charts) redraw() {
 	case "wide":
 		pw := (c.width - 4) / 3
 		for i, m := range metrics {
-			c.bodies[i] = drawChart(c.st, chartSpec{w: pw, h: hp - 1, from: from, to: to, floor: m.floor, gap: gap,
+			c.bodies[i] = drawChart(c.st, &c.canvas[i], chartSpec{w: pw, h: hp - 1, from: from, to: to, floor: m.floor, gap: gap,
 				stable: c.data[i][model.Stable], canary: c.data[i][model.Canary]})
 		}
 	case "stacked":
 		ph := hp / 3
 		for i, m := range metrics {
-			c.bodies[i] = drawChart(c.st, chartSpec{w: c.width, h: ph - 1, from: from, to: to, floor: m.floor, gap: gap,
+			c.bodies[i] = drawChart(c.st, &c.canvas[i], chartSpec{w: c.width, h: ph - 1, from: from, to: to, floor: m.floor, gap: gap,
 				stable: c.data[i][model.Stable], canary: c.data[i][model.Canary]})
 		}
 	default:

@@ -69,3 +69,17 @@ func TestCapacityWarning(t *testing.T) {
 		}
 	}
 }
+
+// A reused chart canvas must draw exactly what a fresh one draws, whatever
+// it drew before (axis label widths and ranges change between snapshots).
+func TestChartReuseMatchesFresh(t *testing.T) {
+	reused, _ := newTestModel(errorSpikeSnapshot(), Options{})
+	screen(t, reused, 200, 50)
+	press(reused, "]", "[", "[")
+	reused.Update(snapshotMsg{healthySnapshot()})
+	fresh, _ := newTestModel(healthySnapshot(), Options{})
+	press(fresh, "[")
+	if a, b := screen(t, reused, 200, 50), screen(t, fresh, 200, 50); a != b {
+		t.Errorf("reused canvas drew differently:\n%s\n--- fresh ---\n%s", a, b)
+	}
+}
