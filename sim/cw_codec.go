@@ -275,11 +275,15 @@ func cwDecodeQuery(form url.Values) (map[string]any, string, error) {
 			return nil, action, fmt.Errorf("form key %q: %w", k, err)
 		}
 	}
-	out, err := cwQueryLists(root)
-	if err != nil {
-		return nil, action, err
+	// The root is always a structure, even if a key is literally "member".
+	for k, v := range root {
+		d, err := cwQueryLists(v)
+		if err != nil {
+			return nil, action, fmt.Errorf("%s: %w", k, err)
+		}
+		root[k] = d
 	}
-	return out.(map[string]any), action, nil
+	return root, action, nil
 }
 
 func cwSetQueryPath(m map[string]any, path []string, val string) error {

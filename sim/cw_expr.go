@@ -16,6 +16,9 @@ import (
 const (
 	cwMaxExprLen   = 2048
 	cwMaxExprDepth = 64
+	// cwMaxGenerated bounds the points FILL and constants may synthesise in
+	// one request, so 500 queries over a long range cannot stall the sim.
+	cwMaxGenerated = 10 * cwMaxDatapoints
 )
 
 // cwPoint is one value of a result series at a period start (Unix seconds).
@@ -54,6 +57,7 @@ type cwEval struct {
 	byID       map[string]*cwQuery
 	done       map[string]*cwSeries
 	visiting   map[string]bool
+	generated  int64
 }
 
 // evalQueries answers every query (including ReturnData=false inputs) over
@@ -130,9 +134,11 @@ func (e *cwEval) constant(v float64, period int64) (*cwSeries, error) {
 func (e *cwEval) eachPeriod(period int64, fn func(int64)) error {
 	from := cwAlignDown(e.start.Unix(), period)
 	to := e.end.Unix()
-	if (to-from)/period > cwMaxDatapoints {
-		return cwErrCombination("The expression would produce more than %d datapoints; use a longer period or a shorter range.", cwMaxDatapoints)
+	n := (to - from) / period
+	if n > cwMaxDatapoints || e.generated+n > cwMaxGenerated {
+		return cwErrCombination("The expressions would produce too many datapoints (at most %d per query and %d per request); use a longer period or a shorter range.", cwMaxDatapoints, cwMaxGenerated)
 	}
+	e.generated += n
 	for t := from; t < to; t += period {
 		fn(t)
 	}
