@@ -74,7 +74,10 @@ func (h *header) render() {
 	fresh := []string{
 		h.freshness("split", s.SplitAt, s.SplitErr),
 		h.freshness("metrics", s.MetricsAt, s.MetricsErr),
-		h.freshness("alarms", s.AlarmsAt, s.AlarmsErr),
+	}
+	// With no alarms watched there is nothing to be fresh or stale about.
+	if len(s.Alarms) > 0 || !s.AlarmsAt.IsZero() || s.AlarmsErr != "" {
+		fresh = append(fresh, h.freshness("alarms", s.AlarmsAt, s.AlarmsErr))
 	}
 	line2 := st.Dim.Render("data ") + strings.Join(fresh, sep)
 	h.view = trunc(line1, h.width) + "\n" + trunc(line2, h.width)

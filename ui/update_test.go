@@ -387,3 +387,17 @@ func TestChartsCachedBetweenFrames(t *testing.T) {
 		t.Errorf("new snapshot: %d redraws in total, want 2", m.charts.redraws-n)
 	}
 }
+
+func TestHeaderOmitsAlarmFreshnessWhenNoneWatched(t *testing.T) {
+	s := healthySnapshot()
+	s.Alarms, s.AlarmsAt, s.AlarmsErr = nil, time.Time{}, ""
+	m, _ := sized(s, Options{})
+	header := strings.SplitN(ansi.Strip(m.View()), "\n", 3)[1]
+	if strings.Contains(header, "alarms") || !strings.Contains(header, "metrics") {
+		t.Fatalf("freshness line %q", header)
+	}
+	m, _ = sized(healthySnapshot(), Options{})
+	if header := strings.SplitN(ansi.Strip(m.View()), "\n", 3)[1]; !strings.Contains(header, "alarms 3s") {
+		t.Fatalf("watched alarms' freshness missing: %q", header)
+	}
+}
