@@ -31,6 +31,7 @@ const (
 	Errors4xx  Signal = "errors_4xx"  // count per period
 	LatencyP50 Signal = "latency_p50" // milliseconds
 	LatencyP99 Signal = "latency_p99" // milliseconds
+	Throttles  Signal = "throttles"   // count per period (Lambda)
 )
 
 // FetchedSignals lists what the metrics adapter fetches for an ALB target.

@@ -6,7 +6,9 @@ import "time"
 type TargetKind string
 
 const (
-	KindALB TargetKind = "alb"
+	KindALB        TargetKind = "alb"
+	KindLambda     TargetKind = "lambda"
+	KindCodeDeploy TargetKind = "codedeploy"
 )
 
 // Target describes what perch is attached to.
@@ -27,10 +29,29 @@ type Target struct {
 	// Stickiness, when on, pins clients to a side until their cookie expires,
 	// so a shift or rollback does not move them at once.
 	StickinessSeconds int `json:"stickiness_seconds,omitempty"`
+
+	// Lambda: the alias routes FunctionVersion (stable) plus one additional
+	// version (canary) by weight.
+	Function string `json:"function,omitempty"`
+	Alias    string `json:"alias,omitempty"`
+	AliasARN string `json:"alias_arn,omitempty"`
+
+	// CodeDeploy: the deployment shifts traffic itself; perch watches it
+	// and can stop (with rollback) or continue it.
+	DeploymentID    string `json:"deployment_id,omitempty"`
+	Application     string `json:"application,omitempty"`
+	DeploymentGroup string `json:"deployment_group,omitempty"`
+	ComputePlatform string `json:"compute_platform,omitempty"` // ECS or Lambda
 }
 
 // ID is the identifier the audit log uses for the target.
 func (t Target) ID() string {
+	if t.DeploymentID != "" {
+		return t.DeploymentID
+	}
+	if t.AliasARN != "" {
+		return t.AliasARN
+	}
 	if t.RuleARN != "" {
 		return t.RuleARN
 	}
