@@ -35,10 +35,10 @@ type MetricStore struct {
 	mu        sync.Mutex
 	retention time.Duration
 	newest    time.Time
-	series    map[string]*series
+	series    map[string]*metricSeries
 }
 
-type series struct {
+type metricSeries struct {
 	namespace, name string
 	dims            []Dimension // sorted by name, then value
 	datums          []Datum     // sorted by Timestamp, stable for equal times
@@ -49,17 +49,20 @@ type series struct {
 // clock), so a simulation's virtual time decides what is kept.
 // retention <= 0 keeps everything.
 func NewMetricStore(retention time.Duration) *MetricStore {
-	return &MetricStore{retention: retention, series: map[string]*series{}}
+	return &MetricStore{retention: retention, series: map[string]*metricSeries{}}
 }
 
 // Put stores d. Statistic values are derived from a histogram when one is
 // given, so queries never need to know which form was published.
 func (m *MetricStore) Put(d Datum) {
 	d = normalizeDatum(d)
+	if d.Unit == "" {
+		d.Unit = "None" // what CloudWatch records when no unit is given
+	}
 	if d.SampleCount <= 0 && !d.hasHistogram() {
 		return // nothing observed: CloudWatch stores no datapoint either
 	}
-	key, dims := seriesKey(d.Namespace, d.MetricName, d.Dimensions)
+	key, dims := metricSeriesKey(d.Namespace, d.MetricName, d.Dimensions)
 	d.Dimensions = dims
 
 	m.mu.Lock()
@@ -69,7 +72,7 @@ func (m *MetricStore) Put(d Datum) {
 	}
 	s := m.series[key]
 	if s == nil {
-		s = &series{namespace: d.Namespace, name: d.MetricName, dims: dims}
+		s = &metricSeries{namespace: d.Namespace, name: d.MetricName, dims: dims}
 		m.series[key] = s
 	}
 	i := sort.Search(len(s.datums), func(i int) bool { return s.datums[i].Timestamp.After(d.Timestamp) })
@@ -103,9 +106,9 @@ func (m *MetricStore) pruneLocked() {
 
 // query returns copies of the datums of exactly this metric identity with
 // start <= Timestamp < end, oldest first. unit "" matches any unit; a
-// non-empty unit filters, as CloudWatch does.
+// non-empty unit (including "None") filters, as CloudWatch does.
 func (m *MetricStore) query(namespace, name string, dims []Dimension, unit string, start, end time.Time) []Datum {
-	key, _ := seriesKey(namespace, name, dims)
+	key, _ := metricSeriesKey(namespace, name, dims)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.series[key]
@@ -118,7 +121,7 @@ func (m *MetricStore) query(namespace, name string, dims []Dimension, unit strin
 		if !d.Timestamp.Before(end) {
 			break
 		}
-		if unit != "" && unit != "None" && d.Unit != unit {
+		if unit != "" && d.Unit != unit {
 			continue
 		}
 		out = append(out, d)
@@ -150,9 +153,9 @@ func (m *MetricStore) metrics() []metricID {
 	return out
 }
 
-// seriesKey builds the identity key; dimensions are a set, so their order
+// metricSeriesKey builds the identity key; dimensions are a set, so their order
 // in a request must not matter.
-func seriesKey(namespace, name string, dims []Dimension) (string, []Dimension) {
+func metricSeriesKey(namespace, name string, dims []Dimension) (string, []Dimension) {
 	sorted := append([]Dimension(nil), dims...)
 	sort.Slice(sorted, func(i, j int) bool {
 		if sorted[i].Name != sorted[j].Name {

@@ -70,4 +70,8 @@ func TestMetricStoreUnitFilterAndOrder(t *testing.T) {
 	if secs := m.query("N", "M", nil, "Seconds", cwT0, cwT0.Add(time.Hour)); len(secs) != 2 {
 		t.Fatalf("unit filter kept %d", len(secs))
 	}
+	m.Put(Datum{Namespace: "N", MetricName: "M", Timestamp: cwT0.Add(3 * time.Minute), SampleCount: 1})
+	if none := m.query("N", "M", nil, "None", cwT0, cwT0.Add(time.Hour)); len(none) != 1 {
+		t.Fatalf("a datum without a unit is recorded as None; the None filter kept %d", len(none))
+	}
 }
