@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -157,5 +159,56 @@ func TestStartStopsWithContext(t *testing.T) {
 	c := elb.NewFromConfig(simtest.Config(run.URL), func(o *elb.Options) { o.RetryMaxAttempts = 1 })
 	if _, err := c.DescribeLoadBalancers(context.Background(), &elb.DescribeLoadBalancersInput{}); err == nil {
 		t.Fatal("request succeeded after the simulator was stopped")
+	}
+}
+
+func TestConcurrentClientsWhileClockAdvances(t *testing.T) {
+	env := simtest.Start(t, simtest.Options{ScenarioName: "error-spike"})
+	ctx := context.Background()
+	c := elb.NewFromConfig(env.AWS, func(o *elb.Options) { o.RetryMaxAttempts = 1 })
+	tg := env.Target(t, "checkout")
+	const workers, calls = 6, 15
+	errs := make(chan error, workers*calls+1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 50 {
+			env.Advance(7 * time.Second)
+			env.Sim.Sync()
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range calls {
+				var err error
+				if (w+i)%3 == 0 {
+					canary := int32((w*calls + i) % 100)
+					_, err = c.ModifyRule(ctx, &elb.ModifyRuleInput{RuleArn: aws.String(tg.RuleARN),
+						Actions: forward(map[string]int32{tg.StableTargetGroupARN: 100 - canary, tg.CanaryTargetGroupARN: canary})})
+				} else {
+					_, err = c.DescribeRules(ctx, &elb.DescribeRulesInput{RuleArns: []string{tg.RuleARN}})
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	<-done
+	close(errs)
+	for err := range errs {
+		t.Errorf("call failed: %v", err)
+	}
+	st := env.Sim.Stats()
+	if st["elbv2:ModifyRule"]+st["elbv2:DescribeRules"] != workers*calls {
+		t.Errorf("stats = %v, want %d calls", st, workers*calls)
+	}
+	w, _ := env.Sim.Weights(tg.RuleARN)
+	if w[tg.StableTargetGroupARN]+w[tg.CanaryTargetGroupARN] != 100 {
+		t.Errorf("weights torn by concurrent writes: %v", w)
 	}
 }
