@@ -78,20 +78,6 @@ type tgWeight struct {
 	weight int
 }
 
-func cloneActions(in []action) []action {
-	out := make([]action, len(in))
-	for i, a := range in {
-		out[i] = a
-		if a.forward != nil {
-			f := *a.forward
-			f.groups = append([]tgWeight(nil), a.forward.groups...)
-			out[i].forward = &f
-		}
-		out[i].extra = a.extra.clone()
-	}
-	return out
-}
-
 // elbv2 holds the load balancers, listeners, rules and target groups.
 // It is guarded by the Sim's mutex.
 type elbv2 struct {

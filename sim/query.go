@@ -2,7 +2,6 @@ package sim
 
 import (
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -263,16 +262,6 @@ func senderErr(code, format string, args ...any) *apiError {
 
 func validationErr(format string, args ...any) *apiError {
 	return senderErr("ValidationError", format, args...)
-}
-
-// asAPIError turns any error into one the client can be shown; an
-// unexpected internal error becomes a Receiver fault (HTTP 500).
-func asAPIError(err error) *apiError {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return ae
-	}
-	return &apiError{Status: 500, Code: "InternalFailure", Message: err.Error()}
 }
 
 // queryErrorXML renders an awsQuery error body, the shape both ELBv2 and

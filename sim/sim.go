@@ -175,8 +175,9 @@ func newSim(opts Options, sink datumSink) (*Sim, error) {
 // Handler serves the AWS APIs and the /_sim/ control endpoints.
 func (s *Sim) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
-// Start returns the simulator's start time (the clock's now at New).
-func (s *Sim) Start() time.Time { return s.start }
+// StartTime is the clock's now when the simulator was built; scenario
+// event offsets count from it.
+func (s *Sim) StartTime() time.Time { return s.start }
 
 // Stats returns a copy of the per-operation call counts, keyed
 // "<service>:<Operation>", e.g. "elbv2:ModifyRule".
