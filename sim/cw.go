@@ -16,6 +16,25 @@ import (
 // cloudWatch simulates the CloudWatch API (metrics and metric alarms) over
 // the three protocols AWS clients use: Smithy RPCv2 CBOR (aws-sdk-go-v2),
 // awsJson1.0 (current botocore) and awsQuery (older CLIs).
+//
+// Operations: GetMetricData, ListMetrics, PutMetricData, DescribeAlarms,
+// PutMetricAlarm, SetAlarmState, DeleteAlarms. Where the simulator knowingly
+// differs from AWS:
+//   - GetMetricData periods are aligned to the epoch, and the first period
+//     is the one holding StartTime (AWS rounds StartTime down similarly).
+//   - Statistics: Sum, SampleCount, Average, Minimum, Maximum, pNN(.N)
+//     (nearest rank over the published Values/Counts). Other extended
+//     statistics (tm, wm, PR, TC, ...) are rejected as invalid parameters.
+//   - Metric math: + - * /, unary minus, constants, FILL(x, constant),
+//     SUM/AVG/MIN/MAX/ABS; other functions and Metrics Insights are rejected
+//     by name.
+//   - PutMetricData accepts the AWS/ namespaces, so demos can inject data
+//     that looks like an ALB's.
+//   - Alarms are evaluated lazily, at the latest evaluation tick (each
+//     minute, or each period below a minute) when a request looks at them;
+//     ticks nobody looked at are not replayed. Anomaly-band operators,
+//     ThresholdMetricId and composite alarms are not simulated, and actions
+//     are stored but never run.
 type cloudWatch struct {
 	// mu guards alarms and the request counter. The server already
 	// serialises requests, but scenarios call putAlarm and friends directly.

@@ -103,7 +103,12 @@ func cwParseQueries(f cwFields, key string) ([]cwQuery, error) {
 		if rd, ok := it.boolean("ReturnData"); ok {
 			q.ReturnData = rd
 		}
-		q.Period, _ = it.integer("Period")
+		if p, ok := it.integer("Period"); ok {
+			if err := cwValidPeriod(p, it.path+"Period"); err != nil {
+				return nil, err
+			}
+			q.Period = p
+		}
 		q.Expression, _ = it.str("Expression")
 		if ms, ok := it.obj("MetricStat"); ok {
 			if q.Expression != "" {

@@ -580,3 +580,57 @@ func TestCWTypedErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestCWMetricMathAlarmRoundTrip(t *testing.T) {
+	forEachProtocol(t, func(t *testing.T, env *cwEnv, c *cloudwatch.Client) {
+		ctx := ctxT(t)
+		_, err := c.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
+			AlarmName:        aws.String("canary-error-rate"),
+			AlarmDescription: aws.String("5xx rate of the canary"),
+			Metrics: []types.MetricDataQuery{
+				{Id: aws.String("err"), MetricStat: &types.MetricStat{Metric: &types.Metric{Namespace: aws.String("Perch/Test"), MetricName: aws.String("Errors"), Dimensions: albDims}, Period: aws.Int32(60), Stat: aws.String("Sum"), Unit: types.StandardUnitCount}, ReturnData: aws.Bool(false)},
+				{Id: aws.String("req"), MetricStat: metricStat("Requests", "Sum", 60), ReturnData: aws.Bool(false)},
+				{Id: aws.String("rate"), Expression: aws.String("100*FILL(err,0)/req"), Label: aws.String("rate"), ReturnData: aws.Bool(true)},
+			},
+			EvaluationPeriods:  aws.Int32(2),
+			Threshold:          aws.Float64(5),
+			ComparisonOperator: types.ComparisonOperatorGreaterThanOrEqualToThreshold,
+			OKActions:          []string{"arn:aws:sns:us-east-1:123456789012:ok"},
+		})
+		if err != nil {
+			t.Fatalf("PutMetricAlarm: %v", err)
+		}
+		dims := []Dimension{{"LoadBalancer", "app/checkout/50dc6c495c0c9188"}, {"TargetGroup", "targetgroup/checkout-canary/73e2d6bc24d8a067"}}
+		for i := 1; i <= 2; i++ {
+			ts := cwT0.Add(-time.Duration(i) * time.Minute)
+			env.store.Put(Datum{Namespace: "Perch/Test", MetricName: "Requests", Dimensions: dims, Timestamp: ts, Unit: "Count", SampleCount: 1, Sum: 100})
+			env.store.Put(Datum{Namespace: "Perch/Test", MetricName: "Errors", Dimensions: dims, Timestamp: ts, Unit: "Count", SampleCount: 1, Sum: 9})
+		}
+		out, err := c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{ActionPrefix: aws.String("arn:aws:sns:us-east-1:123456789012:ok")})
+		if err != nil {
+			t.Fatalf("DescribeAlarms: %v", err)
+		}
+		if len(out.MetricAlarms) != 1 {
+			t.Fatalf("ActionPrefix filter: %d alarms", len(out.MetricAlarms))
+		}
+		a := out.MetricAlarms[0]
+		if a.StateValue != types.StateValueAlarm || !strings.Contains(aws.ToString(a.StateReason), "[9.0 (26/11/26 06:59:00), 9.0 (26/11/26 06:58:00)]") {
+			t.Errorf("state %s: %s", a.StateValue, aws.ToString(a.StateReason))
+		}
+		if aws.ToString(a.AlarmDescription) != "5xx rate of the canary" || a.MetricName != nil || len(a.Metrics) != 3 {
+			t.Fatalf("math alarm: %+v", a)
+		}
+		m0, m2 := a.Metrics[0], a.Metrics[2]
+		if aws.ToString(m0.Id) != "err" || aws.ToBool(m0.ReturnData) || m0.MetricStat == nil ||
+			aws.ToString(m0.MetricStat.Metric.MetricName) != "Errors" || len(m0.MetricStat.Metric.Dimensions) != 2 ||
+			aws.ToInt32(m0.MetricStat.Period) != 60 || m0.MetricStat.Unit != types.StandardUnitCount {
+			t.Errorf("metrics[0]: %+v", m0)
+		}
+		if aws.ToString(m2.Expression) != "100*FILL(err,0)/req" || !aws.ToBool(m2.ReturnData) || aws.ToString(m2.Label) != "rate" {
+			t.Errorf("metrics[2]: %+v", m2)
+		}
+		if none, err := c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmTypes: []types.AlarmType{types.AlarmTypeCompositeAlarm}}); err != nil || len(none.MetricAlarms) != 0 {
+			t.Errorf("AlarmTypes=CompositeAlarm: %v, %+v", err, none)
+		}
+	})
+}
