@@ -49,6 +49,17 @@ type Scenario struct {
 	PublishDelay Duration `yaml:"publish_delay"`
 	CallerARN    string   `yaml:"caller_arn"`
 	ALBs         []ALB    `yaml:"albs"`
+	// Faults are armed at an offset from the simulator's start.
+	Faults []ScheduledFault `yaml:"faults"`
+}
+
+// ScheduledFault arms a Fault at a time:
+//
+//	faults:
+//	  - {at: 5m, service: elbv2, operation: ModifyRule, code: Throttling, times: 2}
+type ScheduledFault struct {
+	At    Duration `yaml:"at"`
+	Fault `yaml:",inline"`
 }
 
 // ALB is one canary behind an application load balancer rule.
@@ -292,6 +303,29 @@ func (sc *Scenario) validate() error {
 	if sc.CallerARN != "" && !strings.HasPrefix(sc.CallerARN, "arn:aws") {
 		return ferr([]any{"caller_arn"}, "%q is not an ARN", sc.CallerARN)
 	}
+	for i, f := range sc.Faults {
+		p := []any{"faults", i}
+		if f.At.D() < 0 {
+			return ferr(with(p, "at"), "%s is before the start", f.At.D())
+		}
+		if f.Code == "" || !isParamName(f.Code) {
+			return ferr(with(p, "code"), "%q is not an error code such as Throttling", f.Code)
+		}
+		known := f.Service == ""
+		for _, n := range statsName {
+			known = known || f.Service == n
+		}
+		if !known {
+			return ferr(with(p, "service"), "unknown service %q (elbv2, sts, cloudwatch, lambda, codedeploy)", f.Service)
+		}
+		if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
+			return ferr(with(p, "status"), "%d is not an HTTP error status (400..599)", f.Status)
+		}
+		if f.Times < -1 {
+			return ferr(with(p, "times"), "%d: use a positive count, or -1 for until cleared", f.Times)
+		}
+	}
+	sort.SliceStable(sc.Faults, func(x, y int) bool { return sc.Faults[x].At < sc.Faults[y].At })
 	names := map[string]bool{}
 	for i := range sc.ALBs {
 		a := &sc.ALBs[i]

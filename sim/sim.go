@@ -84,7 +84,10 @@ type Sim struct {
 
 	services map[string]service // by SigV4 signing name
 	stats    map[string]int
-	reqIDs   *rand.Rand
+	faults   []Fault
+	// nextFault is the index of the next scenario fault to arm.
+	nextFault int
+	reqIDs    *rand.Rand
 }
 
 // statsName maps SigV4 signing names to the short names /_sim/stats uses.
@@ -209,6 +212,20 @@ func (s *Sim) Sync() {
 
 func (s *Sim) advanceLocked(now time.Time) {
 	s.traffic.advance(now)
+	for ; s.nextFault < len(s.scenario.Faults); s.nextFault++ {
+		sf := s.scenario.Faults[s.nextFault]
+		if s.start.Add(sf.At.D()).After(now) {
+			break
+		}
+		f := sf.Fault
+		if f.Times == 0 {
+			f.Times = 1
+		}
+		if f.Message == "" {
+			f.Message = fmt.Sprintf("scripted fault %s", f.Code)
+		}
+		s.faults = append(s.faults, f)
+	}
 }
 
 // newRequestID returns a UUID-shaped ID that is deterministic for a seed.
@@ -259,6 +276,11 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		short = name
 	}
 	s.stats[short+":"+op]++
+	if f, ok := s.takeFault(short, op); ok {
+		s.log.Debug("sim: injected fault", "service", short, "operation", op, "code", f.Code)
+		writeFault(w, r, reqID, f)
+		return
+	}
 	s.log.Debug("sim: request", "service", short, "operation", op, "request_id", reqID)
 	svc.serve(w, r, body)
 }
@@ -345,8 +367,10 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"calls": map[string]int{}})
 	case r.URL.Path == "/_sim/manifest" && r.Method == http.MethodGet:
 		writeJSON(w, s.Manifest("http://"+r.Host))
+	case r.URL.Path == "/_sim/faults":
+		s.serveFaults(w, r)
 	default:
-		http.Error(w, "unknown simulator control path (have GET /_sim/stats, POST /_sim/stats/reset, GET /_sim/manifest)",
+		http.Error(w, "unknown simulator control path (have GET /_sim/stats, POST /_sim/stats/reset, GET /_sim/manifest, GET|POST|DELETE /_sim/faults)",
 			http.StatusNotFound)
 	}
 }
