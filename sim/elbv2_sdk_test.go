@@ -3,6 +3,7 @@ package sim_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -493,7 +494,7 @@ func TestSameSeedSameARNs(t *testing.T) {
 	b := simtest.Start(t, simtest.Options{ScenarioName: "bad-targets"})
 	c := simtest.Start(t, simtest.Options{ScenarioName: "bad-targets", Options: sim.Options{Seed: 99}})
 	for i := range a.Manifest.Targets {
-		if a.Manifest.Targets[i] != b.Manifest.Targets[i] {
+		if !reflect.DeepEqual(a.Manifest.Targets[i], b.Manifest.Targets[i]) {
 			t.Errorf("same seed, different target %d: %+v vs %+v", i, a.Manifest.Targets[i], b.Manifest.Targets[i])
 		}
 	}

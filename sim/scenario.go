@@ -75,6 +75,23 @@ type ALB struct {
 	Stable            Side     `yaml:"stable"`
 	Canary            Side     `yaml:"canary"`
 	Events            []Event  `yaml:"events"`
+	Alarms            []Alarm  `yaml:"alarms"`
+}
+
+// Alarm is a CloudWatch metric alarm on one side's ALB metric, created at
+// start and evaluated by the simulated CloudWatch on the traffic model's
+// data.
+type Alarm struct {
+	Name              string   `yaml:"name"` // default <alb>-<side>-<metric>
+	Side              string   `yaml:"side"` // stable | canary
+	Metric            string   `yaml:"metric"`
+	Statistic         string   `yaml:"statistic"` // Sum, Average, Minimum, Maximum, SampleCount, pNN
+	Period            Duration `yaml:"period"`    // default 60s
+	EvaluationPeriods int      `yaml:"evaluation_periods"`
+	DatapointsToAlarm int      `yaml:"datapoints_to_alarm"`
+	Threshold         float64  `yaml:"threshold"`
+	Comparison        string   `yaml:"comparison"`
+	TreatMissingData  string   `yaml:"treat_missing_data"`
 }
 
 // Side is one side's behaviour. In an event, only the fields given change.
@@ -384,6 +401,11 @@ func (sc *Scenario) validate() error {
 		if err := a.validateTimeline(p); err != nil {
 			return err
 		}
+		for j := range a.Alarms {
+			if err := a.validateAlarm(with(p, "alarms", j), &a.Alarms[j]); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -506,5 +528,64 @@ func (a *ALB) validateTimeline(p []any) error {
 		}
 	}
 	sort.SliceStable(a.Events, func(x, y int) bool { return a.Events[x].At < a.Events[y].At })
+	return nil
+}
+
+var (
+	albMetrics = map[string]bool{
+		"RequestCount": true, "HTTPCode_Target_5XX_Count": true,
+		"HTTPCode_Target_4XX_Count": true, "TargetResponseTime": true,
+	}
+	alarmStats   = regexp.MustCompile(`^(Sum|Average|Minimum|Maximum|SampleCount|p\d{1,2}(\.\d{1,2})?)$`)
+	comparisons  = map[string]bool{"GreaterThanThreshold": true, "GreaterThanOrEqualToThreshold": true, "LessThanThreshold": true, "LessThanOrEqualToThreshold": true}
+	missingModes = map[string]bool{"": true, "missing": true, "breaching": true, "notBreaching": true, "ignore": true}
+)
+
+func (a *ALB) validateAlarm(p []any, al *Alarm) error {
+	if al.Side != "stable" && al.Side != "canary" {
+		return ferr(with(p, "side"), "%q must be stable or canary", al.Side)
+	}
+	if !albMetrics[al.Metric] {
+		return ferr(with(p, "metric"), "%q is not an ALB target-group metric the simulator publishes (%s)", al.Metric, strings.Join(sortedKeys(albMetrics), ", "))
+	}
+	if al.Name == "" {
+		al.Name = a.Name + "-" + al.Side + "-" + al.Metric
+	}
+	if len(al.Name) > 255 {
+		return ferr(with(p, "name"), "longer than 255 characters")
+	}
+	if al.Statistic == "" {
+		al.Statistic = "Sum"
+	}
+	if !alarmStats.MatchString(al.Statistic) {
+		return ferr(with(p, "statistic"), "%q is not Sum, Average, Minimum, Maximum, SampleCount or a percentile like p99", al.Statistic)
+	}
+	if al.Period == 0 {
+		al.Period = Duration(period)
+	}
+	if d := al.Period.D(); d < period || d%period != 0 {
+		return ferr(with(p, "period"), "%s must be a positive multiple of 60s", d)
+	}
+	if al.EvaluationPeriods == 0 {
+		al.EvaluationPeriods = 1
+	}
+	if al.EvaluationPeriods < 1 || time.Duration(al.EvaluationPeriods)*al.Period.D() > 24*time.Hour {
+		return ferr(with(p, "evaluation_periods"), "%d is out of range (at least 1, period × evaluation_periods ≤ 24h)", al.EvaluationPeriods)
+	}
+	if al.DatapointsToAlarm < 0 || al.DatapointsToAlarm > al.EvaluationPeriods {
+		return ferr(with(p, "datapoints_to_alarm"), "%d is out of range (1..evaluation_periods)", al.DatapointsToAlarm)
+	}
+	if al.Comparison == "" {
+		al.Comparison = "GreaterThanThreshold"
+	}
+	if !comparisons[al.Comparison] {
+		return ferr(with(p, "comparison"), "%q is not one of %s", al.Comparison, strings.Join(sortedKeys(comparisons), ", "))
+	}
+	if !missingModes[al.TreatMissingData] {
+		return ferr(with(p, "treat_missing_data"), "%q is not missing, breaching, notBreaching or ignore", al.TreatMissingData)
+	}
+	if math.IsNaN(al.Threshold) || math.IsInf(al.Threshold, 0) {
+		return ferr(with(p, "threshold"), "must be a finite number")
+	}
 	return nil
 }

@@ -49,6 +49,10 @@ func TestScenarioErrorsNameTheLine(t *testing.T) {
 		{"unhealthy > targets", "albs:\n  - name: a\n    targets_per_side: 2\n    stable: {unhealthy_targets: 3}\n", "line 4: albs[0].stable.unhealthy_targets"},
 		{"two documents", "name: a\n---\nname: b\n", "one YAML document"},
 		{"wrong type", "albs:\n  - name: a\n    requests_per_minute: lots\n", "line 3"},
+		{"alarm side", "albs:\n  - name: a\n    alarms:\n      - {side: middle, metric: RequestCount}\n", "line 4: albs[0].alarms[0].side"},
+		{"alarm metric", "albs:\n  - name: a\n    alarms:\n      - side: canary\n        metric: Errors\n", "line 5: albs[0].alarms[0].metric"},
+		{"alarm period", "albs:\n  - name: a\n    alarms:\n      - {side: canary, metric: RequestCount, period: 90s}\n", "albs[0].alarms[0].period"},
+		{"alarm stat", "albs:\n  - name: a\n    alarms:\n      - {side: canary, metric: RequestCount, statistic: median}\n", "albs[0].alarms[0].statistic"},
 	}
 	for _, c := range cases {
 		_, err := ParseScenario([]byte(c.yaml), "t")

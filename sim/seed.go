@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -28,7 +29,9 @@ type ManifestTarget struct {
 	DefaultRule          bool   `json:"default_rule,omitempty"`
 	StableTargetGroupARN string `json:"stable_target_group_arn,omitempty"`
 	CanaryTargetGroupARN string `json:"canary_target_group_arn,omitempty"`
-	Note                 string `json:"note,omitempty"`
+	// Alarms are the scenario's CloudWatch alarms on this target.
+	Alarms []string `json:"alarms,omitempty"`
+	Note   string   `json:"note,omitempty"`
 }
 
 // Manifest describes the seeded targets; endpoint is the URL clients use.
@@ -114,6 +117,37 @@ func (s *Sim) seedALB(a *ALB) error {
 		target.RuleARN = ru.arn
 	}
 	target.ListenerARN = l.arn
+	for _, al := range a.Alarms {
+		tgARN := stable.arn
+		if al.Side == "canary" {
+			tgARN = canary.arn
+		}
+		def := cwAlarmDef{
+			Name:        al.Name,
+			Description: fmt.Sprintf("%s %s of %s on %s (from scenario %s)", al.Statistic, al.Metric, al.Side, a.Name, s.scenario.Name),
+			Namespace:   albNamespace,
+			MetricName:  al.Metric,
+			Dimensions: []Dimension{
+				{Name: "LoadBalancer", Value: lbDimension(lb.arn)},
+				{Name: "TargetGroup", Value: tgDimension(tgARN)},
+			},
+			Period:             int64(al.Period.D() / time.Second),
+			EvaluationPeriods:  int64(al.EvaluationPeriods),
+			DatapointsToAlarm:  int64(al.DatapointsToAlarm),
+			Threshold:          al.Threshold,
+			ComparisonOperator: al.Comparison,
+			TreatMissingData:   al.TreatMissingData,
+		}
+		if strings.HasPrefix(al.Statistic, "p") {
+			def.ExtendedStatistic = al.Statistic
+		} else {
+			def.Statistic = al.Statistic
+		}
+		if err := s.cw.putAlarm(def); err != nil {
+			return fmt.Errorf("alarm %s: %w", al.Name, err)
+		}
+		target.Alarms = append(target.Alarms, al.Name)
+	}
 	s.targets = append(s.targets, target)
 	s.traffic.addCanary(a, target.RuleARN, lb.arn, stable.arn, canary.arn)
 
