@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/perch-dev/perch/audit"
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/sim"
 	"github.com/perch-dev/perch/sim/simtest"
 )
@@ -223,5 +226,43 @@ func TestVersion(t *testing.T) {
 	code, out, _ := c.run(t, "version")
 	if code != 0 || !strings.Contains(out, "perch dev") || !strings.Contains(out, "commit") {
 		t.Fatalf("%d %q", code, out)
+	}
+}
+
+// TestCrashBetweenIntentAndOutcomeIsReconciled writes an intent with no
+// outcome, as a perch killed mid-shift leaves, and checks the next start
+// records what really happened and leaves a log that verifies.
+func TestCrashBetweenIntentAndOutcomeIsReconciled(t *testing.T) {
+	c := newCLIEnv(t, "healthy")
+	target := c.sim.Manifest.Targets[0]
+	path := filepath.Join(c.state, "perch", "audit.jsonl")
+	log, err := audit.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := log.Append(model.AuditEntry{
+		Time: time.Now().Add(-5 * time.Minute), Actor: model.Actor{OSUser: "ana", Via: "cockpit"},
+		Target: target.RuleARN, Action: "shift", Phase: model.PhaseIntent,
+		From: model.Pct(10), To: model.Pct(50),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	log.Close()
+	if code, _, errOut := c.perch(t, "status", "--rule-arn", target.RuleARN); code != 0 {
+		t.Fatalf("status: %d %s", code, errOut)
+	}
+	entries, err := audit.ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 || entries[1].IntentSeq != 1 || entries[1].Outcome != model.OutcomeFailed ||
+		!strings.Contains(entries[1].Detail, "did not take effect") {
+		t.Fatalf("reconciliation entries: %+v", entries)
+	}
+	if len(audit.PendingIntents(entries)) != 0 {
+		t.Fatal("intent still open after reconciliation")
+	}
+	if _, err := audit.Verify(path); err != nil {
+		t.Fatal(err)
 	}
 }

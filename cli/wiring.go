@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -151,11 +152,13 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 	if err != nil {
 		return fail(withCode(ExitFailure, err))
 	}
+	actor := model.Actor{OSUser: osUser(), Via: o.via}
+	reconcileOpenIntents(ctx, engine, path, target.ID(), clk.Now(), actor, logger)
 	return &session{
 		engine: engine,
 		router: router,
 		audit:  log,
-		actor:  model.Actor{OSUser: osUser(), Via: o.via},
+		actor:  actor,
 		logger: logger,
 		close: func() {
 			for i := len(cleanup) - 1; i >= 0; i-- {
@@ -163,6 +166,28 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 			}
 		},
 	}, nil
+}
+
+// reconcileOpenIntents closes intents that a crashed perch left without
+// an outcome. Intents younger than a minute may belong to another perch
+// that is writing right now, so they are left alone.
+func reconcileOpenIntents(ctx context.Context, engine *rollout.Engine, path, targetID string, now time.Time, actor model.Actor, logger *slog.Logger) {
+	entries, err := audit.ReadAll(path)
+	if err != nil {
+		logger.Warn("read audit log for reconciliation", "err", err)
+		return
+	}
+	var open []model.AuditEntry
+	for _, in := range audit.PendingIntents(entries) {
+		if in.Target == targetID && now.Sub(in.Time) > time.Minute {
+			open = append(open, in)
+		}
+	}
+	if written, err := engine.Reconcile(ctx, open, actor); err != nil {
+		logger.Warn("reconcile open intents", "err", err)
+	} else if len(written) > 0 {
+		logger.Info("reconciled open intents", "count", len(written))
+	}
 }
 
 // classify maps a target-resolution error to an exit code: anything the

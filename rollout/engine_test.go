@@ -341,3 +341,34 @@ func waitArmed(t *testing.T, clk *clock.Manual) {
 	t.Helper()
 	clk.BlockUntil(1)
 }
+
+func TestReconcileClosesOpenIntents(t *testing.T) {
+	e, r, a, _ := newTestEngine(t, 25, nil)
+	pending := []model.AuditEntry{
+		{Seq: 7, Action: "shift", Phase: model.PhaseIntent, From: model.Pct(10), To: model.Pct(25)},    // took effect
+		{Seq: 9, Action: "promote", Phase: model.PhaseIntent, From: model.Pct(25), To: model.Pct(100)}, // did not
+		{Seq: 11, Action: "shift", Phase: model.PhaseIntent, From: model.Pct(1), To: model.Pct(5)},     // unknown
+	}
+	got, err := e.Reconcile(context.Background(), pending, actor())
+	if err != nil || len(got) != 3 {
+		t.Fatalf("%v %+v", err, got)
+	}
+	if got[0].Outcome != model.OutcomeOK || !got[0].Verified || got[0].IntentSeq != 7 {
+		t.Errorf("applied intent: %+v", got[0])
+	}
+	if got[1].Outcome != model.OutcomeFailed || !strings.Contains(got[1].Detail, "did not take effect") {
+		t.Errorf("unapplied intent: %+v", got[1])
+	}
+	if !strings.Contains(got[2].Detail, "unknown") || got[2].Actor.Via != "reconcile" {
+		t.Errorf("unknown intent: %+v", got[2])
+	}
+	if len(r.writes) != 0 || len(a.all()) != 3 {
+		t.Errorf("reconcile must only read and audit: writes %v audit %d", r.writes, len(a.all()))
+	}
+	r.mu.Lock()
+	r.readErr = errors.New("connection refused")
+	r.mu.Unlock()
+	if _, err := e.Reconcile(context.Background(), pending, actor()); err == nil || len(a.all()) != 3 {
+		t.Fatalf("reconcile with the split unreadable: %v, audit %d", err, len(a.all()))
+	}
+}
