@@ -1,0 +1,410 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// VerdictKind is the judge's answer for one metric or overall.
+type VerdictKind string
+
+const (
+	// VerdictPass: enough data to have caught the configured regression
+	// with the configured power, and none was found.
+	VerdictPass VerdictKind = "PASS"
+	// VerdictFail: the evidence that the canary is worse crossed the bar.
+	VerdictFail VerdictKind = "FAIL"
+	// VerdictInsufficient: no regression found yet, but too little data to
+	// say there is none.
+	VerdictInsufficient VerdictKind = "INSUFFICIENT"
+)
+
+// CustomSignal declares a per-period metric the judge compares with a
+// direction: the canary fails when it is worse than stable by more than
+// Tolerance (relative) in significantly more than half of the periods.
+type CustomSignal struct {
+	Name          Signal
+	HigherIsWorse bool
+	Tolerance     float64 // relative, 0.10 = 10% worse is still fine
+}
+
+// JudgeConfig tunes the judge. The zero value of each field means its
+// default (see DefaultJudgeConfig).
+type JudgeConfig struct {
+	// Alpha bounds the probability that a healthy canary is ever judged
+	// FAIL, however often the judge is consulted (Ville's inequality). It
+	// is split evenly over the metrics judged (Bonferroni), so the bound
+	// holds for the overall verdict, not just per metric. Default 0.01:
+	// the issue asks for at most 1% false rollbacks, and the tests measure
+	// the realised rate well below it (the bound is loose in discrete time).
+	Alpha float64
+	// Power is the probability with which PASS promises the configured
+	// regression would have been caught. Default 0.8.
+	Power float64
+	// MinRelativeRegression is the error-rate ratio (canary/stable) that
+	// PASS must rule out, and that the requests-needed figure is for.
+	// Default 2 (a doubled error rate).
+	MinRelativeRegression float64
+	// MinAbsoluteRegression is a floor on the regression, as a fraction of
+	// requests (0.001 = 0.1 percentage points): against a stable error rate
+	// near zero, "2x" is a vanishing difference no amount of traffic can
+	// show, while an extra 0.1% of failed requests is. Default 0.001.
+	MinAbsoluteRegression float64
+	// LatencyTolerance is how much worse (relative) the canary's p99 may be
+	// per period before that period counts against it. Default 0.10.
+	LatencyTolerance float64
+	// Latency is the latency signal judged. Default LatencyP99.
+	Latency Signal
+	// NoLatency leaves latency out (a target without latency metrics).
+	NoLatency bool
+	// LatencyMinRequests: a period's p99s are compared only when stable
+	// served at least this many requests in it, or at least as many as the
+	// canary. A p99 from a few requests is roughly their maximum, biased
+	// low; the side with fewer requests looks faster. Biased in the
+	// canary's favour (small canary share) costs power only; biased against
+	// it (canary share above 50% at low traffic) would cause false FAILs.
+	// Default 100.
+	LatencyMinRequests float64
+	// SignAlternative is, for latency and custom signals, the fraction of
+	// periods the canary must be worse in for PASS to promise detection.
+	// Default 0.9.
+	SignAlternative float64
+	// Custom signals judged besides errors and latency.
+	Custom []CustomSignal
+	// Period is the length of one datapoint's period. Default one minute
+	// (what perch asks CloudWatch for). Not inferred from the data: at a
+	// few requests an hour most periods are missing.
+	Period time.Duration
+	// Since: only periods starting at or after it are judged. Set it to
+	// the start of the canary, not of the current step: both sides are
+	// compared within each period, using that period's canary share, so
+	// weight changes need no reset, and evidence keeps accumulating.
+	Since time.Time
+	// RateWindow is how many recent periods give the current canary
+	// request rate and share, for the time estimate. Default 10.
+	RateWindow int
+}
+
+// DefaultJudgeConfig is the configuration the zero value stands for.
+func DefaultJudgeConfig() JudgeConfig {
+	return JudgeConfig{
+		Alpha:                 0.01,
+		Power:                 0.8,
+		MinRelativeRegression: 2,
+		MinAbsoluteRegression: 0.001,
+		LatencyTolerance:      0.10,
+		Latency:               LatencyP99,
+		LatencyMinRequests:    100,
+		SignAlternative:       0.9,
+		RateWindow:            10,
+		Period:                time.Minute,
+	}
+}
+
+func (c JudgeConfig) withDefaults() JudgeConfig {
+	d := DefaultJudgeConfig()
+	if !(c.Alpha > 0 && c.Alpha < 1) {
+		c.Alpha = d.Alpha
+	}
+	if !(c.Power > 0 && c.Power < 1) {
+		c.Power = d.Power
+	}
+	if !(c.MinRelativeRegression > 1) {
+		c.MinRelativeRegression = d.MinRelativeRegression
+	}
+	if !(c.MinAbsoluteRegression > 0) {
+		c.MinAbsoluteRegression = d.MinAbsoluteRegression
+	}
+	if !(c.LatencyTolerance > 0) {
+		c.LatencyTolerance = d.LatencyTolerance
+	}
+	if c.Latency == "" {
+		c.Latency = d.Latency
+	}
+	if !(c.LatencyMinRequests > 0) {
+		c.LatencyMinRequests = d.LatencyMinRequests
+	}
+	if !(c.SignAlternative > 0.5 && c.SignAlternative < 1) {
+		c.SignAlternative = d.SignAlternative
+	}
+	if c.Period <= 0 {
+		c.Period = d.Period
+	}
+	if c.RateWindow <= 0 {
+		c.RateWindow = d.RateWindow
+	}
+	return c
+}
+
+// MetricVerdict is the judge's answer for one signal.
+type MetricVerdict struct {
+	Signal Signal      `json:"signal"`
+	Kind   VerdictKind `json:"kind"`
+	// Evidence is the e-value against "the canary is no worse": FAIL when
+	// it reaches Threshold. Under the null it stays below 1/alpha' with
+	// probability 1-alpha' at every look together.
+	Evidence  float64 `json:"evidence"`
+	Threshold float64 `json:"threshold"`
+	// Effect describes the observed difference for people; EffectSize is
+	// its number: the canary/stable ratio of error rates, or the median
+	// per-period canary/stable ratio of a latency or custom signal.
+	Effect     string  `json:"effect"`
+	EffectSize float64 `json:"effect_size"`
+	// CanaryRequests counts the canary requests that went into the test;
+	// NeededRequests is how many in total it takes (at the current share)
+	// to have caught the configured regression: PASS needs no more, and
+	// NeededRequests-CanaryRequests is the figure INSUFFICIENT reports.
+	// +Inf when the current traffic can never get there (no canary or no
+	// stable traffic).
+	CanaryRequests float64 `json:"canary_requests"`
+	NeededRequests float64 `json:"needed_requests"`
+	// Periods compared (latency and custom signals) and how many in total
+	// are needed.
+	Periods       int     `json:"periods,omitempty"`
+	NeededPeriods float64 `json:"needed_periods,omitempty"`
+	// ETA is how long the remaining requests take at the recent canary
+	// request rate; negative when there is no recent canary traffic.
+	ETA time.Duration `json:"eta"`
+	// Summary is one line about this metric.
+	Summary string `json:"summary"`
+}
+
+// MoreRequests is how many more canary requests the metric needs.
+func (m MetricVerdict) MoreRequests() float64 {
+	return math.Max(0, m.NeededRequests-m.CanaryRequests)
+}
+
+// Verdict is the judge's answer overall.
+type Verdict struct {
+	Overall VerdictKind     `json:"overall"`
+	Metrics []MetricVerdict `json:"metrics"`
+	Summary string          `json:"summary"` // one line for the screen
+}
+
+// Metric returns the verdict for one signal.
+func (v Verdict) Metric(s Signal) (MetricVerdict, bool) {
+	for _, m := range v.Metrics {
+		if m.Signal == s {
+			return m, true
+		}
+	}
+	return MetricVerdict{}, false
+}
+
+// Judge compares canary with stable on the data at or after cfg.Since.
+// It is a pure function of the data, recomputed from scratch at every poll
+// (a few hundred microseconds for 6 hours of 1-minute periods). Its tests
+// are anytime-valid: a healthy canary reaches FAIL with probability at most
+// cfg.Alpha however many times Judge is consulted while data accrues.
+//
+// A period with no data on a side is no data, never zero: error-rate
+// evidence comes only from periods in which both sides served requests,
+// and latency evidence only from periods in which both sides have a p99.
+// (A missing 5xx count next to a request count is zero errors: ALB
+// publishes no 5xx datapoint for a period without any.)
+//
+// The newest period may be incomplete and revised by a later poll; the
+// error-rate test conditions on the errors seen so far in it, which keeps
+// its guarantee, while a revised p99 is a fresh draw and counted once.
+func Judge(sig Signals, cfg JudgeConfig, now time.Time) Verdict {
+	cfg = cfg.withDefaults()
+	signs := make([]CustomSignal, 0, 1+len(cfg.Custom))
+	if !cfg.NoLatency {
+		signs = append(signs, CustomSignal{Name: cfg.Latency, HigherIsWorse: true, Tolerance: cfg.LatencyTolerance})
+	}
+	signs = append(signs, cfg.Custom...)
+	// Bonferroni over the metrics: each FAILs at alpha/m, so any FAIL at all
+	// has probability at most alpha under the null.
+	threshold := float64(1+len(signs)) / cfg.Alpha
+	tr := traffic(sig, cfg, now)
+
+	v := Verdict{Metrics: make([]MetricVerdict, 0, 1+len(signs))}
+	v.Metrics = append(v.Metrics, judgeErrors(sig, cfg, threshold, tr))
+	for _, cs := range signs {
+		minReq := 0.0
+		if cs.Name == cfg.Latency && !cfg.NoLatency {
+			minReq = cfg.LatencyMinRequests
+		}
+		v.Metrics = append(v.Metrics, judgeSign(sig, cs, minReq, cfg, threshold, tr))
+	}
+	v.Overall, v.Summary = overall(v.Metrics, cfg)
+	return v
+}
+
+// rate is the recent canary traffic, for turning requests into time.
+type rate struct {
+	perMinute float64       // canary requests per minute, recent
+	share     float64       // canary share of requests, recent (0-1)
+	period    time.Duration // spacing of the data
+	// paired is the chance that a canary request lands in a period where
+	// stable served too: only those carry error-rate evidence. 1 at any
+	// real traffic; small at a few requests an hour.
+	paired float64
+	start  time.Time // the recent window, [start, end)
+	end    time.Time
+}
+
+// traffic measures the canary's recent request rate and share over the
+// last cfg.RateWindow periods (or more: see below). The window ends at the newest period with
+// data, unless that is more than three periods ago: CloudWatch publishes a
+// minute or two late, and those not-yet-published periods are not idle
+// ones, but a longer silence is.
+func traffic(sig Signals, cfg JudgeConfig, now time.Time) rate {
+	a := alignSince(cfg.Since, sig[Canary][Requests], sig[Stable][Requests])
+	r := rate{period: cfg.Period}
+	if len(a.times) == 0 {
+		return r
+	}
+	end := a.times[len(a.times)-1].Add(r.period)
+	if floor := now.Add(-3 * r.period); end.Before(floor) {
+		end = floor
+	}
+	// At low traffic the last few periods are mostly empty and say
+	// nothing; the window doubles until it holds enough requests to
+	// estimate a rate from, or reaches back to Since.
+	first := a.times[0]
+	span := time.Duration(cfg.RateWindow) * r.period
+	var c, s float64
+	for {
+		start := end.Add(-span)
+		c, s = 0, 0
+		for i, t := range a.times {
+			if t.Before(start) || !t.Before(end) {
+				continue
+			}
+			if x := a.vals[0][i]; x > 0 {
+				c += x
+			}
+			if y := a.vals[1][i]; y > 0 {
+				s += y
+			}
+		}
+		r.start, r.end = start, end
+		if (c >= minRateRequests && s >= minRateRequests) || !first.Before(start) {
+			break
+		}
+		span *= 2
+	}
+	if r.start.Before(first) {
+		// Before the first datum is before the canary took traffic.
+		r.start = first
+		span = end.Sub(first)
+	}
+	r.perMinute = c / span.Minutes()
+	if c+s > 0 {
+		r.share = c / (c + s)
+	}
+	// Expected rather than observed: with Poisson arrivals a period has
+	// stable traffic with probability 1-exp(-stable requests per period),
+	// which is smooth where the observed fraction of a few requests is not.
+	r.paired = -math.Expm1(-s / (span.Minutes() / r.period.Minutes()))
+	return r
+}
+
+// minRateRequests is how many requests a window needs on each side before
+// its rate and share are taken as the current ones.
+const minRateRequests = 10
+
+// eta turns a number of canary requests into time at the recent rate.
+func (r rate) eta(requests float64) time.Duration {
+	if requests <= 0 {
+		return 0
+	}
+	if !(r.perMinute > 0) || math.IsInf(requests, 1) {
+		return -1
+	}
+	mins := requests / r.perMinute
+	if mins > float64(math.MaxInt64/int64(time.Minute)) {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(mins * float64(time.Minute))
+}
+
+// overall combines the metrics: any FAIL fails; PASS needs every metric to
+// pass; otherwise the summary names the metric furthest from enough data.
+func overall(ms []MetricVerdict, cfg JudgeConfig) (VerdictKind, string) {
+	var fails []string
+	worst := -1
+	allPass := true
+	for i, m := range ms {
+		switch m.Kind {
+		case VerdictFail:
+			fails = append(fails, m.Summary)
+		case VerdictInsufficient:
+			allPass = false
+			if worst < 0 || further(m, ms[worst]) {
+				worst = i
+			}
+		}
+	}
+	switch {
+	case len(fails) > 0:
+		return VerdictFail, "FAIL: " + strings.Join(fails, "; ")
+	case allPass:
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "PASS: no %gx error rate", cfg.MinRelativeRegression)
+		for _, m := range ms[1:] {
+			fmt.Fprintf(&sb, ", no worse %s", m.Signal)
+		}
+		fmt.Fprintf(&sb, " (%s canary requests)", formatCount(ms[0].CanaryRequests))
+		return VerdictPass, sb.String()
+	}
+	return VerdictInsufficient, "INSUFFICIENT: " + ms[worst].Summary
+}
+
+// further reports whether a is further from enough data than b.
+func further(a, b MetricVerdict) bool {
+	if a.ETA < 0 || b.ETA < 0 {
+		return a.ETA < 0 && b.ETA >= 0
+	}
+	if a.ETA != b.ETA {
+		return a.ETA > b.ETA
+	}
+	return a.MoreRequests() > b.MoreRequests()
+}
+
+// formatCount prints a request count for the screen: 840, 12.3k, 4.1M.
+func formatCount(n float64) string {
+	switch {
+	case math.IsInf(n, 1):
+		return "∞"
+	case n >= 1e9:
+		return fmt.Sprintf("%.1fG", n/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.1fM", n/1e6)
+	case n >= 1e4:
+		return fmt.Sprintf("%.1fk", n/1e3)
+	}
+	return fmt.Sprintf("%.0f", math.Ceil(n))
+}
+
+// formatETA prints a duration roughly: 40s, 12m, 3h20m, 9d.
+func formatETA(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "never at the current traffic"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()+0.5))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()+0.5))
+	case d < 48*time.Hour:
+		h := int(d.Hours())
+		return fmt.Sprintf("%dh%02dm", h, int(d.Minutes())-60*h)
+	case d < 2*365*24*time.Hour:
+		return fmt.Sprintf("%dd", int(d.Hours()/24+0.5))
+	}
+	return "years"
+}
+
+// formatE prints an e-value: 0.31, 12, 4.2e+05.
+func formatE(e float64) string {
+	if e >= 1e4 {
+		return fmt.Sprintf("%.1e", e)
+	}
+	if e >= 10 {
+		return fmt.Sprintf("%.0f", e)
+	}
+	return fmt.Sprintf("%.2g", e)
+}
