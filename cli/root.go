@@ -117,6 +117,7 @@ Try it with no AWS account:  perch demo`,
 		newPromoteCmd(g),
 		newRollbackCmd(g),
 		newAuditCmd(g),
+		newServeCmd(g),
 		newVersionCmd(),
 	)
 	return root

@@ -23,6 +23,12 @@ type Options struct {
 	Renderer *lipgloss.Renderer
 	Title    string        // shown after "perch" in the header
 	Poll     time.Duration // the engine's poll interval, for staleness; default 10s
+	// Pairing, when set, makes this cockpit one seat of a shared session:
+	// it has write keys only while it drives.
+	Pairing Pairing
+	// Replay, when set, makes this cockpit a read-only player of a
+	// recording, with pause, seek and speed keys.
+	Replay Replay
 }
 
 // DefaultPoll is the poll interval assumed when Options.Poll is zero.
@@ -45,11 +51,12 @@ type (
 // Model is the cockpit's root: it owns the layout, routes keys and
 // messages, and turns write keys into intents run in commands.
 type Model struct {
-	eng  Engine
-	opts Options
-	st   Styles
-	keys KeyMap
-	help help.Model
+	eng   Engine
+	opts  Options
+	st    Styles
+	keys  KeyMap
+	rkeys replayKeys
+	help  help.Model
 
 	ctx         context.Context
 	stop        context.CancelFunc
@@ -63,6 +70,7 @@ type Model struct {
 	status        string // why the last key did what it did
 	last          *model.Result
 	quitting      bool // after quit, late messages must not change the screen
+	pair          PairState
 
 	header  header
 	gauge   gauge
@@ -85,7 +93,10 @@ func New(eng Engine, o Options) *Model {
 	if o.Actor.Via == "" {
 		o.Actor.Via = "cockpit"
 	}
-	m := &Model{eng: eng, opts: o, st: NewStyles(o.Renderer), keys: DefaultKeyMap()}
+	if o.Replay != nil {
+		o.ReadOnly = true
+	}
+	m := &Model{eng: eng, opts: o, st: NewStyles(o.Renderer), keys: DefaultKeyMap(), rkeys: newReplayKeys()}
 	m.ctx, m.stop = context.WithCancel(context.Background())
 	m.help = help.New()
 	m.help.Styles = help.Styles{
@@ -100,6 +111,9 @@ func New(eng Engine, o Options) *Model {
 	m.audit = auditPane{st: &m.st, keys: &m.keys}
 	m.confirm = newConfirm(&m.st, &m.keys, o.Renderer)
 	m.charts.focused = true
+	if o.Pairing != nil {
+		m.setPair(o.Pairing.Pair())
+	}
 	m.setSnapshot(eng.Snapshot())
 	return m
 }
@@ -109,6 +123,9 @@ func (m *Model) Init() tea.Cmd {
 	m.updates, m.unsubscribe = m.eng.Subscribe()
 	// No tea.SetWindowTitle: in bubbletea v1.3.10 it writes to the terminal
 	// without the renderer's lock, racing the frame being flushed.
+	if m.opts.Pairing != nil {
+		return tea.Batch(waitForSnapshot(m.updates), waitForPair(m.opts.Pairing.Changed()))
+	}
 	return waitForSnapshot(m.updates)
 }
 
@@ -135,6 +152,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case snapshotMsg:
 		m.setSnapshot(msg.snap)
 		return m, waitForSnapshot(m.updates)
+	case pairChangedMsg:
+		m.setPair(m.opts.Pairing.Pair())
+		return m, waitForPair(m.opts.Pairing.Changed())
 	case subscriptionEnd:
 		m.status = "engine stopped sending updates: the screen is frozen"
 		return m, nil
@@ -180,8 +200,11 @@ func (m *Model) setSnapshot(s model.Snapshot) {
 	if s.Last != nil {
 		m.last = s.Last
 	}
-	m.keys.SetReadOnly(m.readOnly())
-	m.header.readOnly = m.readOnly()
+	m.applyWriteKeys()
+	m.header.readOnly = m.readOnly() && m.opts.Replay == nil
+	if m.opts.Replay != nil {
+		m.header.replay = m.replayLine(m.opts.Replay.Replay())
+	}
 	m.header.SetSnapshot(s)
 	m.gauge.SetSnapshot(s)
 	m.verdict.SetResult(m.last)
@@ -236,6 +259,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return m.quit()
 	}
+	if m.opts.Pairing != nil {
+		m.opts.Pairing.Active()
+	}
 	if m.confirm.open {
 		switch out, cmd := m.confirm.Update(msg); out {
 		case confirmYes:
@@ -258,6 +284,10 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	m.status = ""
+	if m.pairKey(msg) || m.replayKey(msg) {
+		m.layout()
+		return nil
+	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
 		return m.quit()
@@ -292,8 +322,12 @@ func (m *Model) setFocus(f focusArea) {
 // writeBlocked says why a write key must do nothing now, or "".
 func (m *Model) writeBlocked() string {
 	switch {
+	case m.opts.Replay != nil:
+		return "replay: a recording cannot move traffic"
 	case m.readOnly():
 		return "read-only: this cockpit does not move traffic"
+	case m.watching():
+		return "watching: " + m.pair.Driver + " drives; press D to ask for the wheel"
 	case !m.snap.SplitKnown:
 		return "traffic state unknown: writes disabled until a read succeeds"
 	case m.inflight != "":
@@ -393,6 +427,9 @@ func (m *Model) View() string {
 	if m.status != "" {
 		status = m.st.Status.Render("» " + m.status)
 	}
+	if p := m.pairPrompt(); p != "" && (m.status == "" || m.pair.Driving) {
+		status = p
+	}
 	parts = append(parts, trunc(status, m.width))
 	parts = append(parts, m.helpView())
 	return padLines(strings.Join(parts, "\n"), m.height)
@@ -405,11 +442,15 @@ func (m *Model) helpView() string {
 	if m.confirm.open {
 		return fit(m.help.View(confirmHelp{m.keys}), m.width)
 	}
+	var km help.KeyMap = m.keys
+	if m.opts.Replay != nil {
+		km = replayHelp{m.rkeys, m.keys}
+	}
 	if m.help.ShowAll {
-		return fit(m.help.View(m.keys), m.width)
+		return fit(m.help.View(km), m.width)
 	}
 	var bs []key.Binding
-	for _, b := range m.keys.ShortHelp() {
+	for _, b := range km.ShortHelp() {
 		if b.Enabled() {
 			bs = append(bs, b)
 		}

@@ -15,6 +15,8 @@ type header struct {
 	poll     time.Duration
 	readOnly bool
 	title    string
+	pair     string // who drives and who watches, in a shared session
+	replay   string // the replay's mode and position
 	width    int
 	snap     model.Snapshot
 	view     string
@@ -80,6 +82,14 @@ func (h *header) render() {
 		fresh = append(fresh, h.freshness("alarms", s.AlarmsAt, s.AlarmsErr))
 	}
 	line2 := st.Dim.Render("data ") + strings.Join(fresh, sep)
+	// Who drives matters more than how fresh the data is: it goes first,
+	// so a narrow screen cuts the freshness instead.
+	if h.replay != "" {
+		line2 = h.replay + sep + line2
+	}
+	if h.pair != "" {
+		line2 = h.pair + sep + line2
+	}
 	h.view = trunc(line1, h.width) + "\n" + trunc(line2, h.width)
 }
 

@@ -24,6 +24,9 @@ type KeyMap struct {
 	ScrollDn  key.Binding
 	Help      key.Binding
 	Quit      key.Binding
+	// Wheel asks for (watcher) or hands over (driver) the wheel of a shared
+	// session; enabled only in one.
+	Wheel key.Binding
 
 	// Inside the confirm dialog.
 	Confirm key.Binding
@@ -48,6 +51,7 @@ func DefaultKeyMap() KeyMap {
 		ScrollDn:  key.NewBinding(key.WithKeys("down", "j", "pgdown"), key.WithHelp("↓/j", "audit older")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Wheel:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "ask for the wheel"), key.WithDisabled()),
 
 		Confirm: key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "confirm")),
 		Cancel:  key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel")),
@@ -82,13 +86,13 @@ func (k *KeyMap) isWriteKey(msg tea.KeyMsg) bool {
 // ShortHelp is the one-line help bar, most important first: a narrow
 // screen drops entries from the end.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Step, k.Rollback, k.Promote, k.Autopilot, k.Help, k.Quit, k.Focus, k.Window}
+	return []key.Binding{k.Wheel, k.Step, k.Rollback, k.Promote, k.Autopilot, k.Help, k.Quit, k.Focus, k.Window}
 }
 
 // FullHelp is the `?` view, grouped in columns.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.StepUp, k.StepDown, k.Rollback, k.Promote, k.Autopilot},
+		{k.Wheel, k.StepUp, k.StepDown, k.Rollback, k.Promote, k.Autopilot},
 		{k.Focus, k.ScrollUp, k.ScrollDn, k.Narrower, k.Wider},
 		{k.Help, k.Quit},
 	}
