@@ -27,6 +27,11 @@ type Snapshot struct {
 	AlarmsAt  time.Time `json:"alarms_at"`
 	AlarmsErr string    `json:"alarms_error,omitempty"`
 
+	// Verdict is the judge's reading of the signals at this poll.
+	Verdict *Verdict `json:"verdict,omitempty"`
+	// Autopilot is set when a plan is loaded.
+	Autopilot *AutopilotStatus `json:"autopilot,omitempty"`
+
 	// Drift is set when the split changed without perch doing it.
 	Drift *Drift `json:"drift,omitempty"`
 	// Busy names an action in flight; the screen says so and refuses another.

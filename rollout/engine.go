@@ -33,6 +33,15 @@ type Config struct {
 	// DescribeError turns an adapter error into one short line for the
 	// screen; default err.Error().
 	DescribeError func(error) string
+	// Judge tunes the verdict computed at every poll.
+	Judge model.JudgeConfig
+	// Plan, when set, runs the autopilot: it advances the plan while the
+	// judge says PASS and rolls back on FAIL or a watched alarm (as the
+	// plan's policy says). It starts paused when StartPaused is set.
+	Plan        *model.Plan
+	StartPaused bool
+	// AutopilotUser is the OS user the autopilot's audit entries name.
+	AutopilotUser string
 	// RecentAudit seeds the audit pane with entries already in the log.
 	RecentAudit []model.AuditEntry
 	Logger      *slog.Logger
@@ -65,6 +74,7 @@ type Engine struct {
 	subs        map[int]chan model.Snapshot
 	nextSub     int
 	pollRequest chan struct{}
+	auto        *autopilot
 }
 
 // New validates the config and returns an engine that has not polled yet.
@@ -105,12 +115,21 @@ func New(cfg Config) (*Engine, error) {
 	for _, side := range model.Sides {
 		e.series[side] = map[model.Signal]*model.Series{}
 	}
+	if cfg.Plan != nil {
+		if len(cfg.Plan.Steps) == 0 {
+			return nil, errors.New("rollout: the plan has no steps")
+		}
+		e.auto = &autopilot{plan: *cfg.Plan, state: model.PlanState{Paused: cfg.StartPaused}}
+	}
 	e.snap = model.Snapshot{
 		Now:      cfg.Clock.Now(),
 		Target:   cfg.Router.Target(),
 		ReadOnly: cfg.ReadOnly,
 		Ladder:   cfg.Ladder,
 		Audit:    tail(cfg.RecentAudit, auditTailLen),
+	}
+	if e.auto != nil {
+		e.snap.Autopilot = e.auto.status()
 	}
 	return e, nil
 }
@@ -230,6 +249,8 @@ func (e *Engine) PollOnce(ctx context.Context) model.Snapshot {
 		s.Signals = e.signalsLocked()
 		s.MetricsAt, s.MetricsErr = now, ""
 		e.metricsFrom = now.Add(-revisionLookback)
+		v := model.Judge(s.Signals, e.cfg.Judge, now)
+		s.Verdict = &v
 	}
 	if e.cfg.Alarms != nil && len(e.cfg.AlarmNames) > 0 {
 		if alarmsErr != nil {
@@ -244,7 +265,12 @@ func (e *Engine) PollOnce(ctx context.Context) model.Snapshot {
 	if drift != nil {
 		e.recordDrift(*drift)
 	}
-	return e.publish(func(*model.Snapshot) {})
+	snap := e.publish(func(*model.Snapshot) {})
+	if e.auto != nil {
+		e.stepAutopilot(ctx, snap)
+		snap = e.Snapshot()
+	}
+	return snap
 }
 
 // noticeSplitLocked compares a fresh read with what perch last knew and

@@ -1,0 +1,168 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/perch-dev/perch/model"
+)
+
+// autopilot holds a plan's progress. It lives inside the engine and acts
+// only from the poll loop, so its decisions always rest on fresh data.
+type autopilot struct {
+	plan     model.Plan
+	state    model.PlanState
+	decision model.PlanDecision
+	aligned  bool // the plan has been matched to the split found at start
+}
+
+func (a *autopilot) status() *model.AutopilotStatus {
+	return &model.AutopilotStatus{
+		Plan: a.plan, State: a.state, Decision: a.decision,
+		Running: !a.state.Paused && !a.state.Done,
+	}
+}
+
+// SetPaused pauses or resumes the autopilot and audits the change. It
+// returns false when no plan is loaded.
+func (e *Engine) SetPaused(paused bool, actor model.Actor) bool {
+	e.mu.Lock()
+	ap := e.auto
+	if ap == nil {
+		e.mu.Unlock()
+		return false
+	}
+	changed := ap.state.Paused != paused
+	ap.state.Paused = paused
+	status := ap.status()
+	e.mu.Unlock()
+	if changed {
+		action := "resume"
+		if paused {
+			action = "pause"
+		}
+		e.appendAudit(model.AuditEntry{Actor: actor, Action: action, Phase: model.PhaseEvent,
+			Detail: fmt.Sprintf("autopilot %sd (plan %s)", action, status.Plan)})
+		e.publish(func(s *model.Snapshot) { s.Autopilot = status })
+		if !paused {
+			e.RequestPoll()
+		}
+	}
+	return true
+}
+
+// TogglePause flips the autopilot between paused and running; it reports
+// the new state and whether a plan is loaded.
+func (e *Engine) TogglePause(actor model.Actor) (paused, ok bool) {
+	e.mu.Lock()
+	ap := e.auto
+	e.mu.Unlock()
+	if ap == nil {
+		return false, false
+	}
+	e.mu.Lock()
+	want := !ap.state.Paused
+	e.mu.Unlock()
+	return want, e.SetPaused(want, actor)
+}
+
+// stepAutopilot asks the plan what to do with this poll's snapshot and
+// carries it out through Execute, like any operator action: compare-and-
+// set, read back, audited with the reason and the judge's evidence.
+func (e *Engine) stepAutopilot(ctx context.Context, snap model.Snapshot) {
+	e.mu.Lock()
+	ap := e.auto
+	if ap == nil {
+		e.mu.Unlock()
+		return
+	}
+	if !snap.SplitKnown {
+		ap.decision = model.PlanDecision{Action: model.PlanHold, Step: ap.state.Step,
+			Reason: "traffic state unknown: holding"}
+		status := ap.status()
+		e.mu.Unlock()
+		e.publish(func(s *model.Snapshot) { s.Autopilot = status })
+		return
+	}
+	current := snap.Split.CanaryPercent()
+	if !ap.aligned {
+		// Attaching to a canary already at one of the plan's steps starts
+		// that step's bake now instead of moving traffic back to step 1.
+		for i, st := range ap.plan.Steps {
+			if abs(st.Percent-current) < 0.05 {
+				ap.state.Step, ap.state.EnteredAt = i, snap.Now
+			}
+		}
+		ap.aligned = true
+	}
+	verdict := model.VerdictInsufficient
+	summary := "no verdict yet"
+	if snap.Verdict != nil {
+		verdict, summary = snap.Verdict.Overall, snap.Verdict.Summary
+	}
+	firing := ""
+	for _, a := range snap.Alarms {
+		if a.State == model.AlarmAlarm {
+			firing = a.Name
+			break
+		}
+	}
+	d := ap.plan.Next(ap.state, snap.Now, verdict, firing != "", current)
+	ap.decision = d
+	status := ap.status()
+	e.mu.Unlock()
+	e.publish(func(s *model.Snapshot) { s.Autopilot = status })
+
+	var in model.Intent
+	switch d.Action {
+	case model.PlanAdvance:
+		in = model.Intent{Kind: model.SetPercent, Percent: d.ToPercent}
+	case model.PlanRollback:
+		in = model.Intent{Kind: model.Rollback}
+	case model.PlanComplete:
+		e.finishPlan(d, snap)
+		return
+	default:
+		return
+	}
+	evidence := "judge: " + summary
+	if firing != "" {
+		evidence = fmt.Sprintf("alarm %s in ALARM; %s", firing, evidence)
+	}
+	in.Reason = d.Reason + " (" + evidence + ")"
+	in.Expected = &snap.Split
+	in.Actor = model.Actor{ARN: snap.Identity.ARN, OSUser: e.cfg.AutopilotUser, Via: "autopilot"}
+	res := e.Execute(ctx, in)
+
+	e.mu.Lock()
+	if res.Outcome == model.OutcomeOK && res.Verified {
+		ap.state = ap.plan.Apply(ap.state, d, e.cfg.Clock.Now())
+	} else {
+		ap.decision = model.PlanDecision{Action: model.PlanHold, Step: ap.state.Step,
+			Reason: fmt.Sprintf("%s did not go through (%s): holding", d.Action, res.Err)}
+	}
+	status = ap.status()
+	e.mu.Unlock()
+	e.publish(func(s *model.Snapshot) { s.Autopilot = status })
+}
+
+func (e *Engine) finishPlan(d model.PlanDecision, snap model.Snapshot) {
+	e.mu.Lock()
+	ap := e.auto
+	ap.state = ap.plan.Apply(ap.state, d, snap.Now)
+	status := ap.status()
+	e.mu.Unlock()
+	e.appendAudit(model.AuditEntry{
+		Actor:  model.Actor{ARN: snap.Identity.ARN, OSUser: e.cfg.AutopilotUser, Via: "autopilot"},
+		Action: "plan-complete", Phase: model.PhaseEvent,
+		To: model.Pct(snap.Split.CanaryPercent()), Detail: d.Reason,
+	})
+	e.publish(func(s *model.Snapshot) { s.Autopilot = status })
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

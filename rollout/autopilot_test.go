@@ -1,0 +1,129 @@
+package rollout_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perch-dev/perch/audit"
+	perchaws "github.com/perch-dev/perch/aws"
+	"github.com/perch-dev/perch/model"
+	"github.com/perch-dev/perch/rollout"
+	"github.com/perch-dev/perch/sim/simtest"
+)
+
+func autopilotRig(t *testing.T, scenario, plan string, paused bool) (*rollout.Engine, *simtest.Env, string) {
+	t.Helper()
+	env := simtest.Start(t, simtest.Options{ScenarioName: scenario})
+	ctx := context.Background()
+	router, err := perchaws.NewALBRouter(ctx, env.AWS, perchaws.ALBOptions{RuleARN: env.Manifest.Targets[0].RuleARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := model.ParsePlan(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	log, err := audit.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
+	eng, err := rollout.New(rollout.Config{
+		Router: router, Health: router,
+		Metrics: perchaws.NewALBMetrics(env.AWS, router.Target()),
+		Audit:   log, Clock: env.Clock, Poll: 30 * time.Second, History: time.Hour,
+		Plan: &p, StartPaused: paused, AutopilotUser: "ana",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng, env, path
+}
+
+// runFor polls every 30 simulated seconds for d, stopping early when stop
+// says so.
+func runFor(eng *rollout.Engine, env *simtest.Env, d time.Duration, stop func(model.Snapshot) bool) model.Snapshot {
+	var snap model.Snapshot
+	for elapsed := time.Duration(0); elapsed <= d; elapsed += 30 * time.Second {
+		snap = eng.PollOnce(context.Background())
+		if stop(snap) {
+			break
+		}
+		env.Advance(30 * time.Second)
+	}
+	return snap
+}
+
+func TestAutopilotRollsBackOnTheJudgesFail(t *testing.T) {
+	eng, env, path := autopilotRig(t, "error-spike", "10%:5m,25%:5m,50%:5m,100%", false)
+	snap := runFor(eng, env, 90*time.Minute, func(s model.Snapshot) bool {
+		return s.Autopilot != nil && s.Autopilot.State.Done
+	})
+	if snap.Split.CanaryPercent() != 0 || snap.Autopilot == nil || !snap.Autopilot.State.Done {
+		t.Fatalf("autopilot did not roll back: split %v, autopilot %+v, verdict %+v", snap.Split, snap.Autopilot, snap.Verdict)
+	}
+	entries, err := audit.ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rollback *model.AuditEntry
+	for i := range entries {
+		if entries[i].Action == "rollback" && entries[i].Phase == model.PhaseIntent {
+			rollback = &entries[i]
+		}
+	}
+	if rollback == nil || rollback.Actor.Via != "autopilot" || !strings.Contains(rollback.Reason, "FAIL") ||
+		!strings.Contains(rollback.Reason, "judge:") {
+		t.Fatalf("the rollback's audit entry should cite the judge's evidence: %+v", rollback)
+	}
+	if _, err := audit.Verify(path); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("rolled back at %v: %s", snap.Now.Sub(simtest.Epoch), rollback.Reason)
+}
+
+func TestAutopilotCompletesAHealthyPlan(t *testing.T) {
+	eng, env, path := autopilotRig(t, "healthy", "10%:5m,25%:5m,50%:5m,100%", false)
+	snap := runFor(eng, env, 3*time.Hour, func(s model.Snapshot) bool {
+		return s.Autopilot != nil && s.Autopilot.State.Done
+	})
+	if snap.Split.CanaryPercent() != 100 || !snap.Autopilot.State.Done {
+		t.Fatalf("healthy plan did not complete: split %v autopilot %+v verdict %+v", snap.Split, snap.Autopilot, snap.Verdict)
+	}
+	entries, _ := audit.ReadAll(path)
+	var advances int
+	for _, e := range entries {
+		if e.Actor.Via == "autopilot" && e.Action == "shift" && e.Phase == model.PhaseOutcome && e.Verified {
+			advances++
+		}
+		if e.Action == "rollback" {
+			t.Fatalf("healthy canary rolled back: %+v", e)
+		}
+	}
+	if advances != 3 {
+		t.Fatalf("%d verified advances, want 3 (25, 50, 100)", advances)
+	}
+}
+
+func TestPausedAutopilotNeverMovesTraffic(t *testing.T) {
+	eng, env, _ := autopilotRig(t, "error-spike", "10%:1m,25%:1m,100%", true)
+	before := env.Sim.Stats()["elbv2:ModifyRule"]
+	snap := runFor(eng, env, 30*time.Minute, func(model.Snapshot) bool { return false })
+	if env.Sim.Stats()["elbv2:ModifyRule"] != before || snap.Autopilot.Running {
+		t.Fatalf("paused autopilot acted: %+v", snap.Autopilot)
+	}
+	if !strings.Contains(snap.Autopilot.Decision.Reason, "paused") {
+		t.Fatalf("decision %+v", snap.Autopilot.Decision)
+	}
+	if !eng.SetPaused(false, model.Actor{OSUser: "ana"}) {
+		t.Fatal("no plan loaded")
+	}
+	snap = eng.PollOnce(context.Background())
+	if !snap.Autopilot.Running && !snap.Autopilot.State.Done {
+		t.Fatalf("resumed autopilot not running: %+v", snap.Autopilot)
+	}
+}
