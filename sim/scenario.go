@@ -49,6 +49,8 @@ type Scenario struct {
 	PublishDelay Duration `yaml:"publish_delay"`
 	CallerARN    string   `yaml:"caller_arn"`
 	ALBs         []ALB    `yaml:"albs"`
+	// Lambdas are weighted Lambda aliases (see lambda_scenario.go).
+	Lambdas []Lambda `yaml:"lambdas"`
 	// Faults are armed at an offset from the simulator's start.
 	Faults []ScheduledFault `yaml:"faults"`
 }
@@ -407,7 +409,7 @@ func (sc *Scenario) validate() error {
 			}
 		}
 	}
-	return nil
+	return sc.validateLambdas()
 }
 
 func checkRate(p []any, v float64) error {

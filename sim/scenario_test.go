@@ -24,8 +24,8 @@ func TestBuiltinScenariosParse(t *testing.T) {
 			t.Errorf("%s: %v", n, err)
 			continue
 		}
-		if sc.Name != n || sc.Description == "" || len(sc.ALBs) == 0 {
-			t.Errorf("%s: name %q, description %q, %d albs", n, sc.Name, sc.Description, len(sc.ALBs))
+		if sc.Name != n || sc.Description == "" || len(sc.ALBs)+len(sc.Lambdas) == 0 {
+			t.Errorf("%s: name %q, description %q, %d albs, %d lambdas", n, sc.Name, sc.Description, len(sc.ALBs), len(sc.Lambdas))
 		}
 	}
 }

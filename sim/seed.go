@@ -23,12 +23,18 @@ type Manifest struct {
 type ManifestTarget struct {
 	Kind                 string `json:"kind"`
 	Name                 string `json:"name"`
-	LoadBalancerARN      string `json:"load_balancer_arn"`
-	ListenerARN          string `json:"listener_arn"`
-	RuleARN              string `json:"rule_arn"`
+	LoadBalancerARN      string `json:"load_balancer_arn,omitempty"`
+	ListenerARN          string `json:"listener_arn,omitempty"`
+	RuleARN              string `json:"rule_arn,omitempty"`
 	DefaultRule          bool   `json:"default_rule,omitempty"`
 	StableTargetGroupARN string `json:"stable_target_group_arn,omitempty"`
 	CanaryTargetGroupARN string `json:"canary_target_group_arn,omitempty"`
+	// Lambda (kind "lambda"): the alias that splits, and its two versions.
+	Function      string `json:"function,omitempty"`
+	Alias         string `json:"alias,omitempty"`
+	AliasARN      string `json:"alias_arn,omitempty"`
+	StableVersion string `json:"stable_version,omitempty"`
+	CanaryVersion string `json:"canary_version,omitempty"`
 	// Alarms are the scenario's CloudWatch alarms on this target.
 	Alarms []string `json:"alarms,omitempty"`
 	Note   string   `json:"note,omitempty"`
@@ -70,6 +76,10 @@ func (s *Sim) seedScenario(sink datumSink) error {
 		if err := s.seedALB(&s.scenario.ALBs[i]); err != nil {
 			return fmt.Errorf("alb %s: %w", s.scenario.ALBs[i].Name, err)
 		}
+	}
+	s.lambdaTraffic = newLambdaTraffic(s.lambda, sink, s.seed, s.start, s.scenario)
+	for i := range s.scenario.Lambdas {
+		s.seedLambda(&s.scenario.Lambdas[i])
 	}
 	return nil
 }

@@ -1,7 +1,8 @@
 // Package sim is perch's simulated AWS: one loopback HTTP endpoint that
-// speaks the real wire protocols of ELBv2, STS and CloudWatch (and later
-// Lambda and CodeDeploy), seeded from a scenario, with a traffic model that
-// publishes ALB metrics from the weights the rule actually has.
+// speaks the real wire protocols of ELBv2, STS, CloudWatch and Lambda (and
+// later CodeDeploy), seeded from a scenario, with traffic models that
+// publish ALB and Lambda metrics from the weights the rule or alias
+// actually has.
 //
 // Requests are routed by the SigV4 credential scope's service name, the
 // same way AWS's endpoints are split; signatures are not checked. All state
@@ -80,7 +81,10 @@ type Sim struct {
 	elb     *elbv2
 	sts     *stsService
 	traffic *traffic
-	targets []ManifestTarget
+	lambda  *lambdaService
+	// lambdaTraffic publishes AWS/Lambda metrics from the aliases' routing.
+	lambdaTraffic *lambdaTraffic
+	targets       []ManifestTarget
 
 	services map[string]service // by SigV4 signing name
 	stats    map[string]int
@@ -158,10 +162,12 @@ func newSim(opts Options, sink datumSink) (*Sim, error) {
 	s.cw = newCloudWatch(opts.Clock, s.store)
 	s.elb = newELBv2(opts.Region, opts.Account)
 	s.sts = newSTS(callerARN, opts.Account, seed)
+	s.lambda = newLambda(opts.Region, opts.Account, seed, opts.Clock.Now)
 	s.services = map[string]service{
 		"elasticloadbalancing": s.elb,
 		"sts":                  s.sts,
 		"monitoring":           s.cw,
+		"lambda":               s.lambda,
 	}
 	if sink == nil {
 		sink = s.store
@@ -212,6 +218,7 @@ func (s *Sim) Sync() {
 
 func (s *Sim) advanceLocked(now time.Time) {
 	s.traffic.advance(now)
+	s.lambdaTraffic.advance(now)
 	for ; s.nextFault < len(s.scenario.Faults); s.nextFault++ {
 		sf := s.scenario.Faults[s.nextFault]
 		if s.start.Add(sf.At.D()).After(now) {

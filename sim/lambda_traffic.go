@@ -1,0 +1,321 @@
+package sim
+
+import (
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+const lambdaNamespace = "AWS/Lambda"
+
+// lambdaRouting is the share of an alias's invocations each version gets
+// from a moment on; the shares sum to 1.
+type lambdaRouting struct {
+	at     time.Time
+	shares map[string]float64
+}
+
+// lambdaRun is the traffic model's view of one scenario alias.
+type lambdaRun struct {
+	spec     *Lambda
+	fn       *lambdaFunction
+	alias    string
+	resource string // the Resource dimension: function:alias
+	stream   uint64
+	// history holds every routing change still needed to generate
+	// ungenerated periods; history[0] is in force before all others.
+	history   []lambdaRouting
+	nextDrift int
+}
+
+// lambdaTraffic turns the aliases' routing and the scenario's parameters
+// into AWS/Lambda metrics, one 60 s period at a time, lazily, on the same
+// schedule as the ALB model.
+type lambdaTraffic struct {
+	lambda    *lambdaService
+	store     datumSink
+	seed      uint64
+	start     time.Time
+	delay     time.Duration
+	retention time.Duration
+	runs      []*lambdaRun
+
+	next time.Time
+	now  time.Time
+	// quiet suppresses the change hook while a scripted event rewrites an
+	// alias, so the change is recorded at the event's time instead.
+	quiet bool
+}
+
+func newLambdaTraffic(l *lambdaService, store datumSink, seed int64, start time.Time, sc *Scenario) *lambdaTraffic {
+	t := &lambdaTraffic{
+		lambda:    l,
+		store:     store,
+		seed:      uint64(seed),
+		start:     start,
+		delay:     sc.PublishDelay.D(),
+		retention: max(sc.History.D(), 6*time.Hour),
+		next:      start.Add(-sc.History.D()).Truncate(period),
+		now:       start,
+	}
+	l.changed = t.aliasChanged
+	return t
+}
+
+func (t *lambdaTraffic) addRun(spec *Lambda, f *lambdaFunction) {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte("lambda:" + spec.Name))
+	r := &lambdaRun{spec: spec, fn: f, alias: spec.Alias, resource: f.name + ":" + spec.Alias, stream: h.Sum64()}
+	r.history = []lambdaRouting{{shares: r.currentShares()}}
+	t.runs = append(t.runs, r)
+}
+
+// currentShares reads the alias as it is now: each additional version
+// gets its weight, FunctionVersion the rest.
+func (r *lambdaRun) currentShares() map[string]float64 {
+	a := r.fn.aliases[r.alias]
+	if a == nil {
+		return map[string]float64{}
+	}
+	out := map[string]float64{}
+	rest := 1.0
+	for v, w := range a.weights {
+		out[v] += w
+		rest -= w
+	}
+	if rest > 0 {
+		out[a.functionVersion] += rest
+	}
+	return out
+}
+
+func (t *lambdaTraffic) aliasChanged(function, alias string) {
+	if !t.quiet {
+		t.recordChange(function, alias, t.now)
+	}
+}
+
+func (t *lambdaTraffic) recordChange(function, alias string, at time.Time) {
+	for _, r := range t.runs {
+		if r.fn.name != function || r.alias != alias {
+			continue
+		}
+		s := r.currentShares()
+		last := &r.history[len(r.history)-1]
+		if !at.After(last.at) {
+			// Several changes at one instant: the last one wins.
+			last.shares = s
+			continue
+		}
+		r.history = append(r.history, lambdaRouting{at: at, shares: s})
+	}
+}
+
+// advance plays scripted routing changes up to now and publishes every
+// period that has become visible by now.
+func (t *lambdaTraffic) advance(now time.Time) {
+	if now.After(t.now) {
+		t.now = now
+	}
+	now = t.now
+	for _, r := range t.runs {
+		t.applyDrift(r, now)
+	}
+	if floor := now.Add(-t.retention - t.delay - period).Truncate(period); t.next.Before(floor) {
+		t.next = floor
+	}
+	for !t.next.Add(period + t.delay).After(now) {
+		for _, r := range t.runs {
+			t.generate(r, t.next)
+		}
+		t.next = t.next.Add(period)
+	}
+	for _, r := range t.runs {
+		r.prune(t.next)
+	}
+}
+
+// applyDrift plays canary_weight events: a second operator rewriting the
+// alias (stable as FunctionVersion, the canary by weight).
+func (t *lambdaTraffic) applyDrift(r *lambdaRun, now time.Time) {
+	for ; r.nextDrift < len(r.spec.Events); r.nextDrift++ {
+		ev := r.spec.Events[r.nextDrift]
+		at := t.start.Add(ev.At.D())
+		if at.After(now) {
+			return
+		}
+		if ev.CanaryWeight == nil {
+			continue
+		}
+		weights := map[string]float64{}
+		if w := *ev.CanaryWeight; w > 0 {
+			weights[r.spec.CanaryVersion] = w / 100
+		}
+		a := r.fn.aliases[r.alias]
+		if a == nil {
+			continue
+		}
+		t.quiet = true
+		aerr := t.lambda.setAlias(r.fn, a, r.spec.StableVersion, weights)
+		t.quiet = false
+		if aerr != nil {
+			continue
+		}
+		if last := r.history[len(r.history)-1].at; at.Before(last) {
+			at = last
+		}
+		t.recordChange(r.fn.name, r.alias, at)
+	}
+}
+
+func (r *lambdaRun) prune(next time.Time) {
+	i := 0
+	for i+1 < len(r.history) && !r.history[i+1].at.After(next) {
+		i++
+	}
+	if i > 0 {
+		r.history = append(r.history[:0], r.history[i:]...)
+	}
+}
+
+// sharesOver is each version's time-weighted share over [from,
+// from+period): an alias change mid-period routes the rest of it the new
+// way.
+func (r *lambdaRun) sharesOver(from time.Time) map[string]float64 {
+	to := from.Add(period)
+	out := map[string]float64{}
+	add := func(s map[string]float64, d time.Duration) {
+		for v, w := range s {
+			out[v] += w * d.Seconds() / period.Seconds()
+		}
+	}
+	cur := r.history[0]
+	pos := from
+	for _, h := range r.history[1:] {
+		if !h.at.After(pos) {
+			cur = h
+			continue
+		}
+		if !h.at.Before(to) {
+			break
+		}
+		add(cur.shares, h.at.Sub(pos))
+		pos, cur = h.at, h
+	}
+	add(cur.shares, to.Sub(pos))
+	return out
+}
+
+func (t *lambdaTraffic) paramsAt(r *lambdaRun, at time.Time) lambdaParams {
+	p := r.spec.baseParams()
+	for i := range r.spec.Events {
+		ev := &r.spec.Events[i]
+		if t.start.Add(ev.At.D()).After(at) {
+			break
+		}
+		p.apply(ev)
+	}
+	return p
+}
+
+// generate publishes one period of one alias. Each invocation goes to a
+// version at random by the alias's weights, so at low traffic the observed
+// split wanders around the configured one, as it does in AWS. Random draws
+// come from streams keyed by (seed, alias, period, version, purpose), so
+// the data never depends on when or how often a period is generated.
+func (t *lambdaTraffic) generate(r *lambdaRun, from time.Time) {
+	stream := func(version string, purpose uint64) *rand.Rand {
+		h := fnv.New64a()
+		_, _ = h.Write([]byte(version))
+		return rand.New(rand.NewPCG(t.seed^r.stream^h.Sum64(), uint64(from.Unix())<<2|purpose))
+	}
+	p := t.paramsAt(r, from)
+	shares := r.sharesOver(from)
+	versions := sortedVersions(shares)
+	split := stream("", 0)
+	total := 0
+	if len(versions) > 0 {
+		total = poisson(split, p.rpm)
+	}
+	remaining, rest := total, 1.0
+	var concurrency float64
+	for i, v := range versions {
+		n := remaining
+		if i < len(versions)-1 && rest > 0 {
+			n = binomial(split, remaining, math.Min(1, shares[v]/rest))
+		}
+		remaining -= n
+		rest -= shares[v]
+		vp := p.stable
+		if v == r.spec.CanaryVersion {
+			vp = p.canary
+		}
+		concurrency += t.publishVersion(stream(v, 1), r, from, v, n, vp)
+	}
+	if c := math.Round(concurrency); c > 0 {
+		sets := r.dimensionSets("")
+		for _, dims := range sets[1:] {
+			t.store.Put(Datum{Namespace: lambdaNamespace, MetricName: "ConcurrentExecutions", Dimensions: dims,
+				Timestamp: from, Unit: "Count", SampleCount: 1, Sum: c, Min: c, Max: c})
+		}
+	}
+}
+
+// dimensionSets are the sets Lambda publishes an alias's invocation under:
+// {FunctionName, Resource, ExecutedVersion}, {FunctionName, Resource} and
+// {FunctionName}. Only the first separates the versions of a weighted
+// alias.
+func (r *lambdaRun) dimensionSets(version string) [3][]Dimension {
+	fn := Dimension{Name: "FunctionName", Value: r.fn.name}
+	res := Dimension{Name: "Resource", Value: r.resource}
+	return [3][]Dimension{
+		{fn, res, {Name: "ExecutedVersion", Value: version}},
+		{fn, res},
+		{fn},
+	}
+}
+
+// publishVersion publishes one version's period and returns its
+// concurrency. Concurrency is arrival rate times mean duration (Little's
+// law); above the version's limit the excess is throttled, and throttled
+// invocations are neither executed nor counted in Invocations.
+func (t *lambdaTraffic) publishVersion(rng *rand.Rand, r *lambdaRun, at time.Time, version string, n int, vp versionParams) float64 {
+	if n == 0 {
+		return 0
+	}
+	dist := newLognormal(vp.p50, vp.p99)
+	meanSeconds := math.Exp(dist.mu+dist.sigma*dist.sigma/2) / 1000
+	demand := float64(n) / period.Seconds() * meanSeconds
+	throttled := 0
+	if lim := float64(vp.limit); vp.limit > 0 && demand > lim {
+		throttled = binomial(rng, n, 1-lim/demand)
+	}
+	executed := n - throttled
+	errs := binomial(rng, executed, vp.errRate)
+	values, counts := dist.histogram(rng, executed, 1)
+	for _, dims := range r.dimensionSets(version) {
+		put := func(d Datum) {
+			d.Namespace, d.Dimensions, d.Timestamp = lambdaNamespace, dims, at
+			t.store.Put(d)
+		}
+		if executed > 0 {
+			put(Datum{MetricName: "Invocations", Unit: "Count", SampleCount: float64(executed), Sum: float64(executed), Min: 1, Max: 1})
+			// Lambda publishes Errors for every invocation (0 or 1), so a
+			// clean period has an Errors datapoint of 0.
+			lo, hi := 0.0, 0.0
+			if errs == executed {
+				lo = 1
+			}
+			if errs > 0 {
+				hi = 1
+			}
+			put(Datum{MetricName: "Errors", Unit: "Count", SampleCount: float64(executed), Sum: float64(errs), Min: lo, Max: hi})
+			put(Datum{MetricName: "Duration", Unit: "Milliseconds", Values: values, Counts: counts})
+		}
+		if throttled > 0 {
+			put(Datum{MetricName: "Throttles", Unit: "Count", SampleCount: float64(throttled), Sum: float64(throttled), Min: 1, Max: 1})
+		}
+	}
+	return float64(executed) / period.Seconds() * meanSeconds
+}
