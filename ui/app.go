@@ -70,6 +70,7 @@ type Model struct {
 	status        string // why the last key did what it did
 	last          *model.Result
 	quitting      bool // after quit, late messages must not change the screen
+	quitWarned    bool // q once said the autopilot stops with perch
 	pair          PairState
 
 	header  header
@@ -155,6 +156,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case pairChangedMsg:
 		m.setPair(m.opts.Pairing.Pair())
 		return m, waitForPair(m.opts.Pairing.Changed())
+	case autopilotToggledMsg:
+		m.autopilotToggled(msg)
+		return m, nil
 	case subscriptionEnd:
 		m.status = "engine stopped sending updates: the screen is frozen"
 		return m, nil
@@ -208,6 +212,8 @@ func (m *Model) setSnapshot(s model.Snapshot) {
 	m.header.SetSnapshot(s)
 	m.gauge.SetSnapshot(s)
 	m.verdict.SetResult(m.last)
+	m.verdict.SetJudgement(s.Verdict, s.Autopilot)
+	m.setAutopilotHelp(s.Autopilot)
 	m.alarms.SetSnapshot(s)
 	m.audit.SetSnapshot(s)
 	m.charts.snap = s
@@ -290,6 +296,12 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
+		if m.autopilotRunning() && !m.quitWarned {
+			m.quitWarned = true
+			m.status = fmt.Sprintf("the autopilot is running: it stops when perch exits and traffic stays at canary %s. Press q again to quit.",
+				pct(m.snap.Split.CanaryPercent()))
+			return nil
+		}
 		return m.quit()
 	case key.Matches(msg, m.keys.Help):
 		m.help.ShowAll = !m.help.ShowAll
@@ -355,7 +367,7 @@ func (m *Model) writeKey(msg tea.KeyMsg) tea.Cmd {
 		m.confirm.Open(model.Promote, m.snap)
 		m.layout()
 	case key.Matches(msg, m.keys.Autopilot):
-		m.status = "autopilot: no plan loaded, so there is nothing to pause or resume"
+		return m.toggleAutopilot()
 	}
 	return nil
 }

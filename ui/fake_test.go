@@ -191,7 +191,9 @@ func healthySnapshot() model.Snapshot {
 			{Name: "checkout-canary-errors", State: model.AlarmInsufficientData},
 		},
 		AlarmsAt: fixNow.Add(-3 * time.Second),
-		Last:     &last,
+		Verdict: &model.Verdict{Overall: model.VerdictInsufficient,
+			Summary: "INSUFFICIENT: errors_5xx needs ~4.2k more canary requests (~44m at 95/min)"},
+		Last: &last,
 		Audit: []model.AuditEntry{
 			{Seq: 1, Time: fixNow.Add(-25 * time.Minute), Actor: fixActor, Action: "shift", Phase: model.PhaseIntent,
 				From: model.Pct(0), To: model.Pct(1), Reason: "start canary v2.14"},
@@ -221,6 +223,14 @@ func errorSpikeSnapshot() model.Snapshot {
 	s.Alarms[0] = model.Alarm{Name: "checkout-canary-5xx", State: model.AlarmAlarm,
 		Reason: "Threshold Crossed: 1 datapoint [8.1] was greater than the threshold (5.0)."}
 	s.Alarms = append(s.Alarms, model.Alarm{Name: "checkout-saturation", State: model.AlarmMissing})
+	s.Verdict = &model.Verdict{Overall: model.VerdictFail,
+		Summary: "FAIL: errors_5xx canary 8.1% vs stable 0.6% (13.5x), evidence 3.1e+04 ≥ 200"}
+	s.Autopilot = &model.AutopilotStatus{
+		Plan:     model.Plan{Steps: []model.PlanStep{{Percent: 10, Bake: 5 * time.Minute}, {Percent: 25, Bake: 5 * time.Minute}, {Percent: 100}}},
+		State:    model.PlanState{Step: 0, EnteredAt: fixNow.Add(-4 * time.Minute)},
+		Decision: model.PlanDecision{Action: model.PlanHold, Reason: "baking step 1 (10%): 1m left"},
+		Running:  true,
+	}
 	return s
 }
 

@@ -1,0 +1,80 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/perch-dev/perch/model"
+)
+
+// pausingEngine is the fake engine with an autopilot to pause.
+type pausingEngine struct {
+	*fakeEngine
+	toggles []model.Actor
+}
+
+func (p *pausingEngine) TogglePause(actor model.Actor) (bool, bool) {
+	p.toggles = append(p.toggles, actor)
+	return len(p.toggles)%2 == 1, true
+}
+
+func TestSpaceTogglesTheAutopilot(t *testing.T) {
+	s := errorSpikeSnapshot() // has a running plan
+	eng := &pausingEngine{fakeEngine: newFake(s)}
+	m := New(eng, Options{Actor: fixActor, Renderer: asciiRenderer()})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.setSnapshot(s)
+	for _, msg := range run(t, m, press(m, " ")) {
+		m.Update(msg)
+	}
+	if len(eng.toggles) != 1 || eng.toggles[0].OSUser != fixActor.OSUser {
+		t.Fatalf("space did not toggle the autopilot as the operator: %+v", eng.toggles)
+	}
+	if !strings.Contains(m.status, "autopilot paused") {
+		t.Fatalf("status %q", m.status)
+	}
+	if !strings.Contains(m.helpView(), "pause autopilot") {
+		t.Fatalf("help does not say what space does: %q", m.helpView())
+	}
+}
+
+func TestSpaceWithoutAPlanExplains(t *testing.T) {
+	m, eng := sized(healthySnapshot(), Options{})
+	if cmd := press(m, " "); cmd != nil {
+		t.Fatal("space without a plan should do nothing")
+	}
+	if !strings.Contains(m.status, "no plan loaded") || len(eng.intents()) != 0 {
+		t.Fatalf("status %q", m.status)
+	}
+}
+
+func TestQuitWarnsWhileTheAutopilotRuns(t *testing.T) {
+	m, _ := sized(errorSpikeSnapshot(), Options{})
+	if cmd := press(m, "q"); cmd != nil {
+		t.Fatal("the first q quit while the autopilot was running")
+	}
+	if !strings.Contains(m.status, "stops when perch exits") || !strings.Contains(m.status, "canary 10%") {
+		t.Fatalf("warning %q", m.status)
+	}
+	if cmd := press(m, "q"); cmd == nil {
+		t.Fatal("the second q did not quit")
+	}
+
+	m, _ = sized(healthySnapshot(), Options{})
+	if cmd := press(m, "q"); cmd == nil {
+		t.Fatal("q without an autopilot should quit at once")
+	}
+}
+
+func TestVerdictLineShowsJudgeAndAutopilot(t *testing.T) {
+	m, _ := sized(errorSpikeSnapshot(), Options{})
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
+	line := m.verdict.View()
+	for _, want := range []string{"✗ FAIL", "13.5x", "▶ autopilot 1/3", "baking step 1 (10%): 1m left"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("verdict line lacks %q: %q", want, line)
+		}
+	}
+}
