@@ -111,8 +111,8 @@ func recordErrorSpike(t *testing.T) (string, []step) {
 	t.Cleanup(func() { log.Close() })
 	eng, err := rollout.New(rollout.Config{
 		Router: router, Health: router,
-		Metrics:  perchaws.NewALBMetrics(env.AWS, router.Target()),
-		Alarms:   perchaws.NewAlarms(env.AWS), AlarmNames: tg.Alarms,
+		Metrics: perchaws.NewALBMetrics(env.AWS, router.Target()),
+		Alarms:  perchaws.NewAlarms(env.AWS), AlarmNames: tg.Alarms,
 		Identity: perchaws.NewIdentity(env.AWS),
 		Audit:    log, Clock: env.Clock, Poll: 30 * time.Second, History: time.Hour,
 		DescribeError: perchaws.DescribeError,
