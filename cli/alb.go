@@ -12,6 +12,7 @@ import (
 
 func newALBCmd(g *globalFlags) *cobra.Command {
 	t := &targetFlags{}
+	var rec string
 	cmd := &cobra.Command{
 		Use:   "alb (--rule-arn ARN | --listener-arn ARN)",
 		Short: "Open the cockpit on an ALB rule that splits traffic between two target groups",
@@ -25,19 +26,25 @@ func newALBCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer s.close()
-			return runCockpit(ctx, s, g, "")
+			return runCockpit(ctx, s, g, "", recordTo{path: rec})
 		},
 	}
 	addTargetFlags(cmd, t)
+	addRecordFlag(cmd, &rec)
 	return cmd
 }
 
 // runCockpit runs the engine's poll loop and the TUI until the user quits.
-func runCockpit(ctx context.Context, s *session, g *globalFlags, title string) error {
+func runCockpit(ctx context.Context, s *session, g *globalFlags, title string, rec recordTo) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	eng, stopRec, err := startRecording(s, rec, title, g.poll)
+	if err != nil {
+		return err
+	}
+	defer stopRec()
 	go s.engine.Run(ctx)
-	m := ui.New(s.engine, ui.Options{Actor: s.actor, ReadOnly: g.readOnly, Title: title, Poll: g.poll})
+	m := ui.New(eng, ui.Options{Actor: s.actor, ReadOnly: g.readOnly, Title: title, Poll: g.poll})
 	if _, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx)).Run(); err != nil {
 		return withCode(ExitFailure, fmt.Errorf("cockpit: %w", err))
 	}

@@ -13,6 +13,7 @@ import (
 
 func newDemoCmd(g *globalFlags) *cobra.Command {
 	f := &simFlags{}
+	var rec string
 	cmd := &cobra.Command{
 		Use:   "demo [--scenario NAME|FILE] [--speed X]",
 		Short: "Open the cockpit on a simulated AWS: no account, no setup",
@@ -62,10 +63,11 @@ unless --audit-log says otherwise.`,
 			}
 			defer s.close()
 			title := fmt.Sprintf("demo · %s · %gx", opts.Scenario.Name, f.speed)
-			return runCockpit(ctx, s, &demo, title)
+			return runCockpit(ctx, s, &demo, title, recordTo{path: rec, clock: clk})
 		},
 	}
 	addSimFlags(cmd, f, 10)
+	addRecordFlag(cmd, &rec)
 	return cmd
 }
 

@@ -118,6 +118,7 @@ Try it with no AWS account:  perch demo`,
 		newRollbackCmd(g),
 		newAuditCmd(g),
 		newServeCmd(g),
+		newReplayCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -98,7 +98,7 @@ func runServe(ctx context.Context, g *globalFlags, t *targetFlags, o serveOption
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	eng, stopRec, err := startRecording(ctx, o.record, s, clk)
+	eng, stopRec, err := startRecording(s, recordTo{path: o.record, clock: clk}, "serve", g.poll)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/pair"
 	"github.com/perch-dev/perch/pair/pairtest"
+	"github.com/perch-dev/perch/record"
 )
 
 // syncBuffer is an io.Writer safe to read while the server writes.
@@ -41,6 +42,7 @@ type serveRig struct {
 	addr      string
 	hostKey   *pair.AuthorizedKey
 	auditPath string
+	recPath   string
 	out       *syncBuffer
 	stop      func()
 }
@@ -55,6 +57,7 @@ func startServe(t *testing.T, keys ...pairtest.Key) *serveRig {
 	pairtest.WriteAuthorizedKeys(t, authPath, keys...)
 	hostPath := filepath.Join(dir, "state", "host_key")
 	auditPath := filepath.Join(dir, "audit.jsonl")
+	recPath := filepath.Join(dir, "session.perch.gz")
 	g := &globalFlags{endpointURL: c.sim.URL, region: "us-east-1", poll: 10 * time.Second, auditLog: auditPath}
 	tf := &targetFlags{ruleARN: c.sim.Manifest.Targets[0].RuleARN, ladder: "0,1,5,10,25,50,100"}
 
@@ -64,7 +67,7 @@ func startServe(t *testing.T, keys ...pairtest.Key) *serveRig {
 	out := &syncBuffer{}
 	go func() {
 		errCh <- runServe(ctx, g, tf, serveOptions{
-			addr: "127.0.0.1:0", authorizedKeys: authPath, hostKey: hostPath, handOverIdle: time.Minute,
+			addr: "127.0.0.1:0", authorizedKeys: authPath, hostKey: hostPath, handOverIdle: time.Minute, record: recPath,
 			ready: func(a net.Addr) { addrCh <- a },
 		}, out)
 	}()
@@ -99,7 +102,7 @@ func startServe(t *testing.T, keys ...pairtest.Key) *serveRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &serveRig{c: c, addr: addr.String(), hostKey: &pair.AuthorizedKey{Key: host.PublicKey()}, auditPath: auditPath, out: out, stop: stop}
+	return &serveRig{c: c, addr: addr.String(), hostKey: &pair.AuthorizedKey{Key: host.PublicKey()}, auditPath: auditPath, recPath: recPath, out: out, stop: stop}
 }
 
 func (r *serveRig) dial(t *testing.T, user string, k pairtest.Key) *pairtest.Client {
@@ -220,6 +223,24 @@ func TestServeTwoViewersOneDriver(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit outcomes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// --record saw the same session: both actions, as the SSH users.
+	rec, err := record.Open(r.recPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, a := range rec.Actions {
+		if a.Result != nil {
+			got = append(got, a.Intent.Actor.OSUser+" "+a.Intent.Actor.Via+" "+model.FormatPercent(a.Result.To.CanaryPercent()))
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("recorded actions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if last := rec.Snapshot(len(rec.Frames) - 1); last.Split.CanaryPercent() != 10 {
+		t.Errorf("the recording's last frame has canary at %v, want 10", last.Split.CanaryPercent())
 	}
 }
 
