@@ -31,6 +31,7 @@ func newALBCmd(g *globalFlags) *cobra.Command {
 	}
 	addTargetFlags(cmd, t)
 	addRecordFlag(cmd, &rec)
+	addPlanFlags(cmd, t)
 	return cmd
 }
 

@@ -14,12 +14,17 @@ import (
 func newDemoCmd(g *globalFlags) *cobra.Command {
 	f := &simFlags{}
 	var rec string
+	plan := &targetFlags{}
 	cmd := &cobra.Command{
-		Use:   "demo [--scenario NAME|FILE] [--speed X]",
+		Use:   "demo [--scenario NAME|FILE] [--speed X] [--plan PLAN|none]",
 		Short: "Open the cockpit on a simulated AWS: no account, no setup",
 		Long: `Start perch's simulated AWS in-process on loopback and open the cockpit on its
-first canary. The same code talks to the simulator as to AWS: real SDK clients
-over HTTP. Simulated time runs --speed times faster than the wall clock.
+first canary (an ALB rule or a Lambda alias). The same code talks to the
+simulator as to AWS: real SDK clients over HTTP. Simulated time runs --speed
+times faster than the wall clock.
+
+The autopilot runs a short plan (` + demoPlan + `) unless --plan says otherwise
+(--plan none for none; --paused to start it paused: space resumes it).
 
 Actions are written to a demo audit log ($XDG_STATE_HOME/perch/demo-audit.jsonl)
 unless --audit-log says otherwise.`,
@@ -39,7 +44,7 @@ unless --audit-log says otherwise.`,
 			m := run.Sim.Manifest(run.URL)
 			target, ok := firstDrivable(m)
 			if !ok {
-				return usageErr("scenario %q seeds no ALB canary", f.scenario)
+				return usageErr("scenario %q seeds no canary perch can drive", f.scenario)
 			}
 			auditPath := g.auditLog
 			if auditPath == "" {
@@ -54,7 +59,8 @@ unless --audit-log says otherwise.`,
 			if !cmd.Flags().Changed("poll") && !cmd.Root().PersistentFlags().Changed("poll") {
 				demo.poll = 30 * time.Second // simulated: a few wall seconds at the default speed
 			}
-			t := &targetFlags{ruleARN: target.RuleARN, ladder: "0,1,5,10,25,50,100"}
+			t := &targetFlags{ruleARN: target.RuleARN, ladder: "0,1,5,10,25,50,100", alarms: target.Alarms, plan: plan.plan, paused: plan.paused}
+			useManifestTarget(t, target)
 			s, err := openSession(ctx, &demo, t, sessionOptions{
 				clock: clk, credentials: staticCredentials(), auditPath: auditPath, via: "cockpit",
 			})
@@ -68,12 +74,20 @@ unless --audit-log says otherwise.`,
 	}
 	addSimFlags(cmd, f, 10)
 	addRecordFlag(cmd, &rec)
+	addPlanFlags(cmd, plan)
+	plan.plan = demoPlan
+	cmd.Flags().Lookup("plan").DefValue = demoPlan
 	return cmd
 }
 
+// demoPlan is short enough to watch at the default speed: on error-spike
+// the autopilot advances twice, the judge turns FAIL when the canary's
+// errors jump, and the autopilot rolls back.
+const demoPlan = "10%:3m,25%:5m,50%:5m,100%"
+
 func firstDrivable(m sim.Manifest) (sim.ManifestTarget, bool) {
 	for _, t := range m.Targets {
-		if t.Kind == "alb" && t.Note == "" && t.RuleARN != "" {
+		if t.Note == "" && (t.Kind == "alb" && t.RuleARN != "" || t.Kind == "lambda" && t.Alias != "") {
 			return t, true
 		}
 	}

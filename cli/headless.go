@@ -19,7 +19,7 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 	var asJSON bool
 	var window time.Duration
 	cmd := &cobra.Command{
-		Use:   "status (--rule-arn ARN | --listener-arn ARN) [--json]",
+		Use:   "status " + targetUsage + " [--json]",
 		Short: "Print the split, each side's signals and the alarms once, for scripts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -86,6 +86,8 @@ type sideMetrics struct {
 	ErrorRatePercent *float64 `json:"error_rate_percent"`
 	LatencyP50Ms     *float64 `json:"latency_p50_ms"`
 	LatencyP99Ms     *float64 `json:"latency_p99_ms"`
+	// Throttles is for Lambda targets only.
+	Throttles *float64 `json:"throttles,omitempty"`
 }
 
 func newStatus(snap model.Snapshot, window time.Duration) status {
@@ -125,6 +127,10 @@ func newStatus(snap model.Snapshot, window time.Duration) status {
 		}
 		m.LatencyP50Ms = lastValue(sig[model.LatencyP50], since)
 		m.LatencyP99Ms = lastValue(sig[model.LatencyP99], since)
+		if snap.Target.Kind == model.KindLambda {
+			th := model.Sum(sig[model.Throttles], since)
+			m.Throttles = &th
+		}
 		st.Metrics[side.String()] = m
 	}
 	for _, e := range []string{snap.SplitErr, snap.MetricsErr, snap.AlarmsErr} {
@@ -154,6 +160,11 @@ func printStatus(w io.Writer, st status) {
 	}
 	for _, side := range []string{"stable", "canary"} {
 		m := st.Metrics[side]
+		if st.Target.Kind == model.KindLambda {
+			fmt.Fprintf(w, "%-8s %.0f invocations, %.0f errors (%s), %s throttles, p99 duration %s over %ds\n", side, m.Requests, m.Errors5xx,
+				optional(m.ErrorRatePercent, "%.2f%%"), optional(m.Throttles, "%.0f"), optional(m.LatencyP99Ms, "%.0f ms"), m.WindowSeconds)
+			continue
+		}
 		fmt.Fprintf(w, "%-8s %.0f requests, %.0f 5xx (%s), p99 %s over %ds\n", side, m.Requests, m.Errors5xx,
 			optional(m.ErrorRatePercent, "%.2f%%"), optional(m.LatencyP99Ms, "%.0f ms"), m.WindowSeconds)
 	}
@@ -176,7 +187,7 @@ func newShiftCmd(g *globalFlags) *cobra.Command {
 	t := &targetFlags{}
 	var to, expect, reason string
 	cmd := &cobra.Command{
-		Use:   "shift --to PCT (--rule-arn ARN | --listener-arn ARN)",
+		Use:   "shift --to PCT " + targetUsage,
 		Short: "Set the canary's share of traffic, with the cockpit's safety checks",
 		Long: `Set the canary's share of traffic. perch re-reads the split, refuses if it is not
 what --expect says (when given), writes, reads back and records intent and outcome
@@ -213,7 +224,7 @@ func newOneShotCmd(g *globalFlags, kind model.IntentKind, name, short string) *c
 	t := &targetFlags{}
 	var expect, reason string
 	cmd := &cobra.Command{
-		Use:   name + " (--rule-arn ARN | --listener-arn ARN)",
+		Use:   name + " " + targetUsage,
 		Short: short,
 		Long: short + `, with the cockpit's safety checks and audit.
 

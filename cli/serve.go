@@ -54,6 +54,7 @@ Connect with:  ssh -p PORT -i KEY HOST`,
 		},
 	}
 	addTargetFlags(cmd, t)
+	addPlanFlags(cmd, t)
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "ssh", "127.0.0.1:2222", "address to serve SSH on")
 	f.StringVar(&o.authorizedKeys, "authorized-keys", "", "OpenSSH authorized_keys file: the only keys let in (required)")

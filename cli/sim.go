@@ -55,9 +55,9 @@ func newSimCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sim [--listen ADDR] [--scenario NAME|FILE]",
 		Short: "Run only the simulated AWS endpoint and print how to point clients at it",
-		Long: `Run perch's simulated AWS (ELBv2, CloudWatch, STS) on loopback. It prints the
-environment to point any AWS client at it (the AWS CLI too) and a ready-to-paste
-perch command for each seeded canary. Stop it with Ctrl-C.`,
+		Long: `Run perch's simulated AWS (ELBv2, Lambda, CloudWatch, STS) on loopback. It
+prints the environment to point any AWS client at it (the AWS CLI too) and a
+ready-to-paste perch command for each seeded canary. Stop it with Ctrl-C.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := f.options(clock.NewScaled(time.Now().UTC(), f.speed))
@@ -112,6 +112,14 @@ func printSimEnv(w io.Writer, m sim.Manifest) {
 			continue
 		}
 		fmt.Fprintf(w, "# %s (%s)\n", t.Name, t.Kind)
-		fmt.Fprintf(w, "perch alb --rule-arn %s\n", t.RuleARN)
+		if t.Kind == "lambda" {
+			fmt.Fprintf(w, "perch lambda --function %s --alias %s --canary-version %s\n", t.Function, t.Alias, t.CanaryVersion)
+			continue
+		}
+		alarms := ""
+		for _, a := range t.Alarms {
+			alarms += " --alarm " + a
+		}
+		fmt.Fprintf(w, "perch alb --rule-arn %s%s\n", t.RuleARN, alarms)
 	}
 }

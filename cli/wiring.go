@@ -22,13 +22,21 @@ import (
 	"github.com/perch-dev/perch/rollout"
 )
 
-// targetFlags name an ALB target on any command that attaches to one.
+// targetFlags name an ALB rule or a Lambda alias on any command that
+// attaches to one.
 type targetFlags struct {
 	ruleARN     string
 	listenerARN string
 	canaryTG    string
 	ladder      string
 	alarms      []string
+	plan        string
+	paused      bool
+
+	// Lambda: the alias, and the canary version when it has no routing yet.
+	function      string
+	alias         string
+	canaryVersion string
 }
 
 func addTargetFlags(cmd *cobra.Command, t *targetFlags) {
@@ -36,13 +44,43 @@ func addTargetFlags(cmd *cobra.Command, t *targetFlags) {
 	f.StringVar(&t.ruleARN, "rule-arn", "", "ALB listener rule whose forward action splits stable and canary")
 	f.StringVar(&t.listenerARN, "listener-arn", "", "ALB listener whose default action splits stable and canary")
 	f.StringVar(&t.canaryTG, "canary-target-group", "", "the canary's target group ARN or name (default: the one with the lower weight)")
+	addLambdaFlags(cmd, t)
 	f.StringVar(&t.ladder, "ladder", "0,1,5,10,25,50,100", "canary percentages that + and - step along")
-	f.StringSliceVar(&t.alarms, "alarm", nil, "CloudWatch alarm to watch (repeatable)")
+	f.StringSliceVar(&t.alarms, "alarm", nil, "CloudWatch alarm to watch (repeatable); one in ALARM holds the plan and rolls back")
+}
+
+// addPlanFlags is for the cockpits: the autopilot runs from the poll loop,
+// which the one-shot commands do not have.
+func addPlanFlags(cmd *cobra.Command, t *targetFlags) {
+	cmd.Flags().StringVar(&t.plan, "plan", "", `run a rollout plan on autopilot: "5%:10m,25%:10m,50%:10m,100%", a CodeDeploy configuration name (Canary10Percent5Minutes), or a YAML file`)
+	cmd.Flags().BoolVar(&t.paused, "paused", false, "load the --plan paused (space resumes it)")
+}
+
+// loadPlan reads --plan: a YAML file when one exists at that path, else the
+// inline or CodeDeploy-name form.
+func (t *targetFlags) loadPlan() (*model.Plan, error) {
+	if t.plan == "" || t.plan == "none" {
+		return nil, nil
+	}
+	var p model.Plan
+	var err error
+	if data, readErr := os.ReadFile(t.plan); readErr == nil {
+		p, err = model.ParsePlanYAML(data)
+		if err != nil {
+			return nil, usageErr("--plan %s: %v", t.plan, err)
+		}
+	} else {
+		p, err = model.ParsePlan(t.plan)
+		if err != nil {
+			return nil, usageErr("--plan: %v", err)
+		}
+	}
+	return &p, nil
 }
 
 func (t *targetFlags) validate() (model.Ladder, error) {
-	if (t.ruleARN == "") == (t.listenerARN == "") {
-		return nil, usageErr("name the target with exactly one of --rule-arn or --listener-arn")
+	if err := t.validateTarget(); err != nil {
+		return nil, err
 	}
 	l, err := model.ParseLadder(t.ladder)
 	if err != nil {
@@ -54,7 +92,7 @@ func (t *targetFlags) validate() (model.Ladder, error) {
 // session is everything one attached target needs, wired.
 type session struct {
 	engine *rollout.Engine
-	router *perchaws.ALBRouter
+	router rollout.Router
 	audit  *audit.Log
 	actor  model.Actor
 	logger *slog.Logger
@@ -72,6 +110,10 @@ type sessionOptions struct {
 // engine on it. Errors are one line with an exit code.
 func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionOptions) (*session, error) {
 	ladder, err := t.validate()
+	if err != nil {
+		return nil, err
+	}
+	plan, err := t.loadPlan()
 	if err != nil {
 		return nil, err
 	}
@@ -98,12 +140,11 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 	}
 	describe := func(err error) string { return perchaws.DescribeErrorWithProfile(err, g.profile) }
 
-	router, err := perchaws.NewALBRouter(ctx, cfg, perchaws.ALBOptions{
-		RuleARN: t.ruleARN, ListenerARN: t.listenerARN, CanaryTargetGroup: t.canaryTG,
-	})
+	ad, err := openTarget(ctx, cfg, t)
 	if err != nil {
 		return fail(classify(err, describe))
 	}
+	router := ad.router
 
 	path := o.auditPath
 	if path == "" {
@@ -135,14 +176,17 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 	}
 	engine, err := rollout.New(rollout.Config{
 		Router:        router,
-		Health:        router,
-		Metrics:       perchaws.NewALBMetrics(cfg, target),
+		Health:        ad.health,
+		Metrics:       ad.metrics,
 		Alarms:        perchaws.NewAlarms(cfg),
 		AlarmNames:    t.alarms,
 		Identity:      perchaws.NewIdentity(cfg),
 		Audit:         log,
 		Clock:         clk,
 		Ladder:        ladder,
+		Plan:          plan,
+		StartPaused:   t.paused,
+		AutopilotUser: osUser(),
 		Poll:          g.poll,
 		ReadOnly:      g.readOnly,
 		DescribeError: describe,

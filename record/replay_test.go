@@ -92,9 +92,9 @@ type step struct {
 }
 
 // recordErrorSpike runs the error-spike demo on the simulator with a
-// manual clock: polls every 30 simulated seconds for 8 minutes, stepping
-// the canary up twice and rolling it back once the errors show, all
-// recorded. It returns the recording's path and the live screens.
+// manual clock: polls every 30 simulated seconds for 14 minutes, stepping
+// the canary up twice and rolling it back once the errors (which start
+// eight minutes in) show, all recorded. It returns the recording's path and the live screens.
 func recordErrorSpike(t *testing.T) (string, []step) {
 	t.Helper()
 	env := simtest.Start(t, simtest.Options{ScenarioName: "error-spike"})
@@ -137,7 +137,7 @@ func recordErrorSpike(t *testing.T) (string, []step) {
 		}
 	}
 	var steps []step
-	for i := 0; i <= 16; i++ {
+	for i := 0; i <= 28; i++ {
 		if i > 0 {
 			env.Advance(30 * time.Second)
 		}
@@ -146,7 +146,7 @@ func recordErrorSpike(t *testing.T) (string, []step) {
 		switch i {
 		case 2, 4:
 			act(model.StepUp)
-		case 12:
+		case 24:
 			act(model.Rollback)
 		}
 		switch i {
@@ -154,7 +154,7 @@ func recordErrorSpike(t *testing.T) (string, []step) {
 			golden = "replay-start"
 		case 4:
 			golden = "replay-stepped"
-		case 12:
+		case 24:
 			golden = "replay-rolled-back"
 		}
 		s := eng.Snapshot()

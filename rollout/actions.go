@@ -121,6 +121,9 @@ func (e *Engine) Execute(ctx context.Context, in model.Intent) model.Result {
 
 	e.mu.Lock()
 	if readErr == nil {
+		if !back.SameRouting(fresh) {
+			e.splitSince = done
+		}
 		e.lastSeen, e.haveSeen = back, true
 		e.snap.Split, e.snap.SplitKnown, e.snap.SplitErr, e.snap.SplitAt = back, true, "", done
 		e.snap.Drift = nil

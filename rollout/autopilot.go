@@ -76,6 +76,11 @@ func (e *Engine) stepAutopilot(ctx context.Context, snap model.Snapshot) {
 		e.mu.Unlock()
 		return
 	}
+	if ap.state.Done {
+		// Keep the decision that ended the plan on screen.
+		e.mu.Unlock()
+		return
+	}
 	if !snap.SplitKnown {
 		ap.decision = model.PlanDecision{Action: model.PlanHold, Step: ap.state.Step,
 			Reason: "traffic state unknown: holding"}

@@ -35,7 +35,7 @@ func autopilotRig(t *testing.T, scenario, plan string, paused bool) (*rollout.En
 	eng, err := rollout.New(rollout.Config{
 		Router: router, Health: router,
 		Metrics: perchaws.NewALBMetrics(env.AWS, router.Target()),
-		Audit:   log, Clock: env.Clock, Poll: 30 * time.Second, History: time.Hour,
+		Audit:   log, Clock: env.Clock, Poll: 30 * time.Second, History: 3 * time.Hour,
 		Plan: &p, StartPaused: paused, AutopilotUser: "ana",
 	})
 	if err != nil {
@@ -59,7 +59,9 @@ func runFor(eng *rollout.Engine, env *simtest.Env, d time.Duration, stop func(mo
 }
 
 func TestAutopilotRollsBackOnTheJudgesFail(t *testing.T) {
-	eng, env, path := autopilotRig(t, "error-spike", "10%:5m,25%:5m,50%:5m,100%", false)
+	// The demo's default plan on the error-spike scenario: the canary's
+	// errors jump tenfold eight minutes in.
+	eng, env, path := autopilotRig(t, "error-spike", "10%:3m,25%:5m,50%:5m,100%", false)
 	snap := runFor(eng, env, 90*time.Minute, func(s model.Snapshot) bool {
 		return s.Autopilot != nil && s.Autopilot.State.Done
 	})
@@ -71,10 +73,17 @@ func TestAutopilotRollsBackOnTheJudgesFail(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rollback *model.AuditEntry
+	advances := 0
 	for i := range entries {
 		if entries[i].Action == "rollback" && entries[i].Phase == model.PhaseIntent {
 			rollback = &entries[i]
 		}
+		if entries[i].Action == "shift" && entries[i].Phase == model.PhaseOutcome && entries[i].Verified && rollback == nil {
+			advances++
+		}
+	}
+	if advances == 0 {
+		t.Fatalf("the autopilot should advance on PASS before the spike: %+v", entries)
 	}
 	if rollback == nil || rollback.Actor.Via != "autopilot" || !strings.Contains(rollback.Reason, "FAIL") ||
 		!strings.Contains(rollback.Reason, "judge:") {

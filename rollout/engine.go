@@ -71,6 +71,9 @@ type Engine struct {
 	// its own verified write. A read that differs from it is drift.
 	lastSeen    model.Split
 	haveSeen    bool
+	// splitSince is when the split last changed, by anyone: the judge
+	// starts a fresh test there to catch a regression a step brings.
+	splitSince time.Time
 	subs        map[int]chan model.Snapshot
 	nextSub     int
 	pollRequest chan struct{}
@@ -249,7 +252,11 @@ func (e *Engine) PollOnce(ctx context.Context) model.Snapshot {
 		s.Signals = e.signalsLocked()
 		s.MetricsAt, s.MetricsErr = now, ""
 		e.metricsFrom = now.Add(-revisionLookback)
-		v := model.Judge(s.Signals, e.cfg.Judge, now)
+		stepStart, steps := e.splitSince, len(e.cfg.Ladder)
+		if e.auto != nil {
+			stepStart, steps = e.auto.state.EnteredAt, len(e.auto.plan.Steps)
+		}
+		v := model.JudgeSteps(s.Signals, e.cfg.Judge, now, stepStart, steps)
 		s.Verdict = &v
 	}
 	if e.cfg.Alarms != nil && len(e.cfg.AlarmNames) > 0 {
@@ -280,6 +287,7 @@ func (e *Engine) noticeSplitLocked(split model.Split, at time.Time) *model.Drift
 	if !e.haveSeen || e.lastSeen.SameRouting(split) {
 		return nil
 	}
+	e.splitSince = at
 	return &model.Drift{From: e.lastSeen, To: split, At: at}
 }
 

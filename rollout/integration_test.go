@@ -172,7 +172,7 @@ func TestErrorSpikeShowsInTheCanarySeries(t *testing.T) {
 	r := newRig(t, "error-spike", false)
 	ctx := context.Background()
 	r.engine.PollOnce(ctx)
-	r.env.Advance(10 * time.Minute)
+	r.env.Advance(16 * time.Minute) // the spike starts eight minutes in
 	snap := r.engine.PollOnce(ctx)
 	since := snap.Now.Add(-6 * time.Minute)
 	rate := func(side model.Side) float64 {

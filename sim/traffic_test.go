@@ -208,10 +208,10 @@ func TestErrorSpikeRaisesCanaryErrors(t *testing.T) {
 	rate := func(arn string, from, to time.Time) float64 {
 		return rec.sum("HTTPCode_Target_5XX_Count", arn, from, to) / rec.sum("RequestCount", arn, from, to)
 	}
-	before := rate(tg.CanaryTargetGroupARN, epoch.Add(-60*time.Minute), epoch.Add(2*time.Minute))
-	after := rate(tg.CanaryTargetGroupARN, epoch.Add(2*time.Minute), epoch.Add(60*time.Minute))
-	stable := rate(tg.StableTargetGroupARN, epoch.Add(2*time.Minute), epoch.Add(60*time.Minute))
-	// About 5800 canary requests after the spike: 5% with sd 0.3%.
+	before := rate(tg.CanaryTargetGroupARN, epoch.Add(-60*time.Minute), epoch.Add(8*time.Minute))
+	after := rate(tg.CanaryTargetGroupARN, epoch.Add(8*time.Minute), epoch.Add(60*time.Minute))
+	stable := rate(tg.StableTargetGroupARN, epoch.Add(8*time.Minute), epoch.Add(60*time.Minute))
+	// About 5200 canary requests after the spike (eight minutes in): 5% with sd 0.3%.
 	if math.Abs(after-0.05) > 0.012 || math.Abs(before-0.005) > 0.004 || math.Abs(stable-0.005) > 0.002 {
 		t.Errorf("5xx rates: canary before %.4f after %.4f, stable %.4f", before, after, stable)
 	}

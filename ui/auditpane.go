@@ -117,7 +117,11 @@ func auditLine(st *Styles, e model.AuditEntry) string {
 	if e.Actor.ARN != "" {
 		who += " (" + shortARN(e.Actor.ARN) + ")"
 	}
-	if e.Phase == model.PhaseEvent {
+	switch {
+	case e.Actor.Via == "autopilot" || e.Actor.Via == "reconcile":
+		// What the machine did must never read as what the operator did.
+		who = e.Actor.Via + " for " + who
+	case e.Phase == model.PhaseEvent && e.Actor.OSUser == "": // drift: nobody perch knows
 		who = "—"
 	}
 	b.WriteString(who + " ")

@@ -78,3 +78,12 @@ func TestVerdictLineShowsJudgeAndAutopilot(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditPaneSaysWhatTheAutopilotDid(t *testing.T) {
+	st := NewStyles(asciiRenderer())
+	line := auditLine(&st, model.AuditEntry{Actor: model.Actor{OSUser: "ana", Via: "autopilot"}, Action: "rollback",
+		Phase: model.PhaseIntent, From: model.Pct(50), To: model.Pct(0), Reason: "the judge says FAIL"})
+	if !strings.Contains(line, "autopilot for ana") {
+		t.Fatalf("an automatic action must not read as the operator's: %q", line)
+	}
+}

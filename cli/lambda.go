@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
+
+	perchaws "github.com/perch-dev/perch/aws"
+	"github.com/perch-dev/perch/rollout"
+	"github.com/perch-dev/perch/sim"
+)
+
+// targetUsage is how every command that attaches to a target names it.
+const targetUsage = "(--rule-arn ARN | --listener-arn ARN | --function NAME --alias NAME [--canary-version N])"
+
+func newLambdaCmd(g *globalFlags) *cobra.Command {
+	t := &targetFlags{}
+	var rec string
+	cmd := &cobra.Command{
+		Use:   "lambda --function NAME --alias NAME [--canary-version N]",
+		Short: "Open the cockpit on a Lambda alias that routes between two versions by weight",
+		Long: `Open the cockpit on a Lambda alias. The alias's FunctionVersion is the stable
+side and the one version in its RoutingConfig (AdditionalVersionWeights) the canary.
+When the alias has no routing yet, name the canary with --canary-version.
+
+perch changes the weight with UpdateAlias and the RevisionId it read, so a change
+made by anyone else in between is refused by Lambda (412) instead of overwritten.
+Promote points the alias at the canary and clears the routing; roll back clears
+the routing. Metrics are per ExecutedVersion of the alias: Invocations, Errors,
+Duration p50/p99 and Throttles.`,
+		Example: `  perch lambda --function orders --alias live
+  perch lambda --function arn:aws:lambda:us-east-1:123456789012:function:orders --alias live --canary-version 8`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if t.function == "" || t.alias == "" {
+				return usageErr("perch lambda needs --function and --alias")
+			}
+			ctx := cmd.Context()
+			s, err := openSession(ctx, g, t, sessionOptions{via: "cockpit"})
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			return runCockpit(ctx, s, g, "", recordTo{path: rec})
+		},
+	}
+	addTargetFlags(cmd, t)
+	addRecordFlag(cmd, &rec)
+	return cmd
+}
+
+func addLambdaFlags(cmd *cobra.Command, t *targetFlags) {
+	f := cmd.Flags()
+	f.StringVar(&t.function, "function", "", "Lambda function (name or ARN) whose alias splits stable and canary")
+	f.StringVar(&t.alias, "alias", "", "Lambda alias that routes between the stable and the canary version")
+	f.StringVar(&t.canaryVersion, "canary-version", "", "the canary's version, needed when the alias has no routing yet")
+}
+
+func (t *targetFlags) isLambda() bool {
+	return t.function != "" || t.alias != "" || t.canaryVersion != ""
+}
+
+// validateTarget checks that exactly one kind of target is named, fully.
+func (t *targetFlags) validateTarget() error {
+	alb := t.ruleARN != "" || t.listenerARN != ""
+	switch {
+	case alb && t.isLambda():
+		return usageErr("name the target with exactly one of --rule-arn, --listener-arn, or --function with --alias")
+	case t.isLambda() && t.function == "":
+		return usageErr("--alias and --canary-version need --function")
+	case t.isLambda() && t.alias == "":
+		return usageErr("--function needs --alias: perch drives an alias that routes between two versions")
+	case t.isLambda() && t.canaryTG != "":
+		return usageErr("--canary-target-group is for ALB rules; name a Lambda canary with --canary-version")
+	case !t.isLambda() && t.ruleARN == "" && t.listenerARN == "":
+		return usageErr("name the target with exactly one of --rule-arn, --listener-arn, or --function with --alias")
+	case !t.isLambda() && t.ruleARN != "" && t.listenerARN != "":
+		return usageErr("name the target with exactly one of --rule-arn or --listener-arn")
+	}
+	return nil
+}
+
+// adapters are the target-specific parts of a session.
+type adapters struct {
+	router  rollout.Router
+	health  rollout.HealthReader
+	metrics rollout.MetricsReader
+}
+
+// openTarget resolves the named target through the real SDK: an ALB rule
+// or a Lambda alias.
+func openTarget(ctx context.Context, cfg awssdk.Config, t *targetFlags) (adapters, error) {
+	if t.isLambda() {
+		r, err := perchaws.NewLambdaRouter(ctx, cfg, perchaws.LambdaOptions{
+			Function: t.function, Alias: t.alias, CanaryVersion: t.canaryVersion,
+		})
+		if err != nil {
+			return adapters{}, err
+		}
+		return adapters{router: r, health: r, metrics: perchaws.NewLambdaMetrics(cfg, r)}, nil
+	}
+	r, err := perchaws.NewALBRouter(ctx, cfg, perchaws.ALBOptions{
+		RuleARN: t.ruleARN, ListenerARN: t.listenerARN, CanaryTargetGroup: t.canaryTG,
+	})
+	if err != nil {
+		return adapters{}, err
+	}
+	return adapters{router: r, health: r, metrics: perchaws.NewALBMetrics(cfg, r.Target())}, nil
+}
+
+// useManifestTarget points t at a simulator manifest entry.
+func useManifestTarget(t *targetFlags, m sim.ManifestTarget) {
+	if m.Kind == "lambda" {
+		t.ruleARN, t.listenerARN = "", ""
+		t.function, t.alias, t.canaryVersion = m.Function, m.Alias, m.CanaryVersion
+		return
+	}
+	t.ruleARN = m.RuleARN
+}
