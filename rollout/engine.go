@@ -69,11 +69,11 @@ type Engine struct {
 	metricsFrom time.Time
 	// lastSeen is the split as perch last knew it: after its own read or
 	// its own verified write. A read that differs from it is drift.
-	lastSeen    model.Split
-	haveSeen    bool
+	lastSeen model.Split
+	haveSeen bool
 	// splitSince is when the split last changed, by anyone: the judge
 	// starts a fresh test there to catch a regression a step brings.
-	splitSince time.Time
+	splitSince  time.Time
 	subs        map[int]chan model.Snapshot
 	nextSub     int
 	pollRequest chan struct{}
