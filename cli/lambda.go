@@ -47,6 +47,7 @@ Duration p50/p99 and Throttles.`,
 	}
 	addTargetFlags(cmd, t)
 	addRecordFlag(cmd, &rec)
+	addPlanFlags(cmd, t)
 	return cmd
 }
 
