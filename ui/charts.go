@@ -23,9 +23,10 @@ type metric struct {
 	format func(v float64) string
 }
 
-var metrics = [3]metric{
-	{
-		title: "5xx rate %",
+// errorRate charts errors per request (per invocation, for Lambda).
+func errorRate(title string) metric {
+	return metric{
+		title: title,
 		floor: 1,
 		series: func(s model.Snapshot, side model.Side, _ time.Duration) []model.Point {
 			sig := s.Signals[side]
@@ -35,9 +36,13 @@ var metrics = [3]metric{
 			return model.ErrorRate(sig[model.Requests], sig[model.Errors5xx])
 		},
 		format: func(v float64) string { return fmt.Sprintf("%.1f%%", v) },
-	},
-	{
-		title: "p99 latency ms",
+	}
+}
+
+// p99 charts the p99 latency signal, in milliseconds for every kind.
+func p99(title string) metric {
+	return metric{
+		title: title,
 		floor: 10,
 		series: func(s model.Snapshot, side model.Side, _ time.Duration) []model.Point {
 			if s.Signals[side] == nil {
@@ -46,17 +51,21 @@ var metrics = [3]metric{
 			return s.Signals[side][model.LatencyP99]
 		},
 		format: func(v float64) string { return fmt.Sprintf("%.0f ms", v) },
-	},
-	{
-		title: "requests /min",
-		floor: 10,
+	}
+}
+
+// perMinute charts a count signal as a rate per minute.
+func perMinute(title string, sig model.Signal, floor float64) metric {
+	return metric{
+		title: title,
+		floor: floor,
 		series: func(s model.Snapshot, side model.Side, period time.Duration) []model.Point {
 			if s.Signals[side] == nil {
 				return nil
 			}
 			// Periods may be shorter or longer than a minute; say it per minute.
 			f := float64(time.Minute) / float64(period)
-			src := s.Signals[side][model.Requests]
+			src := s.Signals[side][sig]
 			out := make([]model.Point, len(src))
 			for i, p := range src {
 				out[i] = model.Point{T: p.T, V: p.V * f}
@@ -64,7 +73,26 @@ var metrics = [3]metric{
 			return out
 		},
 		format: func(v float64) string { return num(math.Round(v)) + "/min" },
-	},
+	}
+}
+
+// metricsFor is the chart set for a target kind, in Lambda's own words for
+// a Lambda alias: errors per invocation, duration, and throttles, which
+// are how a Lambda canary usually fails when it is slower than stable.
+func metricsFor(kind model.TargetKind) []metric {
+	if kind == model.KindLambda {
+		return []metric{
+			errorRate("error rate %"),
+			p99("p99 duration ms"),
+			perMinute("throttles /min", model.Throttles, 1),
+			perMinute("invocations /min", model.Requests, 10),
+		}
+	}
+	return []metric{
+		errorRate("5xx rate %"),
+		p99("p99 latency ms"),
+		perMinute("requests /min", model.Requests, 10),
+	}
 }
 
 // charts is the grid of canary-versus-stable charts. Drawing a chart costs
@@ -78,12 +106,13 @@ type charts struct {
 	focused bool
 	snap    model.Snapshot
 
-	data   [3][2][]model.Point // per metric, per side, within the window
-	titles [3]string           // metric name and latest values in words
-	bodies [3]string           // drawn charts (or sparklines)
-	canvas [3]chartCanvas      // reused between redraws
-	mode   string
-	view   string
+	metrics []metric           // the chart set for the target's kind
+	data    [][2][]model.Point // per metric, per side, within the window
+	titles  []string           // metric name and latest values in words
+	bodies  []string           // drawn charts (or sparklines)
+	canvas  []chartCanvas      // reused between redraws
+	mode    string
+	view    string
 
 	redraws int // how many times the expensive part ran; tests watch it
 }
@@ -152,6 +181,9 @@ func (c *charts) redraw() {
 	}
 	c.redraws++
 	s := c.snap
+	c.setMetrics(metricsFor(s.Target.Kind))
+	metrics := c.metrics
+	n := len(metrics)
 	to := s.Now
 	from := to.Add(-c.Window())
 	per := period(s)
@@ -164,22 +196,31 @@ func (c *charts) redraw() {
 
 	hp := c.height - 1 // below the grid's own title line
 	gap := per*5/2 + time.Second
-	c.mode = chartMode(c.width, c.height)
+	c.mode = chartModeN(c.width, c.height, n)
 	switch c.mode {
 	case "wide":
-		pw := (c.width - 4) / 3
+		pw := (c.width - 2*(n-1)) / n
 		for i, m := range metrics {
 			c.bodies[i] = drawChart(c.st, &c.canvas[i], chartSpec{w: pw, h: hp - 1, from: from, to: to, floor: m.floor, gap: gap,
 				stable: c.data[i][model.Stable], canary: c.data[i][model.Canary]})
 		}
 	case "stacked":
-		ph := hp / 3
+		ph := hp / n
 		for i, m := range metrics {
 			c.bodies[i] = drawChart(c.st, &c.canvas[i], chartSpec{w: c.width, h: ph - 1, from: from, to: to, floor: m.floor, gap: gap,
 				stable: c.data[i][model.Stable], canary: c.data[i][model.Canary]})
 		}
 	default:
-		cols := min(max(c.width-26, 4), int(c.Window()/per))
+		room := c.width - 26
+		if compactLines(hp, n) == 2 {
+			// Each line then starts with the metric's short name.
+			longest := 0
+			for _, m := range metrics {
+				longest = max(longest, len(short(m.title)))
+			}
+			room -= longest
+		}
+		cols := min(max(room, 4), int(c.Window()/per))
 		for i, m := range metrics {
 			c.bodies[i] = c.sparks(i, m, from, to, cols)
 		}
@@ -187,26 +228,47 @@ func (c *charts) redraw() {
 	c.compose()
 }
 
+// setMetrics switches the chart set, keeping canvases when it is the same
+// size (the kind of a session's target never changes).
+func (c *charts) setMetrics(ms []metric) {
+	c.metrics = ms
+	if len(c.canvas) != len(ms) {
+		c.data = make([][2][]model.Point, len(ms))
+		c.titles = make([]string, len(ms))
+		c.bodies = make([]string, len(ms))
+		c.canvas = make([]chartCanvas, len(ms))
+	}
+}
+
 // compactHeight is all the compact form can use: a title line and three
-// lines per metric.
+// lines per metric of the three-chart (ALB) set. A four-chart set fits in
+// it with two lines per metric.
 const compactHeight = 10
 
-// chartMode picks the form for a w x h area: three charts side by side,
-// three stacked, or sparklines when there is no room for axes.
-func chartMode(w, h int) string {
+// chartMode picks the form for a w x h area for the three-chart set.
+func chartMode(w, h int) string { return chartModeN(w, h, 3) }
+
+// chartModeN picks the form for n charts in a w x h area: side by side,
+// stacked, or sparklines when there is no room for axes. Stacked charts
+// need four rows each besides their title.
+func chartModeN(w, h, n int) string {
 	switch hp := h - 1; {
 	case w >= 120 && hp >= 8:
 		return "wide"
-	case hp >= 18:
+	case hp >= 18 && hp/n-1 >= 4:
 		return "stacked"
 	}
 	return "compact"
 }
 
+// compactLines is how many lines each metric gets in the compact form: a
+// title and both sparklines (3), the sparklines alone (2), or the title (1).
+func compactLines(hp, n int) int { return min(3, max(1, hp/n)) }
+
 // title names a metric and gives both sides' newest values in words.
 func (c *charts) title(i int) string {
 	st := c.st
-	m := metrics[i]
+	m := c.metrics[i]
 	side := func(sd model.Side) string {
 		name := "■ stable"
 		if sd == model.Canary {
@@ -259,9 +321,14 @@ func (c *charts) compose() {
 	} else {
 		name = st.Title.Render(name)
 	}
-	legend := st.Canary.Render("⣀⠤ canary (dotted)") + st.Dim.Render(" · ") + st.Stable.Render("── stable (line)")
+	canary, stable := "canary", "stable"
+	if t := c.snap.Target; t.Kind == model.KindLambda && t.CanaryName != "" {
+		// Which version is which is not said anywhere else on screen.
+		canary, stable = "canary "+t.CanaryName, "stable "+t.StableName
+	}
+	legend := st.Canary.Render("⣀⠤ "+canary+" (dotted)") + st.Dim.Render(" · ") + st.Stable.Render("── "+stable+" (line)")
 	if c.mode == "compact" {
-		legend = st.Canary.Render("▲ canary") + st.Dim.Render(" · ") + st.Stable.Render("■ stable") + st.Dim.Render(" · same scale per metric")
+		legend = st.Canary.Render("▲ "+canary) + st.Dim.Render(" · ") + st.Stable.Render("■ "+stable) + st.Dim.Render(" · same scale per metric")
 	}
 	head := name + st.Dim.Render(fmt.Sprintf("  window %s ([ ]) · ", fmtWindow(c.Window()))) + legend
 	lines := []string{trunc(head, c.width)}
@@ -269,19 +336,24 @@ func (c *charts) compose() {
 	hp := c.height - 1
 	switch c.mode {
 	case "wide":
-		pw := (c.width - 4) / 3
-		cols := make([]string, 3)
-		for i := range metrics {
+		n := len(c.metrics)
+		pw := (c.width - 2*(n-1)) / n
+		cols := make([]string, n)
+		for i := range c.metrics {
 			cols[i] = trunc(c.titles[i], pw) + "\n" + c.bodies[i]
 		}
 		lines = append(lines, joinColumns(cols, pw, "  "))
 	case "stacked":
-		for i := range metrics {
+		for i := range c.metrics {
 			lines = append(lines, trunc(c.titles[i], c.width), c.bodies[i])
 		}
 	default:
-		per := min(3, max(1, hp/3))
-		for i := range metrics {
+		per := compactLines(hp, len(c.metrics))
+		longest := 0
+		for _, m := range c.metrics {
+			longest = max(longest, len(short(m.title)))
+		}
+		for i := range c.metrics {
 			block := []string{trunc(c.titles[i], c.width)}
 			block = append(block, strings.Split(c.bodies[i], "\n")...)
 			switch per {
@@ -290,7 +362,8 @@ func (c *charts) compose() {
 			case 2:
 				block = block[1:]
 				for j := range block {
-					block[j] = trunc(st.Title.Render(short(metrics[i].title))+block[j], c.width)
+					// Padded so the sparklines of all metrics line up.
+					block[j] = trunc(st.Title.Render(fmt.Sprintf("%-*s", longest, short(c.metrics[i].title)))+block[j], c.width)
 				}
 			}
 			for j := range block {
