@@ -121,6 +121,7 @@ Try it with no AWS account:  perch demo`,
 		newServeCmd(g),
 		newReplayCmd(),
 		newVersionCmd(),
+		newManCmd(),
 	)
 	return root
 }
