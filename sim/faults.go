@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/smithy-go/encoding/cbor"
 )
@@ -28,6 +30,75 @@ type Fault struct {
 	// Times is how many matching calls fail: 0 means once, a negative
 	// value means until ClearFaults.
 	Times int `json:"times,omitempty" yaml:"times"`
+
+	// Fraction, between 0 and 1, fails only that share of matching calls,
+	// drawn from the simulator's seeded random source so a run repeats;
+	// 0 or 1 fails every one.
+	Fraction float64 `json:"fraction,omitempty" yaml:"fraction"`
+	// Latency holds each matching call this long on the wall clock before
+	// it is answered: with the fault's error when Code is set, else
+	// normally. The wait is real because it is the client's deadlines
+	// that it tests.
+	Latency Duration `json:"latency,omitempty" yaml:"latency"`
+	// Drop closes the connection without an answer, as a network outage
+	// does: the SDK sees a transport error, not an AWS error.
+	Drop bool `json:"drop,omitempty" yaml:"drop"`
+	// After defers the fault: armed now, it applies from this much
+	// simulated time later (credentials that expire in an hour).
+	After Duration `json:"after,omitempty" yaml:"after"`
+	// For ends the fault this much simulated time after it starts to
+	// apply; 0 means never.
+	For Duration `json:"for,omitempty" yaml:"for"`
+
+	// from and until are After and For made absolute when armed.
+	from, until time.Time
+}
+
+// check rejects a fault that could never do anything or would do
+// something undefined.
+func (f Fault) check() error {
+	switch {
+	case f.Code == "" && f.Latency <= 0 && !f.Drop:
+		return fmt.Errorf("a fault needs a code, a latency or drop")
+	case f.Code != "" && !isParamName(f.Code):
+		return fmt.Errorf("code %q is not an error code such as Throttling", f.Code)
+	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
+		return fmt.Errorf("status %d is not an HTTP error status (400..599)", f.Status)
+	case f.Times < -1:
+		return fmt.Errorf("times %d: use a positive count, or -1 for until cleared", f.Times)
+	case !(f.Fraction >= 0 && f.Fraction <= 1):
+		return fmt.Errorf("fraction %v is out of range (0..1)", f.Fraction)
+	case f.Latency < 0 || f.Latency.D() > 10*time.Minute:
+		return fmt.Errorf("latency %s is out of range (0s..10m)", f.Latency.D())
+	case f.After < 0 || f.For < 0:
+		return fmt.Errorf("after and for must not be negative")
+	}
+	if f.Service != "" {
+		known := false
+		for _, n := range statsName {
+			known = known || f.Service == n
+		}
+		if !known {
+			return fmt.Errorf("unknown service %q (elbv2, sts, cloudwatch, lambda, codedeploy)", f.Service)
+		}
+	}
+	return nil
+}
+
+// armLocked fills in the defaults and the window, counted from at, and
+// adds the fault. Called with s.mu held.
+func (s *Sim) armLocked(f Fault, at time.Time, defaultMessage string) {
+	if f.Times == 0 {
+		f.Times = 1
+	}
+	if f.Message == "" {
+		f.Message = fmt.Sprintf("%s %s", defaultMessage, f.Code)
+	}
+	f.from = at.Add(f.After.D())
+	if f.For > 0 {
+		f.until = f.from.Add(f.For.D())
+	}
+	s.faults = append(s.faults, f)
 }
 
 func (f Fault) status() int {
@@ -51,34 +122,38 @@ func (f Fault) status() int {
 // call fails with the first that matches. A faulted call is still
 // counted in the stats: it reached the service.
 func (s *Sim) InjectFault(f Fault) error {
-	if f.Code == "" {
-		return fmt.Errorf("inject fault: a code is required")
-	}
-	if f.Times == 0 {
-		f.Times = 1
-	}
-	if f.Message == "" {
-		f.Message = fmt.Sprintf("injected fault %s", f.Code)
+	if err := f.check(); err != nil {
+		return fmt.Errorf("inject fault: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, f)
+	s.armLocked(f, s.clock.Now(), "injected fault")
 	return nil
 }
 
-// ClearFaults disarms every fault.
+// ClearFaults disarms every fault and stops every drift.
 func (s *Sim) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = nil
+	s.drifts = nil
 }
 
-// takeFault consumes one use of the first fault matching the call.
-// Called with s.mu held.
-func (s *Sim) takeFault(service, op string) (Fault, bool) {
-	for i := range s.faults {
+// takeFault consumes one use of the first fault matching the call at now.
+// Faults whose window has passed are dropped on the way. Called with s.mu
+// held.
+func (s *Sim) takeFault(service, op string, now time.Time) (Fault, bool) {
+	for i := 0; i < len(s.faults); i++ {
 		f := &s.faults[i]
-		if (f.Service != "" && f.Service != service) || (f.Operation != "" && f.Operation != op) {
+		if !f.until.IsZero() && !now.Before(f.until) {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			i--
+			continue
+		}
+		if (f.Service != "" && f.Service != service) || (f.Operation != "" && f.Operation != op) || now.Before(f.from) {
+			continue
+		}
+		if f.Fraction > 0 && f.Fraction < 1 && s.faultRandLocked().Float64() >= f.Fraction {
 			continue
 		}
 		out := *f
@@ -91,6 +166,50 @@ func (s *Sim) takeFault(service, op string) (Fault, bool) {
 		return out, true
 	}
 	return Fault{}, false
+}
+
+// faultRandLocked is the source fractional faults draw from: seeded, so
+// a scenario with the same seed throttles the same calls.
+func (s *Sim) faultRandLocked() *rand.Rand {
+	if s.faultRand == nil {
+		s.faultRand = rand.New(rand.NewPCG(uint64(s.seed), 0xfa017))
+	}
+	return s.faultRand
+}
+
+// applyFaultLocked answers the call with the first matching fault and
+// reports whether it did; a latency-only fault delays the call and lets
+// it through. Called with s.mu held; the lock is released while a
+// latency runs so other calls are not held up behind it.
+func (s *Sim) applyFaultLocked(w http.ResponseWriter, r *http.Request, reqID, service, op string) bool {
+	f, ok := s.takeFault(service, op, s.clock.Now())
+	if !ok {
+		return false
+	}
+	s.log.Debug("sim: injected fault", "service", service, "operation", op, "code", f.Code, "latency", f.Latency.D(), "drop", f.Drop)
+	if f.Latency > 0 {
+		s.mu.Unlock()
+		t := time.NewTimer(f.Latency.D())
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+		}
+		t.Stop()
+		s.mu.Lock()
+		if r.Context().Err() != nil {
+			return true // the client gave up: nobody to answer
+		}
+		s.advanceLocked(s.clock.Now())
+	}
+	switch {
+	case f.Drop:
+		// The server closes the connection without a response.
+		panic(http.ErrAbortHandler)
+	case f.Code != "":
+		writeFault(w, r, reqID, f)
+		return true
+	}
+	return false
 }
 
 // writeFault answers in the protocol the request used, so the SDK turns
@@ -124,11 +243,23 @@ func writeFault(w http.ResponseWriter, r *http.Request, reqID string, f Fault) {
 	}
 }
 
-// serveFaults handles /_sim/faults: POST a Fault as JSON to arm it,
-// DELETE to clear all, GET to list what is armed.
+// serveFaults handles /_sim/faults: POST a Fault as JSON, or
+// ?spec=SPEC, to arm it; DELETE to clear all; GET to list what is armed.
 func (s *Sim) serveFaults(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodPost:
+		if spec := r.URL.Query().Get("spec"); spec != "" {
+			fs, err := ParseFaultSpec(spec)
+			if err == nil {
+				err = s.ApplyFaultSpec(fs)
+			}
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		var f Fault
 		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
 		dec.DisallowUnknownFields()
@@ -147,9 +278,35 @@ func (s *Sim) serveFaults(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet:
 		s.mu.Lock()
 		faults := append([]Fault{}, s.faults...)
+		drifts := make([]Drift, len(s.drifts))
+		for i, d := range s.drifts {
+			drifts[i] = d.Drift
+		}
 		s.mu.Unlock()
-		writeJSON(w, map[string]any{"faults": faults})
+		writeJSON(w, map[string]any{"faults": faults, "drifts": drifts})
 	default:
 		http.Error(w, "use GET, POST or DELETE", http.StatusMethodNotAllowed)
 	}
+}
+
+// MarshalJSON writes a Duration as "1m30s", the way it is written in YAML.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "1m30s" or a number of nanoseconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n int64
+		if err := json.Unmarshal(b, &n); err != nil {
+			return fmt.Errorf("duration: want a string such as \"30s\" or nanoseconds")
+		}
+		*d = Duration(n)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", s, err)
+	}
+	*d = Duration(v)
+	return nil
 }

@@ -60,7 +60,10 @@ type Scenario struct {
 //	faults:
 //	  - {at: 5m, service: elbv2, operation: ModifyRule, code: Throttling, times: 2}
 type ScheduledFault struct {
-	At    Duration `yaml:"at"`
+	At Duration `yaml:"at"`
+	// Spec, instead of the fields, is a `perch sim --fault` SPEC
+	// (faultspec.go): {at: 5m, spec: "outage:elbv2:2m"}.
+	Spec  string `yaml:"spec"`
 	Fault `yaml:",inline"`
 }
 
@@ -327,7 +330,16 @@ func (sc *Scenario) validate() error {
 		if f.At.D() < 0 {
 			return ferr(with(p, "at"), "%s is before the start", f.At.D())
 		}
-		if f.Code == "" || !isParamName(f.Code) {
+		if f.Spec != "" {
+			if f.Fault != (Fault{}) {
+				return ferr(with(p, "spec"), "give either spec or the fault's fields, not both")
+			}
+			if _, err := ParseFaultSpec(f.Spec); err != nil {
+				return ferr(with(p, "spec"), "%v", err)
+			}
+			continue
+		}
+		if (f.Code == "" && f.Latency == 0 && !f.Drop) || (f.Code != "" && !isParamName(f.Code)) {
 			return ferr(with(p, "code"), "%q is not an error code such as Throttling", f.Code)
 		}
 		known := f.Service == ""
@@ -342,6 +354,9 @@ func (sc *Scenario) validate() error {
 		}
 		if f.Times < -1 {
 			return ferr(with(p, "times"), "%d: use a positive count, or -1 for until cleared", f.Times)
+		}
+		if err := f.Fault.check(); err != nil {
+			return ferr(p, "%v", err)
 		}
 	}
 	sort.SliceStable(sc.Faults, func(x, y int) bool { return sc.Faults[x].At < sc.Faults[y].At })

@@ -89,6 +89,10 @@ type Sim struct {
 	services map[string]service // by SigV4 signing name
 	stats    map[string]int
 	faults   []Fault
+	// faultRand draws which calls a fractional fault hits.
+	faultRand *rand.Rand
+	// drifts are second operators changing weights on a schedule.
+	drifts []*driftState
 	// nextFault is the index of the next scenario fault to arm.
 	nextFault int
 	reqIDs    *rand.Rand
@@ -224,15 +228,9 @@ func (s *Sim) advanceLocked(now time.Time) {
 		if s.start.Add(sf.At.D()).After(now) {
 			break
 		}
-		f := sf.Fault
-		if f.Times == 0 {
-			f.Times = 1
-		}
-		if f.Message == "" {
-			f.Message = fmt.Sprintf("scripted fault %s", f.Code)
-		}
-		s.faults = append(s.faults, f)
+		s.armScheduledLocked(sf)
 	}
+	s.applyDriftsLocked(now)
 }
 
 // newRequestID returns a UUID-shaped ID that is deterministic for a seed.
@@ -283,9 +281,7 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		short = name
 	}
 	s.stats[short+":"+op]++
-	if f, ok := s.takeFault(short, op); ok {
-		s.log.Debug("sim: injected fault", "service", short, "operation", op, "code", f.Code)
-		writeFault(w, r, reqID, f)
+	if s.applyFaultLocked(w, r, reqID, short, op) {
 		return
 	}
 	s.log.Debug("sim: request", "service", short, "operation", op, "request_id", reqID)
