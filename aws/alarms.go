@@ -19,7 +19,7 @@ type Alarms struct {
 }
 
 // NewAlarms builds an alarm reader on a CloudWatch client from cfg.
-func NewAlarms(cfg awssdk.Config) *Alarms { return &Alarms{api: cloudwatch.NewFromConfig(cfg)} }
+func NewAlarms(cfg awssdk.Config) *Alarms { return &Alarms{api: newCloudWatch(cfg)} }
 
 // Alarms returns one entry per name, in the caller's order. A name AWS does
 // not return is MISSING: a typo in the config must not look like "OK".

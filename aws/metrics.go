@@ -99,7 +99,7 @@ type Batcher struct {
 }
 
 // NewBatcher builds a batcher on a CloudWatch client from cfg.
-func NewBatcher(cfg awssdk.Config) *Batcher { return &Batcher{api: cloudwatch.NewFromConfig(cfg)} }
+func NewBatcher(cfg awssdk.Config) *Batcher { return &Batcher{api: newCloudWatch(cfg)} }
 
 // CallsFor is how many GetMetricData calls n queries need (before any
 // NextToken paging CloudWatch may ask for).
