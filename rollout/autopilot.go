@@ -113,6 +113,13 @@ func (e *Engine) stepAutopilot(ctx context.Context, snap model.Snapshot) {
 		}
 	}
 	d := ap.plan.Next(ap.state, snap.Now, verdict, firing != "", current)
+	if stale := staleInputs(snap); stale != "" && (d.Action == model.PlanAdvance || d.Action == model.PlanComplete) {
+		// A PASS or a quiet alarm from before the outage is a guess
+		// about now: never move traffic forward on it. Rolling back on
+		// old bad news is still the safe direction.
+		d = model.PlanDecision{Action: model.PlanHold, Step: ap.state.Step,
+			Reason: stale + ": holding, not advancing on old data"}
+	}
 	ap.decision = d
 	status := ap.status()
 	e.mu.Unlock()
@@ -163,6 +170,19 @@ func (e *Engine) finishPlan(d model.PlanDecision, snap model.Snapshot) {
 		To: model.Pct(snap.Split.CanaryPercent()), Detail: d.Reason,
 	})
 	e.publish(func(s *model.Snapshot) { s.Autopilot = status })
+}
+
+// staleInputs names the judge's inputs the newest poll could not read.
+func staleInputs(snap model.Snapshot) string {
+	switch {
+	case snap.MetricsErr != "" && snap.AlarmsErr != "":
+		return "metrics and alarms unavailable"
+	case snap.MetricsErr != "":
+		return "metrics unavailable"
+	case snap.AlarmsErr != "":
+		return "alarms unavailable"
+	}
+	return ""
 }
 
 func abs(x float64) float64 {

@@ -185,7 +185,29 @@ func (e *Engine) Run(ctx context.Context) {
 // PollOnce reads identity (once), split, health, metrics and alarms, and
 // publishes a new snapshot. Failures are recorded in the snapshot, never
 // returned: a poll always yields the best honest picture.
-func (e *Engine) PollOnce(ctx context.Context) model.Snapshot {
+func (e *Engine) PollOnce(ctx context.Context) model.Snapshot { return e.poll(ctx, nil, true) }
+
+// Feed is metrics fetched for an engine by someone else: a fleet poller
+// that batches many targets' queries into shared GetMetricData calls.
+type Feed struct {
+	Data []model.SeriesData
+	Err  error
+}
+
+// PollFed is PollOnce with the metrics step done by the caller: feed's
+// Data or Err stands in for the engine's own fetch. A nil feed polls
+// routing, health and alarms only, and the signals and verdict stay as the
+// last metrics poll left them (between two CloudWatch periods there is
+// nothing new to fetch).
+func (e *Engine) PollFed(ctx context.Context, feed *Feed) model.Snapshot {
+	return e.poll(ctx, feed, false)
+}
+
+// PollRequests delivers RequestPoll's wake-ups to a caller that drives the
+// engine with PollFed instead of Run.
+func (e *Engine) PollRequests() <-chan struct{} { return e.pollRequest }
+
+func (e *Engine) poll(ctx context.Context, feed *Feed, own bool) model.Snapshot {
 	now := e.cfg.Clock.Now()
 
 	e.mu.Lock()
@@ -211,9 +233,17 @@ func (e *Engine) PollOnce(ctx context.Context) model.Snapshot {
 		from = now.Add(-e.cfg.History)
 	}
 	from = from.Truncate(time.Minute)
-	data, metricsErr := call(ctx, e.cfg.CallTimeout, func(ctx context.Context) ([]model.SeriesData, error) {
-		return e.cfg.Metrics.Fetch(ctx, from, now)
-	})
+	var data []model.SeriesData
+	var metricsErr error
+	switch {
+	case own:
+		data, metricsErr = call(ctx, e.cfg.CallTimeout, func(ctx context.Context) ([]model.SeriesData, error) {
+			return e.cfg.Metrics.Fetch(ctx, from, now)
+		})
+	case feed != nil:
+		data, metricsErr = feed.Data, feed.Err
+	}
+	skipMetrics := !own && feed == nil
 
 	var alarms []model.Alarm
 	var alarmsErr error
@@ -242,10 +272,20 @@ func (e *Engine) PollOnce(ctx context.Context) model.Snapshot {
 			s.Drift = drift
 		}
 	}
-	if e.cfg.Health != nil && healthErr == nil {
-		s.Health = health
+	if e.cfg.Health != nil {
+		if healthErr != nil {
+			// Yesterday's target health is not a fact about now: show
+			// none (the capacity check then says nothing) until a read
+			// succeeds.
+			s.Health = [2]model.Health{}
+			e.cfg.Logger.Warn("target health", "err", healthErr)
+		} else {
+			s.Health = health
+		}
 	}
-	if metricsErr != nil {
+	if skipMetrics {
+		// Nothing fetched: keep the signals, verdict and any error.
+	} else if metricsErr != nil {
 		s.MetricsErr = e.cfg.DescribeError(metricsErr)
 	} else {
 		e.storeLocked(data)
