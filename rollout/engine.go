@@ -272,8 +272,16 @@ func (e *Engine) poll(ctx context.Context, feed *Feed, own bool) model.Snapshot 
 			s.Drift = drift
 		}
 	}
-	if e.cfg.Health != nil && healthErr == nil {
-		s.Health = health
+	if e.cfg.Health != nil {
+		if healthErr != nil {
+			// Yesterday's target health is not a fact about now: show
+			// none (the capacity check then says nothing) until a read
+			// succeeds.
+			s.Health = [2]model.Health{}
+			e.cfg.Logger.Warn("target health", "err", healthErr)
+		} else {
+			s.Health = health
+		}
 	}
 	if skipMetrics {
 		// Nothing fetched: keep the signals, verdict and any error.
