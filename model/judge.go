@@ -346,7 +346,7 @@ func overall(ms []MetricVerdict, cfg JudgeConfig) (VerdictKind, string) {
 		var sb strings.Builder
 		fmt.Fprintf(&sb, "PASS: no %gx error rate", cfg.MinRelativeRegression)
 		for _, m := range ms[1:] {
-			fmt.Fprintf(&sb, ", no worse %s", m.Signal)
+			fmt.Fprintf(&sb, ", no worse %s", m.Signal.Label())
 		}
 		fmt.Fprintf(&sb, " (%s canary requests)", formatCount(ms[0].CanaryRequests))
 		return VerdictPass, sb.String()

@@ -106,7 +106,7 @@ func judgeErrors(sig Signals, cfg JudgeConfig, threshold float64, tr rate) Metri
 	if logE >= math.Log(threshold) {
 		mv.Kind = VerdictFail
 		mv.NeededRequests = nc
-		mv.Summary = fmt.Sprintf("%s %s, evidence %s ≥ %s", Errors5xx, mv.Effect, formatE(mv.Evidence), formatE(threshold))
+		mv.Summary = fmt.Sprintf("%s %s, evidence %s ≥ %s", Errors5xx.Label(), mv.Effect, formatE(mv.Evidence), formatE(threshold))
 		return mv
 	}
 
@@ -121,7 +121,7 @@ func judgeErrors(sig Signals, cfg JudgeConfig, threshold float64, tr rate) Metri
 		mv.Kind = VerdictInsufficient
 		mv.NeededRequests = math.Inf(1)
 		mv.ETA = -1
-		mv.Summary = fmt.Sprintf("%s: no stable traffic to compare with", Errors5xx)
+		mv.Summary = fmt.Sprintf("%s: no stable traffic to compare with", Errors5xx.Label())
 		return mv
 	}
 	// From a handful of stable requests the bound exceeds any real rate;
@@ -168,12 +168,12 @@ func judgeErrors(sig Signals, cfg JudgeConfig, threshold float64, tr rate) Metri
 	mv.NeededRequests = nc + extra
 	if extra == 0 {
 		mv.Kind = VerdictPass
-		mv.Summary = fmt.Sprintf("%s %s; %s would have shown within %s canary requests", Errors5xx, mv.Effect, target, formatCount(nc))
+		mv.Summary = fmt.Sprintf("%s %s; %s would have shown within %s canary requests", Errors5xx.Label(), mv.Effect, target, formatCount(nc))
 		return mv
 	}
 	mv.Kind = VerdictInsufficient
 	mv.ETA = tr.eta(extra)
-	mv.Summary = fmt.Sprintf("%s: ~%s more canary requests to detect %s%s", Errors5xx, formatCount(extra), target, etaNote(mv.ETA, tr))
+	mv.Summary = fmt.Sprintf("%s: ~%s more canary requests to detect %s%s", Errors5xx.Label(), formatCount(extra), target, etaNote(mv.ETA, tr))
 	return mv
 }
 

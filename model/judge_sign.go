@@ -81,7 +81,7 @@ func judgeSign(sig Signals, cs CustomSignal, minReq float64, cfg JudgeConfig, th
 		mv.Kind = VerdictFail
 		mv.NeededPeriods = float64(k)
 		mv.NeededRequests = canaryReq
-		mv.Summary = fmt.Sprintf("%s %s, evidence %s ≥ %s", cs.Name, mv.Effect, formatE(mv.Evidence), formatE(threshold))
+		mv.Summary = fmt.Sprintf("%s %s, evidence %s ≥ %s", cs.Name.Label(), mv.Effect, formatE(mv.Evidence), formatE(threshold))
 		return mv
 	}
 
@@ -102,7 +102,7 @@ func judgeSign(sig Signals, cs CustomSignal, minReq float64, cfg JudgeConfig, th
 	if extra == 0 {
 		mv.Kind = VerdictPass
 		mv.NeededRequests = canaryReq
-		mv.Summary = fmt.Sprintf("%s %s", cs.Name, mv.Effect)
+		mv.Summary = fmt.Sprintf("%s %s", cs.Name.Label(), mv.Effect)
 		return mv
 	}
 	mv.Kind = VerdictInsufficient
@@ -122,10 +122,10 @@ func judgeSign(sig Signals, cs CustomSignal, minReq float64, cfg JudgeConfig, th
 		when = fmt.Sprintf(" (~%s)", formatETA(mv.ETA))
 	}
 	if k == 0 {
-		mv.Summary = fmt.Sprintf("%s: no periods with data on both sides yet; ~%.0f needed%s", cs.Name, extra, when)
+		mv.Summary = fmt.Sprintf("%s: no periods with data on both sides yet; ~%.0f needed%s", cs.Name.Label(), extra, when)
 		return mv
 	}
-	mv.Summary = fmt.Sprintf("%s: ~%.0f more periods with data on both sides%s", cs.Name, extra, when)
+	mv.Summary = fmt.Sprintf("%s: ~%.0f more periods with data on both sides%s", cs.Name.Label(), extra, when)
 	return mv
 }
 

@@ -352,7 +352,7 @@ func TestVerdictSummaries(t *testing.T) {
 	if v.Overall != VerdictFail {
 		t.Fatalf("%+v", v)
 	}
-	for _, want := range []string{"FAIL", "errors_5xx", "canary 40.0% vs stable 0.56%", "72.0x", "≥ 200"} {
+	for _, want := range []string{"FAIL", "errors canary", "canary 40.0% vs stable 0.56%", "72.0x", "≥ 200"} {
 		if !strings.Contains(v.Summary, want) {
 			t.Errorf("summary %q lacks %q", v.Summary, want)
 		}

@@ -135,3 +135,14 @@ func TestIntentTargets(t *testing.T) {
 		t.Errorf("step up from 100%%: %v", err)
 	}
 }
+
+func TestObservedShareCountsThrottledInvocations(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := Snapshot{Signals: Signals{
+		SideSignals{Requests: {{at, 75}}},
+		SideSignals{Requests: {{at, 5}}, Throttles: {{at, 20}}},
+	}}
+	if share, ok := s.ObservedCanaryShare(at); !ok || share != 25 {
+		t.Fatalf("observed share %v, want 25: routing happens before throttling", share)
+	}
+}

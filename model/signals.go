@@ -34,6 +34,26 @@ const (
 	Throttles  Signal = "throttles"   // count per period (Lambda)
 )
 
+// Label is the signal's name in words, for verdicts and screens. It is
+// deliberately not String: metric query IDs are built from the raw name.
+func (s Signal) Label() string {
+	switch s {
+	case Requests:
+		return "requests"
+	case Errors5xx:
+		return "errors"
+	case Errors4xx:
+		return "4xx errors"
+	case LatencyP50:
+		return "p50" // latency for an ALB, duration for Lambda
+	case LatencyP99:
+		return "p99"
+	case Throttles:
+		return "throttles"
+	}
+	return string(s)
+}
+
 // FetchedSignals lists what the metrics adapter fetches for an ALB target.
 var FetchedSignals = []Signal{Requests, Errors5xx, Errors4xx, LatencyP50, LatencyP99}
 

@@ -52,12 +52,14 @@ type Drift struct {
 // ObservedCanaryShare is the canary's share of requests over the window
 // since t, in percent, and whether there were any requests at all.
 func (s Snapshot) ObservedCanaryShare(since time.Time) (float64, bool) {
+	// Routing happens before throttling: a throttled Lambda invocation
+	// was still sent to its version, so it counts towards the share.
 	var st, ca float64
 	if s.Signals[Stable] != nil {
-		st = Sum(s.Signals[Stable][Requests], since)
+		st = Sum(s.Signals[Stable][Requests], since) + Sum(s.Signals[Stable][Throttles], since)
 	}
 	if s.Signals[Canary] != nil {
-		ca = Sum(s.Signals[Canary][Requests], since)
+		ca = Sum(s.Signals[Canary][Requests], since) + Sum(s.Signals[Canary][Throttles], since)
 	}
 	if st+ca == 0 {
 		return 0, false

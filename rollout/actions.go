@@ -191,7 +191,14 @@ func (e *Engine) capacityWarnings(from, to model.Split) []string {
 	case health[model.Stable].Total() == 0 && health[model.Canary].Total() == 0:
 		// Health unknown: say nothing rather than guess.
 	case h.Healthy == 0:
-		warn = append(warn, fmt.Sprintf("%s has no healthy targets and is about to get %s of traffic", recv, model.FormatPercent(newShare)))
+		what := "no healthy targets"
+		if e.cfg.Router.Target().Kind == model.KindLambda {
+			what = "a version that is not Active"
+		}
+		warn = append(warn, fmt.Sprintf("%s has %s and is about to get %s of traffic", recv, what, model.FormatPercent(newShare)))
+	case e.cfg.Router.Target().Kind != model.KindALB:
+		// A Lambda version's health is its state, not a count of hosts:
+		// per-host load means nothing there.
 	case busiest > 0 && newShare/float64(h.Healthy) > 1.5*busiest:
 		warn = append(warn, fmt.Sprintf("%s may be too small: %d healthy targets for %s of traffic, %.1fx the busiest per-target load now",
 			recv, h.Healthy, model.FormatPercent(newShare), newShare/float64(h.Healthy)/busiest))

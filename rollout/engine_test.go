@@ -372,3 +372,14 @@ func TestReconcileClosesOpenIntents(t *testing.T) {
 		t.Fatalf("reconcile with the split unreadable: %v, audit %d", err, len(a.all()))
 	}
 }
+
+func TestNoPerHostCapacityWarningForLambda(t *testing.T) {
+	e, r, _, _ := newTestEngine(t, 50, func(c *Config) {
+		c.Health = fakeHealth{h: [2]model.Health{{Healthy: 1}, {Healthy: 1}}}
+	})
+	r.target.Kind = model.KindLambda
+	e.PollOnce(context.Background())
+	if res := e.Execute(context.Background(), model.Intent{Kind: model.Rollback, Actor: actor()}); len(res.Warnings) != 0 {
+		t.Fatalf("a Lambda version is not a host count: %v", res.Warnings)
+	}
+}

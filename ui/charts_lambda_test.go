@@ -29,7 +29,7 @@ func lambdaThrottlesSnapshot() model.Snapshot {
 	}
 	s.Signals[model.Canary][model.Throttles] = throttles(s.Signals[model.Canary][model.Requests], 0.67)
 	s.Signals[model.Stable][model.Throttles] = throttles(s.Signals[model.Stable][model.Requests], 0)
-	s.Verdict = &model.Verdict{Overall: model.VerdictFail, Summary: "FAIL: latency_p99 canary 8800 ms vs stable 120 ms"}
+	s.Verdict = &model.Verdict{Overall: model.VerdictFail, Summary: "FAIL: p99 canary 8800 ms vs stable 120 ms"}
 	return s
 }
 

@@ -192,7 +192,7 @@ func healthySnapshot() model.Snapshot {
 		},
 		AlarmsAt: fixNow.Add(-3 * time.Second),
 		Verdict: &model.Verdict{Overall: model.VerdictInsufficient,
-			Summary: "INSUFFICIENT: errors_5xx needs ~4.2k more canary requests (~44m at 95/min)"},
+			Summary: "INSUFFICIENT: errors needs ~4.2k more canary requests (~44m at 95/min)"},
 		Last: &last,
 		Audit: []model.AuditEntry{
 			{Seq: 1, Time: fixNow.Add(-25 * time.Minute), Actor: fixActor, Action: "shift", Phase: model.PhaseIntent,
@@ -224,7 +224,7 @@ func errorSpikeSnapshot() model.Snapshot {
 		Reason: "Threshold Crossed: 1 datapoint [8.1] was greater than the threshold (5.0)."}
 	s.Alarms = append(s.Alarms, model.Alarm{Name: "checkout-saturation", State: model.AlarmMissing})
 	s.Verdict = &model.Verdict{Overall: model.VerdictFail,
-		Summary: "FAIL: errors_5xx canary 8.1% vs stable 0.6% (13.5x), evidence 3.1e+04 ≥ 200"}
+		Summary: "FAIL: errors canary 8.1% vs stable 0.6% (13.5x), evidence 3.1e+04 ≥ 200"}
 	s.Autopilot = &model.AutopilotStatus{
 		Plan:     model.Plan{Steps: []model.PlanStep{{Percent: 10, Bake: 5 * time.Minute}, {Percent: 25, Bake: 5 * time.Minute}, {Percent: 100}}},
 		State:    model.PlanState{Step: 0, EnteredAt: fixNow.Add(-4 * time.Minute)},
