@@ -134,12 +134,12 @@ func (g *gauge) ladderLine() string {
 	out := st.Dim.Render("ladder ") + strings.Join(parts, " ")
 	if share, ok := s.ObservedCanaryShare(s.Now.Add(-observedWindow)); ok {
 		out += st.Dim.Render(" · ") + "observed canary " + st.Canary.Render(pct(round1(share))) +
-			st.Dim.Render(" of requests (5m)")
+			st.Dim.Render(" of "+requestWord(s.Target.Kind)+" (5m)")
 		if more := " vs " + pct(cur) + " configured"; s.SplitKnown && visibleWidth(out+more) <= g.width {
 			out += st.Dim.Render(more)
 		}
 	} else {
-		out += st.Dim.Render(" · observed canary share: no requests in 5m")
+		out += st.Dim.Render(" · observed canary share: no " + requestWord(s.Target.Kind) + " in 5m")
 	}
 	return out
 }
@@ -165,6 +165,21 @@ func (g *gauge) healthLine() string {
 func (g *gauge) health(name string, h model.Health, canary bool) string {
 	st := g.st
 	label := st.side(canary).Render(name)
+	if g.snap.Target.Kind == model.KindLambda {
+		// A Lambda version is one thing that is Active or not.
+		version := g.snap.Split.StableID
+		if canary {
+			version = g.snap.Split.CanaryID
+		}
+		switch {
+		case h.Total() == 0:
+			return label + " " + st.Warn.Render("? version "+version+" state unknown")
+		case h.Healthy > 0:
+			return label + " " + st.OK.Render("● version "+version+" Active")
+		default:
+			return label + " " + st.Bad.Render("✗ version "+version+" not Active")
+		}
+	}
 	if h.Total() == 0 {
 		return label + " " + st.Warn.Render("? no targets registered")
 	}
@@ -177,6 +192,13 @@ func (g *gauge) health(name string, h model.Health, canary bool) string {
 	default:
 		return label + " " + st.OK.Render("● "+txt)
 	}
+}
+
+func requestWord(k model.TargetKind) string {
+	if k == model.KindLambda {
+		return "invocations"
+	}
+	return "requests"
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
