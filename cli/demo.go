@@ -41,6 +41,9 @@ unless --audit-log says otherwise.`,
 				return withCode(ExitFailure, fmt.Errorf("start simulator: %w", err))
 			}
 			defer run.Close()
+			if err := f.arm(run.Sim); err != nil {
+				return err
+			}
 			m := run.Sim.Manifest(run.URL)
 			target, ok := firstDrivable(m)
 			if !ok {

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -19,12 +21,17 @@ type simFlags struct {
 	scenario string
 	speed    float64
 	seed     int64
+	faults   []string
+	// specs are faults parsed by options, armed by arm.
+	specs []sim.FaultSpec
 }
 
 func addSimFlags(cmd *cobra.Command, f *simFlags, defaultSpeed float64) {
 	cmd.Flags().StringVar(&f.scenario, "scenario", "healthy", "built-in scenario name or a scenario YAML file ("+scenarioNames()+")")
 	cmd.Flags().Float64Var(&f.speed, "speed", defaultSpeed, "simulated seconds per wall-clock second")
 	cmd.Flags().Int64Var(&f.seed, "seed", 0, "random seed (0: the scenario's own)")
+	cmd.Flags().StringArrayVar(&f.faults, "fault", nil, "inject an API fault, starting now (repeatable): throttle|error:SERVICE:FRACTION, "+
+		"latency|outage:SERVICE:DURATION, expire-credentials:AFTER, drift:TARGET:EVERY; SERVICE is elbv2, cloudwatch, lambda, codedeploy, sts or all")
 }
 
 func scenarioNames() string {
@@ -46,7 +53,42 @@ func (f *simFlags) options(clk clock.Clock) (sim.Options, error) {
 	if err != nil {
 		return sim.Options{}, usageErr("%v", err)
 	}
+	f.specs = f.specs[:0]
+	for _, raw := range f.faults {
+		spec, err := sim.ParseFaultSpec(raw)
+		if err != nil {
+			return sim.Options{}, usageErr("--fault: %v", err)
+		}
+		f.specs = append(f.specs, spec)
+	}
 	return sim.Options{Clock: clk, Scenario: sc, Seed: f.seed}, nil
+}
+
+// arm injects the --fault specs into a started simulator. Only a drift
+// on a target the scenario lacks can fail here.
+func (f *simFlags) arm(s *sim.Sim) error {
+	for _, spec := range f.specs {
+		if err := s.ApplyFaultSpec(spec); err != nil {
+			return usageErr("--fault %s: %v", spec, err)
+		}
+	}
+	return nil
+}
+
+// checkListen refuses a bad or non-loopback --listen before anything
+// starts: the simulator has no authentication.
+func checkListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageErr("--listen %q: want HOST:PORT, such as 127.0.0.1:4566", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return usageErr("--listen %q: bad port", addr)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return usageErr("--listen %q: the simulator has no authentication, so it listens on loopback only", addr)
+	}
+	return nil
 }
 
 func newSimCmd(g *globalFlags) *cobra.Command {
@@ -60,6 +102,9 @@ prints the environment to point any AWS client at it (the AWS CLI too) and a
 ready-to-paste perch command for each seeded canary. Stop it with Ctrl-C.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkListen(listen); err != nil {
+				return err
+			}
 			opts, err := f.options(clock.NewScaled(time.Now().UTC(), f.speed))
 			if err != nil {
 				return err
@@ -71,6 +116,9 @@ ready-to-paste perch command for each seeded canary. Stop it with Ctrl-C.`,
 				return withCode(ExitFailure, fmt.Errorf("start simulator: %w", err))
 			}
 			defer run.Close()
+			if err := f.arm(run.Sim); err != nil {
+				return err
+			}
 			m := run.Sim.Manifest(run.URL)
 			if manifest != "" {
 				if err := writeManifest(manifest, m); err != nil {
@@ -78,6 +126,9 @@ ready-to-paste perch command for each seeded canary. Stop it with Ctrl-C.`,
 				}
 			}
 			printSimEnv(cmd.OutOrStdout(), m)
+			for _, spec := range f.specs {
+				fmt.Fprintf(cmd.OutOrStdout(), "# fault armed: %s\n", spec)
+			}
 			<-ctx.Done()
 			return nil
 		},
