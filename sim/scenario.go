@@ -51,6 +51,9 @@ type Scenario struct {
 	ALBs         []ALB    `yaml:"albs"`
 	// Lambdas are weighted Lambda aliases (see lambda_scenario.go).
 	Lambdas []Lambda `yaml:"lambdas"`
+	// CodeDeploy scripts applications, deployment groups and deployments
+	// that shift the ALBs' or Lambdas' traffic (see codedeploy_scenario.go).
+	CodeDeploy *CodeDeploy `yaml:"codedeploy"`
 	// Faults are armed at an offset from the simulator's start.
 	Faults []ScheduledFault `yaml:"faults"`
 }
@@ -197,11 +200,36 @@ func LoadScenario(nameOrPath string) (*Scenario, error) {
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("load scenario %q: not a built-in scenario (have %s) and no such file",
-				nameOrPath, strings.Join(BuiltinScenarios(), ", "))
+				nameOrPath, compactNames(BuiltinScenarios()))
 		}
 		return nil, fmt.Errorf("load scenario %q: %w", nameOrPath, err)
 	}
 	return ParseScenario(data, strings.TrimSuffix(path.Base(nameOrPath), path.Ext(nameOrPath)))
+}
+
+// compactNames lists sorted names with families folded, so the list
+// stays one short line: "lambda-{errors,healthy}, low-traffic".
+func compactNames(names []string) string {
+	var out []string
+	for i := 0; i < len(names); {
+		family, _, ok := strings.Cut(names[i], "-")
+		j := i + 1
+		for ok && j < len(names) && strings.HasPrefix(names[j], family+"-") {
+			j++
+		}
+		if j-i < 2 {
+			out = append(out, names[i])
+			i++
+			continue
+		}
+		var rest []string
+		for _, n := range names[i:j] {
+			rest = append(rest, strings.TrimPrefix(n, family+"-"))
+		}
+		out = append(out, family+"-{"+strings.Join(rest, ",")+"}")
+		i = j
+	}
+	return strings.Join(out, ", ")
 }
 
 // ParseScenario parses and validates scenario YAML strictly: unknown
@@ -424,7 +452,10 @@ func (sc *Scenario) validate() error {
 			}
 		}
 	}
-	return sc.validateLambdas()
+	if err := sc.validateLambdas(); err != nil {
+		return err
+	}
+	return sc.validateCodeDeploy()
 }
 
 func checkRate(p []any, v float64) error {

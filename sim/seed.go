@@ -35,6 +35,13 @@ type ManifestTarget struct {
 	AliasARN      string `json:"alias_arn,omitempty"`
 	StableVersion string `json:"stable_version,omitempty"`
 	CanaryVersion string `json:"canary_version,omitempty"`
+	// CodeDeploy (kind "codedeploy"): the deployment group and the
+	// deployment perch can attach to; ECS groups also carry the ALB fields
+	// above, Lambda groups the alias fields.
+	ComputePlatform string `json:"compute_platform,omitempty"`
+	Application     string `json:"application,omitempty"`
+	DeploymentGroup string `json:"deployment_group,omitempty"`
+	DeploymentID    string `json:"deployment_id,omitempty"`
 	// Alarms are the scenario's CloudWatch alarms on this target.
 	Alarms []string `json:"alarms,omitempty"`
 	Note   string   `json:"note,omitempty"`
@@ -81,7 +88,7 @@ func (s *Sim) seedScenario(sink datumSink) error {
 	for i := range s.scenario.Lambdas {
 		s.seedLambda(&s.scenario.Lambdas[i])
 	}
-	return nil
+	return s.seedCodeDeploy()
 }
 
 func (s *Sim) seedALB(a *ALB) error {

@@ -1,6 +1,6 @@
 // Package sim is perch's simulated AWS: one loopback HTTP endpoint that
-// speaks the real wire protocols of ELBv2, STS, CloudWatch and Lambda (and
-// later CodeDeploy), seeded from a scenario, with traffic models that
+// speaks the real wire protocols of ELBv2, STS, CloudWatch, Lambda and
+// CodeDeploy, seeded from a scenario, with traffic models that
 // publish ALB and Lambda metrics from the weights the rule or alias
 // actually has.
 //
@@ -84,7 +84,10 @@ type Sim struct {
 	lambda  *lambdaService
 	// lambdaTraffic publishes AWS/Lambda metrics from the aliases' routing.
 	lambdaTraffic *lambdaTraffic
-	targets       []ManifestTarget
+	// codedeploy runs deployments that move the rules' weights and the
+	// aliases' routing.
+	codedeploy *codeDeploy
+	targets    []ManifestTarget
 
 	services map[string]service // by SigV4 signing name
 	stats    map[string]int
@@ -167,11 +170,13 @@ func newSim(opts Options, sink datumSink) (*Sim, error) {
 	s.elb = newELBv2(opts.Region, opts.Account)
 	s.sts = newSTS(callerARN, opts.Account, seed)
 	s.lambda = newLambda(opts.Region, opts.Account, seed, opts.Clock.Now)
+	s.codedeploy = newCodeDeploy(s, seed)
 	s.services = map[string]service{
 		"elasticloadbalancing": s.elb,
 		"sts":                  s.sts,
 		"monitoring":           s.cw,
 		"lambda":               s.lambda,
+		"codedeploy":           s.codedeploy,
 	}
 	if sink == nil {
 		sink = s.store
@@ -221,6 +226,9 @@ func (s *Sim) Sync() {
 }
 
 func (s *Sim) advanceLocked(now time.Time) {
+	// CodeDeploy first: it brings the traffic models to each of its own
+	// changes on the way to now.
+	s.advanceCodeDeployLocked(now)
 	s.traffic.advance(now)
 	s.lambdaTraffic.advance(now)
 	for ; s.nextFault < len(s.scenario.Faults); s.nextFault++ {

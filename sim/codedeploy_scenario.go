@@ -1,0 +1,493 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// CodeDeploy scripts CodeDeploy applications, deployment groups and
+// their deployments. A group shifts traffic on something the scenario
+// already has: an ALB's rule (ECS blue/green: blue and green are the
+// ALB's stable and canary target groups, so the scenario's canary
+// parameters are the new version's) or a Lambda alias (the scenario's
+// canary version is the version deployed).
+//
+//	codedeploy:
+//	  deployment_configs:
+//	    - {name: Custom.Canary20Percent2Minutes, compute_platform: ECS, type: TimeBasedCanary, percentage: 20, interval: 2}
+//	  deployment_groups:
+//	    - application: web
+//	      name: web-bg
+//	      compute_platform: ECS          # ECS | Lambda | Server
+//	      alb: web                       # ECS: the scenario ALB whose rule CodeDeploy shifts
+//	      cluster: default               # ECS service identity (default cluster "default", service = alb)
+//	      lambda: orders                 # Lambda: the scenario function (its alias and canary version)
+//	      instances: 3                   # Server: instances an in-place deployment goes through
+//	      deployment_config: CodeDeployDefault.ECSCanary10Percent5Minutes
+//	      auto_rollback: true            # DEPLOYMENT_FAILURE and DEPLOYMENT_STOP_ON_ALARM
+//	      install_time: 1m               # pre-traffic hooks (ECS default 1m, Lambda 0s, Server 3m)
+//	      ready_wait: 0s                 # ECS: wait in Ready this long for ContinueDeployment
+//	      termination_wait: 5m           # ECS: keep the original task set this long
+//	      alarms:                        # created on the group's metrics and watched by CodeDeploy
+//	        - {side: canary, metric: HTTPCode_Target_5XX_Count, threshold: 5, evaluation_periods: 2}
+//	      deployments:
+//	        - at: 1m                     # created this long after the start (negative: in the history)
+//	          stop_after: 4m             # a user stops it with rollback after this long
+type CodeDeploy struct {
+	Configs []CodeDeployConfig `yaml:"deployment_configs"`
+	Groups  []CodeDeployGroup  `yaml:"deployment_groups"`
+}
+
+// CodeDeployConfig is a custom deployment configuration.
+type CodeDeployConfig struct {
+	Name            string `yaml:"name"`
+	ComputePlatform string `yaml:"compute_platform"`
+	Type            string `yaml:"type"` // TimeBasedCanary | TimeBasedLinear | AllAtOnce
+	Percentage      int    `yaml:"percentage"`
+	Interval        int    `yaml:"interval"` // minutes
+}
+
+// CodeDeployGroup is an application's deployment group.
+type CodeDeployGroup struct {
+	Application      string                 `yaml:"application"`
+	Name             string                 `yaml:"name"`
+	ComputePlatform  string                 `yaml:"compute_platform"`
+	ALB              string                 `yaml:"alb"`
+	Cluster          string                 `yaml:"cluster"`
+	Service          string                 `yaml:"service"`
+	Lambda           string                 `yaml:"lambda"`
+	Instances        int                    `yaml:"instances"`
+	DeploymentConfig string                 `yaml:"deployment_config"`
+	AutoRollback     *bool                  `yaml:"auto_rollback"`
+	InstallTime      *Duration              `yaml:"install_time"`
+	ReadyWait        Duration               `yaml:"ready_wait"`
+	TerminationWait  Duration               `yaml:"termination_wait"`
+	Alarms           []Alarm                `yaml:"alarms"`
+	Deployments      []CodeDeployDeployment `yaml:"deployments"`
+}
+
+// CodeDeployDeployment is a deployment the scenario creates by itself.
+type CodeDeployDeployment struct {
+	At          Duration `yaml:"at"`
+	Config      string   `yaml:"config"` // overrides the group's
+	Description string   `yaml:"description"`
+	// TargetVersion is the Lambda version to deploy (default: the
+	// function's canary_version).
+	TargetVersion string `yaml:"target_version"`
+	// StopAfter, when set, stops the deployment with rollback this long
+	// after it is created, as a user calling StopDeployment would.
+	StopAfter Duration `yaml:"stop_after"`
+}
+
+var (
+	cdName100   = regexp.MustCompile(`^[A-Za-z0-9._+=,@-]{1,100}$`)
+	lambdaAlarm = map[string]bool{"Invocations": true, "Errors": true, "Duration": true, "Throttles": true}
+)
+
+func (sc *Scenario) validateCodeDeploy() error {
+	cd := sc.CodeDeploy
+	if cd == nil {
+		return nil
+	}
+	configs := map[string]string{}
+	for _, c := range predefinedConfigs() {
+		configs[c.name] = c.platform
+	}
+	for i := range cd.Configs {
+		c := &cd.Configs[i]
+		p := []any{"codedeploy", "deployment_configs", i}
+		if !cdName100.MatchString(c.Name) || strings.HasPrefix(c.Name, "CodeDeployDefault.") {
+			return ferr(with(p, "name"), "%q must be 1-100 of letters, digits and ._+=,@- and not start with CodeDeployDefault.", c.Name)
+		}
+		if _, dup := configs[c.Name]; dup {
+			return ferr(with(p, "name"), "%q is used twice", c.Name)
+		}
+		if c.ComputePlatform != cdECS && c.ComputePlatform != cdLambda {
+			return ferr(with(p, "compute_platform"), "%q must be ECS or Lambda (traffic-shifting configurations)", c.ComputePlatform)
+		}
+		switch c.Type {
+		case "TimeBasedCanary", "TimeBasedLinear":
+			if c.Percentage < 1 || c.Percentage > 99 {
+				return ferr(with(p, "percentage"), "%d is out of range (1..99)", c.Percentage)
+			}
+			if c.Interval < 1 || c.Interval > 2880 {
+				return ferr(with(p, "interval"), "%d is out of range (1..2880 minutes)", c.Interval)
+			}
+		case "AllAtOnce":
+			if c.Percentage != 0 || c.Interval != 0 {
+				return ferr(p, "an AllAtOnce configuration has no percentage or interval")
+			}
+		default:
+			return ferr(with(p, "type"), "%q is not TimeBasedCanary, TimeBasedLinear or AllAtOnce", c.Type)
+		}
+		configs[c.Name] = c.ComputePlatform
+	}
+	albs := map[string]*ALB{}
+	for i := range sc.ALBs {
+		albs[sc.ALBs[i].Name] = &sc.ALBs[i]
+	}
+	lambdas := map[string]*Lambda{}
+	for i := range sc.Lambdas {
+		lambdas[sc.Lambdas[i].Name] = &sc.Lambdas[i]
+	}
+	groups := map[string]bool{}
+	used := map[string]string{}
+	for i := range cd.Groups {
+		g := &cd.Groups[i]
+		p := []any{"codedeploy", "deployment_groups", i}
+		if !cdName100.MatchString(g.Application) {
+			return ferr(with(p, "application"), "%q must be 1-100 of letters, digits and ._+=,@-", g.Application)
+		}
+		if !cdName100.MatchString(g.Name) {
+			return ferr(with(p, "name"), "%q must be 1-100 of letters, digits and ._+=,@-", g.Name)
+		}
+		if groups[g.Application+"/"+g.Name] {
+			return ferr(with(p, "name"), "%s/%s is used twice", g.Application, g.Name)
+		}
+		groups[g.Application+"/"+g.Name] = true
+		if err := g.validatePlatform(p, albs, lambdas, used); err != nil {
+			return err
+		}
+		if g.DeploymentConfig == "" {
+			g.DeploymentConfig = map[string]string{
+				cdECS: "CodeDeployDefault.ECSAllAtOnce", cdLambda: "CodeDeployDefault.LambdaAllAtOnce", cdServer: "CodeDeployDefault.OneAtATime",
+			}[g.ComputePlatform]
+		}
+		if err := checkConfig(with(p, "deployment_config"), configs, g.DeploymentConfig, g.ComputePlatform); err != nil {
+			return err
+		}
+		if g.AutoRollback == nil {
+			t := true
+			g.AutoRollback = &t
+		}
+		if g.InstallTime == nil {
+			d := Duration(map[string]time.Duration{cdECS: time.Minute, cdLambda: 0, cdServer: 3 * time.Minute}[g.ComputePlatform])
+			g.InstallTime = &d
+		}
+		for _, f := range []struct {
+			name string
+			d    time.Duration
+			max  time.Duration
+		}{{"install_time", g.InstallTime.D(), time.Hour}, {"ready_wait", g.ReadyWait.D(), 48 * time.Hour}, {"termination_wait", g.TerminationWait.D(), 48 * time.Hour}} {
+			if f.d < 0 || f.d > f.max || f.d%time.Second != 0 {
+				return ferr(with(p, f.name), "%s is out of range (0s..%s, whole seconds)", f.d, f.max)
+			}
+		}
+		if g.ComputePlatform != cdECS && (g.ReadyWait != 0 || g.TerminationWait != 0) {
+			return ferr(p, "ready_wait and termination_wait are for ECS blue/green groups")
+		}
+		if g.ReadyWait.D()%time.Minute != 0 || g.TerminationWait.D()%time.Minute != 0 {
+			return ferr(p, "ready_wait and termination_wait are whole minutes, as CodeDeploy configures them")
+		}
+		for j := range g.Alarms {
+			if err := g.validateAlarm(with(p, "alarms", j), &g.Alarms[j]); err != nil {
+				return err
+			}
+		}
+		for j := range g.Deployments {
+			dp := with(p, "deployments", j)
+			d := &g.Deployments[j]
+			if d.At.D() < -sc.History.D() {
+				return ferr(with(dp, "at"), "%s is before the backfilled history (-%s)", d.At.D(), sc.History.D())
+			}
+			if d.Config != "" {
+				if err := checkConfig(with(dp, "config"), configs, d.Config, g.ComputePlatform); err != nil {
+					return err
+				}
+			}
+			if d.StopAfter.D() < 0 {
+				return ferr(with(dp, "stop_after"), "%s is negative", d.StopAfter.D())
+			}
+			if d.TargetVersion != "" && (g.ComputePlatform != cdLambda || !versionNumber.MatchString(d.TargetVersion)) {
+				return ferr(with(dp, "target_version"), "%q: a target version is a published version number, for Lambda groups", d.TargetVersion)
+			}
+			if len(d.Description) > 512 {
+				return ferr(with(dp, "description"), "longer than 512 characters")
+			}
+		}
+	}
+	return nil
+}
+
+func checkConfig(p []any, configs map[string]string, name, platform string) error {
+	got, ok := configs[name]
+	switch {
+	case !ok:
+		return ferr(p, "%q is neither a CodeDeployDefault configuration nor one in deployment_configs", name)
+	case got != platform:
+		return ferr(p, "%q is a %s configuration; the group is %s", name, got, platform)
+	}
+	return nil
+}
+
+func (g *CodeDeployGroup) validatePlatform(p []any, albs map[string]*ALB, lambdas map[string]*Lambda, used map[string]string) error {
+	switch g.ComputePlatform {
+	case cdECS:
+		a := albs[g.ALB]
+		if a == nil {
+			return ferr(with(p, "alb"), "%q is not an ALB in this scenario (an ECS group shifts an ALB rule's two target groups)", g.ALB)
+		}
+		if prev, ok := used["alb:"+g.ALB]; ok {
+			return ferr(with(p, "alb"), "ALB %q is already shifted by group %s", g.ALB, prev)
+		}
+		used["alb:"+g.ALB] = g.Name
+		if g.Lambda != "" || g.Instances != 0 {
+			return ferr(p, "an ECS group names an alb, not a lambda or instances")
+		}
+		if g.Cluster == "" {
+			g.Cluster = "default"
+		}
+		if g.Service == "" {
+			g.Service = g.ALB
+		}
+		if !cdName100.MatchString(g.Cluster) || !cdName100.MatchString(g.Service) {
+			return ferr(with(p, "service"), "cluster %q and service %q must be plain names", g.Cluster, g.Service)
+		}
+	case cdLambda:
+		l := lambdas[g.Lambda]
+		if l == nil {
+			return ferr(with(p, "lambda"), "%q is not a Lambda function in this scenario", g.Lambda)
+		}
+		if prev, ok := used["lambda:"+g.Lambda]; ok {
+			return ferr(with(p, "lambda"), "function %q is already shifted by group %s", g.Lambda, prev)
+		}
+		used["lambda:"+g.Lambda] = g.Name
+		if g.ALB != "" || g.Instances != 0 || g.Cluster != "" || g.Service != "" {
+			return ferr(p, "a Lambda group names a lambda, not an alb, service or instances")
+		}
+		if l.CanaryWeight != 0 {
+			return ferr(with(p, "lambda"), "function %q starts with canary_weight %v; CodeDeploy needs its alias on one version (canary_weight: 0)", g.Lambda, l.CanaryWeight)
+		}
+	case cdServer:
+		if g.ALB != "" || g.Lambda != "" || len(g.Alarms) > 0 {
+			return ferr(p, "a Server group names instances only (and no alarms in the simulator)")
+		}
+		if g.Instances == 0 {
+			g.Instances = 3
+		}
+		if g.Instances < 1 || g.Instances > 25 {
+			return ferr(with(p, "instances"), "%d is out of range (1..25)", g.Instances)
+		}
+	default:
+		return ferr(with(p, "compute_platform"), "%q is not ECS, Lambda or Server", g.ComputePlatform)
+	}
+	return nil
+}
+
+// validateAlarm checks an alarm on the group's metrics: ALB target-group
+// metrics for ECS, AWS/Lambda per-version metrics for Lambda.
+func (g *CodeDeployGroup) validateAlarm(p []any, al *Alarm) error {
+	if g.ComputePlatform == cdECS {
+		return (&ALB{Name: g.Name}).validateAlarm(p, al)
+	}
+	if !lambdaAlarm[al.Metric] {
+		return ferr(with(p, "metric"), "%q is not a Lambda metric the simulator publishes (%s)", al.Metric, strings.Join(sortedKeys(lambdaAlarm), ", "))
+	}
+	// The ALB checks cover everything else; borrow them with a stand-in
+	// metric and put the real one back.
+	metric := al.Metric
+	al.Metric = "RequestCount"
+	err := (&ALB{Name: g.Name}).validateAlarm(p, al)
+	al.Metric = metric
+	if strings.HasSuffix(al.Name, "-RequestCount") {
+		al.Name = strings.TrimSuffix(al.Name, "RequestCount") + metric
+	}
+	return err
+}
+
+// seedCodeDeploy creates the custom configurations, applications and
+// groups (with their alarms), and schedules the scripted deployments.
+// Deployment IDs come from a stream keyed by the group, so the manifest
+// can name a deployment before it exists.
+func (s *Sim) seedCodeDeploy() error {
+	cd := s.scenario.CodeDeploy
+	if cd == nil {
+		return nil
+	}
+	c := s.codedeploy
+	for i, spec := range cd.Configs {
+		c.configs[spec.Name] = &cdConfig{
+			name: spec.Name, platform: spec.ComputePlatform, routing: spec.Type,
+			percentage: spec.Percentage, interval: spec.Interval,
+			id:      fmt.Sprintf("%08x-%04x-4%03x-9%03x-%012x", 0xc05700+i, i, i, i, 0xc0ffee0000+int64(i)),
+			created: s.start.Add(-7 * 24 * time.Hour).Truncate(time.Second),
+		}
+	}
+	for i := range cd.Groups {
+		if err := s.seedGroup(&cd.Groups[i]); err != nil {
+			return fmt.Errorf("codedeploy group %s/%s: %w", cd.Groups[i].Application, cd.Groups[i].Name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
+	c := s.codedeploy
+	ids := newIDSource(s.seed, "codedeploy:"+spec.Application+"/"+spec.Name)
+	uuid := func() string {
+		a, b := ids.r.Uint64(), ids.r.Uint64()
+		return fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x", a>>32, (a>>16)&0xffff, a&0xfff, 0x8000|(b>>48)&0x3fff, b&0xffffffffffff)
+	}
+	app := c.apps[spec.Application]
+	if app == nil {
+		app = &cdApp{name: spec.Application, id: uuid(), platform: spec.ComputePlatform,
+			created: s.start.Add(-30 * 24 * time.Hour).Truncate(time.Second), groups: map[string]*cdGroup{}}
+		c.apps[app.name] = app
+	} else if app.platform != spec.ComputePlatform {
+		return fmt.Errorf("application %s is %s, the group is %s", app.name, app.platform, spec.ComputePlatform)
+	}
+	g := &cdGroup{
+		app: app, name: spec.Name, id: uuid(), platform: spec.ComputePlatform, config: spec.DeploymentConfig,
+		autoRollback: *spec.AutoRollback, installTime: spec.InstallTime.D(),
+		readyWait: spec.ReadyWait.D(), terminationWait: spec.TerminationWait.D(),
+	}
+	if g.autoRollback {
+		g.rollbackEvents = []string{cdOnFailure, cdOnAlarm}
+	}
+	target := ManifestTarget{Kind: "codedeploy", Name: app.name + "/" + g.name, ComputePlatform: g.platform,
+		Application: app.name, DeploymentGroup: g.name}
+	switch g.platform {
+	case cdECS:
+		var alb ManifestTarget
+		for _, t := range s.targets {
+			if t.Kind == "alb" && t.Name == spec.ALB {
+				alb = t
+			}
+		}
+		g.cluster, g.service, g.ruleARN, g.listenerARN = spec.Cluster, spec.Service, alb.RuleARN, alb.ListenerARN
+		g.tgs = [2]cdTG{{alb.StableTargetGroupARN, s.elb.tgByARN[alb.StableTargetGroupARN].name},
+			{alb.CanaryTargetGroupARN, s.elb.tgByARN[alb.CanaryTargetGroupARN].name}}
+		for _, a := range s.scenario.ALBs {
+			if a.Name == spec.ALB {
+				g.desired = *a.TargetsPerSide
+			}
+		}
+		target.LoadBalancerARN, target.ListenerARN, target.RuleARN = alb.LoadBalancerARN, alb.ListenerARN, alb.RuleARN
+		target.StableTargetGroupARN, target.CanaryTargetGroupARN = alb.StableTargetGroupARN, alb.CanaryTargetGroupARN
+		for _, al := range spec.Alarms {
+			tg := g.tgs[0]
+			if al.Side == "canary" {
+				tg = g.tgs[1]
+			}
+			lbARN := alb.LoadBalancerARN
+			if err := s.cw.putAlarm(cdAlarmDef(al, albNamespace, []Dimension{
+				{Name: "LoadBalancer", Value: lbDimension(lbARN)}, {Name: "TargetGroup", Value: tgDimension(tg.arn)},
+			}, fmt.Sprintf("%s %s of the %s target group %s, watched by CodeDeploy group %s", al.Statistic, al.Metric, al.Side, tg.name, g.name))); err != nil {
+				return fmt.Errorf("alarm %s: %w", al.Name, err)
+			}
+			g.alarms = append(g.alarms, al.Name)
+		}
+	case cdLambda:
+		var l *Lambda
+		for i := range s.scenario.Lambdas {
+			if s.scenario.Lambdas[i].Name == spec.Lambda {
+				l = &s.scenario.Lambdas[i]
+			}
+		}
+		g.function, g.alias, g.targetVersion = l.Name, l.Alias, l.CanaryVersion
+		target.Function, target.Alias = l.Name, l.Alias
+		target.AliasARN = s.lambda.functionARN(l.Name) + ":" + l.Alias
+		target.StableVersion, target.CanaryVersion = l.StableVersion, l.CanaryVersion
+		for _, al := range spec.Alarms {
+			version := l.StableVersion
+			if al.Side == "canary" {
+				version = l.CanaryVersion
+			}
+			unit := ""
+			if al.Metric == "Duration" {
+				unit = "Milliseconds"
+			}
+			def := cdAlarmDef(al, lambdaNamespace, []Dimension{
+				{Name: "FunctionName", Value: l.Name}, {Name: "Resource", Value: l.Name + ":" + l.Alias},
+				{Name: "ExecutedVersion", Value: version},
+			}, fmt.Sprintf("%s %s of version %s through %s:%s, watched by CodeDeploy group %s", al.Statistic, al.Metric, version, l.Name, l.Alias, g.name))
+			def.Unit = unit
+			if err := s.cw.putAlarm(def); err != nil {
+				return fmt.Errorf("alarm %s: %w", al.Name, err)
+			}
+			g.alarms = append(g.alarms, al.Name)
+		}
+	case cdServer:
+		for range spec.Instances {
+			g.instances = append(g.instances, ids.instance())
+		}
+		target.Note = "an EC2/on-premises (Server) deployment group: in-place deployments replace instances and shift no traffic"
+	}
+	target.Alarms = append([]string(nil), g.alarms...)
+	app.groups[g.name] = g
+
+	// The manifest names the first deployment still to come (or the last
+	// scripted one); earlier ones are listed as finished extras.
+	var featured string
+	var past []string
+	for i := range spec.Deployments {
+		ds := &spec.Deployments[i]
+		id := newDeploymentID(ids.r)
+		c.pending = append(c.pending, &pendingDeployment{at: s.start.Add(ds.At.D()), id: id, group: g, spec: ds, stopAfter: ds.StopAfter.D()})
+		if ds.At.D() >= 0 && featured == "" {
+			featured = id
+		} else if ds.At.D() < 0 {
+			past = append(past, id)
+		}
+	}
+	if featured == "" && len(past) > 0 {
+		featured, past = past[len(past)-1], past[:len(past)-1]
+	}
+	main := target
+	main.DeploymentID = featured
+	s.targets = append(s.targets, main)
+	if g.platform != cdServer {
+		for _, id := range past {
+			t := target
+			t.Name, t.DeploymentID = target.Name+"/"+id, id
+			t.Note = "a deployment that finished before the simulation started (for read-only tests)"
+			s.targets = append(s.targets, t)
+		}
+	}
+	return nil
+}
+
+func cdAlarmDef(al Alarm, namespace string, dims []Dimension, desc string) cwAlarmDef {
+	def := cwAlarmDef{
+		Name: al.Name, Description: desc, Namespace: namespace, MetricName: al.Metric, Dimensions: dims,
+		Period:             int64(al.Period.D() / time.Second),
+		EvaluationPeriods:  int64(al.EvaluationPeriods),
+		DatapointsToAlarm:  int64(al.DatapointsToAlarm),
+		Threshold:          al.Threshold,
+		ComparisonOperator: al.Comparison,
+		TreatMissingData:   al.TreatMissingData,
+	}
+	if strings.HasPrefix(al.Statistic, "p") {
+		def.ExtendedStatistic = al.Statistic
+	} else {
+		def.Statistic = al.Statistic
+	}
+	return def
+}
+
+// DeploymentState is a deployment as the simulator holds it, for tests.
+type DeploymentState struct {
+	ID, Status, Creator     string
+	ErrorCode, ErrorMessage string
+	RollbackDeploymentID    string
+	RollbackOf              string
+	// GreenPercent is the replacement's share as CodeDeploy last set it.
+	GreenPercent float64
+}
+
+// Deployment returns a deployment's state after bringing the simulation
+// up to the clock's now.
+func (s *Sim) Deployment(id string) (DeploymentState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked(s.clock.Now())
+	d := s.codedeploy.byID[id]
+	if d == nil {
+		return DeploymentState{}, fmt.Errorf("deployment %s: not found", id)
+	}
+	return DeploymentState{ID: d.id, Status: d.status, Creator: d.creator, ErrorCode: d.errCode, ErrorMessage: d.errMessage,
+		RollbackDeploymentID: d.rollbackID, RollbackOf: d.rollbackOf, GreenPercent: math.Round(d.greenPct*100) / 100}, nil
+}

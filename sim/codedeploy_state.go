@@ -1,0 +1,755 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The simulated CodeDeploy's state: applications, deployment groups,
+// deployment configurations and deployments. Deployments progress on the
+// simulation clock by their configuration, move the ALB rule's weights
+// (ECS blue/green) or the Lambda alias's routing (Lambda) so that the
+// traffic models, and so the metrics, follow; and stop and roll back by
+// themselves when an alarm named in the group goes to ALARM.
+
+// Deployment statuses, as the API spells them.
+const (
+	cdCreated    = "Created"
+	cdInProgress = "InProgress"
+	cdReady      = "Ready"
+	cdSucceeded  = "Succeeded"
+	cdFailed     = "Failed"
+	cdStopped    = "Stopped"
+)
+
+// Compute platforms.
+const (
+	cdECS    = "ECS"
+	cdLambda = "Lambda"
+	cdServer = "Server"
+)
+
+// Auto-rollback events.
+const (
+	cdOnFailure = "DEPLOYMENT_FAILURE"
+	cdOnAlarm   = "DEPLOYMENT_STOP_ON_ALARM"
+	cdOnRequest = "DEPLOYMENT_STOP_ON_REQUEST"
+)
+
+// cdRollbackTime is how long a rollback deployment takes once traffic is
+// back on the original side (terminating the replacement).
+const cdRollbackTime = 30 * time.Second
+
+type cdPhase int
+
+const (
+	phInstall  cdPhase = iota // pre-traffic hooks; the replacement starts
+	phReady                   // waiting for ContinueDeployment(READY_WAIT)
+	phShift                   // AllowTraffic: shifting by the configuration
+	phTermWait                // ECS: the original task set waits for termination
+	phRollback                // a rollback deployment restoring the original
+	phDone
+)
+
+// cdConfig is a deployment configuration.
+type cdConfig struct {
+	name, id   string
+	platform   string
+	routing    string // TimeBasedCanary, TimeBasedLinear, AllAtOnce; "" for Server
+	percentage int
+	interval   int // minutes
+	// Server configurations: minimumHealthyHosts.
+	minHealthyType  string
+	minHealthyValue int
+	created         time.Time
+}
+
+// cdShift is one traffic move: at an offset from the start of
+// AllowTraffic, the replacement gets pct percent.
+type cdShift struct {
+	after time.Duration
+	pct   float64
+}
+
+// schedule lists the shifts a configuration makes; the last one is 100%.
+func (c *cdConfig) schedule() []cdShift {
+	iv := time.Duration(c.interval) * time.Minute
+	switch c.routing {
+	case "TimeBasedCanary":
+		return []cdShift{{0, float64(c.percentage)}, {iv, 100}}
+	case "TimeBasedLinear":
+		var out []cdShift
+		for k := 1; ; k++ {
+			p := min(100, k*c.percentage)
+			out = append(out, cdShift{time.Duration(k-1) * iv, float64(p)})
+			if p == 100 {
+				return out
+			}
+		}
+	}
+	return []cdShift{{0, 100}}
+}
+
+type cdApp struct {
+	name, id string
+	platform string
+	created  time.Time
+	groups   map[string]*cdGroup
+}
+
+type cdGroup struct {
+	app             *cdApp
+	name, id        string
+	platform        string
+	config          string // default deployment configuration name
+	alarms          []string
+	autoRollback    bool
+	rollbackEvents  []string
+	installTime     time.Duration
+	readyWait       time.Duration // 0: continue at once
+	terminationWait time.Duration
+
+	// ECS: the service and the rule whose two target groups it shifts.
+	cluster, service string
+	ruleARN          string
+	listenerARN      string
+	tgs              [2]cdTG // stable, canary as the scenario named them
+	desired          int
+
+	// Lambda: the alias it shifts, and the version a deployment targets
+	// when its revision does not say.
+	function, alias string
+	targetVersion   string
+
+	// Server: the instances an in-place deployment goes through.
+	instances []string
+
+	deployments []*cdDeployment // in creation order
+}
+
+type cdTG struct{ arn, name string }
+
+// cdHook is one lifecycle event. A hook with an empty status is planned:
+// its status follows the clock (Pending, InProgress, Succeeded).
+type cdHook struct {
+	name       string
+	status     string
+	start, end time.Time
+}
+
+func (h *cdHook) statusAt(now time.Time) string {
+	switch {
+	case h.status != "":
+		return h.status
+	case h.start.IsZero() || now.Before(h.start):
+		return "Pending"
+	case !h.end.IsZero() && !now.Before(h.end):
+		return "Succeeded"
+	}
+	return "InProgress"
+}
+
+type cdDeployment struct {
+	id          string
+	group       *cdGroup
+	config      *cdConfig
+	creator     string
+	description string
+	status      string
+
+	created, started, completed time.Time
+	errCode, errMessage         string
+	// rollbackID is set on a deployment that was rolled back, rollbackOf on
+	// the rollback deployment itself.
+	rollbackID, rollbackOf, rollbackMsg string
+	autoRollback                        bool
+	rollbackEvents                      []string
+
+	// ECS: blue carries production traffic when the deployment starts.
+	blue, green cdTG
+	blueGone    bool
+	// Lambda: the alias's version before, and the version deployed.
+	current, target string
+	// greenPct is CodeDeploy's view of the replacement's share of traffic.
+	greenPct float64
+
+	phase      cdPhase
+	shiftStart time.Time
+	shiftIdx   int
+	// nextAt is the next scheduled transition; zero when none (a wait
+	// without a timeout, or done).
+	nextAt          time.Time
+	userStopAt      time.Time // a scripted StopDeployment with rollback
+	termWaitStarted bool
+	hooks           []*cdHook
+	updated         time.Time
+}
+
+func (d *cdDeployment) terminal() bool {
+	return d.status == cdSucceeded || d.status == cdFailed || d.status == cdStopped
+}
+
+func (d *cdDeployment) hook(name string) *cdHook {
+	for _, h := range d.hooks {
+		if h.name == name {
+			return h
+		}
+	}
+	return nil
+}
+
+// pendingDeployment is a scripted deployment not created yet.
+type pendingDeployment struct {
+	at        time.Time
+	id        string
+	group     *cdGroup
+	spec      *CodeDeployDeployment
+	stopAfter time.Duration
+}
+
+// codeDeploy is the simulated service. Its methods run with the Sim's
+// mutex held: the server holds it for every request, and the Sim's own
+// entry points take it.
+type codeDeploy struct {
+	sim     *Sim
+	apps    map[string]*cdApp
+	configs map[string]*cdConfig
+	byID    map[string]*cdDeployment
+	pending []*pendingDeployment
+	ids     *rand.Rand
+	now     time.Time
+}
+
+func newCodeDeploy(s *Sim, seed int64) *codeDeploy {
+	c := &codeDeploy{
+		sim:     s,
+		apps:    map[string]*cdApp{},
+		configs: map[string]*cdConfig{},
+		byID:    map[string]*cdDeployment{},
+		ids:     rand.New(rand.NewPCG(uint64(seed), 0xc0dede9)),
+		// Scripted deployments may start in the backfilled history.
+		now: s.start.Add(-s.scenario.History.D()),
+	}
+	for _, cfg := range predefinedConfigs() {
+		c.configs[cfg.name] = cfg
+	}
+	return c
+}
+
+// predefinedConfigs are CodeDeploy's built-in configurations.
+func predefinedConfigs() []*cdConfig {
+	created := time.Date(2017, 11, 1, 0, 0, 0, 0, time.UTC)
+	var out []*cdConfig
+	add := func(name, platform, routing string, pct, iv int) {
+		out = append(out, &cdConfig{name: "CodeDeployDefault." + name, platform: platform, routing: routing,
+			percentage: pct, interval: iv, created: created})
+	}
+	add("ECSAllAtOnce", cdECS, "AllAtOnce", 0, 0)
+	add("ECSCanary10Percent5Minutes", cdECS, "TimeBasedCanary", 10, 5)
+	add("ECSCanary10Percent15Minutes", cdECS, "TimeBasedCanary", 10, 15)
+	add("ECSLinear10PercentEvery1Minutes", cdECS, "TimeBasedLinear", 10, 1)
+	add("ECSLinear10PercentEvery3Minutes", cdECS, "TimeBasedLinear", 10, 3)
+	add("LambdaAllAtOnce", cdLambda, "AllAtOnce", 0, 0)
+	for _, m := range []int{5, 10, 15, 30} {
+		add(fmt.Sprintf("LambdaCanary10Percent%dMinutes", m), cdLambda, "TimeBasedCanary", 10, m)
+	}
+	add("LambdaLinear10PercentEvery1Minute", cdLambda, "TimeBasedLinear", 10, 1)
+	for _, m := range []int{2, 3, 10} {
+		add(fmt.Sprintf("LambdaLinear10PercentEvery%dMinutes", m), cdLambda, "TimeBasedLinear", 10, m)
+	}
+	for _, s := range []struct {
+		name, typ string
+		v         int
+	}{{"OneAtATime", "HOST_COUNT", 1}, {"HalfAtATime", "FLEET_PERCENT", 50}, {"AllAtOnce", "HOST_COUNT", 0}} {
+		out = append(out, &cdConfig{name: "CodeDeployDefault." + s.name, platform: cdServer,
+			minHealthyType: s.typ, minHealthyValue: s.v, created: created})
+	}
+	for i, c := range out {
+		c.id = fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", 0xc0de0000+i, i, i, i, 0x5eed00000000+i)
+	}
+	return out
+}
+
+// newID is a deployment ID: "d-" and nine uppercase letters and digits.
+func newDeploymentID(r *rand.Rand) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	var b strings.Builder
+	b.WriteString("d-")
+	for range 9 {
+		b.WriteByte(alphabet[r.IntN(len(alphabet))])
+	}
+	return b.String()
+}
+
+func (c *codeDeploy) newID() string {
+	for {
+		id := newDeploymentID(c.ids)
+		if c.byID[id] == nil && !c.pendingID(id) {
+			return id
+		}
+	}
+}
+
+func (c *codeDeploy) pendingID(id string) bool {
+	for _, p := range c.pending {
+		if p.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// active is the group's deployment that has not finished, if any.
+func (g *cdGroup) active() *cdDeployment {
+	for i := len(g.deployments) - 1; i >= 0; i-- {
+		if d := g.deployments[i]; !d.terminal() {
+			return d
+		}
+	}
+	return nil
+}
+
+// ---- creating and running deployments ----
+
+// createOptions are CreateDeployment's inputs that matter here.
+type createOptions struct {
+	id, creator, description string
+	config                   *cdConfig
+	target                   string // Lambda: the version to deploy ("" for the group's)
+}
+
+// create starts a deployment in g at the simulation's now. The caller has
+// checked that g has no active deployment.
+func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *apiError) {
+	at := c.now
+	if o.id == "" {
+		o.id = c.newID()
+	}
+	if o.creator == "" {
+		o.creator = "user"
+	}
+	d := &cdDeployment{
+		id: o.id, group: g, config: o.config, creator: o.creator, description: o.description,
+		status: cdInProgress, created: at, started: at, updated: at,
+		autoRollback: g.autoRollback, rollbackEvents: append([]string(nil), g.rollbackEvents...),
+	}
+	switch g.platform {
+	case cdECS:
+		w, err := c.sim.elb.weightsOf(g.ruleARN)
+		if err != nil {
+			return nil, &apiError{Status: 400, Code: "InvalidLoadBalancerInfoException",
+				Message: fmt.Sprintf("the deployment group's listener rule cannot be read: %v", err), Sender: true}
+		}
+		// The target group carrying production traffic is blue; the
+		// replacement goes to the other one.
+		d.blue, d.green = g.tgs[0], g.tgs[1]
+		if w[g.tgs[1].arn] > w[g.tgs[0].arn] {
+			d.blue, d.green = g.tgs[1], g.tgs[0]
+		}
+		names := []string{"BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic",
+			"BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"}
+		d.hooks = plannedHooks(names, at, g.installTime, 5)
+	case cdLambda:
+		f := c.sim.lambda.functions[g.function]
+		a := f.aliases[g.alias]
+		if len(a.weights) > 0 {
+			return nil, &apiError{Status: 400, Code: "InvalidLambdaFunctionException",
+				Message: fmt.Sprintf("alias %s:%s already routes traffic to an additional version; CodeDeploy needs it on one version", g.function, g.alias), Sender: true}
+		}
+		d.current, d.target = a.functionVersion, o.target
+		if d.target == "" {
+			d.target = g.targetVersion
+		}
+		if f.version(d.target) == nil || d.target == "$LATEST" {
+			return nil, &apiError{Status: 400, Code: "InvalidRevisionException",
+				Message: fmt.Sprintf("target version %q of %s is not a published version", d.target, g.function), Sender: true}
+		}
+		if d.target == d.current {
+			return nil, &apiError{Status: 400, Code: "InvalidRevisionException",
+				Message: fmt.Sprintf("alias %s:%s already points at version %s", g.function, g.alias, d.target), Sender: true}
+		}
+		d.hooks = plannedHooks([]string{"BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"}, at, g.installTime, 0)
+	case cdServer:
+		names := []string{"ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall", "ApplicationStart", "ValidateService"}
+		d.hooks = plannedHooks(names, at, g.installTime, len(names))
+	}
+	d.phase, d.nextAt = phInstall, at.Add(g.installTime)
+	g.deployments = append(g.deployments, d)
+	c.byID[d.id] = d
+	return d, nil
+}
+
+// plannedHooks spreads the first n hooks evenly over the install time and
+// leaves the rest unplanned.
+func plannedHooks(names []string, at time.Time, install time.Duration, n int) []*cdHook {
+	hooks := make([]*cdHook, len(names))
+	for i, name := range names {
+		hooks[i] = &cdHook{name: name}
+		if i < n {
+			hooks[i].start = at.Add(install * time.Duration(i) / time.Duration(n))
+			hooks[i].end = at.Add(install * time.Duration(i+1) / time.Duration(n))
+		}
+	}
+	return hooks
+}
+
+// nextDue is the earliest scheduled change: a scripted deployment to
+// create, a deployment's next transition or a scripted stop.
+func (c *codeDeploy) nextDue() (time.Time, bool) {
+	var best time.Time
+	ok := false
+	consider := func(t time.Time) {
+		if !t.IsZero() && (!ok || t.Before(best)) {
+			best, ok = t, true
+		}
+	}
+	for _, p := range c.pending {
+		consider(p.at)
+	}
+	for _, d := range c.activeDeployments() {
+		consider(d.nextAt)
+		consider(d.userStopAt)
+	}
+	return best, ok
+}
+
+func (c *codeDeploy) activeDeployments() []*cdDeployment {
+	var out []*cdDeployment
+	for _, id := range sortedKeys(c.byID) {
+		if d := c.byID[id]; !d.terminal() {
+			out = append(out, d)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].created.Before(out[j].created) })
+	return out
+}
+
+// runDue applies everything scheduled at or before at, in time order.
+func (c *codeDeploy) runDue(at time.Time) {
+	for {
+		changed := false
+		for i := 0; i < len(c.pending); i++ {
+			p := c.pending[i]
+			if p.at.After(at) {
+				continue
+			}
+			c.pending = append(c.pending[:i], c.pending[i+1:]...)
+			i--
+			changed = true
+			if p.group.active() != nil {
+				c.sim.log.Debug("sim: codedeploy: scripted deployment skipped, the group is busy", "deployment", p.id)
+				continue
+			}
+			cfg := c.configs[p.group.config]
+			if p.spec.Config != "" {
+				cfg = c.configs[p.spec.Config]
+			}
+			d, aerr := c.create(p.group, createOptions{id: p.id, description: p.spec.Description, config: cfg, target: p.spec.TargetVersion})
+			if aerr != nil {
+				c.sim.log.Debug("sim: codedeploy: scripted deployment not created", "deployment", p.id, "err", aerr)
+				continue
+			}
+			if p.stopAfter > 0 {
+				d.userStopAt = d.created.Add(p.stopAfter)
+			}
+		}
+		for _, d := range c.activeDeployments() {
+			if !d.userStopAt.IsZero() && !d.userStopAt.After(at) {
+				d.userStopAt = time.Time{}
+				c.stop(d, at, "MANUAL_STOP", "The deployment was stopped by a StopDeployment request.", true, "a user request")
+				changed = true
+				continue
+			}
+			if !d.nextAt.IsZero() && !d.nextAt.After(at) {
+				c.transition(d, d.nextAt)
+				changed = true
+			}
+		}
+		if !changed {
+			return
+		}
+	}
+}
+
+// transition moves d on from the phase that ends at at.
+func (c *codeDeploy) transition(d *cdDeployment, at time.Time) {
+	d.nextAt = time.Time{}
+	d.updated = at
+	g := d.group
+	switch d.phase {
+	case phInstall:
+		if g.platform == cdServer {
+			c.complete(d, at)
+			return
+		}
+		if g.platform == cdECS && g.readyWait > 0 {
+			d.phase, d.status = phReady, cdReady
+			d.nextAt = at.Add(g.readyWait)
+			return
+		}
+		c.startShift(d, at)
+	case phReady:
+		c.fail(d, at, "TIMEOUT", fmt.Sprintf("The deployment was not continued within the %s ready wait (actionOnTimeout STOP_DEPLOYMENT).", g.readyWait))
+	case phShift:
+		sched := d.config.schedule()
+		c.setGreen(d, sched[d.shiftIdx].pct, at)
+		d.shiftIdx++
+		if d.shiftIdx < len(sched) {
+			d.nextAt = d.shiftStart.Add(sched[d.shiftIdx].after)
+			return
+		}
+		d.hook("AllowTraffic").end = at
+		if h := d.hook("AfterAllowTraffic"); h != nil {
+			h.start, h.end = at, at
+		}
+		if g.platform == cdECS && g.terminationWait > 0 {
+			d.phase, d.termWaitStarted = phTermWait, true
+			d.nextAt = at.Add(g.terminationWait)
+			return
+		}
+		c.complete(d, at)
+	case phTermWait:
+		c.complete(d, at)
+	case phRollback:
+		d.hook("AllowTraffic").end = at
+		d.hook("AfterAllowTraffic").start, d.hook("AfterAllowTraffic").end = at, at
+		d.phase, d.status, d.completed = phDone, cdSucceeded, at
+	}
+}
+
+func (c *codeDeploy) startShift(d *cdDeployment, at time.Time) {
+	d.phase, d.status, d.shiftStart, d.shiftIdx = phShift, cdInProgress, at, 0
+	if h := d.hook("BeforeAllowTraffic"); h != nil {
+		h.start, h.end = at, at
+	}
+	d.hook("AllowTraffic").start = at
+	// The first shift happens at once.
+	c.transition(d, at)
+}
+
+func (c *codeDeploy) complete(d *cdDeployment, at time.Time) {
+	d.phase, d.status, d.completed, d.updated = phDone, cdSucceeded, at, at
+	d.nextAt = time.Time{}
+	if d.group.platform == cdECS {
+		d.blueGone = true
+	}
+	if d.group.platform == cdLambda {
+		// The alias now points at the new version alone.
+		c.setAlias(d.group, d.target, nil)
+	}
+}
+
+// setGreen moves traffic so the replacement has pct percent.
+func (c *codeDeploy) setGreen(d *cdDeployment, pct float64, at time.Time) {
+	d.greenPct, d.updated = pct, at
+	g := d.group
+	switch g.platform {
+	case cdECS:
+		p := int(pct + 0.5)
+		if err := c.sim.elb.setWeights(g.ruleARN, map[string]int{d.blue.arn: 100 - p, d.green.arn: p}); err != nil {
+			c.sim.log.Debug("sim: codedeploy: cannot move the rule's weights", "rule", g.ruleARN, "err", err)
+			return
+		}
+		c.sim.traffic.recordChange(g.ruleARN, at)
+	case cdLambda:
+		if pct >= 100 {
+			c.setAlias(g, d.target, nil)
+			return
+		}
+		c.setAlias(g, d.current, map[string]float64{d.target: pct / 100})
+	}
+}
+
+// setAlias points the group's alias; the traffic model records the change
+// at its own now, which advance has just moved to the change's time.
+func (c *codeDeploy) setAlias(g *cdGroup, fv string, weights map[string]float64) {
+	f := c.sim.lambda.functions[g.function]
+	a := f.aliases[g.alias]
+	if aerr := c.sim.lambda.setAlias(f, a, fv, weights); aerr != nil {
+		c.sim.log.Debug("sim: codedeploy: cannot route the alias", "alias", g.function+":"+g.alias, "err", aerr)
+	}
+}
+
+// freezeHooks fixes every planned hook's status at at: what ran
+// succeeded, what was running failed, what had not started is skipped.
+func (d *cdDeployment) freezeHooks(at time.Time) {
+	for _, h := range d.hooks {
+		switch h.statusAt(at) {
+		case "Succeeded":
+			h.status = "Succeeded"
+		case "InProgress":
+			h.status, h.end = "Failed", at
+		case "Pending":
+			h.status = "Skipped"
+		}
+	}
+}
+
+// rollsBackOn reports whether the deployment's automatic rollback covers
+// event.
+func (d *cdDeployment) rollsBackOn(event string) bool {
+	if !d.autoRollback {
+		return false
+	}
+	for _, e := range d.rollbackEvents {
+		if e == event {
+			return true
+		}
+	}
+	return false
+}
+
+// stop ends d as Stopped and, when rollback, starts a rollback deployment
+// that puts traffic back on the original side at once.
+func (c *codeDeploy) stop(d *cdDeployment, at time.Time, code, msg string, rollback bool, why string) {
+	c.end(d, at, cdStopped, code, msg, rollback, why)
+}
+
+func (c *codeDeploy) fail(d *cdDeployment, at time.Time, code, msg string) {
+	c.end(d, at, cdFailed, code, msg, d.rollsBackOn(cdOnFailure), "it failed")
+}
+
+func (c *codeDeploy) end(d *cdDeployment, at time.Time, status, code, msg string, rollback bool, why string) {
+	d.freezeHooks(at)
+	d.status, d.completed, d.updated, d.phase, d.nextAt = status, at, at, phDone, time.Time{}
+	d.errCode, d.errMessage = code, msg
+	if !rollback || d.group.platform == cdServer {
+		return
+	}
+	g := d.group
+	r := &cdDeployment{
+		id: c.newID(), group: g, config: c.configs[allAtOnce(g.platform)], creator: "codeDeployRollback",
+		description: "Rollback of deployment " + d.id,
+		status:      cdInProgress, created: at, started: at, updated: at,
+		rollbackOf: d.id, blue: d.blue, green: d.green, current: d.target, target: d.current,
+		phase: phRollback, nextAt: at.Add(cdRollbackTime),
+	}
+	r.hooks = []*cdHook{{name: "BeforeAllowTraffic", start: at, end: at}, {name: "AllowTraffic", start: at}, {name: "AfterAllowTraffic"}}
+	r.rollbackMsg = fmt.Sprintf("Rollback of deployment %s, which was stopped because %s: traffic goes back to the original %s.",
+		d.id, why, originalWhat(d))
+	d.rollbackID = r.id
+	d.rollbackMsg = fmt.Sprintf("Deployment %s was rolled back by deployment %s because %s.", d.id, r.id, why)
+	g.deployments = append(g.deployments, r)
+	c.byID[r.id] = r
+	// Traffic goes back at once; the rollback deployment then cleans up.
+	switch g.platform {
+	case cdECS:
+		c.setGreen(d, 0, at)
+		r.greenPct = 0
+	case cdLambda:
+		d.greenPct = 0
+		c.setAlias(g, d.current, nil)
+		r.greenPct = 100
+	}
+}
+
+func allAtOnce(platform string) string {
+	if platform == cdLambda {
+		return "CodeDeployDefault.LambdaAllAtOnce"
+	}
+	return "CodeDeployDefault.ECSAllAtOnce"
+}
+
+func originalWhat(d *cdDeployment) string {
+	if d.group.platform == cdLambda {
+		return "version " + d.current
+	}
+	return "task set (target group " + d.blue.name + ")"
+}
+
+// checkAlarms stops, at at, every active deployment one of whose group's
+// alarms is in ALARM, rolling it back when its group says so.
+func (c *codeDeploy) checkAlarms(at time.Time) {
+	for _, d := range c.activeDeployments() {
+		g := d.group
+		if len(g.alarms) == 0 || d.creator == "codeDeployRollback" {
+			continue
+		}
+		states := c.sim.cw.alarmStatesAt(g.alarms, at)
+		var firing []string
+		for _, name := range g.alarms {
+			if states[name] == alarmAlarm {
+				firing = append(firing, name)
+			}
+		}
+		if len(firing) == 0 {
+			continue
+		}
+		c.stop(d, at, "ALARM_ACTIVE",
+			"One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: <"+
+				strings.Join(firing, ", ")+">",
+			d.rollsBackOn(cdOnAlarm), "alarm "+strings.Join(firing, ", ")+" went to ALARM")
+	}
+}
+
+// alarmStatesAt evaluates the alarms at at (a time no later than the
+// clock's now) and returns the named ones' states.
+func (c *cloudWatch) alarmStatesAt(names []string, at time.Time) map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.evaluateLocked(at)
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		if a := c.alarms[n]; a != nil {
+			out[n] = a.state
+		}
+	}
+	return out
+}
+
+// advanceCodeDeployLocked plays CodeDeploy up to now: scripted
+// deployments, shifts, waits and alarm checks, each at its own time, with
+// the traffic models brought to that time first so that a change lands in
+// the right period. Alarms are checked every minute while a deployment is
+// active, and at now. Called with s.mu held.
+func (s *Sim) advanceCodeDeployLocked(now time.Time) {
+	c := s.codedeploy
+	if now.Before(c.now) {
+		now = c.now
+	}
+	for {
+		at, ok := c.nextDue()
+		if len(c.activeDeployments()) > 0 {
+			if tick := c.now.Truncate(time.Minute).Add(time.Minute); !ok || tick.Before(at) {
+				at, ok = tick, true
+			}
+		}
+		if !ok || at.After(now) {
+			break
+		}
+		c.moveTo(at)
+		c.checkAlarms(at)
+		c.runDue(at)
+	}
+	c.moveTo(now)
+	c.checkAlarms(now)
+}
+
+func (c *codeDeploy) moveTo(at time.Time) {
+	if at.Before(c.now) {
+		at = c.now
+	}
+	c.sim.traffic.advance(at)
+	c.sim.lambdaTraffic.advance(at)
+	c.now = at
+}
+
+// weightsOf reads a rule's forward weights by target group ARN.
+func (e *elbv2) weightsOf(ruleARN string) (map[string]int, error) {
+	actions, ok := e.ruleActions(ruleARN)
+	if !ok {
+		return nil, senderErr("RuleNotFound", "rule %s not found", ruleARN)
+	}
+	out := map[string]int{}
+	for _, a := range actions {
+		if a.forward != nil {
+			for _, g := range a.forward.groups {
+				out[g.arn] = g.weight
+			}
+		}
+	}
+	return out, nil
+}
