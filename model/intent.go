@@ -57,6 +57,8 @@ func (k IntentKind) Action() string {
 		return "promote"
 	case Rollback:
 		return "rollback"
+	case Continue:
+		return "continue"
 	}
 	return "shift"
 }

@@ -31,6 +31,9 @@ type Snapshot struct {
 	Verdict *Verdict `json:"verdict,omitempty"`
 	// Autopilot is set when a plan is loaded.
 	Autopilot *AutopilotStatus `json:"autopilot,omitempty"`
+	// Deployment is set for a CodeDeploy target: the deployment that moves
+	// the traffic, as CodeDeploy last reported it.
+	Deployment *DeploymentStatus `json:"deployment,omitempty"`
 
 	// Drift is set when the split changed without perch doing it.
 	Drift *Drift `json:"drift,omitempty"`
