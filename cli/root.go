@@ -64,6 +64,9 @@ type globalFlags struct {
 	logFile     string
 	poll        time.Duration
 	readOnly    bool
+	// reconcileAfter is how old an open intent must be before a start
+	// closes it: younger ones may belong to a perch writing right now.
+	reconcileAfter time.Duration
 }
 
 // Execute runs perch with args and returns the process exit code. Errors
@@ -129,6 +132,8 @@ Try it with no AWS account:  perch demo`,
 	pf.StringVar(&g.logFile, "log-file", "", "diagnostic log path (default $XDG_STATE_HOME/perch/perch.log)")
 	pf.DurationVar(&g.poll, "poll", 10*time.Second, "how often to poll routing, metrics and alarms")
 	pf.BoolVar(&g.readOnly, "read-only", false, "never change traffic: write keys and commands are disabled")
+	pf.DurationVar(&g.reconcileAfter, "reconcile-after", time.Minute, "reconcile intents left open by a crash once they are this old")
+	_ = pf.MarkHidden("reconcile-after")
 
 	root.AddCommand(
 		newDemoCmd(g),

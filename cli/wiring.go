@@ -120,6 +120,9 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 	if g.poll <= 0 {
 		return nil, usageErr("--poll must be positive, got %v", g.poll)
 	}
+	if g.reconcileAfter < 0 {
+		return nil, usageErr("--reconcile-after must not be negative, got %v", g.reconcileAfter)
+	}
 	logger, closeLog, err := openLogger(g)
 	if err != nil {
 		return nil, withCode(ExitFailure, err)
@@ -197,7 +200,7 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 		return fail(withCode(ExitFailure, err))
 	}
 	actor := model.Actor{OSUser: osUser(), Via: o.via}
-	reconcileOpenIntents(ctx, engine, path, target.ID(), clk.Now(), actor, logger)
+	reconcileOpenIntents(ctx, engine, path, target.ID(), clk.Now(), g.reconcileAfter, actor, logger)
 	return &session{
 		engine: engine,
 		router: router,
@@ -213,9 +216,10 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 }
 
 // reconcileOpenIntents closes intents that a crashed perch left without
-// an outcome. Intents younger than a minute may belong to another perch
-// that is writing right now, so they are left alone.
-func reconcileOpenIntents(ctx context.Context, engine *rollout.Engine, path, targetID string, now time.Time, actor model.Actor, logger *slog.Logger) {
+// an outcome. Intents younger than minAge (a minute unless the hidden
+// --reconcile-after says otherwise) may belong to another perch that is
+// writing right now, so they are left alone.
+func reconcileOpenIntents(ctx context.Context, engine *rollout.Engine, path, targetID string, now time.Time, minAge time.Duration, actor model.Actor, logger *slog.Logger) {
 	entries, err := audit.ReadAll(path)
 	if err != nil {
 		logger.Warn("read audit log for reconciliation", "err", err)
@@ -223,7 +227,7 @@ func reconcileOpenIntents(ctx context.Context, engine *rollout.Engine, path, tar
 	}
 	var open []model.AuditEntry
 	for _, in := range audit.PendingIntents(entries) {
-		if in.Target == targetID && now.Sub(in.Time) > time.Minute {
+		if in.Target == targetID && now.Sub(in.Time) >= minAge {
 			open = append(open, in)
 		}
 	}
