@@ -194,5 +194,14 @@ func openLogger(g *globalFlags) (*slog.Logger, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open log file: %w", err)
 	}
-	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo})), func() { f.Close() }, nil
+	// A log created by an older perch, or by hand, may be readable by
+	// others: it names accounts, roles and targets.
+	if st, err := f.Stat(); err == nil && st.Mode().Perm()&^0o600 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("set log file %s to mode 0600: %w", path, err)
+		}
+	}
+	h := slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: newRedactor().replaceAttr})
+	return slog.New(h), func() { f.Close() }, nil
 }

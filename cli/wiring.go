@@ -129,6 +129,7 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 	}
 	cleanup := []func(){closeLog}
 	fail := func(err error) (*session, error) {
+		logger.Error("attach to target", "err", err)
 		for i := len(cleanup) - 1; i >= 0; i-- {
 			cleanup[i]()
 		}
@@ -145,6 +146,9 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 
 	ad, err := openTarget(ctx, cfg, t)
 	if err != nil {
+		// stderr gets one described line; the log keeps the whole chain
+		// for whoever debugs it later.
+		logger.Error("open target", "err", err)
 		return fail(classify(err, describe))
 	}
 	router := ad.router
