@@ -1,0 +1,69 @@
+package aws
+
+import (
+	"context"
+	"sort"
+	"sync"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// CallCounter counts the AWS API requests of every client built from a
+// config it is attached to, by "ServiceID:Operation". Retries count: each
+// attempt is a request AWS sees, meters and may bill.
+type CallCounter struct {
+	mu sync.Mutex
+	n  map[string]int64
+}
+
+// NewCallCounter returns a counter at zero.
+func NewCallCounter() *CallCounter { return &CallCounter{n: map[string]int64{}} }
+
+// Attach makes every client built from cfg from now on count its calls.
+func (c *CallCounter) Attach(cfg *awssdk.Config) {
+	cfg.APIOptions = append(cfg.APIOptions, func(s *middleware.Stack) error {
+		// After the retry middleware, so that each attempt is counted.
+		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("perchCallCount",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				c.add(awsmiddleware.GetServiceID(ctx) + ":" + awsmiddleware.GetOperationName(ctx))
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+	})
+}
+
+func (c *CallCounter) add(key string) {
+	c.mu.Lock()
+	c.n[key]++
+	c.mu.Unlock()
+}
+
+// Counts returns a copy of the counts so far.
+func (c *CallCounter) Counts() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int64, len(c.n))
+	for k, v := range c.n {
+		out[k] = v
+	}
+	return out
+}
+
+// CallTotals sums counts: every call, and the CloudWatch calls other than
+// GetMetricData (CloudWatch bills those per 1,000 requests, while
+// GetMetricData is billed per metric requested instead).
+func CallTotals(counts map[string]int64) (all, cloudWatchRequests int64) {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		all += counts[k]
+		if len(k) > len("CloudWatch:") && k[:len("CloudWatch:")] == "CloudWatch:" && k != "CloudWatch:GetMetricData" {
+			cloudWatchRequests += counts[k]
+		}
+	}
+	return all, cloudWatchRequests
+}
