@@ -1,0 +1,423 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/model"
+)
+
+// SharedMetrics fetches many targets' metrics in shared calls: requests
+// that can share a call (same region, credentials and window) do.
+type SharedMetrics interface {
+	FetchShared(ctx context.Context, reqs []MetricsRequest) ([]MetricsResult, FetchCost)
+}
+
+// MetricsRequest asks for one member's periods starting in [Start, End).
+type MetricsRequest struct {
+	Member     int // the member's ID in SharedMetrics
+	Start, End time.Time
+}
+
+// MetricsResult is one member's series, or why there are none.
+type MetricsResult struct {
+	Member int
+	Data   []model.SeriesData
+	Err    error
+}
+
+// FetchCost is what a fetch cost.
+type FetchCost struct {
+	Calls      int // GetMetricData requests
+	Queries    int // queries sent, expressions included
+	Metrics    int // metrics requested: what CloudWatch bills
+	Datapoints int // values returned
+}
+
+// Add accumulates o into c.
+func (c *FetchCost) Add(o FetchCost) {
+	c.Calls += o.Calls
+	c.Queries += o.Queries
+	c.Metrics += o.Metrics
+	c.Datapoints += o.Datapoints
+}
+
+// Prices behind the cost estimate (CloudWatch, standard regions): a
+// GetMetricData call is billed per metric requested, whatever the window
+// or the number of datapoints; other CloudWatch calls (DescribeAlarms) per
+// request. ELBv2, Lambda and STS reads are not billed.
+const (
+	GetMetricDataPerThousandMetrics = 0.01 // USD per 1,000 metrics requested
+	CloudWatchPerThousandRequests   = 0.01 // USD per 1,000 API requests
+)
+
+// FleetMember is one target of a fleet.
+type FleetMember struct {
+	Engine *Engine
+	// Metrics is the member's ID in FleetConfig.Shared; negative when the
+	// target's metrics cannot be shared and its engine fetches its own.
+	Metrics int
+}
+
+// FleetConfig wires a fleet poller.
+type FleetConfig struct {
+	Members []FleetMember
+	Shared  SharedMetrics
+	Clock   clock.Clock
+	// Period is the metrics' period; default one minute.
+	Period time.Duration
+	// PublishDelay is how long after a period ends CloudWatch has its
+	// datapoint: metrics polls happen at each period boundary plus this,
+	// the first moment a new datapoint can exist. Default 60s.
+	PublishDelay time.Duration
+	// Lookback is how much before the newest published period each poll
+	// reads again, because CloudWatch revises the newest periods late.
+	// Default 3m.
+	Lookback time.Duration
+	// History is what the first poll loads; default 3h.
+	History time.Duration
+	// Poll is how often the focused member (the one whose cockpit is
+	// open) has its routing, health and alarms read between metrics
+	// polls; default 10s.
+	Poll time.Duration
+	// Parallel is how many members are polled at once; default 8.
+	Parallel int
+	// Calls, when set, reports the AWS calls made so far: all of them, and
+	// the CloudWatch ones other than GetMetricData (billed per request).
+	Calls  func() (all, cloudWatchRequests int64)
+	Logger *slog.Logger
+}
+
+// FleetStats is what the fleet poller has done and what it costs.
+type FleetStats struct {
+	Members  int
+	Polls    int       // metrics polls so far
+	LastPoll time.Time // the newest metrics poll
+	NextPoll time.Time // when the next one is due
+	Last     FetchCost // the newest metrics poll's shared fetch
+	Total    FetchCost
+	// Failed is how many members' metrics could not be read at the
+	// newest poll.
+	Failed int
+	// APICallsPerHour counts every AWS call, measured between the two
+	// newest metrics polls (0 until there are two).
+	APICallsPerHour float64
+	// MetricsPerHour is GetMetricData's billed metrics at this cadence.
+	MetricsPerHour float64
+	// CostPerHour estimates the CloudWatch bill in USD per hour: metrics
+	// requested plus other CloudWatch requests, at the prices above.
+	CostPerHour float64
+}
+
+// Fleet polls many engines: one shared metrics fetch per CloudWatch
+// period, timed to when a new datapoint can exist, fed into every engine
+// with PollFed; the focused engine also has its routing read every Poll.
+type Fleet struct {
+	cfg  FleetConfig
+	busy []sync.Mutex // one poll at a time per member
+
+	mu       sync.Mutex
+	from     []time.Time // per member: the next metrics window's start
+	stats    FleetStats
+	focus    int
+	focusCh  chan struct{}
+	subs     map[int]chan FleetStats
+	nextSub  int
+	prevAt   time.Time
+	prevCall [2]int64
+}
+
+// NewFleet validates the config.
+func NewFleet(cfg FleetConfig) (*Fleet, error) {
+	if cfg.Clock == nil {
+		return nil, errors.New("fleet: no clock")
+	}
+	if len(cfg.Members) == 0 {
+		return nil, errors.New("fleet: no members")
+	}
+	for _, m := range cfg.Members {
+		if m.Engine == nil {
+			return nil, errors.New("fleet: a member has no engine")
+		}
+		if m.Metrics >= 0 && cfg.Shared == nil {
+			return nil, errors.New("fleet: a member shares metrics but there is no SharedMetrics")
+		}
+	}
+	if cfg.Period <= 0 {
+		cfg.Period = time.Minute
+	}
+	if cfg.PublishDelay < 0 {
+		cfg.PublishDelay = 0
+	} else if cfg.PublishDelay == 0 {
+		cfg.PublishDelay = 60 * time.Second
+	}
+	if cfg.Lookback <= 0 {
+		cfg.Lookback = 3 * time.Minute
+	}
+	if cfg.History <= 0 {
+		cfg.History = 3 * time.Hour
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 10 * time.Second
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 8
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	f := &Fleet{
+		cfg:     cfg,
+		busy:    make([]sync.Mutex, len(cfg.Members)),
+		from:    make([]time.Time, len(cfg.Members)),
+		focus:   -1,
+		focusCh: make(chan struct{}, 1),
+		subs:    map[int]chan FleetStats{},
+	}
+	f.stats.Members = len(cfg.Members)
+	f.stats.NextPoll = cfg.Clock.Now()
+	return f, nil
+}
+
+// Engines returns the members' engines in order.
+func (f *Fleet) Engines() []*Engine {
+	out := make([]*Engine, len(f.cfg.Members))
+	for i, m := range f.cfg.Members {
+		out[i] = m.Engine
+	}
+	return out
+}
+
+// Stats returns the newest stats.
+func (f *Fleet) Stats() FleetStats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stats
+}
+
+// Subscribe delivers the stats after every metrics poll until cancel; a
+// slow reader only misses intermediate ones.
+func (f *Fleet) Subscribe() (<-chan FleetStats, func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := f.nextSub
+	f.nextSub++
+	ch := make(chan FleetStats, 1)
+	ch <- f.stats
+	f.subs[id] = ch
+	return ch, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		delete(f.subs, id)
+	}
+}
+
+// Focus names the member whose cockpit is open (-1: none): it gets its
+// routing read every Poll, and at once.
+func (f *Fleet) Focus(i int) {
+	f.mu.Lock()
+	if i < -1 || i >= len(f.cfg.Members) {
+		i = -1
+	}
+	f.focus = i
+	f.mu.Unlock()
+	select {
+	case f.focusCh <- struct{}{}:
+	default:
+	}
+}
+
+func (f *Fleet) focused() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.focus
+}
+
+// NextMetricsPoll is the first moment after now at which CloudWatch can
+// have a datapoint it could not have had at now: a period boundary plus
+// the publishing delay.
+func NextMetricsPoll(now time.Time, period, delay time.Duration) time.Time {
+	return now.Add(-delay).Truncate(period).Add(period + delay)
+}
+
+// published is the end of the newest period whose datapoint CloudWatch
+// can have at now.
+func published(now time.Time, period, delay time.Duration) time.Time {
+	return now.Add(-delay).Truncate(period)
+}
+
+// Run polls until ctx ends: a metrics poll at once and then at every
+// period boundary plus the publishing delay, and the focused member's
+// routing every Poll in between.
+func (f *Fleet) Run(ctx context.Context) {
+	clk := f.cfg.Clock
+	f.PollOnce(ctx)
+	metricsC := clk.After(f.untilNext())
+	var focusC <-chan time.Time
+	for {
+		i := f.focused()
+		var reqC <-chan struct{}
+		if i >= 0 {
+			reqC = f.cfg.Members[i].Engine.PollRequests()
+			if focusC == nil {
+				focusC = clk.After(f.cfg.Poll)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-metricsC:
+			f.PollOnce(ctx)
+			metricsC = clk.After(f.untilNext())
+			focusC = nil
+		case <-focusC:
+			focusC = nil
+			f.pollRouting(ctx, i)
+		case <-reqC:
+			f.pollRouting(ctx, i)
+		case <-f.focusCh:
+			focusC = nil
+			f.pollRouting(ctx, f.focused())
+		}
+	}
+}
+
+func (f *Fleet) untilNext() time.Duration {
+	f.mu.Lock()
+	next := f.stats.NextPoll
+	f.mu.Unlock()
+	return max(next.Sub(f.cfg.Clock.Now()), 0)
+}
+
+func (f *Fleet) pollRouting(ctx context.Context, i int) {
+	if i < 0 || i >= len(f.cfg.Members) || ctx.Err() != nil {
+		return
+	}
+	f.busy[i].Lock()
+	defer f.busy[i].Unlock()
+	f.cfg.Members[i].Engine.PollFed(ctx, nil)
+}
+
+// PollOnce is one metrics poll: every shared member's window in one
+// shared fetch, then every engine polled with its part.
+func (f *Fleet) PollOnce(ctx context.Context) FleetStats {
+	clk := f.cfg.Clock
+	now := clk.Now()
+	end := published(now, f.cfg.Period, f.cfg.PublishDelay)
+
+	f.mu.Lock()
+	var reqs []MetricsRequest
+	reqMember := map[int]int{} // SharedMetrics ID -> member index
+	for i, m := range f.cfg.Members {
+		if m.Metrics < 0 {
+			continue
+		}
+		start := f.from[i]
+		if start.IsZero() {
+			start = now.Add(-f.cfg.History).Truncate(f.cfg.Period)
+		}
+		reqs = append(reqs, MetricsRequest{Member: m.Metrics, Start: start, End: end})
+		reqMember[m.Metrics] = i
+	}
+	f.mu.Unlock()
+
+	feeds := make([]*Feed, len(f.cfg.Members))
+	var cost FetchCost
+	if len(reqs) > 0 {
+		var results []MetricsResult
+		results, cost = f.cfg.Shared.FetchShared(ctx, reqs)
+		for _, r := range results {
+			if i, ok := reqMember[r.Member]; ok {
+				feeds[i] = &Feed{Data: r.Data, Err: r.Err}
+			}
+		}
+		for i, m := range f.cfg.Members {
+			if m.Metrics >= 0 && feeds[i] == nil {
+				feeds[i] = &Feed{Err: errors.New("fleet: the shared fetch returned nothing for this target")}
+			}
+		}
+	}
+
+	f.each(func(i int) {
+		f.busy[i].Lock()
+		defer f.busy[i].Unlock()
+		if f.cfg.Members[i].Metrics < 0 {
+			f.cfg.Members[i].Engine.PollOnce(ctx)
+			return
+		}
+		f.cfg.Members[i].Engine.PollFed(ctx, feeds[i])
+	})
+
+	f.mu.Lock()
+	failed := 0
+	for i, fd := range feeds {
+		switch {
+		case fd == nil:
+		case fd.Err != nil:
+			// Keep the window's start: the next poll reads the gap too.
+			failed++
+		default:
+			f.from[i] = end.Add(-f.cfg.Lookback)
+		}
+	}
+	st := &f.stats
+	st.Polls++
+	st.LastPoll = now
+	st.NextPoll = NextMetricsPoll(now, f.cfg.Period, f.cfg.PublishDelay)
+	st.Last = cost
+	st.Total.Add(cost)
+	st.Failed = failed
+	st.MetricsPerHour = float64(cost.Metrics) * float64(time.Hour) / float64(f.cfg.Period)
+	var cwPerHour float64
+	if f.cfg.Calls != nil {
+		all, cw := f.cfg.Calls()
+		if !f.prevAt.IsZero() && now.After(f.prevAt) {
+			per := float64(time.Hour) / float64(now.Sub(f.prevAt))
+			st.APICallsPerHour = float64(all-f.prevCall[0]) * per
+			cwPerHour = float64(cw-f.prevCall[1]) * per
+		}
+		f.prevAt, f.prevCall = now, [2]int64{all, cw}
+	}
+	st.CostPerHour = st.MetricsPerHour/1000*GetMetricDataPerThousandMetrics + cwPerHour/1000*CloudWatchPerThousandRequests
+	out := *st
+	for _, ch := range f.subs {
+		select {
+		case ch <- out:
+		default:
+			select {
+			case <-ch:
+			default:
+			}
+			ch <- out
+		}
+	}
+	f.mu.Unlock()
+	if failed > 0 {
+		f.cfg.Logger.Warn("fleet metrics poll", "failed", failed, "members", len(feeds))
+	}
+	return out
+}
+
+// each runs fn for every member, Parallel at a time.
+func (f *Fleet) each(fn func(i int)) {
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(f.cfg.Parallel, len(f.cfg.Members)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				fn(i)
+			}
+		}()
+	}
+	for i := range f.cfg.Members {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+}
