@@ -147,6 +147,7 @@ Try it with no AWS account:  perch demo`,
 		withAuditExport(newAuditCmd(g), g),
 		newServeCmd(g),
 		newReplayCmd(),
+		newEvaluateCmd(g),
 		newVersionCmd(),
 		newManCmd(),
 	)

@@ -1,0 +1,368 @@
+package evaluate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	perchaws "github.com/perch-dev/perch/aws"
+	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/model"
+	"github.com/perch-dev/perch/rollout"
+	"github.com/perch-dev/perch/sim"
+)
+
+// Epoch is where every run's simulated clock starts: fixed, so a seed
+// gives the same data on every machine.
+var Epoch = time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)
+
+// Outcome is one detector's result in one run.
+type Outcome struct {
+	// Detected: it fired at or after the regression started.
+	Detected bool `json:"detected"`
+	// Seconds from the regression's start to the poll that saw it fire.
+	Seconds float64 `json:"seconds,omitempty"`
+	// FalseRollback: it fired on a healthy canary, or before the
+	// regression started. The canary would have been rolled back, so the
+	// run ends there for this detector.
+	FalseRollback bool `json:"false_rollback"`
+	// At is when it fired, from attach (simulated).
+	At time.Duration `json:"at,omitempty"`
+	// Why is the judge's summary line or the alarm that fired.
+	Why string `json:"why,omitempty"`
+	// Signals are the metrics the judge failed on.
+	Signals []model.Signal `json:"signals,omitempty"`
+}
+
+func (o Outcome) fired() bool { return o.Detected || o.FalseRollback }
+
+// Run is one seed's result.
+type Run struct {
+	Seed     int64   `json:"seed"`
+	Judge    Outcome `json:"judge"`
+	Baseline Outcome `json:"alarm_baseline"`
+	// Verdict is the judge's overall verdict at its last look (at the end
+	// of the run, or when it fired), and Summary its one line.
+	Verdict model.VerdictKind `json:"verdict"`
+	Summary string            `json:"summary"`
+	// PassedAt is the first poll at which the judge said PASS, from
+	// attach; negative when it never did.
+	PassedAt time.Duration `json:"passed_at"`
+	// MoreRequests is how many more canary requests the error test asked
+	// for at the judge's last look (0 unless INSUFFICIENT; +Inf when the
+	// traffic seen cannot get there).
+	MoreRequests float64 `json:"more_requests"`
+	// CanaryRequests and Requests count what perch read in the run,
+	// history included.
+	CanaryRequests float64 `json:"canary_requests"`
+	Requests       float64 `json:"requests"`
+	// Watched is how long the run lasted (simulated).
+	Watched time.Duration `json:"watched"`
+	// Fetches is how many GetMetricData calls perch made.
+	Fetches int `json:"fetches"`
+}
+
+// runConfig is what every run of one evaluation shares.
+type runConfig struct {
+	scenario *sim.Scenario
+	timeline Timeline
+	poll     time.Duration
+	horizon  time.Duration
+	judge    model.JudgeConfig
+	alarms   []Alarm
+	// fullPolling keeps the engine polling after the judge has fired,
+	// instead of reading the rest of the data in large steps for the
+	// baseline; tests use it to check both ways agree.
+	fullPolling bool
+}
+
+// runOne plays one seed: the simulator on a manual clock, perch's engine
+// polling it over loopback through the real SDK adapters, the judge's
+// verdict read from every poll's snapshot, and the alarms evaluated on the
+// same data.
+func runOne(ctx context.Context, rc runConfig, seed int64) (Run, error) {
+	clk := clock.NewManual(Epoch)
+	srv, err := sim.Start(ctx, "127.0.0.1:0", sim.Options{Clock: clk, Scenario: rc.scenario, Seed: seed})
+	if err != nil {
+		return Run{}, fmt.Errorf("seed %d: %w", seed, err)
+	}
+	defer srv.Close()
+	transport := &http.Transport{MaxIdleConnsPerHost: 4}
+	defer transport.CloseIdleConnections()
+	cfg := awssdk.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("evaluate", "evaluate", ""),
+		BaseEndpoint: awssdk.String(srv.URL),
+		HTTPClient:   &http.Client{Transport: transport, Timeout: 30 * time.Second},
+	}
+	var mt *sim.ManifestTarget
+	m := srv.Sim.Manifest(srv.URL)
+	for i := range m.Targets {
+		if t := &m.Targets[i]; t.Kind == "alb" && t.Name == rc.timeline.ALB {
+			mt = t
+			break
+		}
+	}
+	if mt == nil {
+		return Run{}, fmt.Errorf("seed %d: the simulator seeded no ALB canary named %s", seed, rc.timeline.ALB)
+	}
+	opts := perchaws.ALBOptions{RuleARN: mt.RuleARN, CanaryTargetGroup: mt.CanaryTargetGroupARN}
+	if mt.DefaultRule {
+		opts = perchaws.ALBOptions{ListenerARN: mt.ListenerARN, CanaryTargetGroup: mt.CanaryTargetGroupARN}
+	}
+	router, err := perchaws.NewALBRouter(ctx, cfg, opts)
+	if err != nil {
+		return Run{}, fmt.Errorf("seed %d: attach to %s: %w", seed, rc.timeline.ALB, err)
+	}
+	delay := rc.scenario.PublishDelay.D()
+	metrics := &periodMetrics{inner: perchaws.NewALBMetrics(cfg, router.Target()), delay: delay}
+	engine, err := rollout.New(rollout.Config{
+		Router:  &scriptedRouter{inner: router, clock: clk, start: Epoch, changes: rc.timeline.WeightChanges},
+		Metrics: metrics,
+		Clock:   clk,
+		Audit:   discardAudit{},
+		Poll:    rc.poll,
+		Judge:   rc.judge,
+	})
+	if err != nil {
+		return Run{}, fmt.Errorf("seed %d: %w", seed, err)
+	}
+
+	r := Run{Seed: seed, PassedAt: -1}
+	var regression time.Time
+	if rc.timeline.Regression != nil {
+		regression = Epoch.Add(rc.timeline.Regression.At)
+	}
+	end := Epoch.Add(rc.horizon)
+	base := newBaseline(rc.alarms)
+	seen := requestTally{}
+	// pollAt is the first poll at or after t: polls are at Epoch + k*poll.
+	pollAt := func(t time.Time) time.Time {
+		if !t.After(Epoch) {
+			return Epoch
+		}
+		k := (t.Sub(Epoch) + rc.poll - 1) / rc.poll
+		return Epoch.Add(k * rc.poll)
+	}
+	fire := func(o *Outcome, at time.Time, why string) {
+		if o.fired() {
+			return
+		}
+		o.At, o.Why = at.Sub(Epoch), why
+		if regression.IsZero() || at.Before(regression) {
+			o.FalseRollback = true
+			return
+		}
+		o.Detected, o.Seconds = true, at.Sub(regression).Seconds()
+	}
+	checkBaseline := func(errs []model.Point) {
+		if r.Baseline.fired() {
+			return
+		}
+		if b, ok := base.observe(errs); ok {
+			visible := b.period.Add(time.Minute + delay)
+			fire(&r.Baseline, pollAt(visible), b.String())
+		}
+	}
+	// Phase one: perch's engine at every poll until the judge has fired
+	// or the horizon is reached.
+	now := Epoch
+	for ; !now.After(end); now = now.Add(rc.poll) {
+		if err := ctx.Err(); err != nil {
+			return Run{}, err
+		}
+		clk.Set(now)
+		snap := engine.PollOnce(ctx)
+		if snap.MetricsErr != "" {
+			return Run{}, fmt.Errorf("seed %d: poll at %s: %s", seed, short(now.Sub(Epoch)), snap.MetricsErr)
+		}
+		seen.add(snap.Signals)
+		checkBaseline(snap.Signals[model.Canary][model.Errors5xx])
+		if v := snap.Verdict; v != nil {
+			r.Verdict, r.Summary = v.Overall, v.Summary
+			r.MoreRequests = 0
+			if e, ok := v.Metric(model.Errors5xx); ok && v.Overall == model.VerdictInsufficient {
+				r.MoreRequests = e.MoreRequests()
+			}
+			if v.Overall == model.VerdictPass && r.PassedAt < 0 {
+				r.PassedAt = now.Sub(Epoch)
+			}
+			if v.Overall == model.VerdictFail && !r.Judge.fired() {
+				fire(&r.Judge, now, v.Summary)
+				for _, m := range v.Metrics {
+					if m.Kind == model.VerdictFail {
+						r.Judge.Signals = append(r.Judge.Signals, m.Signal)
+					}
+				}
+			}
+		}
+		if r.Judge.fired() && (r.Baseline.fired() || !rc.fullPolling) {
+			break
+		}
+	}
+	if now.After(end) {
+		now = end
+	}
+	r.Watched = now.Sub(Epoch)
+
+	// Phase two: the judge has fired, so polling perch at every poll
+	// would only repeat its verdict. The baseline needs the rest of the
+	// data; it is read through the same adapter in large steps, and each
+	// breach is timed at the first poll after its period became visible,
+	// exactly as polling would have timed it.
+	if !r.Baseline.fired() && r.Judge.fired() && !rc.fullPolling && now.Before(end) {
+		const step = time.Hour
+		from := now.Add(-5 * time.Minute)
+		for !r.Baseline.fired() && now.Before(end) {
+			if now = now.Add(step); now.After(end) {
+				now = end
+			}
+			clk.Set(now)
+			data, err := metrics.inner.Fetch(ctx, from, now)
+			metrics.fetches++
+			if err != nil {
+				return Run{}, fmt.Errorf("seed %d: read metrics to %s: %w", seed, short(now.Sub(Epoch)), err)
+			}
+			from = now.Add(-5 * time.Minute)
+			for _, sd := range data {
+				if sd.Side == model.Canary && sd.Signal == model.Errors5xx {
+					checkBaseline(sd.Points)
+				}
+			}
+			seen.addData(data)
+		}
+		r.Watched = now.Sub(Epoch)
+		if r.Baseline.fired() {
+			// The run ends at that poll, not at the end of the read.
+			r.Watched = r.Baseline.At
+		}
+	}
+	// Count what a poll at the end of the run could have read.
+	r.CanaryRequests, r.Requests = seen.totals(Epoch.Add(r.Watched).Add(-time.Minute - delay))
+	r.Fetches = metrics.fetches
+	return r, nil
+}
+
+// requestTally counts requests per period once, however often a period is
+// read again.
+type requestTally [2]map[time.Time]float64
+
+func (t *requestTally) put(side model.Side, pts []model.Point) {
+	if t[side] == nil {
+		t[side] = map[time.Time]float64{}
+	}
+	for _, p := range pts {
+		t[side][p.T] = p.V
+	}
+}
+
+func (t *requestTally) add(sig model.Signals) {
+	for _, side := range model.Sides {
+		t.put(side, sig[side][model.Requests])
+	}
+}
+
+func (t *requestTally) addData(data []model.SeriesData) {
+	for _, sd := range data {
+		if sd.Signal == model.Requests {
+			t.put(sd.Side, sd.Points)
+		}
+	}
+}
+
+// totals adds up the periods that start before end.
+func (t *requestTally) totals(end time.Time) (canary, all float64) {
+	for _, side := range model.Sides {
+		for at, v := range t[side] {
+			if !at.Before(end) {
+				continue
+			}
+			all += v
+			if side == model.Canary {
+				canary += v
+			}
+		}
+	}
+	return canary, all
+}
+
+// periodMetrics reads through the real adapter only when a period has
+// become visible since its last read: the simulator publishes a period
+// once, publish_delay after it ends, so a read in between returns what the
+// last one did. Answering it from memory gives the engine the same data
+// at every poll for a sixth of the calls.
+type periodMetrics struct {
+	inner   *perchaws.Metrics
+	delay   time.Duration
+	last    []model.SeriesData
+	visible time.Time // newest period end visible at the last read
+	fetches int
+}
+
+func (p *periodMetrics) Fetch(ctx context.Context, start, end time.Time) ([]model.SeriesData, error) {
+	visible := end.Add(-p.delay).Truncate(time.Minute)
+	if p.last != nil && !visible.After(p.visible) {
+		return p.last, nil
+	}
+	data, err := p.inner.Fetch(ctx, start, end)
+	p.fetches++
+	if err != nil {
+		return nil, err
+	}
+	p.last, p.visible = data, visible
+	return data, nil
+}
+
+// scriptedRouter reads the split through the real router at attach and
+// again after each scripted weight change; nothing else moves it, since
+// an evaluation never writes.
+type scriptedRouter struct {
+	inner   *perchaws.ALBRouter
+	clock   clock.Clock
+	start   time.Time
+	changes []time.Duration
+
+	mu    sync.Mutex
+	split model.Split
+	read  time.Time
+	ok    bool
+}
+
+func (r *scriptedRouter) Target() model.Target { return r.inner.Target() }
+
+func (r *scriptedRouter) ReadSplit(ctx context.Context) (model.Split, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.clock.Now()
+	stale := !r.ok
+	for _, c := range r.changes {
+		if at := r.start.Add(c); at.After(r.read) && !at.After(now) {
+			stale = true
+		}
+	}
+	if !stale {
+		return r.split, nil
+	}
+	s, err := r.inner.ReadSplit(ctx)
+	if err != nil {
+		return model.Split{}, err
+	}
+	r.split, r.read, r.ok = s, now, true
+	return s, nil
+}
+
+func (r *scriptedRouter) WriteSplit(context.Context, model.Split) error {
+	return errors.New("evaluate never moves traffic")
+}
+
+// discardAudit: an evaluation changes nothing, and there is nothing to
+// keep of the engine's drift notes.
+type discardAudit struct{}
+
+func (discardAudit) Append(e model.AuditEntry) (model.AuditEntry, error) { return e, nil }
