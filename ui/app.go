@@ -29,6 +29,9 @@ type Options struct {
 	// Replay, when set, makes this cockpit a read-only player of a
 	// recording, with pause, seek and speed keys.
 	Replay Replay
+	// Back, when set, makes esc leave the cockpit: the fleet view that
+	// opened it gets Back's message.
+	Back func() tea.Msg
 }
 
 // DefaultPoll is the poll interval assumed when Options.Poll is zero.
@@ -290,6 +293,13 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	m.status = ""
+	if m.opts.Back != nil && msg.String() == "esc" {
+		if m.inflight != "" {
+			m.status = "busy: " + m.inflight + "… wait for it to finish before leaving"
+			return nil
+		}
+		return m.opts.Back
+	}
 	if m.pairKey(msg) || m.replayKey(msg) {
 		m.layout()
 		return nil
@@ -462,6 +472,9 @@ func (m *Model) helpView() string {
 		return fit(m.help.View(km), m.width)
 	}
 	var bs []key.Binding
+	if m.opts.Back != nil {
+		bs = append(bs, fleetBack)
+	}
 	for _, b := range km.ShortHelp() {
 		if b.Enabled() {
 			bs = append(bs, b)

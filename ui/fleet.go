@@ -1,0 +1,582 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/perch-dev/perch/model"
+)
+
+// Fleet is what the fleet view needs from the fleet poller.
+type Fleet interface {
+	// Engines are the targets, in the order the view lists them.
+	Engines() []Engine
+	Status() FleetStatus
+	// Subscribe delivers the status after every metrics poll until cancel.
+	Subscribe() (<-chan FleetStatus, func())
+	// Focus says whose cockpit is open (-1: none), so that target's
+	// routing is read more often.
+	Focus(i int)
+}
+
+// FleetStatus is the poller's progress and what it costs.
+type FleetStatus struct {
+	Polls              int
+	LastPoll, NextPoll time.Time
+	// The newest metrics poll: GetMetricData calls, queries, billed
+	// metrics and datapoints returned.
+	Calls, Queries, Metrics, Datapoints int
+	Failed                              int // targets whose metrics failed
+	APICallsPerHour                     float64
+	MetricsPerHour                      float64
+	CostPerHour                         float64 // estimated CloudWatch USD
+}
+
+// FleetOptions configures the fleet view and the cockpits it opens.
+type FleetOptions struct {
+	Title    string // after "perch fleet" in the header
+	Actor    model.Actor
+	ReadOnly bool
+	Renderer *lipgloss.Renderer
+	Poll     time.Duration // the cockpits' routing poll, for staleness
+}
+
+type fleetKeyMap struct {
+	Up, Down, Move, PageUp, PageDown, Top, Bottom key.Binding
+	Open, Filter, Clear, Help, Quit               key.Binding
+}
+
+func defaultFleetKeys() fleetKeyMap {
+	return fleetKeyMap{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Move:     key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "move")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "top")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "bottom")),
+		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "cockpit")),
+		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Clear:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+	}
+}
+
+func (k fleetKeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Open, k.Filter, k.Quit, k.Move, k.Clear, k.Help}
+}
+
+func (k fleetKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Open, k.Filter, k.Clear}, {k.Help, k.Quit}}
+}
+
+type fleetStatusMsg struct{ st FleetStatus }
+
+// FleetModel is the fleet view: one row per target, and the target's
+// cockpit on enter. Rows are drawn when their target's snapshot changes
+// and cached; View only joins strings.
+type FleetModel struct {
+	fleet   Fleet
+	engines []Engine
+	opts    FleetOptions
+	st      Styles
+	keys    fleetKeyMap
+	help    help.Model
+	filter  textinput.Model
+
+	updates     <-chan FleetStatus
+	unsubscribe func()
+
+	width, height int
+	layout        fleetLayout
+	snaps         []model.Snapshot
+	rows          []string // rendered rows, without the cursor marker
+	texts         []string // what the filter matches, per row
+	visible       []int    // rows passing the filter, in order
+	cursor        int      // index into visible
+	offset        int      // first visible row on screen
+	filtering     bool     // the filter input has the keyboard
+	status        FleetStatus
+	note          string // why the last key did what it did
+	quitWarned    bool
+	quitting      bool
+	dirty         bool // snapshots changed while a cockpit was open
+	now           time.Time
+
+	head, colHead, statusLine string
+
+	cockpit    *Model
+	cockpitIdx int
+	gen        int // bumped per cockpit opened: older cockpits' messages are dropped
+
+	renders int // rows drawn; tests watch it
+}
+
+// NewFleet builds the fleet view and reads every target's snapshot once.
+func NewFleet(f Fleet, o FleetOptions) *FleetModel {
+	if o.Renderer == nil {
+		o.Renderer = lipgloss.DefaultRenderer()
+	}
+	if o.Poll <= 0 {
+		o.Poll = DefaultPoll
+	}
+	if o.Actor.Via == "" {
+		o.Actor.Via = "cockpit"
+	}
+	m := &FleetModel{fleet: f, engines: f.Engines(), opts: o, st: NewStyles(o.Renderer), keys: defaultFleetKeys(), cockpitIdx: -1}
+	m.help = help.New()
+	m.help.Styles = help.Styles{
+		Ellipsis: m.st.HelpSep, ShortKey: m.st.HelpKey, ShortDesc: m.st.HelpDesc, ShortSeparator: m.st.HelpSep,
+		FullKey: m.st.HelpKey, FullDesc: m.st.HelpDesc, FullSeparator: m.st.HelpSep,
+	}
+	m.filter = textinput.New()
+	m.filter.Prompt = "/ "
+	m.filter.Placeholder = "name, kind, region, FAIL, ALARM…"
+	m.filter.CharLimit = 64
+	m.snaps = make([]model.Snapshot, len(m.engines))
+	m.rows = make([]string, len(m.engines))
+	m.texts = make([]string, len(m.engines))
+	for i := range m.snaps {
+		m.snaps[i].Seq = ^uint64(0) // never a real Seq: the first refresh draws every row
+	}
+	m.status = f.Status()
+	m.refresh(true)
+	return m
+}
+
+// Init subscribes to the poller's status.
+func (m *FleetModel) Init() tea.Cmd {
+	m.updates, m.unsubscribe = m.fleet.Subscribe()
+	return waitForFleet(m.updates)
+}
+
+func waitForFleet(ch <-chan FleetStatus) tea.Cmd {
+	return func() tea.Msg {
+		s, ok := <-ch
+		if !ok {
+			return subscriptionEnd{}
+		}
+		return fleetStatusMsg{s}
+	}
+}
+
+// refresh reads every snapshot and redraws the rows whose snapshot
+// changed (all of them when force is set: the width changed).
+func (m *FleetModel) refresh(force bool) {
+	for i, e := range m.engines {
+		s := e.Snapshot()
+		if !force && s.Seq == m.snaps[i].Seq && s.Now.Equal(m.snaps[i].Now) {
+			continue
+		}
+		m.snaps[i] = s
+		m.texts[i] = rowText(s)
+		if s.Now.After(m.now) {
+			m.now = s.Now
+		}
+		if m.width > 0 {
+			m.rows[i] = renderRow(&m.st, m.layout, s)
+			m.renders++
+		}
+	}
+	m.applyFilter()
+	m.renderChrome()
+}
+
+// applyFilter recomputes which rows show, keeping the cursor on the same
+// target when it still shows.
+func (m *FleetModel) applyFilter() {
+	was := m.selected()
+	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
+	m.visible = m.visible[:0]
+	for i := range m.engines {
+		if q == "" || matchAll(m.texts[i], q) {
+			m.visible = append(m.visible, i)
+		}
+	}
+	m.cursor = 0
+	for vi, i := range m.visible {
+		if i == was {
+			m.cursor = vi
+		}
+	}
+	m.scroll()
+}
+
+// matchAll: every word of the query appears in the row's text.
+func matchAll(text, q string) bool {
+	for _, w := range strings.Fields(q) {
+		if !strings.Contains(text, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *FleetModel) selected() int {
+	if m.cursor < 0 || m.cursor >= len(m.visible) {
+		return -1
+	}
+	return m.visible[m.cursor]
+}
+
+// rowsHeight is how many table rows fit under the chrome.
+func (m *FleetModel) rowsHeight() int {
+	return max(m.height-3-m.footerHeight(), 0) // header, column titles, blank line
+}
+
+func (m *FleetModel) footerHeight() int {
+	h := 2 // status and help
+	if m.filtering || m.filter.Value() != "" {
+		h++
+	}
+	if m.help.ShowAll {
+		h += lipgloss.Height(m.help.View(m.keys)) - 1
+	}
+	return h
+}
+
+func (m *FleetModel) scroll() {
+	n := m.rowsHeight()
+	if n <= 0 {
+		m.offset = 0
+		return
+	}
+	if m.cursor < m.offset {
+		m.offset = m.cursor
+	}
+	if m.cursor >= m.offset+n {
+		m.offset = m.cursor - n + 1
+	}
+	m.offset = max(min(m.offset, len(m.visible)-n), 0)
+}
+
+// renderChrome draws the header, column titles and status line.
+func (m *FleetModel) renderChrome() {
+	if m.width <= 0 {
+		return
+	}
+	st := m.st
+	sep := st.Dim.Render(" · ")
+	var fail, pass, insuf, alarm, unknown, running int
+	for _, s := range m.snaps {
+		switch {
+		case s.Verdict == nil:
+		case s.Verdict.Overall == model.VerdictFail:
+			fail++
+		case s.Verdict.Overall == model.VerdictPass:
+			pass++
+		default:
+			insuf++
+		}
+		for _, a := range s.Alarms {
+			if a.State == model.AlarmAlarm {
+				alarm++
+				break
+			}
+		}
+		if !s.SplitKnown {
+			unknown++
+		}
+		if s.Autopilot != nil && s.Autopilot.Running {
+			running++
+		}
+	}
+	brand := st.Brand.Render("perch fleet")
+	if m.opts.Title != "" {
+		brand += " " + st.Dim.Render(m.opts.Title)
+	}
+	if m.opts.ReadOnly {
+		brand += " " + st.Warn.Render("[READ-ONLY]")
+	}
+	clock := st.Bold.Render(hms(m.now) + " UTC")
+	// Counts in words when they fit, as glyphs and numbers when not: the
+	// failures must stay on screen however narrow it is.
+	for _, long := range []bool{true, false} {
+		word := func(w string) string {
+			if long {
+				return " " + w
+			}
+			return ""
+		}
+		counts := []string{st.Bold.Render(fmt.Sprintf("%d targets", len(m.engines)))}
+		if !long {
+			counts[0] = st.Bold.Render(fmt.Sprintf("%d:", len(m.engines)))
+		}
+		if fail > 0 {
+			counts = append(counts, st.Bad.Render(fmt.Sprintf("✗ %d", fail)+word("FAIL")))
+		}
+		if alarm > 0 {
+			counts = append(counts, st.Bad.Render(fmt.Sprintf("● %d", alarm)+word("ALARM")))
+		}
+		if unknown > 0 {
+			counts = append(counts, st.Banner.Render(fmt.Sprintf("? %d", unknown)+word("UNKNOWN")))
+		}
+		counts = append(counts, st.OK.Render(fmt.Sprintf("✓ %d", pass)+word("PASS")), st.Warn.Render(fmt.Sprintf("… %d", insuf)+word("INSUF")))
+		if running > 0 && long {
+			counts = append(counts, fmt.Sprintf("%d on autopilot", running))
+		}
+		m.head = joinFit([]string{brand, strings.Join(counts, "  "), clock}, sep, m.width)
+		if visibleWidth(m.head) <= m.width && strings.Contains(m.head, "UTC") {
+			break
+		}
+	}
+	m.head = trunc(m.head, m.width)
+	m.colHead = m.layout.header(&st)
+	m.statusLine = trunc(m.costLine(), m.width)
+}
+
+// costLine is the poller's figure: calls per poll against the 500-query
+// limit, and what it costs. A narrow screen gets the short form.
+func (m *FleetModel) costLine() string {
+	s, st := m.status, m.st
+	sep := st.Dim.Render(" · ")
+	if s.Polls == 0 {
+		return st.Dim.Render("metrics: first poll…")
+	}
+	failed := ""
+	if s.Failed > 0 {
+		failed = st.Bad.Render(fmt.Sprintf("✗ %d failed", s.Failed))
+	}
+	long := []string{
+		fmt.Sprintf("GetMetricData %d call%s/poll (%s metrics, %s datapoints)", s.Calls, plural(s.Calls), num(float64(s.Metrics)), num(float64(s.Datapoints))),
+		fmt.Sprintf("CloudWatch ≈$%.2f/h", s.CostPerHour),
+	}
+	short := []string{
+		fmt.Sprintf("GMD %d call%s/poll, %s metrics", s.Calls, plural(s.Calls), num(float64(s.Metrics))),
+		fmt.Sprintf("≈$%.2f/h", s.CostPerHour),
+	}
+	if failed != "" {
+		long, short = append(long, failed), append(short, failed)
+	}
+	if s.APICallsPerHour > 0 {
+		long = append(long, fmt.Sprintf("AWS %s calls/min", num(s.APICallsPerHour/60)))
+		short = append(short, fmt.Sprintf("AWS %s/min", num(s.APICallsPerHour/60)))
+	}
+	long = append(long, "metrics "+hms(s.LastPoll)+st.Dim.Render(" next "+hms(s.NextPoll)))
+	short = append(short, st.Dim.Render("next "+hms(s.NextPoll)))
+	if line := strings.Join(long, sep); visibleWidth(line) <= m.width {
+		return line
+	}
+	return joinFit(short, sep, m.width)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// Update handles the fleet's keys and messages, or hands them to the open
+// cockpit.
+func (m *FleetModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.quitting {
+		return m, nil
+	}
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.resize(msg.Width, msg.Height)
+		if m.cockpit != nil {
+			m.cockpit.Update(msg)
+		}
+		return m, nil
+	case fleetStatusMsg:
+		m.status = msg.st
+		if m.cockpit != nil {
+			m.dirty = true // drawn when the fleet shows again
+		} else {
+			m.refresh(false)
+		}
+		return m, waitForFleet(m.updates)
+	case cockpitMsg:
+		if msg.gen != m.gen || m.cockpit == nil {
+			return m, nil // from a cockpit that was closed
+		}
+		_, cmd := m.cockpit.Update(msg.msg)
+		return m, m.wrap(cmd)
+	case backMsg:
+		if msg.gen == m.gen {
+			m.closeCockpit()
+		}
+		return m, nil
+	}
+	if m.cockpit != nil {
+		_, cmd := m.cockpit.Update(msg)
+		return m, m.wrap(cmd)
+	}
+	if k, ok := msg.(tea.KeyMsg); ok {
+		return m, m.handleKey(k)
+	}
+	return m, nil
+}
+
+func (m *FleetModel) resize(w, h int) {
+	m.width, m.height = w, h
+	m.help.Width = w
+	m.filter.Width = max(w-4, 1)
+	m.layout = newFleetLayout(w)
+	m.refresh(true)
+}
+
+func (m *FleetModel) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if msg.String() == "ctrl+c" {
+		return m.quit()
+	}
+	if m.filtering {
+		switch msg.String() {
+		case "enter":
+			m.filtering = false
+			m.filter.Blur()
+		case "esc":
+			m.filtering = false
+			m.filter.Blur()
+			m.filter.SetValue("")
+		default:
+			var cmd tea.Cmd
+			m.filter, cmd = m.filter.Update(msg)
+			m.applyFilter()
+			return cmd
+		}
+		m.applyFilter()
+		return nil
+	}
+	m.note = ""
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		if n := m.autopilots(); n > 0 && !m.quitWarned {
+			m.quitWarned = true
+			m.note = fmt.Sprintf("%d autopilot%s running: they stop when perch exits and traffic stays where it is. Press q again to quit.", n, plural(n))
+			return nil
+		}
+		return m.quit()
+	case key.Matches(msg, m.keys.Up):
+		m.move(-1)
+	case key.Matches(msg, m.keys.Down):
+		m.move(+1)
+	case key.Matches(msg, m.keys.PageUp):
+		m.move(-max(m.rowsHeight()-1, 1))
+	case key.Matches(msg, m.keys.PageDown):
+		m.move(max(m.rowsHeight()-1, 1))
+	case key.Matches(msg, m.keys.Top):
+		m.move(-len(m.visible))
+	case key.Matches(msg, m.keys.Bottom):
+		m.move(len(m.visible))
+	case key.Matches(msg, m.keys.Filter):
+		m.filtering = true
+		m.scroll()
+		return m.filter.Focus()
+	case key.Matches(msg, m.keys.Clear):
+		if m.filter.Value() != "" {
+			m.filter.SetValue("")
+			m.applyFilter()
+		}
+	case key.Matches(msg, m.keys.Help):
+		m.help.ShowAll = !m.help.ShowAll
+		m.scroll()
+	case key.Matches(msg, m.keys.Open):
+		return m.openCockpit()
+	}
+	return nil
+}
+
+func (m *FleetModel) move(d int) {
+	if len(m.visible) == 0 {
+		return
+	}
+	m.cursor = min(max(m.cursor+d, 0), len(m.visible)-1)
+	m.scroll()
+}
+
+func (m *FleetModel) autopilots() int {
+	n := 0
+	for _, e := range m.engines {
+		if a := e.Snapshot().Autopilot; a != nil && a.Running {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *FleetModel) quit() tea.Cmd {
+	m.quitting = true
+	if m.cockpit != nil {
+		m.cockpit.detach()
+	}
+	if m.unsubscribe != nil {
+		m.unsubscribe()
+		m.unsubscribe = nil
+	}
+	return tea.Quit
+}
+
+// View joins the cached pieces; with a cockpit open it is the cockpit's.
+func (m *FleetModel) View() string {
+	if m.cockpit != nil {
+		return m.cockpit.View()
+	}
+	if m.width <= 0 || m.height <= 0 {
+		return "perch: starting…"
+	}
+	var b strings.Builder
+	b.Grow(m.width * m.height * 2)
+	b.WriteString(m.head)
+	b.WriteByte('\n')
+	b.WriteString(m.colHead)
+	n := m.rowsHeight()
+	sel := m.selected()
+	shown := 0
+	for vi := m.offset; vi < len(m.visible) && shown < n; vi++ {
+		i := m.visible[vi]
+		b.WriteByte('\n')
+		if i == sel {
+			b.WriteString(m.st.Focused.Render("▸"))
+			b.WriteByte(' ')
+		} else {
+			b.WriteString("  ")
+		}
+		b.WriteString(m.rows[i])
+		shown++
+	}
+	if len(m.visible) == 0 {
+		b.WriteString("\n  " + m.st.Dim.Render("no target matches the filter (esc clears it)"))
+		shown++
+	}
+	for ; shown < n+1; shown++ {
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
+	note := m.statusLine
+	if m.note != "" {
+		note = trunc(m.st.Status.Render("» "+m.note), m.width)
+	}
+	b.WriteString(note)
+	if m.filtering {
+		b.WriteString("\n" + trunc(m.filter.View(), m.width))
+	} else if v := m.filter.Value(); v != "" {
+		b.WriteString("\n" + trunc(m.st.Dim.Render(fmt.Sprintf("filter: %s (%d of %d; / edits, esc clears)", v, len(m.visible), len(m.engines))), m.width))
+	}
+	b.WriteString("\n" + m.helpView())
+	return padLines(b.String(), m.height)
+}
+
+func (m *FleetModel) helpView() string {
+	if m.help.ShowAll {
+		return fit(m.help.View(m.keys), m.width)
+	}
+	bs := m.keys.ShortHelp()
+	for len(bs) > 1 && visibleWidth(m.help.ShortHelpView(bs)) > m.width {
+		bs = bs[:len(bs)-1]
+	}
+	return trunc(m.help.ShortHelpView(bs), m.width)
+}
+
+// Selected is the target under the cursor (-1: none), for tests.
+func (m *FleetModel) Selected() int { return m.selected() }

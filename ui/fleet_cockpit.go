@@ -1,0 +1,145 @@
+package ui
+
+import (
+	"sync"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/perch-dev/perch/model"
+)
+
+// The cockpit inside the fleet view is the ordinary cockpit (Model) on the
+// target's engine. Its commands' messages come back tagged with the
+// generation of the cockpit that issued them, so a snapshot or result from
+// a cockpit already closed never reaches the next one.
+
+// cockpitMsg is a message from the open cockpit's commands.
+type cockpitMsg struct {
+	gen int
+	msg tea.Msg
+}
+
+// backMsg asks the fleet view to close the cockpit that sent it.
+type backMsg struct{ gen int }
+
+// fleetBack is the cockpit's extra key when it sits in a fleet view.
+var fleetBack = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "fleet"))
+
+func (m *FleetModel) openCockpit() tea.Cmd {
+	i := m.selected()
+	if i < 0 {
+		return nil
+	}
+	m.gen++
+	gen := m.gen
+	title := "fleet › " + m.snaps[i].Target.Name
+	if m.opts.Title != "" {
+		title = m.opts.Title + " › " + m.snaps[i].Target.Name
+	}
+	c := New(&detachable{Engine: m.engines[i]}, Options{
+		Actor: m.opts.Actor, ReadOnly: m.opts.ReadOnly, Renderer: m.opts.Renderer,
+		Title: title, Poll: m.opts.Poll,
+		Back: func() tea.Msg { return backMsg{gen} },
+	})
+	c.Update(tea.WindowSizeMsg{Width: m.width, Height: m.height})
+	m.cockpit, m.cockpitIdx = c, i
+	m.fleet.Focus(i)
+	return m.wrap(c.Init())
+}
+
+func (m *FleetModel) closeCockpit() {
+	if m.cockpit == nil {
+		return
+	}
+	m.cockpit.detach()
+	m.cockpit, m.cockpitIdx = nil, -1
+	m.fleet.Focus(-1)
+	if m.dirty {
+		m.dirty = false
+	}
+	m.refresh(false)
+}
+
+// wrap tags the open cockpit's command with its generation. Batches are
+// unpacked so each part is tagged; Quit passes through untouched.
+func (m *FleetModel) wrap(cmd tea.Cmd) tea.Cmd {
+	return wrapGen(m.gen, cmd)
+}
+
+func wrapGen(gen int, cmd tea.Cmd) tea.Cmd {
+	if cmd == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		switch msg := cmd().(type) {
+		case nil:
+			return nil
+		case tea.QuitMsg, backMsg:
+			return msg
+		case tea.BatchMsg:
+			out := make(tea.BatchMsg, len(msg))
+			for i, c := range msg {
+				out[i] = wrapGen(gen, c)
+			}
+			return out
+		default:
+			return cockpitMsg{gen: gen, msg: msg}
+		}
+	}
+}
+
+// detach ends the cockpit's subscription and cancels its pending work;
+// the fleet view calls it when the cockpit closes.
+func (m *Model) detach() {
+	if m.unsubscribe != nil {
+		m.unsubscribe()
+		m.unsubscribe = nil
+	}
+	m.stop()
+}
+
+// detachable closes a subscription's channel when it is cancelled, which
+// the engine does not do, so that the cockpit's pending read returns
+// instead of waiting forever for a snapshot that will never come.
+type detachable struct{ Engine }
+
+func (d *detachable) Subscribe() (<-chan model.Snapshot, func()) {
+	in, cancel := d.Engine.Subscribe()
+	out := make(chan model.Snapshot, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case <-done:
+				return
+			case s, ok := <-in:
+				if !ok {
+					return
+				}
+				// Latest wins, as with the engine's own channel.
+				select {
+				case <-out:
+				default:
+				}
+				out <- s
+			}
+		}
+	}()
+	var once sync.Once
+	return out, func() {
+		once.Do(func() {
+			close(done)
+			cancel()
+		})
+	}
+}
+
+// TogglePause reaches the engine's autopilot through the wrapper.
+func (d *detachable) TogglePause(actor model.Actor) (paused, ok bool) {
+	if p, ok := d.Engine.(pauser); ok {
+		return p.TogglePause(actor)
+	}
+	return false, false
+}
