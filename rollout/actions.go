@@ -23,6 +23,13 @@ func (e *Engine) Execute(ctx context.Context, in model.Intent) model.Result {
 	}
 	action := in.Kind.Action()
 
+	if e.cfg.Deployment != nil {
+		return e.finish(e.executeDeployment(ctx, in, res))
+	}
+	if in.Kind == model.Continue {
+		res.Outcome, res.Err = model.OutcomeRefused, "continue is for CodeDeploy deployments that wait; this target has none"
+		return e.finish(res)
+	}
 	if e.cfg.ReadOnly {
 		return e.finish(e.refuse(res, "read-only mode: perch will not change traffic"))
 	}

@@ -45,6 +45,11 @@ type Config struct {
 	// RecentAudit seeds the audit pane with entries already in the log.
 	RecentAudit []model.AuditEntry
 	Logger      *slog.Logger
+	// Deployment, for a target whose traffic CodeDeploy moves, reads the
+	// deployment at every poll; Controller stops or continues it. The
+	// Router then only reads the split (see deployment.go).
+	Deployment DeploymentReader
+	Controller DeploymentController
 }
 
 const (
@@ -78,6 +83,9 @@ type Engine struct {
 	nextSub     int
 	pollRequest chan struct{}
 	auto        *autopilot
+	// ownStop is the deployment perch stopped itself, so that its end is
+	// not recorded a second time as CodeDeploy's doing.
+	ownStop string
 }
 
 // New validates the config and returns an engine that has not polled yet.
@@ -117,6 +125,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	for _, side := range model.Sides {
 		e.series[side] = map[model.Signal]*model.Series{}
+	}
+	if cfg.Plan != nil && cfg.Deployment != nil {
+		return nil, errors.New("rollout: a plan moves weights, and CodeDeploy shifts this target's traffic itself")
 	}
 	if cfg.Plan != nil {
 		if len(cfg.Plan.Steps) == 0 {
@@ -210,6 +221,11 @@ func (e *Engine) PollRequests() <-chan struct{} { return e.pollRequest }
 func (e *Engine) poll(ctx context.Context, feed *Feed, own bool) model.Snapshot {
 	now := e.cfg.Clock.Now()
 
+	// The deployment first: following a group, the router may move on to
+	// another deployment, and everything below is then about that one.
+	dep, depErr := e.readDeployment(ctx)
+	switched := e.noticeDeploymentSwitch(dep)
+
 	e.mu.Lock()
 	needIdentity := e.snap.Identity.ARN == "" && e.cfg.Identity != nil
 	from := e.metricsFrom
@@ -268,9 +284,17 @@ func (e *Engine) poll(ctx context.Context, feed *Feed, own bool) model.Snapshot 
 	} else {
 		s.Split, s.SplitKnown, s.SplitErr, s.SplitAt = split, true, "", now
 		drift = e.noticeSplitLocked(split, now)
-		if drift != nil {
-			s.Drift = drift
-		}
+	}
+	var events []model.AuditEntry
+	if switched != nil {
+		events = append(events, *switched)
+	}
+	if e.cfg.Deployment != nil {
+		// CodeDeploy moves the traffic: a change is its doing, not drift.
+		events = append(events, e.deploymentEventsLocked(&s, dep, depErr, drift, now)...)
+		drift = nil
+	} else if drift != nil {
+		s.Drift = drift
 	}
 	if e.cfg.Health != nil {
 		if healthErr != nil {
@@ -311,6 +335,9 @@ func (e *Engine) poll(ctx context.Context, feed *Feed, own bool) model.Snapshot 
 
 	if drift != nil {
 		e.recordDrift(*drift)
+	}
+	for _, ev := range events {
+		e.appendAudit(ev)
 	}
 	snap := e.publish(func(*model.Snapshot) {})
 	if e.auto != nil {
