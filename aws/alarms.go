@@ -16,10 +16,39 @@ const maxAlarmNames = 100
 // Alarms reads the state of CloudWatch alarms named in perch's config.
 type Alarms struct {
 	api cwAPI
+	// writer is separate from cwAPI so read-only fakes need not grow a
+	// write; only the rollback drill writes.
+	writer alarmWriter
+}
+
+type alarmWriter interface {
+	SetAlarmState(ctx context.Context, in *cloudwatch.SetAlarmStateInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.SetAlarmStateOutput, error)
 }
 
 // NewAlarms builds an alarm reader on a CloudWatch client from cfg.
-func NewAlarms(cfg awssdk.Config) *Alarms { return &Alarms{api: newCloudWatch(cfg)} }
+func NewAlarms(cfg awssdk.Config) *Alarms {
+	cw := newCloudWatch(cfg)
+	return &Alarms{api: cw, writer: cw}
+}
+
+// SetAlarmState forces an alarm's state, as the rollback drill does. A
+// metric alarm returns to what its data says at its next evaluation,
+// usually within a minute, so a caller that needs the state to hold sets
+// it again.
+func (a *Alarms) SetAlarmState(ctx context.Context, name string, state model.AlarmState, reason string) error {
+	if a.writer == nil {
+		return fmt.Errorf("set alarm %s to %s: no CloudWatch client", name, state)
+	}
+	_, err := a.writer.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
+		AlarmName:   awssdk.String(name),
+		StateValue:  cwtypes.StateValue(state),
+		StateReason: awssdk.String(reason),
+	})
+	if err != nil {
+		return fmt.Errorf("set alarm %s to %s: %w", name, state, err)
+	}
+	return nil
+}
 
 // Alarms returns one entry per name, in the caller's order. A name AWS does
 // not return is MISSING: a typo in the config must not look like "OK".

@@ -148,6 +148,7 @@ Try it with no AWS account:  perch demo`,
 		newServeCmd(g),
 		newReplayCmd(),
 		newEvaluateCmd(g),
+		newDrillCmd(g),
 		newVersionCmd(),
 		newManCmd(),
 	)
