@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"time"
 
@@ -63,9 +64,20 @@ unless --audit-log says otherwise.`,
 				demo.poll = 30 * time.Second // simulated: a few wall seconds at the default speed
 			}
 			t := &targetFlags{ruleARN: target.RuleARN, ladder: "0,1,5,10,25,50,100", alarms: target.Alarms, plan: plan.plan, paused: plan.paused}
-			useManifestTarget(t, target)
+			var waitOut io.Writer
+			if target.Kind == "codedeploy" {
+				// CodeDeploy shifts the traffic: no plan; follow the group,
+				// waiting for its scripted deployment to start.
+				if cmd.Flags().Changed("plan") && plan.plan != "none" {
+					return usageErr("--plan: CodeDeploy shifts the traffic in scenario %s itself", opts.Scenario.Name)
+				}
+				useCodeDeployTarget(t, target)
+				waitOut = cmd.ErrOrStderr()
+			} else {
+				useManifestTarget(t, target)
+			}
 			s, err := openSession(ctx, &demo, t, sessionOptions{
-				clock: clk, credentials: staticCredentials(), auditPath: auditPath, via: "cockpit",
+				clock: clk, credentials: staticCredentials(), auditPath: auditPath, via: "cockpit", waitOut: waitOut,
 			})
 			if err != nil {
 				return err
@@ -89,6 +101,12 @@ unless --audit-log says otherwise.`,
 const demoPlan = "10%:3m,25%:5m,50%:5m,100%"
 
 func firstDrivable(m sim.Manifest) (sim.ManifestTarget, bool) {
+	// A scenario with a CodeDeploy deployment is about that deployment.
+	for _, t := range m.Targets {
+		if t.Kind == "codedeploy" && t.Note == "" && t.DeploymentGroup != "" {
+			return t, true
+		}
+	}
 	for _, t := range m.Targets {
 		if t.Note == "" && (t.Kind == "alb" && t.RuleARN != "" || t.Kind == "lambda" && t.Alias != "") {
 			return t, true

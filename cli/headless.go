@@ -65,6 +65,8 @@ type status struct {
 	Alarms    []model.Alarm           `json:"alarms"`
 	Errors    []string                `json:"errors,omitempty"`
 	FetchedAt time.Time               `json:"fetched_at"`
+	// Deployment is CodeDeploy's view, for a CodeDeploy target.
+	Deployment *model.DeploymentStatus `json:"deployment,omitempty"`
 }
 
 type splitStatus struct {
@@ -93,12 +95,13 @@ type sideMetrics struct {
 func newStatus(snap model.Snapshot, window time.Duration) status {
 	since := snap.Now.Add(-window)
 	st := status{
-		Target:    snap.Target,
-		Identity:  snap.Identity,
-		Health:    map[string]model.Health{"stable": snap.Health[model.Stable], "canary": snap.Health[model.Canary]},
-		Metrics:   map[string]sideMetrics{},
-		Alarms:    snap.Alarms,
-		FetchedAt: snap.Now.UTC(),
+		Target:     snap.Target,
+		Identity:   snap.Identity,
+		Health:     map[string]model.Health{"stable": snap.Health[model.Stable], "canary": snap.Health[model.Canary]},
+		Metrics:    map[string]sideMetrics{},
+		Alarms:     snap.Alarms,
+		FetchedAt:  snap.Now.UTC(),
+		Deployment: snap.Deployment,
 	}
 	if st.Alarms == nil {
 		st.Alarms = []model.Alarm{}
@@ -127,7 +130,7 @@ func newStatus(snap model.Snapshot, window time.Duration) status {
 		}
 		m.LatencyP50Ms = lastValue(sig[model.LatencyP50], since)
 		m.LatencyP99Ms = lastValue(sig[model.LatencyP99], since)
-		if snap.Target.Kind == model.KindLambda {
+		if isLambdaTarget(snap.Target) {
 			th := model.Sum(sig[model.Throttles], since)
 			m.Throttles = &th
 		}
@@ -160,7 +163,7 @@ func printStatus(w io.Writer, st status) {
 	}
 	for _, side := range []string{"stable", "canary"} {
 		m := st.Metrics[side]
-		if st.Target.Kind == model.KindLambda {
+		if isLambdaTarget(st.Target) {
 			fmt.Fprintf(w, "%-8s %.0f invocations, %.0f errors (%s), %s throttles, p99 duration %s over %ds\n", side, m.Requests, m.Errors5xx,
 				optional(m.ErrorRatePercent, "%.2f%%"), optional(m.Throttles, "%.0f"), optional(m.LatencyP99Ms, "%.0f ms"), m.WindowSeconds)
 			continue
@@ -168,6 +171,7 @@ func printStatus(w io.Writer, st status) {
 		fmt.Fprintf(w, "%-8s %.0f requests, %.0f 5xx (%s), p99 %s over %ds\n", side, m.Requests, m.Errors5xx,
 			optional(m.ErrorRatePercent, "%.2f%%"), optional(m.LatencyP99Ms, "%.0f ms"), m.WindowSeconds)
 	}
+	printDeployment(w, st.Deployment, st.FetchedAt)
 	for _, a := range st.Alarms {
 		fmt.Fprintf(w, "alarm    %s %s\n", a.State, a.Name)
 	}
@@ -242,6 +246,12 @@ Exit codes: 0 done and verified, 2 bad input, 3 refused (split changed, read-onl
 }
 
 func runIntent(cmd *cobra.Command, g *globalFlags, t *targetFlags, in model.Intent, expect string) error {
+	if err := refuseOnCodeDeploy(t, in.Kind); err != nil {
+		return err
+	}
+	if t.isCodeDeploy() && expect != "" {
+		return usageErr("--expect guards a weight perch writes; CodeDeploy moves this deployment's traffic, and a rollback stops it wherever it is")
+	}
 	var expectPct *float64
 	if expect != "" {
 		p, err := parsePercent("--expect", expect)
@@ -276,6 +286,9 @@ func execIntent(ctx context.Context, w io.Writer, s *session, in model.Intent, e
 	switch res.Outcome {
 	case model.OutcomeOK:
 		fmt.Fprintf(w, "%s: %s (verified)\n", in.Kind.Action(), res.To)
+		if d := s.engine.Snapshot().Deployment; d != nil {
+			fmt.Fprintf(w, "deployment %s %s: %s\n", d.ID, d.Status, d.Step)
+		}
 		return nil
 	case model.OutcomeRefused:
 		code := ExitRefused

@@ -160,6 +160,14 @@ func printSimEnv(w io.Writer, m sim.Manifest) {
 	for _, t := range m.Targets {
 		if t.Note != "" {
 			fmt.Fprintf(w, "# %s (%s): %s\n", t.Name, t.Kind, t.Note)
+			if t.Kind == "codedeploy" && t.DeploymentID != "" {
+				fmt.Fprintf(w, "#   perch codedeploy --deployment-id %s\n", t.DeploymentID)
+			}
+			continue
+		}
+		if t.Kind == "codedeploy" {
+			fmt.Fprintf(w, "# %s (codedeploy %s): deployment %s\n", t.Name, t.ComputePlatform, t.DeploymentID)
+			fmt.Fprintf(w, "perch codedeploy --application %s --deployment-group %s\n", t.Application, t.DeploymentGroup)
 			continue
 		}
 		fmt.Fprintf(w, "# %s (%s)\n", t.Name, t.Kind)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/user"
@@ -37,6 +38,11 @@ type targetFlags struct {
 	function      string
 	alias         string
 	canaryVersion string
+
+	// CodeDeploy: a deployment, or the group whose newest one to follow.
+	deploymentID    string
+	application     string
+	deploymentGroup string
 }
 
 func addTargetFlags(cmd *cobra.Command, t *targetFlags) {
@@ -45,6 +51,7 @@ func addTargetFlags(cmd *cobra.Command, t *targetFlags) {
 	f.StringVar(&t.listenerARN, "listener-arn", "", "ALB listener whose default action splits stable and canary")
 	f.StringVar(&t.canaryTG, "canary-target-group", "", "the canary's target group ARN or name (default: the one with the lower weight)")
 	addLambdaFlags(cmd, t)
+	addCodeDeployFlags(cmd, t)
 	f.StringVar(&t.ladder, "ladder", "0,1,5,10,25,50,100", "canary percentages that + and - step along")
 	f.StringSliceVar(&t.alarms, "alarm", nil, "CloudWatch alarm to watch (repeatable); one in ALARM holds the plan and rolls back")
 }
@@ -79,7 +86,7 @@ func (t *targetFlags) loadPlan() (*model.Plan, error) {
 }
 
 func (t *targetFlags) validate() (model.Ladder, error) {
-	if err := t.validateTarget(); err != nil {
+	if err := t.validateAnyTarget(); err != nil {
 		return nil, err
 	}
 	l, err := model.ParseLadder(t.ladder)
@@ -104,6 +111,9 @@ type sessionOptions struct {
 	credentials awssdk.CredentialsProvider // static for the simulator
 	auditPath   string                     // overrides the flag and default
 	via         string
+	// waitOut, when set, lets a CodeDeploy group with nothing in progress
+	// be waited for, saying so there.
+	waitOut io.Writer
 }
 
 // openSession resolves the target through the real SDK and builds the
@@ -144,12 +154,26 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 	}
 	describe := func(err error) string { return perchaws.DescribeErrorWithProfile(err, g.profile) }
 
-	ad, err := openTarget(ctx, cfg, t)
+	ad, cd, err := openAnyTarget(ctx, cfg, t, o, g.poll)
 	if err != nil {
 		// stderr gets one described line; the log keeps the whole chain
 		// for whoever debugs it later.
 		logger.Error("open target", "err", err)
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return fail(err)
+		}
 		return fail(classify(err, describe))
+	}
+	alarmNames, readOnly := t.alarms, g.readOnly
+	var deployment rollout.DeploymentReader
+	var controller rollout.DeploymentController
+	if cd != nil {
+		// CodeDeploy watches the group's alarms; so does the cockpit. A
+		// finished deployment opens read-only: there is nothing to steer.
+		alarmNames = mergeAlarms(t.alarms, cd.router.AlarmNames())
+		readOnly = readOnly || cd.finished
+		deployment, controller = cd.router, cd.router
 	}
 	router := ad.router
 
@@ -186,7 +210,7 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 		Health:        ad.health,
 		Metrics:       ad.metrics,
 		Alarms:        perchaws.NewAlarms(cfg),
-		AlarmNames:    t.alarms,
+		AlarmNames:    alarmNames,
 		Identity:      perchaws.NewIdentity(cfg),
 		Audit:         log,
 		Clock:         clk,
@@ -195,10 +219,12 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 		StartPaused:   t.paused,
 		AutopilotUser: osUser(),
 		Poll:          g.poll,
-		ReadOnly:      g.readOnly,
+		ReadOnly:      readOnly,
 		DescribeError: describe,
 		RecentAudit:   recent,
 		Logger:        logger,
+		Deployment:    deployment,
+		Controller:    controller,
 	})
 	if err != nil {
 		return fail(withCode(ExitFailure, err))
