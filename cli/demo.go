@@ -45,6 +45,9 @@ unless --audit-log says otherwise.`,
 			if err := f.arm(run.Sim); err != nil {
 				return err
 			}
+			if f.fleet > 0 {
+				return runDemoFleet(cmd, g, f, run, clk, opts, plan)
+			}
 			m := run.Sim.Manifest(run.URL)
 			target, ok := firstDrivable(m)
 			if !ok {

@@ -67,6 +67,8 @@ type globalFlags struct {
 	// reconcileAfter is how old an open intent must be before a start
 	// closes it: younger ones may belong to a perch writing right now.
 	reconcileAfter time.Duration
+	// config is a perch.yaml naming a fleet of targets.
+	config string
 }
 
 // Execute runs perch with args and returns the process exit code. Errors
@@ -134,6 +136,8 @@ Try it with no AWS account:  perch demo`,
 	pf.BoolVar(&g.readOnly, "read-only", false, "never change traffic: write keys and commands are disabled")
 	pf.DurationVar(&g.reconcileAfter, "reconcile-after", time.Minute, "reconcile intents left open by a crash once they are this old")
 	_ = pf.MarkHidden("reconcile-after")
+	pf.StringVar(&g.config, "config", "", "a perch.yaml naming a fleet of targets: perch --config FILE opens the fleet view")
+	addFleetFlags(root, g)
 
 	root.AddCommand(
 		newDemoCmd(g),
@@ -152,6 +156,7 @@ Try it with no AWS account:  perch demo`,
 		newDrillCmd(g),
 		newVersionCmd(),
 		newManCmd(),
+		newConfigCmd(),
 	)
 	return root
 }

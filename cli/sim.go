@@ -24,6 +24,9 @@ type simFlags struct {
 	faults   []string
 	// specs are faults parsed by options, armed by arm.
 	specs []sim.FaultSpec
+	// fleet, when positive, seeds that many ALB canaries modelled on the
+	// scenario's first (fleet.go).
+	fleet int
 }
 
 func addSimFlags(cmd *cobra.Command, f *simFlags, defaultSpeed float64) {
@@ -32,6 +35,7 @@ func addSimFlags(cmd *cobra.Command, f *simFlags, defaultSpeed float64) {
 	cmd.Flags().Int64Var(&f.seed, "seed", 0, "random seed (0: the scenario's own)")
 	cmd.Flags().StringArrayVar(&f.faults, "fault", nil, "inject an API fault, starting now (repeatable): throttle|error:SERVICE:FRACTION, "+
 		"latency|outage:SERVICE:DURATION, expire-credentials:AFTER, drift:TARGET:EVERY; SERVICE is elbv2, cloudwatch, lambda, codedeploy, sts or all")
+	cmd.Flags().IntVar(&f.fleet, "fleet", 0, "seed `N` ALB canaries modelled on the scenario's first (all in the manifest)")
 }
 
 func scenarioNames() string {
@@ -52,6 +56,9 @@ func (f *simFlags) options(clk clock.Clock) (sim.Options, error) {
 	sc, err := sim.LoadScenario(f.scenario)
 	if err != nil {
 		return sim.Options{}, usageErr("%v", err)
+	}
+	if sc, err = f.fleetScenario(sc); err != nil {
+		return sim.Options{}, err
 	}
 	f.specs = f.specs[:0]
 	for _, raw := range f.faults {

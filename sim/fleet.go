@@ -44,7 +44,7 @@ func FleetScenario(base *Scenario, n int) (*Scenario, error) {
 		Faults:       base.Faults,
 	}
 	rates := []float64{0.3, 0.6, 1, 1.5, 2.5}
-	weights := []int{1, 5, 10, 10, 25, 50}
+	weights := []int{1, 5, 10, 10, 25, 40}
 	for i := range n {
 		a, err := cloneALB(tmpl)
 		if err != nil {

@@ -46,6 +46,9 @@ type FleetOptions struct {
 	ReadOnly bool
 	Renderer *lipgloss.Renderer
 	Poll     time.Duration // the cockpits' routing poll, for staleness
+	// Open names a target whose cockpit opens at start (esc shows the
+	// fleet).
+	Open string
 }
 
 type fleetKeyMap struct {
@@ -155,6 +158,14 @@ func NewFleet(f Fleet, o FleetOptions) *FleetModel {
 // Init subscribes to the poller's status.
 func (m *FleetModel) Init() tea.Cmd {
 	m.updates, m.unsubscribe = m.fleet.Subscribe()
+	if m.opts.Open != "" {
+		for vi, i := range m.visible {
+			if m.snaps[i].Target.Name == m.opts.Open {
+				m.cursor = vi
+				return tea.Batch(waitForFleet(m.updates), m.openCockpit())
+			}
+		}
+	}
 	return waitForFleet(m.updates)
 }
 
@@ -297,17 +308,19 @@ func (m *FleetModel) renderChrome() {
 		brand += " " + st.Warn.Render("[READ-ONLY]")
 	}
 	clock := st.Bold.Render(hms(m.now) + " UTC")
-	// Counts in words when they fit, as glyphs and numbers when not: the
-	// failures must stay on screen however narrow it is.
-	for _, long := range []bool{true, false} {
+	// Counts in words when they fit, as glyphs and numbers when not, and
+	// the title goes before the counts do: failures must stay on screen
+	// however narrow it is.
+	plain := st.Brand.Render("perch fleet")
+	for _, v := range []struct{ long, title bool }{{true, true}, {false, true}, {false, false}} {
 		word := func(w string) string {
-			if long {
+			if v.long {
 				return " " + w
 			}
 			return ""
 		}
 		counts := []string{st.Bold.Render(fmt.Sprintf("%d targets", len(m.engines)))}
-		if !long {
+		if !v.long {
 			counts[0] = st.Bold.Render(fmt.Sprintf("%d:", len(m.engines)))
 		}
 		if fail > 0 {
@@ -320,11 +333,15 @@ func (m *FleetModel) renderChrome() {
 			counts = append(counts, st.Banner.Render(fmt.Sprintf("? %d", unknown)+word("UNKNOWN")))
 		}
 		counts = append(counts, st.OK.Render(fmt.Sprintf("✓ %d", pass)+word("PASS")), st.Warn.Render(fmt.Sprintf("… %d", insuf)+word("INSUF")))
-		if running > 0 && long {
+		if running > 0 && v.long {
 			counts = append(counts, fmt.Sprintf("%d on autopilot", running))
 		}
-		m.head = joinFit([]string{brand, strings.Join(counts, "  "), clock}, sep, m.width)
-		if visibleWidth(m.head) <= m.width && strings.Contains(m.head, "UTC") {
+		b := brand
+		if !v.title {
+			b = plain
+		}
+		m.head = strings.Join([]string{b, strings.Join(counts, "  "), clock}, sep)
+		if visibleWidth(m.head) <= m.width {
 			break
 		}
 	}

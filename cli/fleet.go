@@ -1,0 +1,464 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/spf13/cobra"
+
+	"github.com/perch-dev/perch/audit"
+	perchaws "github.com/perch-dev/perch/aws"
+	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/config"
+	"github.com/perch-dev/perch/model"
+	"github.com/perch-dev/perch/rollout"
+	"github.com/perch-dev/perch/ui"
+)
+
+// fleetSession is every target of a config file, wired: one engine per
+// target, one audit log, one shared metrics pool and the poller.
+type fleetSession struct {
+	fleet   *rollout.Fleet
+	engines []*rollout.Engine
+	pool    *perchaws.MetricsPool
+	calls   *perchaws.CallCounter
+	audit   *audit.Log
+	actor   model.Actor
+	logger  *slog.Logger
+	close   func()
+}
+
+type fleetOptions struct {
+	clock       clock.Clock
+	credentials awssdk.CredentialsProvider // static for the simulator
+	auditPath   string
+	via         string
+	parallel    int // targets resolved at once; default 8
+}
+
+// openFleet resolves every target of f through the real SDK. A target's
+// own region and profile (or the file's defaults) win over --region and
+// --profile, which only fill in what the file leaves open.
+func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptions) (*fleetSession, error) {
+	if g.poll <= 0 {
+		return nil, usageErr("--poll must be positive, got %v", g.poll)
+	}
+	if len(f.Targets) == 0 {
+		return nil, usageErr("%s: no targets", f.Path)
+	}
+	logger, closeLog, err := openLogger(g)
+	if err != nil {
+		return nil, withCode(ExitFailure, err)
+	}
+	cleanup := []func(){closeLog}
+	fail := func(err error) (*fleetSession, error) {
+		logger.Error("open fleet", "err", err)
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+		return nil, err
+	}
+	path := o.auditPath
+	if path == "" {
+		path = g.auditLog
+	}
+	if path == "" {
+		dir, err := stateDir()
+		if err != nil {
+			return fail(withCode(ExitFailure, err))
+		}
+		path = filepath.Join(dir, "audit.jsonl")
+	}
+	log, err := audit.Open(path)
+	if err != nil {
+		return fail(withCode(ExitFailure, fmt.Errorf("open audit log: %w", err)))
+	}
+	cleanup = append(cleanup, func() { log.Close() })
+	clk := o.clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+
+	counter := perchaws.NewCallCounter()
+	groups := &fleetGroups{g: g, creds: o.credentials, counter: counter, cfgs: map[string]*fleetGroup{}}
+	pool := perchaws.NewMetricsPool()
+	recent := map[string][]model.AuditEntry{}
+	for _, e := range log.Tail(5000) {
+		recent[e.Target] = append(recent[e.Target], e)
+	}
+
+	// Resolving a target is a few describe calls: do several at once.
+	opened := make([]fleetTarget, len(f.Targets))
+	errs := make([]error, len(f.Targets))
+	parallel := o.parallel
+	if parallel <= 0 {
+		parallel = 8
+	}
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, t := range f.Targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			opened[i], errs[i] = groups.open(ctx, t)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t := f.Targets[i]
+			what := "target " + t.Name
+			if t.Line > 0 {
+				what += fmt.Sprintf(" (%s:%d)", f.Path, t.Line)
+			}
+			var ee *exitError
+			if errors.As(err, &ee) {
+				return fail(&exitError{code: ee.code, err: fmt.Errorf("%s: %w", what, ee.err)})
+			}
+			return fail(withCode(ExitFailure, fmt.Errorf("%s: %w", what, err)))
+		}
+	}
+
+	actor := model.Actor{OSUser: osUser(), Via: o.via}
+	members := make([]rollout.FleetMember, len(opened))
+	engines := make([]*rollout.Engine, len(opened))
+	for i, ot := range opened {
+		t := f.Targets[i]
+		engine, err := rollout.New(rollout.Config{
+			Router:        namedRouter{Router: ot.ad.router, name: t.Name},
+			Health:        ot.ad.health,
+			Metrics:       ot.ad.metrics,
+			Alarms:        perchaws.NewAlarms(ot.group.cfg),
+			AlarmNames:    t.Alarms,
+			Identity:      ot.group,
+			Audit:         log,
+			Clock:         clk,
+			Ladder:        t.Ladder,
+			Plan:          t.Plan,
+			StartPaused:   t.Paused,
+			AutopilotUser: osUser(),
+			Poll:          g.poll,
+			ReadOnly:      g.readOnly,
+			DescribeError: ot.group.describe,
+			RecentAudit:   tailN(recent[ot.ad.router.Target().ID()], 50),
+			Judge:         model.JudgeConfig{Custom: t.Judge()},
+			Logger:        logger.With("target", t.Name),
+		})
+		if err != nil {
+			return fail(withCode(ExitFailure, fmt.Errorf("target %s: %w", t.Name, err)))
+		}
+		id := -1
+		if ot.shared != nil {
+			if id, err = pool.Add(ot.group.key, ot.group.cfg, *ot.shared); err != nil {
+				return fail(withCode(ExitUsage, fmt.Errorf("target %s: %w", t.Name, err)))
+			}
+		}
+		members[i] = rollout.FleetMember{Engine: engine, Metrics: id}
+		engines[i] = engine
+	}
+	reconcileFleet(ctx, engines, path, clk.Now(), g.reconcileAfter, actor, logger)
+
+	fl, err := rollout.NewFleet(rollout.FleetConfig{
+		Members:      members,
+		Shared:       pool,
+		Clock:        clk,
+		PublishDelay: f.PublishDelay,
+		Lookback:     f.Lookback,
+		Poll:         g.poll,
+		Calls:        func() (int64, int64) { return perchaws.CallTotals(counter.Counts()) },
+		Logger:       logger,
+	})
+	if err != nil {
+		return fail(withCode(ExitFailure, err))
+	}
+	return &fleetSession{
+		fleet: fl, engines: engines, pool: pool, calls: counter, audit: log, actor: actor, logger: logger,
+		close: func() {
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				cleanup[i]()
+			}
+		},
+	}, nil
+}
+
+func tailN(es []model.AuditEntry, n int) []model.AuditEntry {
+	if len(es) > n {
+		return es[len(es)-n:]
+	}
+	return es
+}
+
+// namedRouter gives a target the name the config file gives it: the
+// name the fleet view lists and --target selects.
+type namedRouter struct {
+	rollout.Router
+	name string
+}
+
+func (r namedRouter) Target() model.Target {
+	t := r.Router.Target()
+	t.Name = r.name
+	return t
+}
+
+// fleetGroup is one AWS config (profile, region, endpoint): a CloudWatch
+// client for the shared pool, and one caller identity for all its targets.
+type fleetGroup struct {
+	key      string
+	profile  string
+	cfg      awssdk.Config
+	describe func(error) string
+	identity rollout.IdentityReader
+
+	mu     sync.Mutex
+	ident  model.Identity
+	cached bool
+}
+
+// CallerIdentity is asked once per group: every target in it acts as the
+// same principal.
+func (g *fleetGroup) CallerIdentity(ctx context.Context) (model.Identity, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cached {
+		return g.ident, nil
+	}
+	id, err := g.identity.CallerIdentity(ctx)
+	if err != nil {
+		return id, err
+	}
+	g.ident, g.cached = id, true
+	return id, nil
+}
+
+type fleetGroups struct {
+	g       *globalFlags
+	creds   awssdk.CredentialsProvider
+	counter *perchaws.CallCounter
+
+	mu   sync.Mutex
+	cfgs map[string]*fleetGroup
+}
+
+func (gs *fleetGroups) group(ctx context.Context, profile, region string) (*fleetGroup, error) {
+	if profile == "" {
+		profile = gs.g.profile
+	}
+	if region == "" {
+		region = gs.g.region
+	}
+	key := profile + "|" + region + "|" + gs.g.endpointURL
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
+	if fg, ok := gs.cfgs[key]; ok {
+		return fg, nil
+	}
+	cfg, err := perchaws.LoadConfig(ctx, perchaws.ConfigOptions{
+		Profile: profile, Region: region, EndpointURL: gs.g.endpointURL, Credentials: gs.creds,
+	})
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	gs.counter.Attach(&cfg)
+	fg := &fleetGroup{
+		key: key, profile: profile, cfg: cfg, identity: perchaws.NewIdentity(cfg),
+		describe: func(err error) string { return perchaws.DescribeErrorWithProfile(err, profile) },
+	}
+	gs.cfgs[key] = fg
+	return fg, nil
+}
+
+// fleetTarget is one resolved target.
+type fleetTarget struct {
+	ad     adapters
+	group  *fleetGroup
+	shared *perchaws.SharedSource
+}
+
+func (gs *fleetGroups) open(ctx context.Context, t config.Target) (fleetTarget, error) {
+	tf, err := flagsFor(t)
+	if err != nil {
+		return fleetTarget{}, err
+	}
+	fg, err := gs.group(ctx, t.Profile, t.Region)
+	if err != nil {
+		return fleetTarget{}, err
+	}
+	ad, err := openTarget(ctx, fg.cfg, tf)
+	if err != nil {
+		return fleetTarget{}, classify(err, fg.describe)
+	}
+	out := fleetTarget{ad: ad, group: fg}
+	custom, err := perchaws.CustomQueries(ad.router.Target(), t.Custom)
+	if err != nil {
+		return fleetTarget{}, usageErr("%v", err)
+	}
+	if src, ok := perchaws.SharedFrom(ad.metrics, custom); ok {
+		out.shared = &src
+	} else if len(t.Custom) > 0 {
+		return fleetTarget{}, usageErr("custom metrics are not supported on a %s target yet", t.Kind)
+	}
+	return out, nil
+}
+
+// flagsFor turns a config target into the flags openTarget reads.
+func flagsFor(t config.Target) (*targetFlags, error) {
+	tf := &targetFlags{}
+	switch t.Kind {
+	case model.KindALB:
+		tf.ruleARN, tf.listenerARN, tf.canaryTG = t.RuleARN, t.ListenerARN, t.CanaryTargetGroup
+	case model.KindLambda:
+		tf.function, tf.alias, tf.canaryVersion = t.Function, t.Alias, t.CanaryVersion
+	default:
+		return nil, usageErr("%s targets cannot be opened from a config file yet", t.Kind)
+	}
+	return tf, nil
+}
+
+// reconcileFleet closes the intents a crashed perch left open, reading
+// the audit log once for the whole fleet.
+func reconcileFleet(ctx context.Context, engines []*rollout.Engine, path string, now time.Time, minAge time.Duration, actor model.Actor, logger *slog.Logger) {
+	entries, err := audit.ReadAll(path)
+	if err != nil {
+		logger.Warn("read audit log for reconciliation", "err", err)
+		return
+	}
+	open := map[string][]model.AuditEntry{}
+	for _, in := range audit.PendingIntents(entries) {
+		if now.Sub(in.Time) >= minAge {
+			open[in.Target] = append(open[in.Target], in)
+		}
+	}
+	for _, e := range engines {
+		id := e.Snapshot().Target.ID()
+		if len(open[id]) == 0 {
+			continue
+		}
+		if written, err := e.Reconcile(ctx, open[id], actor); err != nil {
+			logger.Warn("reconcile open intents", "target", id, "err", err)
+		} else if len(written) > 0 {
+			logger.Info("reconciled open intents", "target", id, "count", len(written))
+		}
+	}
+}
+
+// runFleet runs the poller and the fleet view until the view quits.
+func runFleet(ctx context.Context, s *fleetSession, g *globalFlags, title, open string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go s.fleet.Run(ctx)
+	m := ui.NewFleet(newUIFleet(s.fleet), ui.FleetOptions{
+		Title: title, Actor: s.actor, ReadOnly: g.readOnly, Poll: g.poll, Open: open,
+	})
+	if _, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx)).Run(); err != nil {
+		return withCode(ExitFailure, fmt.Errorf("fleet view: %w", err))
+	}
+	return nil
+}
+
+// uiFleet adapts the poller to the fleet view's port.
+type uiFleet struct {
+	f       *rollout.Fleet
+	engines []ui.Engine
+}
+
+func newUIFleet(f *rollout.Fleet) *uiFleet {
+	u := &uiFleet{f: f}
+	for _, e := range f.Engines() {
+		u.engines = append(u.engines, e)
+	}
+	return u
+}
+
+func (u *uiFleet) Engines() []ui.Engine { return u.engines }
+func (u *uiFleet) Focus(i int)          { u.f.Focus(i) }
+func (u *uiFleet) Status() ui.FleetStatus {
+	return toUIStatus(u.f.Stats())
+}
+
+func (u *uiFleet) Subscribe() (<-chan ui.FleetStatus, func()) {
+	in, cancel := u.f.Subscribe()
+	out := make(chan ui.FleetStatus, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case <-done:
+				return
+			case st := <-in:
+				select {
+				case <-out:
+				default:
+				}
+				out <- toUIStatus(st)
+			}
+		}
+	}()
+	var once sync.Once
+	return out, func() { once.Do(func() { close(done); cancel() }) }
+}
+
+func toUIStatus(s rollout.FleetStats) ui.FleetStatus {
+	return ui.FleetStatus{
+		Polls: s.Polls, LastPoll: s.LastPoll, NextPoll: s.NextPoll,
+		Calls: s.Last.Calls, Queries: s.Last.Queries, Metrics: s.Last.Metrics, Datapoints: s.Last.Datapoints,
+		Failed: s.Failed, APICallsPerHour: s.APICallsPerHour, MetricsPerHour: s.MetricsPerHour, CostPerHour: s.CostPerHour,
+	}
+}
+
+// addFleetFlags puts --target on the root command, which opens the fleet
+// of --config (or, with --target, one target's cockpit).
+func addFleetFlags(root *cobra.Command, g *globalFlags) {
+	var target string
+	root.Flags().StringVar(&target, "target", "", "with --config: open this target's cockpit (esc shows the rest of the fleet)")
+	root.Args = cobra.NoArgs
+	root.Long += "\n\nWatch many canaries at once:  perch --config perch.yaml  (perch config validate checks it)"
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		if g.config == "" {
+			if target != "" {
+				return usageErr("--target names a target of --config FILE")
+			}
+			return cmd.Help()
+		}
+		f, err := loadConfig(g.config)
+		if err != nil {
+			return err
+		}
+		if target != "" {
+			if _, ok := f.ByName(target); !ok {
+				return usageErr("%s has no target %q (have %v)", g.config, target, f.Names())
+			}
+		}
+		ctx := cmd.Context()
+		s, err := openFleet(ctx, g, f, fleetOptions{via: "cockpit"})
+		if err != nil {
+			return err
+		}
+		defer s.close()
+		return runFleet(ctx, s, g, filepath.Base(g.config), target)
+	}
+}
+
+// loadConfig reads --config; its problems are a usage error listing each
+// with its line.
+func loadConfig(path string) (*config.File, error) {
+	f, err := config.Load(path)
+	if err != nil {
+		var es *config.Errors
+		if errors.As(err, &es) {
+			return nil, &exitError{code: ExitUsage, err: es}
+		}
+		return nil, usageErr("%v", err)
+	}
+	return f, nil
+}
