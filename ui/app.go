@@ -208,6 +208,7 @@ func (m *Model) setSnapshot(s model.Snapshot) {
 		m.last = s.Last
 	}
 	m.applyWriteKeys()
+	m.keys.SetCodeDeploy(s.Deployment != nil, s.Deployment != nil && s.Deployment.Waiting != "" && !m.readOnly() && !m.watching())
 	m.header.readOnly = m.readOnly() && m.opts.Replay == nil
 	if m.opts.Replay != nil {
 		m.header.replay = m.replayLine(m.opts.Replay.Replay())
@@ -232,7 +233,7 @@ func (m *Model) layout() {
 		return
 	}
 	m.help.Width = w
-	m.header.SetSize(w, headerHeight)
+	m.header.SetSize(w, m.header.Height())
 	m.gauge.SetSize(w, 0)
 	m.verdict.SetSize(w, 1)
 	alarmLines := 1
@@ -245,7 +246,7 @@ func (m *Model) layout() {
 	m.alarms.SetSize(w, alarmLines)
 	auditH := min(max(h/8, 2), 12) + 1
 	m.audit.SetSize(w, auditH)
-	chartsH := h - headerHeight - m.gauge.Height() - 1 - m.alarms.Height() - auditH - 1 - m.helpHeight()
+	chartsH := h - m.header.Height() - m.gauge.Height() - 1 - m.alarms.Height() - auditH - 1 - m.helpHeight()
 	chartsH = max(chartsH, 0)
 	// Sparklines cannot use more height; the audit pane can.
 	if chartMode(w, chartsH) == "compact" && chartsH > compactHeight {
@@ -326,6 +327,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Wider):
 		m.charts.ShiftWindow(+1)
 		return nil
+	case m.snap.Deployment != nil && msg.String() == "c":
+		return m.continueKey()
 	case m.keys.isWriteKey(msg):
 		return m.writeKey(msg)
 	}
@@ -365,6 +368,20 @@ func (m *Model) writeKey(msg tea.KeyMsg) tea.Cmd {
 		m.status = why
 		return nil
 	}
+	if d := m.snap.Deployment; d != nil {
+		// CodeDeploy moves the traffic: only r (and c) mean something.
+		switch {
+		case key.Matches(msg, m.keys.Rollback):
+			m.confirm.Open(model.Rollback, m.snap)
+			m.status = fmt.Sprintf("y sends StopDeployment %s with autoRollbackEnabled: CodeDeploy moves all traffic back to %s", d.ID, m.snap.Target.StableName)
+			m.layout()
+		case key.Matches(msg, m.keys.Autopilot):
+			m.status = "no autopilot here: CodeDeploy runs its own configuration (" + d.Routing.String() + ")"
+		default:
+			m.status = "CodeDeploy shifts traffic itself and has no API to set weights: + - P do nothing (r stops it with rollback, c continues it when it waits)"
+		}
+		return nil
+	}
 	switch {
 	case key.Matches(msg, m.keys.StepUp):
 		return m.step(model.StepUp)
@@ -380,6 +397,21 @@ func (m *Model) writeKey(msg tea.KeyMsg) tea.Cmd {
 		return m.toggleAutopilot()
 	}
 	return nil
+}
+
+// continueKey sends ContinueDeployment when the deployment waits, and
+// says why not otherwise.
+func (m *Model) continueKey() tea.Cmd {
+	if why := m.writeBlocked(); why != "" {
+		m.status = why
+		return nil
+	}
+	d := m.snap.Deployment
+	if d.Waiting == "" {
+		m.status = fmt.Sprintf("deployment %s is %s, not waiting: nothing to continue (CodeDeploy has no API to skip an interval)", d.ID, d.Status)
+		return nil
+	}
+	return m.send(model.Intent{Kind: model.Continue, Actor: m.opts.Actor})
 }
 
 func (m *Model) ladder() model.Ladder {
@@ -403,7 +435,12 @@ func (m *Model) step(kind model.IntentKind) tea.Cmd {
 // send runs the intent in a command; the result comes back as resultMsg.
 func (m *Model) send(in model.Intent) tea.Cmd {
 	desc := string(in.Kind)
-	if to, err := in.Target(m.snap.Split, m.ladder()); err == nil {
+	if d := m.snap.Deployment; d != nil {
+		desc = "stopping " + d.ID + " with rollback"
+		if in.Kind == model.Continue {
+			desc = "continuing " + d.ID + " (" + d.Waiting + ")"
+		}
+	} else if to, err := in.Target(m.snap.Split, m.ladder()); err == nil {
 		switch in.Kind {
 		case model.Rollback:
 			desc = "rolling back to 0%"

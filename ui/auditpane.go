@@ -121,6 +121,9 @@ func auditLine(st *Styles, e model.AuditEntry) string {
 	case e.Actor.Via == "autopilot" || e.Actor.Via == "reconcile":
 		// What the machine did must never read as what the operator did.
 		who = e.Actor.Via + " for " + who
+	case e.Actor.Via == "codedeploy":
+		// CodeDeploy shifted or rolled back by itself, not the operator.
+		who = "CodeDeploy"
 	case e.Phase == model.PhaseEvent && e.Actor.OSUser == "": // drift: nobody perch knows
 		who = "—"
 	}

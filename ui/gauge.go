@@ -52,6 +52,11 @@ func (g *gauge) render() {
 		}
 	}
 	lines = append(lines, g.bar(), g.ladderLine(), g.healthLine())
+	if d := s.Deployment; d != nil {
+		if l := g.deploymentBanner(d); l != "" {
+			lines = append(lines, l)
+		}
+	}
 	if busy := s.Busy; busy != "" || g.pending != "" {
 		if busy == "" {
 			busy = g.pending
@@ -116,7 +121,15 @@ func (g *gauge) ladderLine() string {
 	cur := s.Split.CanaryPercent()
 	var parts []string
 	placed := !s.SplitKnown
-	for _, step := range s.Ladder {
+	ladder, label := []float64(s.Ladder), "ladder "
+	if d := s.Deployment; d != nil {
+		// CodeDeploy's configuration is the ladder that matters here.
+		ladder, label = []float64{0}, "config "
+		for _, sh := range d.Routing.Shifts() {
+			ladder = append(ladder, sh.Percent)
+		}
+	}
+	for _, step := range ladder {
 		if !placed && cur < step-0.05 {
 			parts = append(parts, st.Bold.Render("‹"+pct(cur)+"›"))
 			placed = true
@@ -131,7 +144,7 @@ func (g *gauge) ladderLine() string {
 	if !placed {
 		parts = append(parts, st.Bold.Render("‹"+pct(cur)+"›"))
 	}
-	out := st.Dim.Render("ladder ") + strings.Join(parts, " ")
+	out := st.Dim.Render(label) + strings.Join(parts, " ")
 	if share, ok := s.ObservedCanaryShare(s.Now.Add(-observedWindow)); ok {
 		out += st.Dim.Render(" · ") + "observed canary " + st.Canary.Render(pct(round1(share))) +
 			st.Dim.Render(" of "+requestWord(s.Target.Kind)+" (5m)")
@@ -159,7 +172,58 @@ func (g *gauge) healthLine() string {
 		}
 		out += long
 	}
+	if d := s.Deployment; d != nil && len(d.Hooks) > 0 {
+		out += st.Dim.Render(" · ") + hooksSummary(st, d.Hooks)
+	}
 	return out
+}
+
+// hooksSummary counts the lifecycle hooks done and names the one running
+// (or the one that failed).
+func hooksSummary(st *Styles, hooks []model.LifecycleHook) string {
+	done := 0
+	var now string
+	for _, h := range hooks {
+		switch h.Status {
+		case "Succeeded":
+			done++
+		case "InProgress":
+			now = st.Warn.Render(" ⟳ " + h.Name)
+		case "Failed":
+			if now == "" {
+				now = st.Bad.Render(" ✗ " + h.Name)
+			}
+		}
+	}
+	return fmt.Sprintf("hooks %d/%d", done, len(hooks)) + now
+}
+
+// deploymentBanner says how a finished CodeDeploy deployment ended, who
+// rolled it back and why, or that it waits for the operator.
+func (g *gauge) deploymentBanner(d *model.DeploymentStatus) string {
+	st := g.st
+	rb := ""
+	if d.RolledBack() {
+		rb = " · rollback deployment " + d.Rollback.DeploymentID
+	}
+	at := ""
+	if !d.CompletedAt.IsZero() {
+		at = " at " + hms(d.CompletedAt)
+	}
+	switch {
+	case d.Error != nil && d.Error.Code == "ALARM_ACTIVE" && d.RolledBack():
+		why := strings.Trim(strings.TrimPrefix(d.EndedBy(), "rolled back "), "()")
+		return st.Banner.Render("ROLLED BACK by CodeDeploy" + at + ": " + why + " fired" + rb)
+	case d.Status == "Succeeded":
+		return st.OK.Render("✓ deployment succeeded" + at + ": all traffic on " + g.snap.Target.CanaryName)
+	case d.Terminal() && d.RolledBack():
+		return st.Banner.Render(strings.ToUpper(d.Status) + at + ", " + d.EndedBy() + rb)
+	case d.Terminal():
+		return st.Warn.Render("⚠ " + d.Status + at + " (" + d.EndedBy() + ", no rollback): traffic stays at canary " + pct(g.snap.Split.CanaryPercent()))
+	case d.Waiting == model.WaitReady:
+		return st.Warn.Render("⏸ the replacement is ready: CodeDeploy waits for ContinueDeployment (c) before shifting")
+	}
+	return ""
 }
 
 func (g *gauge) health(name string, h model.Health, canary bool) string {

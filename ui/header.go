@@ -24,6 +24,14 @@ type header struct {
 
 const headerHeight = 2
 
+// Height is two lines, three on a CodeDeploy deployment.
+func (h *header) Height() int {
+	if h.snap.Deployment != nil {
+		return headerHeight + 1
+	}
+	return headerHeight
+}
+
 func (h *header) SetSize(w, _ int) { h.width = w; h.render() }
 
 func (h *header) SetSnapshot(s model.Snapshot) { h.snap = s; h.render() }
@@ -91,6 +99,46 @@ func (h *header) render() {
 		line2 = h.pair + sep + line2
 	}
 	h.view = trunc(line1, h.width) + "\n" + trunc(line2, h.width)
+	if d := s.Deployment; d != nil {
+		h.view += "\n" + trunc(h.deploymentLine(d), h.width)
+	}
+}
+
+// deploymentLine is what CodeDeploy is doing: the deployment, its status,
+// the step of its configuration and the countdown to the next shift, most
+// important first so a narrow screen drops the configuration's name.
+func (h *header) deploymentLine(d *model.DeploymentStatus) string {
+	st := h.st
+	sep := st.Dim.Render(" · ")
+	status := d.Status
+	switch {
+	case d.Waiting == model.WaitReady:
+		status = st.Warn.Render("⏸ " + status + ": press c to continue")
+	case d.Waiting == model.WaitTermination:
+		status = st.Warn.Render("⏸ " + status + ": c ends the termination wait")
+	case d.Status == "Succeeded":
+		status = st.OK.Render("✓ " + status)
+	case d.Status == "Stopped" || d.Status == "Failed":
+		status = st.Bad.Render("✗ " + status)
+	case d.Status == "?":
+		status = st.Bad.Render("? unknown")
+	default:
+		status = st.Warn.Render("⟳ " + status)
+	}
+	segs := []string{st.Dim.Render("deploy ") + st.Bold.Render(d.ID), status}
+	if d.Step != "" {
+		segs = append(segs, d.Step)
+	}
+	if !d.NextShiftAt.IsZero() {
+		segs = append(segs, "next → "+st.Canary.Render(pct(d.NextShiftTo))+" in "+st.Bold.Render(age(d.NextShiftAt.Sub(h.snap.Now))))
+	}
+	if d.ReadErr != "" {
+		segs = append(segs, st.Bad.Render("✗ "+shorten(d.ReadErr, 40)))
+	}
+	if d.Config != "" {
+		segs = append(segs, st.Dim.Render(strings.TrimPrefix(d.Config, "CodeDeployDefault.")))
+	}
+	return joinFit(segs, sep, h.width)
 }
 
 // freshness says how old one source's data is, loudly when it is stale or

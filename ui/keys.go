@@ -27,6 +27,9 @@ type KeyMap struct {
 	// Wheel asks for (watcher) or hands over (driver) the wheel of a shared
 	// session; enabled only in one.
 	Wheel key.Binding
+	// Continue ends a CodeDeploy deployment's wait; enabled only while one
+	// waits.
+	Continue key.Binding
 
 	// Inside the confirm dialog.
 	Confirm key.Binding
@@ -52,6 +55,7 @@ func DefaultKeyMap() KeyMap {
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Wheel:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "ask for the wheel"), key.WithDisabled()),
+		Continue:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "continue deployment"), key.WithDisabled()),
 
 		Confirm: key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "confirm")),
 		Cancel:  key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel")),
@@ -83,16 +87,39 @@ func (k *KeyMap) isWriteKey(msg tea.KeyMsg) bool {
 	return false
 }
 
+// SetCodeDeploy says what the write keys do on a CodeDeploy deployment:
+// CodeDeploy moves the traffic, so + - and P stay in the help with the
+// reason they do nothing, r stops the deployment with rollback, and c
+// continues it while it waits. SetReadOnly still hides them all.
+func (k *KeyMap) SetCodeDeploy(on, canContinue bool) {
+	d := DefaultKeyMap()
+	k.StepUp.SetHelp(d.StepUp.Help().Key, d.StepUp.Help().Desc)
+	k.StepDown.SetHelp(d.StepDown.Help().Key, d.StepDown.Help().Desc)
+	k.Step.SetHelp(d.Step.Help().Key, d.Step.Help().Desc)
+	k.Promote.SetHelp(d.Promote.Help().Key, d.Promote.Help().Desc)
+	k.Rollback.SetHelp(d.Rollback.Help().Key, d.Rollback.Help().Desc)
+	k.Continue.SetEnabled(on && canContinue)
+	if !on {
+		return
+	}
+	const off = "off: CodeDeploy shifts traffic itself"
+	k.StepUp.SetHelp("+", "step up "+off)
+	k.StepDown.SetHelp("-", "step down "+off)
+	k.Step.SetHelp("+/-", "step off")
+	k.Promote.SetHelp("P", "promote off (CodeDeploy)")
+	k.Rollback.SetHelp("r", "stop + roll back")
+}
+
 // ShortHelp is the one-line help bar, most important first: a narrow
 // screen drops entries from the end.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Wheel, k.Step, k.Rollback, k.Promote, k.Autopilot, k.Help, k.Quit, k.Focus, k.Window}
+	return []key.Binding{k.Wheel, k.Continue, k.Step, k.Rollback, k.Promote, k.Autopilot, k.Help, k.Quit, k.Focus, k.Window}
 }
 
 // FullHelp is the `?` view, grouped in columns.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Wheel, k.StepUp, k.StepDown, k.Rollback, k.Promote, k.Autopilot},
+		{k.Wheel, k.StepUp, k.StepDown, k.Rollback, k.Promote, k.Autopilot, k.Continue},
 		{k.Focus, k.ScrollUp, k.ScrollDn, k.Narrower, k.Wider},
 		{k.Help, k.Quit},
 	}
