@@ -85,9 +85,8 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 	if clk == nil {
 		clk = clock.Real{}
 	}
-
 	counter := perchaws.NewCallCounter()
-	groups := &fleetGroups{g: g, creds: o.credentials, counter: counter, cfgs: map[string]*fleetGroup{}}
+	groups := &fleetGroups{g: g, creds: o.credentials, counter: counter, clock: clk, cfgs: map[string]*fleetGroup{}}
 	pool := perchaws.NewMetricsPool()
 	recent := map[string][]model.AuditEntry{}
 	for _, e := range log.Tail(5000) {
@@ -133,12 +132,24 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 	engines := make([]*rollout.Engine, len(opened))
 	for i, ot := range opened {
 		t := f.Targets[i]
+		alarms, readOnly := t.Alarms, g.readOnly
+		var deployment rollout.DeploymentReader
+		var controller rollout.DeploymentController
+		if cd := ot.cd; cd != nil {
+			// As perch codedeploy does: the group's alarms are watched
+			// too, and a finished deployment has nothing left to steer.
+			alarms = mergeAlarms(t.Alarms, cd.router.AlarmNames())
+			readOnly = readOnly || cd.finished
+			deployment, controller = cd.router, cd.router
+		}
 		engine, err := rollout.New(rollout.Config{
 			Router:        namedRouter{Router: ot.ad.router, name: t.Name},
 			Health:        ot.ad.health,
 			Metrics:       ot.ad.metrics,
 			Alarms:        perchaws.NewAlarms(ot.group.cfg),
-			AlarmNames:    t.Alarms,
+			AlarmNames:    alarms,
+			Deployment:    deployment,
+			Controller:    controller,
 			Identity:      ot.group,
 			Audit:         log,
 			Clock:         clk,
@@ -147,7 +158,7 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 			StartPaused:   t.Paused,
 			AutopilotUser: osUser(),
 			Poll:          g.poll,
-			ReadOnly:      g.readOnly,
+			ReadOnly:      readOnly,
 			DescribeError: ot.group.describe,
 			RecentAudit:   tailN(recent[ot.ad.router.Target().ID()], 50),
 			Judge:         model.JudgeConfig{Custom: t.Judge()},
@@ -156,13 +167,15 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 		if err != nil {
 			return fail(withCode(ExitFailure, fmt.Errorf("target %s: %w", t.Name, err)))
 		}
-		id := -1
+		member := rollout.FleetMember{Engine: engine, Metrics: -1}
 		if ot.shared != nil {
-			if id, err = pool.Add(ot.group.key, ot.group.cfg, *ot.shared); err != nil {
+			if member.Metrics, err = pool.Add(ot.group.key, ot.group.cfg, *ot.shared); err != nil {
 				return fail(withCode(ExitUsage, fmt.Errorf("target %s: %w", t.Name, err)))
 			}
+		} else if q, ok := ot.ad.metrics.(interface{ Queries() []perchaws.MetricQuery }); ok {
+			member.OwnMetrics = len(q.Queries())
 		}
-		members[i] = rollout.FleetMember{Engine: engine, Metrics: id}
+		members[i] = member
 		engines[i] = engine
 	}
 	reconcileFleet(ctx, engines, path, clk.Now(), g.reconcileAfter, actor, logger)
@@ -244,6 +257,7 @@ type fleetGroups struct {
 	g       *globalFlags
 	creds   awssdk.CredentialsProvider
 	counter *perchaws.CallCounter
+	clock   clock.Clock
 
 	mu   sync.Mutex
 	cfgs map[string]*fleetGroup
@@ -280,6 +294,7 @@ func (gs *fleetGroups) group(ctx context.Context, profile, region string) (*flee
 // fleetTarget is one resolved target.
 type fleetTarget struct {
 	ad     adapters
+	cd     *codeDeployTarget // for a CodeDeploy deployment
 	group  *fleetGroup
 	shared *perchaws.SharedSource
 }
@@ -293,11 +308,17 @@ func (gs *fleetGroups) open(ctx context.Context, t config.Target) (fleetTarget, 
 	if err != nil {
 		return fleetTarget{}, err
 	}
-	ad, err := openTarget(ctx, fg.cfg, tf)
+	// A CodeDeploy group with nothing in progress is an error here rather
+	// than a wait: one idle group must not hold up the whole fleet.
+	ad, cd, err := openAnyTarget(ctx, fg.cfg, tf, sessionOptions{clock: gs.clock}, gs.g.poll)
 	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return fleetTarget{}, err
+		}
 		return fleetTarget{}, classify(err, fg.describe)
 	}
-	out := fleetTarget{ad: ad, group: fg}
+	out := fleetTarget{ad: ad, cd: cd, group: fg}
 	custom, err := perchaws.CustomQueries(ad.router.Target(), t.Custom)
 	if err != nil {
 		return fleetTarget{}, usageErr("%v", err)
@@ -318,6 +339,8 @@ func flagsFor(t config.Target) (*targetFlags, error) {
 		tf.ruleARN, tf.listenerARN, tf.canaryTG = t.RuleARN, t.ListenerARN, t.CanaryTargetGroup
 	case model.KindLambda:
 		tf.function, tf.alias, tf.canaryVersion = t.Function, t.Alias, t.CanaryVersion
+	case model.KindCodeDeploy:
+		tf.deploymentID, tf.application, tf.deploymentGroup = t.DeploymentID, t.Application, t.DeploymentGroup
 	default:
 		return nil, usageErr("%s targets cannot be opened from a config file yet", t.Kind)
 	}

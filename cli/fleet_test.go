@@ -283,3 +283,40 @@ targets:
 	}
 	var _ rollout.SharedMetrics = s.pool
 }
+
+// TestFleetWithACodeDeployTarget: a CodeDeploy deployment in a fleet
+// fetches its own metrics (its queries follow the deployment) and still
+// counts in the cost; it is steered as perch codedeploy steers it.
+func TestFleetWithACodeDeployTarget(t *testing.T) {
+	env := simtest.Start(t, simtest.Options{ScenarioName: "codedeploy-ecs"})
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(state, "no-config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(state, "no-credentials"))
+	env.Advance(2 * time.Minute) // release 42 starts a minute in
+	path := filepath.Join(state, "perch.yaml")
+	if err := os.WriteFile(path, []byte("targets:\n  - name: web-release\n    codedeploy: {application: web-app, deployment_group: web-bg}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &globalFlags{endpointURL: env.URL, region: "us-east-1", poll: 10 * time.Second, reconcileAfter: time.Minute}
+	s, err := openFleet(context.Background(), g, f, fleetOptions{clock: env.Clock, credentials: staticCredentials(), via: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	st := s.fleet.PollOnce(context.Background())
+	snap := s.engines[0].Snapshot()
+	if snap.Target.Name != "web-release" || snap.Target.Kind != model.KindCodeDeploy || snap.Deployment == nil {
+		t.Fatalf("snapshot: %+v", snap.Target)
+	}
+	if snap.MetricsErr != "" || len(snap.Signals[model.Stable][model.Requests]) == 0 {
+		t.Fatalf("no metrics: %q", snap.MetricsErr)
+	}
+	if st.Last.Calls != 0 || st.MetricsPerHour != 10*60 {
+		t.Errorf("shared calls %d, metrics/h %v: want its own 10 metrics a minute counted", st.Last.Calls, st.MetricsPerHour)
+	}
+}

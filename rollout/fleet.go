@@ -59,8 +59,12 @@ const (
 type FleetMember struct {
 	Engine *Engine
 	// Metrics is the member's ID in FleetConfig.Shared; negative when the
-	// target's metrics cannot be shared and its engine fetches its own.
+	// target's metrics cannot be shared and its engine fetches its own
+	// (a CodeDeploy deployment, whose queries follow the deployment).
 	Metrics int
+	// OwnMetrics is, for a member that fetches its own, how many metrics
+	// each fetch requests: it counts in the cost estimate.
+	OwnMetrics int
 }
 
 // FleetConfig wires a fleet poller.
@@ -371,7 +375,13 @@ func (f *Fleet) PollOnce(ctx context.Context) FleetStats {
 	st.Last = cost
 	st.Total.Add(cost)
 	st.Failed = failed
-	st.MetricsPerHour = float64(cost.Metrics) * float64(time.Hour) / float64(f.cfg.Period)
+	own := 0
+	for _, m := range f.cfg.Members {
+		if m.Metrics < 0 {
+			own += m.OwnMetrics
+		}
+	}
+	st.MetricsPerHour = float64(cost.Metrics+own) * float64(time.Hour) / float64(f.cfg.Period)
 	var cwPerHour float64
 	if f.cfg.Calls != nil {
 		all, cw := f.cfg.Calls()
