@@ -83,7 +83,7 @@ func TestCodeDeployHeaderGaugeAndHelp(t *testing.T) {
 	m, _ := sized(codeDeploySnapshot(), Options{})
 	v := screen(t, m, 200, 50)
 	for _, want := range []string{
-		"deploy d-7A53QHY59 · ⟳ InProgress · canary 10% for 5m · next → 100% in 3m42s · ECSCanary10Percent5Minutes",
+		"deploy d-7A53QHY59 · ⟳ InProgress · next → 100% in 3m42s · canary 10% for 5m · ECSCanary10Percent5Minutes",
 		"config 0 [10%] 100",
 		"hooks 6/8 ⟳ AllowTraffic",
 		"+/- step off",

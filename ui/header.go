@@ -105,7 +105,7 @@ func (h *header) render() {
 }
 
 // deploymentLine is what CodeDeploy is doing: the deployment, its status,
-// the step of its configuration and the countdown to the next shift, most
+// the countdown to the next shift and the step of its configuration, most
 // important first so a narrow screen drops the configuration's name.
 func (h *header) deploymentLine(d *model.DeploymentStatus) string {
 	st := h.st
@@ -126,11 +126,13 @@ func (h *header) deploymentLine(d *model.DeploymentStatus) string {
 		status = st.Warn.Render("⟳ " + status)
 	}
 	segs := []string{st.Dim.Render("deploy ") + st.Bold.Render(d.ID), status}
-	if d.Step != "" {
-		segs = append(segs, d.Step)
-	}
+	// The countdown before the step's words: it is what a narrow screen
+	// must keep.
 	if !d.NextShiftAt.IsZero() {
 		segs = append(segs, "next → "+st.Canary.Render(pct(d.NextShiftTo))+" in "+st.Bold.Render(age(d.NextShiftAt.Sub(h.snap.Now))))
+	}
+	if d.Step != "" {
+		segs = append(segs, d.Step)
 	}
 	if d.ReadErr != "" {
 		segs = append(segs, st.Bad.Render("✗ "+shorten(d.ReadErr, 40)))
