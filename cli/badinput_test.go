@@ -47,6 +47,8 @@ func TestBadInputSuite(t *testing.T) {
 	badYAMLPlan := file("plan-broken.yaml", "steps: [{percent: 10\n")
 	unknownFieldPlan := file("plan-unknown.yaml", "steps:\n  - {percent: 10, bake: 5m, colour: red}\n")
 	notARecording := file("not-a-recording.gz", "plain text\n")
+	badYAMLConfig := file("perch-broken.yaml", "targets: [{name: shop\n")
+	unknownKeyConfig := file("perch-unknown.yaml", "targets:\n  - {name: shop, alb: {rule_arn: "+good+"}, colour: red}\n")
 
 	cases := []badInput{
 		// Commands, arguments and flags.
@@ -122,6 +124,11 @@ func TestBadInputSuite(t *testing.T) {
 		{"sim on a public address", []string{"sim", "--listen", "0.0.0.0:4566"}, "loopback", false},
 		{"sim listen not an address", []string{"sim", "--listen", "nonsense"}, "--listen", false},
 		{"sim stray argument", []string{"sim", "now"}, "unknown command", false},
+
+		// Config files.
+		{"config file missing", []string{"--config", filepath.Join(dir, "nosuch.yaml")}, "nosuch.yaml", false},
+		{"config YAML malformed", []string{"--config", badYAMLConfig}, "perch-broken.yaml", false},
+		{"config unknown key", []string{"--config", unknownKeyConfig}, "colour", false},
 
 		// Other commands.
 		{"replay without a file", []string{"replay"}, "arg", false},
