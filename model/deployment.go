@@ -210,10 +210,12 @@ func (d *DeploymentStatus) Plan(now time.Time) {
 		}
 		return
 	}
-	shifts := d.Routing.Shifts()
-	for _, s := range shifts {
-		if at := d.ShiftStartedAt.Add(s.After); at.After(now) {
-			d.NextShiftAt, d.NextShiftTo = at, s.Percent
+	// The next shift is the first that would raise the share the targets
+	// report; going by the share rather than by the clock alone keeps a
+	// skewed local clock from announcing a shift already made.
+	for _, s := range d.Routing.Shifts() {
+		if s.Percent > d.CanaryPercent+0.05 {
+			d.NextShiftAt, d.NextShiftTo = d.ShiftStartedAt.Add(s.After), s.Percent
 			break
 		}
 	}

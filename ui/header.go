@@ -129,7 +129,11 @@ func (h *header) deploymentLine(d *model.DeploymentStatus) string {
 	// The countdown before the step's words: it is what a narrow screen
 	// must keep.
 	if !d.NextShiftAt.IsZero() {
-		segs = append(segs, "next → "+st.Canary.Render(pct(d.NextShiftTo))+" in "+st.Bold.Render(age(d.NextShiftAt.Sub(h.snap.Now))))
+		when := "in " + st.Bold.Render(age(d.NextShiftAt.Sub(h.snap.Now)))
+		if !d.NextShiftAt.After(h.snap.Now) {
+			when = st.Bold.Render("due now")
+		}
+		segs = append(segs, "next → "+st.Canary.Render(pct(d.NextShiftTo))+" "+when)
 	}
 	if d.Step != "" {
 		segs = append(segs, d.Step)
