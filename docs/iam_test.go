@@ -52,7 +52,7 @@ func sdkCalls(t *testing.T) map[string]bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	call := regexp.MustCompile(`\.((?:Describe|Modify|Get|Update|List|Stop|Continue|BatchGet|SetAlarm)\w*)\(ctx`)
+	call := regexp.MustCompile(`(\w+)\.((?:Describe|Modify|Get|Update|List|Stop|Continue|BatchGet|SetAlarm)\w*)\(ctx`)
 	ops := map[string]bool{}
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
@@ -63,7 +63,12 @@ func sdkCalls(t *testing.T) map[string]bool {
 			t.Fatal(err)
 		}
 		for _, m := range call.FindAllStringSubmatch(string(data), -1) {
-			ops[m[1]] = true
+			// The SDK's middleware helpers read the operation from ctx;
+			// they are not AWS calls.
+			if strings.HasSuffix(m[1], "middleware") {
+				continue
+			}
+			ops[m[2]] = true
 		}
 	}
 	delete(ops, "GetCallerIdentity") // allowed to every principal
