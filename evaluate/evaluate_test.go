@@ -255,6 +255,7 @@ func TestTimelineOf(t *testing.T) {
 		{"eval-healthy", 0, -1, ""},
 		{"eval-2x", 0, 0, "(2x)"},
 		{"eval-10x", 0, 0, "(10x)"},
+		{"eval-2x-late", -3 * time.Hour, 0, "canary 5xx 1% vs stable 0.5% (2x)"},
 		{"eval-low-traffic", -6 * time.Hour, -1, ""},
 		{"error-spike", -3 * time.Hour, 8 * time.Minute, "canary 5xx 5% vs stable 0.5% (10x)"},
 		{"latency-regression", -time.Hour, 2 * time.Minute, "p99 540 ms"},

@@ -225,12 +225,22 @@ func (r *Report) writeRuns(w io.Writer) {
 
 func outcomeCell(o Outcome) string {
 	switch {
+	case o.FalseRollback && len(o.Signals) > 0:
+		return fmt.Sprintf("FALSE at %s (%s)", short(o.At), signalList(o.Signals))
 	case o.FalseRollback:
 		return "FALSE at " + short(o.At)
 	case o.Detected:
 		return seconds(o.Seconds)
 	}
 	return "-"
+}
+
+func signalList(ss []model.Signal) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return strings.Join(out, ",")
 }
 
 func verdictCell(run Run) string {
