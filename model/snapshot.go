@@ -18,6 +18,9 @@ type Snapshot struct {
 	SplitAt    time.Time `json:"split_at"`
 	SplitErr   string    `json:"split_error,omitempty"`
 	Health     [2]Health `json:"health"`
+	// HealthErr is set when the last health read failed: Health is then
+	// empty because it is unknown, not because nothing is registered.
+	HealthErr string `json:"health_error,omitempty"`
 
 	Signals    Signals   `json:"-"`
 	MetricsAt  time.Time `json:"metrics_at"`

@@ -302,9 +302,10 @@ func (e *Engine) poll(ctx context.Context, feed *Feed, own bool) model.Snapshot 
 			// none (the capacity check then says nothing) until a read
 			// succeeds.
 			s.Health = [2]model.Health{}
+			s.HealthErr = e.cfg.DescribeError(healthErr)
 			e.cfg.Logger.Warn("target health", "err", healthErr)
 		} else {
-			s.Health = health
+			s.Health, s.HealthErr = health, ""
 		}
 	}
 	if skipMetrics {

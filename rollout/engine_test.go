@@ -383,3 +383,17 @@ func TestNoPerHostCapacityWarningForLambda(t *testing.T) {
 		t.Fatalf("a Lambda version is not a host count: %v", res.Warnings)
 	}
 }
+
+type failingHealth struct{}
+
+func (failingHealth) Health(context.Context) ([2]model.Health, error) {
+	return [2]model.Health{}, errors.New("Throttling: rate exceeded")
+}
+
+func TestFailedHealthReadIsMarkedUnknown(t *testing.T) {
+	e, _, _, _ := newTestEngine(t, 10, func(c *Config) { c.Health = failingHealth{} })
+	s := e.Snapshot()
+	if s.HealthErr == "" || s.Health[model.Stable].Total() != 0 {
+		t.Fatalf("health after a failed read: %+v err %q", s.Health, s.HealthErr)
+	}
+}

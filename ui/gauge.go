@@ -244,6 +244,9 @@ func (g *gauge) health(name string, h model.Health, canary bool) string {
 			return label + " " + st.Bad.Render("✗ version "+version+" not Active")
 		}
 	}
+	if g.snap.HealthErr != "" {
+		return label + " " + st.Warn.Render("? health unknown")
+	}
 	if h.Total() == 0 {
 		return label + " " + st.Warn.Render("? no targets registered")
 	}

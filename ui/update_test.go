@@ -401,3 +401,13 @@ func TestHeaderOmitsAlarmFreshnessWhenNoneWatched(t *testing.T) {
 		t.Fatalf("watched alarms' freshness missing: %q", header)
 	}
 }
+
+func TestUnknownHealthIsNotNoTargets(t *testing.T) {
+	s := healthySnapshot()
+	s.Health, s.HealthErr = [2]model.Health{}, "describe target health: throttled"
+	m, _ := sized(s, Options{})
+	view := ansi.Strip(m.View())
+	if !strings.Contains(view, "? health unknown") || strings.Contains(view, "no targets registered") {
+		t.Fatalf("a failed health read must read as unknown:\n%s", view)
+	}
+}
