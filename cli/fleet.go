@@ -379,8 +379,10 @@ func runFleet(ctx context.Context, s *fleetSession, g *globalFlags, title, open 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go s.fleet.Run(ctx)
+	// A cockpit calls data stale after three polls; in a fleet, metrics
+	// arrive once a period, so a period is the shortest honest interval.
 	m := ui.NewFleet(newUIFleet(s.fleet), ui.FleetOptions{
-		Title: title, Actor: s.actor, ReadOnly: g.readOnly, Poll: g.poll, Open: open,
+		Title: title, Actor: s.actor, ReadOnly: g.readOnly, Poll: max(g.poll, time.Minute), Open: open,
 	})
 	if _, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx)).Run(); err != nil {
 		return withCode(ExitFailure, fmt.Errorf("fleet view: %w", err))

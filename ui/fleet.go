@@ -81,7 +81,6 @@ type FleetModel struct {
 	note          string // why the last key did what it did
 	quitWarned    bool
 	quitting      bool
-	dirty         bool // snapshots changed while a cockpit was open
 	now           time.Time
 
 	head, colHead, statusLine string
@@ -254,10 +253,8 @@ func (m *FleetModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case fleetStatusMsg:
 		m.status = msg.st
-		if m.cockpit != nil {
-			m.dirty = true // drawn when the fleet shows again
-		} else {
-			m.refresh(false)
+		if m.cockpit == nil {
+			m.refresh(false) // else on esc: nothing is drawn behind a cockpit
 		}
 		return m, waitForFleet(m.updates)
 	case cockpitMsg:

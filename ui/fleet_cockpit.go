@@ -55,9 +55,6 @@ func (m *FleetModel) closeCockpit() {
 	m.cockpit.detach()
 	m.cockpit, m.cockpitIdx = nil, -1
 	m.fleet.Focus(-1)
-	if m.dirty {
-		m.dirty = false
-	}
 	m.refresh(false)
 }
 
