@@ -3,10 +3,15 @@ package rollout_test
 import (
 	"context"
 	"errors"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 
 	"github.com/perch-dev/perch/audit"
 	perchaws "github.com/perch-dev/perch/aws"
@@ -231,5 +236,67 @@ func TestCodeDeployFailedStopLeavesAFailedEntry(t *testing.T) {
 	if _, err := rollout.New(rollout.Config{Router: r.router, Metrics: perchaws.NewCodeDeployMetrics(r.env.AWS, r.router),
 		Deployment: r.router, Audit: log, Clock: r.env.Clock, Plan: &model.Plan{Steps: []model.PlanStep{{Percent: 10}}}}); err == nil {
 		t.Fatal("a plan on a CodeDeploy target was accepted")
+	}
+}
+
+func TestCodeDeployFollowingAGroupMovesToTheNextDeployment(t *testing.T) {
+	env := simtest.Start(t, simtest.Options{ScenarioName: "codedeploy-lambda"})
+	env.Advance(2 * time.Minute)
+	ctx := context.Background()
+	router, err := perchaws.NewCodeDeployRouter(ctx, env.AWS, perchaws.CodeDeployOptions{Application: "orders-app", DeploymentGroup: "orders-dg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := audit.Open(filepath.Join(t.TempDir(), "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	eng, err := rollout.New(rollout.Config{Router: router, Metrics: perchaws.NewCodeDeployMetrics(env.AWS, router),
+		Deployment: router, Controller: router, Audit: log, Clock: env.Clock, History: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := eng.PollOnce(ctx).Deployment.ID
+	env.Advance(5 * time.Minute)
+	if d := eng.PollOnce(ctx).Deployment; d.ID != first || d.Status != "Succeeded" {
+		t.Fatalf("first deployment at its end: %+v", d)
+	}
+	appSpec := `{"Resources":[{"orders":{"Properties":{"Name":"orders","Alias":"live","CurrentVersion":"8","TargetVersion":"7"}}}]}`
+	if _, err := codedeploy.NewFromConfig(env.AWS).CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{
+		ApplicationName: aws.String("orders-app"), DeploymentGroupName: aws.String("orders-dg"),
+		Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
+			AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(appSpec)}}}); err != nil {
+		t.Fatal(err)
+	}
+	env.Advance(time.Minute)
+	snap := eng.PollOnce(ctx)
+	if d := snap.Deployment; d.ID == first || d.Status != "InProgress" || snap.Target.DeploymentID != d.ID ||
+		snap.Target.StableName != "version 8" || snap.Target.CanaryName != "version 7" || snap.Split.CanaryPercent() != 10 {
+		t.Fatalf("after the next deployment started: %+v %+v %+v", snap.Deployment, snap.Target, snap.Split)
+	}
+	var follow, complete int
+	for _, e := range snap.Audit {
+		switch {
+		case e.Action == "follow" && strings.Contains(e.Detail, "now watching "+snap.Deployment.ID):
+			follow++
+		case e.Action == "complete" && e.Actor.Via == "codedeploy" && e.Target == first:
+			complete++
+		}
+	}
+	if follow != 1 || complete != 1 {
+		t.Fatalf("audit: %+v", snap.Audit)
+	}
+	// The series start afresh from the new sides: half an hour ago the
+	// canary side (now version 7) carried all invocations, where version 8
+	// (the old canary side) had none.
+	var old float64
+	for _, p := range snap.Signals[model.Canary][model.Requests] {
+		if p.T.Before(env.Clock.Now().Add(-20 * time.Minute)) {
+			old = math.Max(old, p.V)
+		}
+	}
+	if old < 1000 {
+		t.Fatalf("canary side's old invocations %v: the series were not reloaded for the new deployment", old)
 	}
 }
