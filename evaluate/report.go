@@ -249,6 +249,9 @@ func verdictCell(run Run) string {
 		s += fmt.Sprintf(" (+%s)", count(run.MoreRequests))
 	}
 	if run.PassedAt >= 0 {
+		if run.Verdict == model.VerdictPass {
+			return fmt.Sprintf("PASS from %s", short(run.PassedAt))
+		}
 		s += fmt.Sprintf(", PASS at %s", short(run.PassedAt))
 	}
 	return s
