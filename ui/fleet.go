@@ -291,6 +291,18 @@ func (m *FleetModel) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return m.quit()
 	}
+	if !m.filtering && msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+		// Keys typed faster than the terminal is read arrive as one
+		// message ("jjj"): each is still a key.
+		var cmds []tea.Cmd
+		for _, r := range msg.Runes {
+			cmds = append(cmds, m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+			if m.quitting || m.cockpit != nil || m.filtering {
+				break // the rest belongs to whatever took the keyboard
+			}
+		}
+		return tea.Batch(cmds...)
+	}
 	if m.filtering {
 		switch msg.String() {
 		case "enter":

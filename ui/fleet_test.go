@@ -312,6 +312,15 @@ func TestFleetRedrawsOnlyChangedRows(t *testing.T) {
 	}
 }
 
+func TestFleetKeysArrivingTogether(t *testing.T) {
+	m, _ := newTestFleetView(20)
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jjj")})
+	if m.Selected() != 3 {
+		t.Fatalf("jjj moved the cursor to %d, want 3", m.Selected())
+	}
+}
+
 func TestFleetQuitWarnsWhileAutopilotsRun(t *testing.T) {
 	m, _ := newTestFleetView(20) // the spike rows run a plan
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
