@@ -266,3 +266,15 @@ func TestCrashBetweenIntentAndOutcomeIsReconciled(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The AWS CLI v1 ignores AWS_REGION; perch sim's export lines must work
+// for it as printed.
+func TestSimEnvWorksForTheAWSCLIv1(t *testing.T) {
+	var b bytes.Buffer
+	printSimEnv(&b, sim.Manifest{Endpoint: "http://127.0.0.1:4566", Region: "us-east-1"})
+	for _, want := range []string{"export AWS_ENDPOINT_URL=http://127.0.0.1:4566\n", "export AWS_REGION=us-east-1\n", "export AWS_DEFAULT_REGION=us-east-1\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("perch sim prints no %q:\n%s", want, b.String())
+		}
+	}
+}

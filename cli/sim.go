@@ -161,6 +161,8 @@ func printSimEnv(w io.Writer, m sim.Manifest) {
 	fmt.Fprintf(w, "# perch sim: simulated AWS on %s (Ctrl-C to stop)\n", m.Endpoint)
 	fmt.Fprintf(w, "export AWS_ENDPOINT_URL=%s\n", m.Endpoint)
 	fmt.Fprintf(w, "export AWS_REGION=%s\n", m.Region)
+	// The AWS CLI v1 reads only AWS_DEFAULT_REGION.
+	fmt.Fprintf(w, "export AWS_DEFAULT_REGION=%s\n", m.Region)
 	fmt.Fprintf(w, "export AWS_ACCESS_KEY_ID=test\n")
 	fmt.Fprintf(w, "export AWS_SECRET_ACCESS_KEY=test\n")
 	fmt.Fprintf(w, "export AWS_EC2_METADATA_DISABLED=true\n")
