@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
@@ -9,56 +10,33 @@ import (
 
 const lambdaNamespace = "AWS/Lambda"
 
-// lambdaRouting is the share of an alias's invocations each version gets
-// from a moment on; the shares sum to 1.
-type lambdaRouting struct {
-	at     time.Time
-	shares map[string]float64
-}
-
-// lambdaRun is the traffic model's view of one scenario alias.
+// lambdaRun is the traffic model's view of one scenario alias; its
+// routing gives each version's share of the invocations (they sum to 1).
 type lambdaRun struct {
+	routing[map[string]float64]
 	spec     *Lambda
 	fn       *lambdaFunction
 	alias    string
 	resource string // the Resource dimension: function:alias
 	stream   uint64
-	// history holds every routing change still needed to generate
-	// ungenerated periods; history[0] is in force before all others.
-	history   []lambdaRouting
-	nextDrift int
 }
 
 // lambdaTraffic turns the aliases' routing and the scenario's parameters
 // into AWS/Lambda metrics, one 60 s period at a time, lazily, on the same
 // schedule as the ALB model.
 type lambdaTraffic struct {
-	lambda    *lambdaService
-	store     datumSink
-	seed      uint64
-	start     time.Time
-	delay     time.Duration
-	retention time.Duration
-	runs      []*lambdaRun
-
-	next time.Time
-	now  time.Time
+	periodSchedule
+	lambda *lambdaService
+	store  datumSink
+	seed   uint64
+	runs   []*lambdaRun
 	// quiet suppresses the change hook while a scripted event rewrites an
 	// alias, so the change is recorded at the event's time instead.
 	quiet bool
 }
 
 func newLambdaTraffic(l *lambdaService, store datumSink, seed int64, start time.Time, sc *Scenario) *lambdaTraffic {
-	t := &lambdaTraffic{
-		lambda:    l,
-		store:     store,
-		seed:      uint64(seed),
-		start:     start,
-		delay:     sc.PublishDelay.D(),
-		retention: max(sc.History.D(), 6*time.Hour),
-		next:      start.Add(-sc.History.D()).Truncate(period),
-		now:       start,
-	}
+	t := &lambdaTraffic{periodSchedule: newPeriodSchedule(start, sc), lambda: l, store: store, seed: uint64(seed)}
 	l.changed = t.aliasChanged
 	return t
 }
@@ -67,7 +45,12 @@ func (t *lambdaTraffic) addRun(spec *Lambda, f *lambdaFunction) {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte("lambda:" + spec.Name))
 	r := &lambdaRun{spec: spec, fn: f, alias: spec.Alias, resource: f.name + ":" + spec.Alias, stream: h.Sum64()}
-	r.history = []lambdaRouting{{shares: r.currentShares()}}
+	r.history = []routingChange[map[string]float64]{{shares: r.currentShares()}}
+	for _, ev := range spec.Events {
+		if ev.CanaryWeight != nil {
+			r.script = append(r.script, weightEvent{at: ev.At.D(), percent: *ev.CanaryWeight})
+		}
+	}
 	t.runs = append(t.runs, r)
 }
 
@@ -98,112 +81,60 @@ func (t *lambdaTraffic) aliasChanged(function, alias string) {
 
 func (t *lambdaTraffic) recordChange(function, alias string, at time.Time) {
 	for _, r := range t.runs {
-		if r.fn.name != function || r.alias != alias {
-			continue
+		if r.fn.name == function && r.alias == alias {
+			r.record(at, r.currentShares())
 		}
-		s := r.currentShares()
-		last := &r.history[len(r.history)-1]
-		if !at.After(last.at) {
-			// Several changes at one instant: the last one wins.
-			last.shares = s
-			continue
-		}
-		r.history = append(r.history, lambdaRouting{at: at, shares: s})
 	}
 }
 
 // advance plays scripted routing changes up to now and publishes every
 // period that has become visible by now.
 func (t *lambdaTraffic) advance(now time.Time) {
-	if now.After(t.now) {
-		t.now = now
-	}
-	now = t.now
-	for _, r := range t.runs {
-		t.applyDrift(r, now)
-	}
-	if floor := now.Add(-t.retention - t.delay - period).Truncate(period); t.next.Before(floor) {
-		t.next = floor
-	}
-	for !t.next.Add(period + t.delay).After(now) {
+	next := t.periodSchedule.advance(now, func(now time.Time) {
 		for _, r := range t.runs {
-			t.generate(r, t.next)
+			t.playScript(r, now)
 		}
-		t.next = t.next.Add(period)
-	}
+	}, func(from time.Time) {
+		for _, r := range t.runs {
+			t.generate(r, from)
+		}
+	})
 	for _, r := range t.runs {
-		r.prune(t.next)
+		r.prune(next)
 	}
 }
 
-// applyDrift plays canary_weight events: a second operator rewriting the
+// playScript plays canary_weight events: a second operator rewriting the
 // alias (stable as FunctionVersion, the canary by weight).
-func (t *lambdaTraffic) applyDrift(r *lambdaRun, now time.Time) {
-	for ; r.nextDrift < len(r.spec.Events); r.nextDrift++ {
-		ev := r.spec.Events[r.nextDrift]
-		at := t.start.Add(ev.At.D())
-		if at.After(now) {
-			return
-		}
-		if ev.CanaryWeight == nil {
-			continue
-		}
+func (t *lambdaTraffic) playScript(r *lambdaRun, now time.Time) {
+	r.routing.playScript(t.start, now, func(percent float64) error {
 		weights := map[string]float64{}
-		if w := *ev.CanaryWeight; w > 0 {
-			weights[r.spec.CanaryVersion] = w / 100
+		if percent > 0 {
+			weights[r.spec.CanaryVersion] = percent / 100
 		}
 		a := r.fn.aliases[r.alias]
 		if a == nil {
-			continue
+			return fmt.Errorf("alias %s:%s is gone", r.fn.name, r.alias)
 		}
 		t.quiet = true
 		aerr := t.lambda.setAlias(r.fn, a, r.spec.StableVersion, weights)
 		t.quiet = false
 		if aerr != nil {
-			continue
+			return aerr // not returned directly: a nil *apiError is a non-nil error
 		}
-		if last := r.history[len(r.history)-1].at; at.Before(last) {
-			at = last
-		}
-		t.recordChange(r.fn.name, r.alias, at)
-	}
-}
-
-func (r *lambdaRun) prune(next time.Time) {
-	i := 0
-	for i+1 < len(r.history) && !r.history[i+1].at.After(next) {
-		i++
-	}
-	if i > 0 {
-		r.history = append(r.history[:0], r.history[i:]...)
-	}
+		return nil
+	}, func(at time.Time) { t.recordChange(r.fn.name, r.alias, at) })
 }
 
 // sharesOver is each version's time-weighted share over [from,
-// from+period): an alias change mid-period routes the rest of it the new
-// way.
+// from+period).
 func (r *lambdaRun) sharesOver(from time.Time) map[string]float64 {
-	to := from.Add(period)
 	out := map[string]float64{}
-	add := func(s map[string]float64, d time.Duration) {
+	r.over(from, func(s map[string]float64, d time.Duration) {
 		for v, w := range s {
 			out[v] += w * d.Seconds() / period.Seconds()
 		}
-	}
-	cur := r.history[0]
-	pos := from
-	for _, h := range r.history[1:] {
-		if !h.at.After(pos) {
-			cur = h
-			continue
-		}
-		if !h.at.Before(to) {
-			break
-		}
-		add(cur.shares, h.at.Sub(pos))
-		pos, cur = h.at, h
-	}
-	add(cur.shares, to.Sub(pos))
+	})
 	return out
 }
 

@@ -7,10 +7,6 @@ import (
 	"time"
 )
 
-// period is CloudWatch's standard resolution and the ALB's publishing
-// interval.
-const period = 60 * time.Second
-
 const albNamespace = "AWS/ApplicationELB"
 
 type sideParams struct {
@@ -59,13 +55,11 @@ func (p *albParams) apply(ev *Event) {
 }
 
 // shares is the fraction of a listener rule's traffic each side receives.
-type shares struct {
-	at             time.Time
-	stable, canary float64
-}
+type shares struct{ stable, canary float64 }
 
 // canaryRun is the traffic model's view of one scenario ALB canary.
 type canaryRun struct {
+	routing[shares]
 	spec      *ALB
 	ruleARN   string // the rule (or listener default rule) that splits
 	stableTG  string
@@ -74,44 +68,20 @@ type canaryRun struct {
 	stableDim string
 	canaryDim string
 	stream    uint64 // per-canary RNG stream, from its name
-
-	// history holds every share change still needed to generate
-	// ungenerated periods; history[0] is in force before all others.
-	history []shares
-	// nextDrift is the index of the next canary_weight event to apply.
-	nextDrift int
 }
-
-// datumSink is where the traffic model publishes: the MetricStore, or a
-// recorder in tests.
-type datumSink interface{ Put(Datum) }
 
 // traffic turns the rules' weights and the scenario's parameters into
 // ALB metrics, one 60 s period at a time, lazily.
 type traffic struct {
-	elb       *elbv2
-	store     datumSink
-	seed      uint64
-	start     time.Time
-	delay     time.Duration
-	retention time.Duration
-	canaries  []*canaryRun
-
-	next time.Time // start of the next period to generate
-	now  time.Time // the time advance was last called with
+	periodSchedule
+	elb      *elbv2
+	store    datumSink
+	seed     uint64
+	canaries []*canaryRun
 }
 
 func newTraffic(elb *elbv2, store datumSink, seed int64, start time.Time, sc *Scenario) *traffic {
-	t := &traffic{
-		elb:       elb,
-		store:     store,
-		seed:      uint64(seed),
-		start:     start,
-		delay:     sc.PublishDelay.D(),
-		retention: max(sc.History.D(), 6*time.Hour),
-		next:      start.Add(-sc.History.D()).Truncate(period),
-		now:       start,
-	}
+	t := &traffic{periodSchedule: newPeriodSchedule(start, sc), elb: elb, store: store, seed: uint64(seed)}
 	elb.actionsChanged = t.actionsChanged
 	return t
 }
@@ -129,7 +99,12 @@ func (t *traffic) addCanary(spec *ALB, ruleARN, lbARN, stableTG, canaryTG string
 		canaryDim: tgDimension(canaryTG),
 		stream:    h.Sum64(),
 	}
-	c.history = []shares{t.currentShares(c, time.Time{})}
+	c.history = []routingChange[shares]{{shares: t.currentShares(c)}}
+	for _, ev := range spec.Events {
+		if ev.CanaryWeight != nil {
+			c.script = append(c.script, weightEvent{at: ev.At.D(), percent: float64(*ev.CanaryWeight)})
+		}
+	}
 	t.canaries = append(t.canaries, c)
 }
 
@@ -149,8 +124,8 @@ func tgDimension(arn string) string {
 }
 
 // currentShares reads the rule's terminal forward action as it is now.
-func (t *traffic) currentShares(c *canaryRun, at time.Time) shares {
-	s := shares{at: at}
+func (t *traffic) currentShares(c *canaryRun) shares {
+	var s shares
 	actions, ok := t.elb.ruleActions(c.ruleARN)
 	if !ok {
 		return s
@@ -186,103 +161,47 @@ func (t *traffic) actionsChanged(ruleARN string) {
 
 func (t *traffic) recordChange(ruleARN string, at time.Time) {
 	for _, c := range t.canaries {
-		if c.ruleARN != ruleARN {
-			continue
+		if c.ruleARN == ruleARN {
+			c.record(at, t.currentShares(c))
 		}
-		s := t.currentShares(c, at)
-		last := &c.history[len(c.history)-1]
-		if !at.After(last.at) {
-			// Several changes at one instant: the last one wins.
-			last.stable, last.canary = s.stable, s.canary
-			continue
-		}
-		c.history = append(c.history, s)
 	}
 }
 
 // advance applies scripted weight changes up to now and publishes every
 // period that has become visible by now.
 func (t *traffic) advance(now time.Time) {
-	if now.After(t.now) {
-		t.now = now
-	}
-	now = t.now
-	for _, c := range t.canaries {
-		t.applyDrift(c, now)
-	}
-	// Periods older than the store keeps would be pruned at once.
-	if floor := now.Add(-t.retention - t.delay - period).Truncate(period); t.next.Before(floor) {
-		t.next = floor
-	}
-	for !t.next.Add(period + t.delay).After(now) {
+	next := t.periodSchedule.advance(now, func(now time.Time) {
 		for _, c := range t.canaries {
-			t.generate(c, t.next)
+			t.playScript(c, now)
 		}
-		t.next = t.next.Add(period)
-	}
+	}, func(from time.Time) {
+		for _, c := range t.canaries {
+			t.generate(c, from)
+		}
+	})
 	for _, c := range t.canaries {
-		c.prune(t.next)
+		c.prune(next)
 	}
 }
 
-// applyDrift plays canary_weight events: a second operator rewriting the
-// weights. The change is recorded at the event's own time.
-func (t *traffic) applyDrift(c *canaryRun, now time.Time) {
-	for ; c.nextDrift < len(c.spec.Events); c.nextDrift++ {
-		ev := c.spec.Events[c.nextDrift]
-		at := t.start.Add(ev.At.D())
-		if at.After(now) {
-			return
-		}
-		if ev.CanaryWeight == nil {
-			continue
-		}
-		w := *ev.CanaryWeight
-		if err := t.elb.setWeights(c.ruleARN, map[string]int{c.stableTG: 100 - w, c.canaryTG: w}); err != nil {
-			continue // the rule no longer forwards to both sides; nothing to drift
-		}
-		if at.Before(c.history[len(c.history)-1].at) {
-			at = c.history[len(c.history)-1].at
-		}
-		t.recordChange(c.ruleARN, at)
-	}
+// playScript plays canary_weight events: a second operator rewriting the
+// weights.
+func (t *traffic) playScript(c *canaryRun, now time.Time) {
+	c.routing.playScript(t.start, now, func(percent float64) error {
+		w := int(percent)
+		// An error means the rule no longer forwards to both sides:
+		// nothing to drift.
+		return t.elb.setWeights(c.ruleARN, map[string]int{c.stableTG: 100 - w, c.canaryTG: w})
+	}, func(at time.Time) { t.recordChange(c.ruleARN, at) })
 }
 
-// prune drops share changes that no ungenerated period can need.
-func (c *canaryRun) prune(next time.Time) {
-	i := 0
-	for i+1 < len(c.history) && !c.history[i+1].at.After(next) {
-		i++
-	}
-	if i > 0 {
-		c.history = append(c.history[:0], c.history[i:]...)
-	}
-}
-
-// sharesOver is the time-weighted average share over [from, from+period):
-// a weight change mid-period sends traffic to the new side for the rest of
-// it, as a real ALB does.
+// sharesOver is the time-weighted average share over [from, from+period).
 func (c *canaryRun) sharesOver(from time.Time) (stable, canary float64) {
-	to := from.Add(period)
-	cur := c.history[0]
 	var ws, wc float64
-	pos := from
-	for _, h := range c.history[1:] {
-		if !h.at.After(pos) {
-			cur = h
-			continue
-		}
-		if !h.at.Before(to) {
-			break
-		}
-		d := h.at.Sub(pos).Seconds()
-		ws += cur.stable * d
-		wc += cur.canary * d
-		pos, cur = h.at, h
-	}
-	d := to.Sub(pos).Seconds()
-	ws += cur.stable * d
-	wc += cur.canary * d
+	c.over(from, func(s shares, d time.Duration) {
+		ws += s.stable * d.Seconds()
+		wc += s.canary * d.Seconds()
+	})
 	return ws / period.Seconds(), wc / period.Seconds()
 }
 

@@ -181,11 +181,11 @@ func TestZeroWeightSidePublishesNothing(t *testing.T) {
 }
 
 func TestMidPeriodShiftIsTimeWeighted(t *testing.T) {
-	c := &canaryRun{history: []shares{
-		{stable: 1, canary: 0},
-		{at: epoch.Add(15 * time.Second), stable: 0.5, canary: 0.5},
-		{at: epoch.Add(45 * time.Second), stable: 0, canary: 1},
-	}}
+	c := &canaryRun{routing: routing[shares]{history: []routingChange[shares]{
+		{shares: shares{stable: 1, canary: 0}},
+		{at: epoch.Add(15 * time.Second), shares: shares{stable: 0.5, canary: 0.5}},
+		{at: epoch.Add(45 * time.Second), shares: shares{stable: 0, canary: 1}},
+	}}}
 	st, ca := c.sharesOver(epoch)
 	if math.Abs(st-0.5) > 1e-9 || math.Abs(ca-0.5) > 1e-9 {
 		t.Errorf("shares over the shifting period = %v/%v, want 0.5/0.5", st, ca)
