@@ -102,18 +102,14 @@ func New(eng Engine, o Options) *Model {
 	}
 	m := &Model{eng: eng, opts: o, st: NewStyles(o.Renderer), keys: DefaultKeyMap(), rkeys: newReplayKeys()}
 	m.ctx, m.stop = context.WithCancel(context.Background())
-	m.help = help.New()
-	m.help.Styles = help.Styles{
-		Ellipsis: m.st.HelpSep, ShortKey: m.st.HelpKey, ShortDesc: m.st.HelpDesc, ShortSeparator: m.st.HelpSep,
-		FullKey: m.st.HelpKey, FullDesc: m.st.HelpDesc, FullSeparator: m.st.HelpSep,
-	}
+	m.help = m.st.help()
 	m.header = header{st: &m.st, actor: o.Actor, poll: o.Poll, title: o.Title}
 	m.gauge = gauge{st: &m.st}
 	m.verdict = verdict{st: &m.st}
 	m.charts = charts{st: &m.st, window: defaultWindow}
 	m.alarms = alarms{st: &m.st}
 	m.audit = auditPane{st: &m.st, keys: &m.keys}
-	m.confirm = newConfirm(&m.st, &m.keys, o.Renderer)
+	m.confirm = newConfirm(&m.st, &m.keys)
 	m.charts.focused = true
 	if o.Pairing != nil {
 		m.setPair(o.Pairing.Pair())

@@ -280,7 +280,7 @@ func (c *charts) title(i int) string {
 		}
 		return st.side(sd == model.Canary).Render(name + " " + m.format(pts[len(pts)-1].V))
 	}
-	return st.Title.Render(m.title) + "  " + side(model.Canary) + st.Dim.Render(" · ") + side(model.Stable)
+	return st.Title.Render(m.title) + "  " + side(model.Canary) + st.Sep + side(model.Stable)
 }
 
 // sparks is the compact form: one sparkline per side on a shared scale, so
@@ -326,9 +326,9 @@ func (c *charts) compose() {
 		// Which version is which is not said anywhere else on screen.
 		canary, stable = "canary "+t.CanaryName, "stable "+t.StableName
 	}
-	legend := st.Canary.Render("⣀⠤ "+canary+" (dotted)") + st.Dim.Render(" · ") + st.Stable.Render("── "+stable+" (line)")
+	legend := st.Canary.Render("⣀⠤ "+canary+" (dotted)") + st.Sep + st.Stable.Render("── "+stable+" (line)")
 	if c.mode == "compact" {
-		legend = st.Canary.Render("▲ "+canary) + st.Dim.Render(" · ") + st.Stable.Render("■ "+stable) + st.Dim.Render(" · same scale per metric")
+		legend = st.Canary.Render("▲ "+canary) + st.Sep + st.Stable.Render("■ "+stable) + st.Dim.Render(" · same scale per metric")
 	}
 	head := name + st.Dim.Render(fmt.Sprintf("  window %s ([ ]) · ", fmtWindow(c.Window()))) + legend
 	lines := []string{trunc(head, c.width)}

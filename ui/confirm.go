@@ -39,16 +39,16 @@ const (
 	confirmNo
 )
 
-func newConfirm(st *Styles, keys *KeyMap, r *lipgloss.Renderer) confirm {
+func newConfirm(st *Styles, keys *KeyMap) confirm {
 	ti := textinput.New()
 	ti.Prompt = "reason: "
 	ti.Placeholder = "optional, goes into the audit log (tab to type)"
 	ti.CharLimit = 200
 	ti.PromptStyle = st.Bold
-	ti.TextStyle = r.NewStyle()
+	ti.TextStyle = st.Input
 	ti.PlaceholderStyle = st.Dim
-	ti.Cursor.Style = r.NewStyle().Reverse(true)
-	ti.Cursor.TextStyle = r.NewStyle()
+	ti.Cursor.Style = st.Cursor
+	ti.Cursor.TextStyle = st.Input
 	// A static cursor keeps the screen (and golden files) still.
 	ti.Cursor.SetMode(cursor.CursorStatic)
 	return confirm{st: st, keys: keys, reason: ti}
@@ -132,7 +132,7 @@ func (c *confirm) View() string {
 	}
 	lines := []string{st.Bad.Render("⚠ " + title), what}
 	g := gauge{st: st}
-	lines = append(lines, g.health("■ stable", s.Health[model.Stable], false)+st.Dim.Render(" · ")+
+	lines = append(lines, g.health("■ stable", s.Health[model.Stable], false)+st.Sep+
 		g.health("▲ canary", s.Health[model.Canary], true))
 	if w := capacityWarning(s.Health, onto, from); w != "" {
 		lines = append(lines, st.Bad.Render("⚠ "+w))

@@ -104,11 +104,7 @@ func NewFleet(f Fleet, o FleetOptions) *FleetModel {
 		o.Actor.Via = "cockpit"
 	}
 	m := &FleetModel{fleet: f, engines: f.Engines(), opts: o, st: NewStyles(o.Renderer), keys: defaultFleetKeys(), cockpitIdx: -1}
-	m.help = help.New()
-	m.help.Styles = help.Styles{
-		Ellipsis: m.st.HelpSep, ShortKey: m.st.HelpKey, ShortDesc: m.st.HelpDesc, ShortSeparator: m.st.HelpSep,
-		FullKey: m.st.HelpKey, FullDesc: m.st.HelpDesc, FullSeparator: m.st.HelpSep,
-	}
+	m.help = m.st.help()
 	m.filter = textinput.New()
 	m.filter.Prompt = "/ "
 	m.filter.Placeholder = "name, kind, region, FAIL, ALARM…"

@@ -13,7 +13,6 @@ func (m *FleetModel) renderChrome() {
 		return
 	}
 	st := m.st
-	sep := st.Dim.Render(" · ")
 	var fail, pass, insuf, alarm, unknown, running int
 	for _, s := range m.snaps {
 		switch {
@@ -78,7 +77,7 @@ func (m *FleetModel) renderChrome() {
 		if !v.title {
 			b = plain
 		}
-		m.head = strings.Join([]string{b, strings.Join(counts, "  "), clock}, sep)
+		m.head = strings.Join([]string{b, strings.Join(counts, "  "), clock}, st.Sep)
 		if visibleWidth(m.head) <= m.width {
 			break
 		}
@@ -92,7 +91,6 @@ func (m *FleetModel) renderChrome() {
 // limit, and what it costs. A narrow screen gets the short form.
 func (m *FleetModel) costLine() string {
 	s, st := m.status, m.st
-	sep := st.Dim.Render(" · ")
 	if s.Polls == 0 {
 		return st.Dim.Render("metrics: first poll…")
 	}
@@ -117,10 +115,10 @@ func (m *FleetModel) costLine() string {
 	}
 	long = append(long, "metrics "+hms(s.LastPoll)+st.Dim.Render(" next "+hms(s.NextPoll)))
 	short = append(short, st.Dim.Render("next "+hms(s.NextPoll)))
-	if line := strings.Join(long, sep); visibleWidth(line) <= m.width {
+	if line := strings.Join(long, st.Sep); visibleWidth(line) <= m.width {
 		return line
 	}
-	return joinFit(short, sep, m.width)
+	return joinFit(short, st.Sep, m.width)
 }
 
 func plural(n int) string {

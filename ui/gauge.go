@@ -136,7 +136,7 @@ func (g *gauge) ladderLine() string {
 		}
 		label := trimZero(fmt.Sprintf("%.1f", step))
 		if !placed && math.Abs(cur-step) < 0.05 {
-			label = st.Canary.Bold(true).Render("[" + label + "%]")
+			label = st.Step.Render("[" + label + "%]")
 			placed = true
 		}
 		parts = append(parts, label)
@@ -146,7 +146,7 @@ func (g *gauge) ladderLine() string {
 	}
 	out := st.Dim.Render(label) + strings.Join(parts, " ")
 	if share, ok := s.ObservedCanaryShare(s.Now.Add(-observedWindow)); ok {
-		out += st.Dim.Render(" · ") + "observed canary " + st.Canary.Render(pct(round1(share))) +
+		out += st.Sep + "observed canary " + st.Canary.Render(pct(round1(share))) +
 			st.Dim.Render(" of "+requestWord(s.Target.Kind)+" (5m)")
 		if more := " vs " + pct(cur) + " configured"; s.SplitKnown && visibleWidth(out+more) <= g.width {
 			out += st.Dim.Render(more)
@@ -159,21 +159,21 @@ func (g *gauge) ladderLine() string {
 
 func (g *gauge) healthLine() string {
 	s, st := g.snap, g.st
-	out := g.health("■ stable", s.Health[model.Stable], false) + st.Dim.Render(" · ") +
+	out := g.health("■ stable", s.Health[model.Stable], false) + st.Sep +
 		g.health("▲ canary", s.Health[model.Canary], true)
 	if sec := s.Target.StickinessSeconds; sec > 0 {
 		d := age(time.Duration(sec) * time.Second)
-		long := st.Dim.Render(" · ") + st.Warn.Render("⚠ stickiness "+d+": pinned clients stay on their side until their cookie expires")
+		long := st.Sep + st.Warn.Render("⚠ stickiness "+d+": pinned clients stay on their side until their cookie expires")
 		if visibleWidth(out+long) > g.width {
-			long = st.Dim.Render(" · ") + st.Warn.Render("⚠ sticky "+d+": clients stay pinned")
+			long = st.Sep + st.Warn.Render("⚠ sticky "+d+": clients stay pinned")
 		}
 		if visibleWidth(out+long) > g.width {
-			long = st.Dim.Render(" · ") + st.Warn.Render("⚠ sticky "+d)
+			long = st.Sep + st.Warn.Render("⚠ sticky "+d)
 		}
 		out += long
 	}
 	if d := s.Deployment; d != nil && len(d.Hooks) > 0 {
-		out += st.Dim.Render(" · ") + hooksSummary(st, d.Hooks)
+		out += st.Sep + hooksSummary(st, d.Hooks)
 	}
 	return out
 }

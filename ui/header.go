@@ -42,7 +42,6 @@ func (h *header) View() string { return h.view }
 
 func (h *header) render() {
 	s, st := h.snap, h.st
-	sep := st.Dim.Render(" · ")
 
 	brand := st.Brand.Render("perch")
 	if h.title != "" {
@@ -76,9 +75,9 @@ func (h *header) render() {
 	}
 	// The clock matters more than the identity on a narrow screen: put it
 	// before the identity when space is short.
-	line1 := joinFit(append(segs, clockStr), sep, h.width)
+	line1 := joinFit(append(segs, clockStr), st.Sep, h.width)
 	if !strings.Contains(line1, hms(s.Now)) {
-		line1 = joinFit(append(segs[:2], clockStr), sep, h.width)
+		line1 = joinFit(append(segs[:2], clockStr), st.Sep, h.width)
 	}
 
 	fresh := []string{
@@ -89,14 +88,14 @@ func (h *header) render() {
 	if len(s.Alarms) > 0 || !s.AlarmsAt.IsZero() || s.AlarmsErr != "" {
 		fresh = append(fresh, h.freshness("alarms", s.AlarmsAt, s.AlarmsErr))
 	}
-	line2 := st.Dim.Render("data ") + strings.Join(fresh, sep)
+	line2 := st.Dim.Render("data ") + strings.Join(fresh, st.Sep)
 	// Who drives matters more than how fresh the data is: it goes first,
 	// so a narrow screen cuts the freshness instead.
 	if h.replay != "" {
-		line2 = h.replay + sep + line2
+		line2 = h.replay + st.Sep + line2
 	}
 	if h.pair != "" {
-		line2 = h.pair + sep + line2
+		line2 = h.pair + st.Sep + line2
 	}
 	h.view = trunc(line1, h.width) + "\n" + trunc(line2, h.width)
 	if d := s.Deployment; d != nil {
@@ -109,7 +108,6 @@ func (h *header) render() {
 // important first so a narrow screen drops the configuration's name.
 func (h *header) deploymentLine(d *model.DeploymentStatus) string {
 	st := h.st
-	sep := st.Dim.Render(" · ")
 	status := d.Status
 	switch {
 	case d.Waiting == model.WaitReady:
@@ -144,7 +142,7 @@ func (h *header) deploymentLine(d *model.DeploymentStatus) string {
 	if d.Config != "" {
 		segs = append(segs, st.Dim.Render(strings.TrimPrefix(d.Config, "CodeDeployDefault.")))
 	}
-	return joinFit(segs, sep, h.width)
+	return joinFit(segs, st.Sep, h.width)
 }
 
 // freshness says how old one source's data is, loudly when it is stale or

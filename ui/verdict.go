@@ -37,7 +37,7 @@ func (v *verdict) render() {
 	st := v.st
 	out := judgeLine(st, v.judge)
 	if v.auto != nil {
-		out += st.Dim.Render(" · ") + autopilotLine(st, *v.auto)
+		out += st.Sep + autopilotLine(st, *v.auto)
 	}
 	out += st.Dim.Render(" · last action: ")
 	if v.last == nil {
