@@ -7,7 +7,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
-	"github.com/perch-dev/perch/config"
+	"github.com/perch-dev/perch/internal/metricmath"
 	"github.com/perch-dev/perch/model"
 )
 
@@ -44,47 +44,74 @@ func SideValues(t model.Target, side model.Side) map[string]string {
 	return vals
 }
 
-// CustomQueries builds both sides' queries for a target's custom metrics,
-// with the placeholders filled from SideValues. Each custom metric is one
-// returned query per side whose Signal is the metric's name; an
-// expression's inputs ride along with ReturnData false and no Signal.
-func CustomQueries(t model.Target, customs []config.Custom) ([]MetricQuery, error) {
+// CustomMetric is one side's definition of a custom business metric with
+// its placeholders already filled (from SideValues): one CloudWatch
+// metric, or a metric-math Expression over Inputs, which it names by ID.
+// It is aws's own type so the adapters do not depend on the config file's.
+type CustomMetric struct {
+	Name       string
+	Side       model.Side
+	Period     time.Duration // 0: perch's metric period
+	Metric     *CustomStat
+	Expression string
+	Inputs     []CustomInput
+}
+
+// CustomInput is one named metric of an expression.
+type CustomInput struct {
+	ID     string
+	Metric CustomStat
+}
+
+// CustomStat is a CloudWatch metric and the statistic to read of it.
+type CustomStat struct {
+	Namespace  string
+	Name       string
+	Dimensions []Dimension
+	Stat       string
+}
+
+// Dimension is a CloudWatch dimension.
+type Dimension struct {
+	Name  string
+	Value string
+}
+
+// CustomQueries builds the queries for a target's custom metrics, in the
+// order given. Each custom metric is one returned query whose Signal is
+// the metric's name; an expression's inputs ride along with ReturnData
+// false and no Signal.
+func CustomQueries(customs []CustomMetric) ([]MetricQuery, error) {
 	var out []MetricQuery
-	for _, side := range model.Sides {
-		vals := SideValues(t, side)
-		for _, c := range customs {
-			def, err := c.Expand(side, vals)
-			if err != nil {
-				return nil, err
-			}
-			qs, err := customQueries(c, side, def)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, qs...)
+	for _, c := range customs {
+		qs, err := customQueries(c)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, qs...)
 	}
 	return out, nil
 }
 
-func customQueries(c config.Custom, side model.Side, def config.MetricDef) ([]MetricQuery, error) {
+func customQueries(c CustomMetric) ([]MetricQuery, error) {
 	period := int32(c.Period / time.Second)
 	if period <= 0 {
 		period = int32(metricPeriod / time.Second)
 	}
+	side := c.Side
 	id := side.String() + "_" + c.Name
-	if def.Metric != nil {
+	if c.Metric != nil {
 		return []MetricQuery{{
 			Side: side, Signal: model.Signal(c.Name), Scale: 1,
-			Query: cwtypes.MetricDataQuery{Id: awssdk.String(id), MetricStat: metricStat(*def.Metric, period)},
+			Query: cwtypes.MetricDataQuery{Id: awssdk.String(id), MetricStat: metricStat(*c.Metric, period)},
 		}}, nil
 	}
-	if def.Expression == "" {
+	if c.Expression == "" {
 		return nil, fmt.Errorf("custom metric %s (%s): neither a metric nor an expression", c.Name, side)
 	}
-	rename := make(map[string]string, len(def.Inputs))
-	out := make([]MetricQuery, 0, 1+len(def.Inputs))
-	for _, in := range def.Inputs {
+	rename := make(map[string]string, len(c.Inputs))
+	out := make([]MetricQuery, 0, 1+len(c.Inputs))
+	for _, in := range c.Inputs {
 		inID := id + "__" + in.ID
 		rename[in.ID] = inID
 		out = append(out, MetricQuery{
@@ -99,14 +126,14 @@ func customQueries(c config.Custom, side model.Side, def config.MetricDef) ([]Me
 		Side: side, Signal: model.Signal(c.Name), Scale: 1,
 		Query: cwtypes.MetricDataQuery{
 			Id:         awssdk.String(id),
-			Expression: awssdk.String(config.RenameIDs(def.Expression, rename)),
+			Expression: awssdk.String(metricmath.Rename(c.Expression, rename)),
 			Period:     awssdk.Int32(period),
 		},
 	})
 	return out, nil
 }
 
-func metricStat(m config.Metric, period int32) *cwtypes.MetricStat {
+func metricStat(m CustomStat, period int32) *cwtypes.MetricStat {
 	dims := make([]cwtypes.Dimension, len(m.Dimensions))
 	for i, d := range m.Dimensions {
 		dims[i] = cwtypes.Dimension{Name: awssdk.String(d.Name), Value: awssdk.String(d.Value)}

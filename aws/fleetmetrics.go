@@ -12,9 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
-	"github.com/perch-dev/perch/config"
+	"github.com/perch-dev/perch/internal/metricmath"
 	"github.com/perch-dev/perch/model"
-	"github.com/perch-dev/perch/rollout"
 )
 
 // SharedSource is one target's part of a shared metrics poll: its queries
@@ -137,8 +136,8 @@ func newPoolMember(group int, prefix string, src SharedSource) (poolMember, erro
 		}
 		if q.Query.Expression != nil {
 			expr := *q.Query.Expression
-			pq.Query.Expression = awssdk.String(config.RenameIDs(expr, rename))
-			for _, ref := range config.ExpressionIDs(expr) {
+			pq.Query.Expression = awssdk.String(metricmath.Rename(expr, rename))
+			for _, ref := range metricmath.IDs(expr) {
 				if j, ok := index[ref]; ok {
 					parent[find(j)] = find(i)
 				}
@@ -286,21 +285,6 @@ func (p *MetricsPool) Fetch(ctx context.Context, reqs []PoolRequest) ([]PoolResu
 		}
 	}
 	return results, stats
-}
-
-// FetchShared is Fetch in the terms of rollout's fleet poller, whose
-// SharedMetrics port the pool implements.
-func (p *MetricsPool) FetchShared(ctx context.Context, reqs []rollout.MetricsRequest) ([]rollout.MetricsResult, rollout.FetchCost) {
-	in := make([]PoolRequest, len(reqs))
-	for i, r := range reqs {
-		in[i] = PoolRequest{Member: r.Member, Start: r.Start, End: r.End}
-	}
-	res, st := p.Fetch(ctx, in)
-	out := make([]rollout.MetricsResult, len(res))
-	for i, r := range res {
-		out[i] = rollout.MetricsResult{Member: r.Member, Data: r.Data, Err: r.Err}
-	}
-	return out, rollout.FetchCost{Calls: st.Calls, Queries: st.Queries, Metrics: st.Metrics, Datapoints: st.Datapoints}
 }
 
 // chunk is one GetMetricData call's queries and the requests they serve;

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
-	"github.com/perch-dev/perch/config"
+	"github.com/perch-dev/perch/internal/metricmath"
 	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/sim"
 	"github.com/perch-dev/perch/sim/simtest"
@@ -59,30 +59,26 @@ func fleetTarget(i int) model.Target {
 	}
 }
 
-func ratioCustom(t *testing.T) []config.Custom {
-	t.Helper()
-	f, err := config.Parse([]byte(`
-targets:
-  - name: x
-    alb: {rule_arn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/a/1/2/3"}
-    custom:
-      - name: failed_share
-        direction: higher_is_worse
-        expression: "100 * failed / orders"
-        metrics:
-          failed: {namespace: Shop, name: OrdersFailed, stat: Sum, dimensions: {TargetGroup: "${side.target_group}"}}
-          orders: {namespace: Shop, name: OrdersPlaced, stat: Sum, dimensions: {TargetGroup: "${side.target_group}"}}
-`))
-	if err != nil {
-		t.Fatal(err)
+// ratioCustom is target tg's "100 * failed / orders" custom metric on both
+// sides, each reading its own target group's business metrics.
+func ratioCustom(tg model.Target) []CustomMetric {
+	var out []CustomMetric
+	for _, side := range model.Sides {
+		dims := []Dimension{{Name: "TargetGroup", Value: SideValues(tg, side)["target_group"]}}
+		out = append(out, CustomMetric{
+			Name: "failed_share", Side: side, Expression: "100 * failed / orders",
+			Inputs: []CustomInput{
+				{ID: "failed", Metric: CustomStat{Namespace: "Shop", Name: "OrdersFailed", Stat: "Sum", Dimensions: dims}},
+				{ID: "orders", Metric: CustomStat{Namespace: "Shop", Name: "OrdersPlaced", Stat: "Sum", Dimensions: dims}},
+			},
+		})
 	}
-	return f.Targets[0].Custom
+	return out
 }
 
 func TestPoolPacksCallsAndKeepsExpressionsWhole(t *testing.T) {
 	api := &recordingCW{}
 	p := NewMetricsPool()
-	custom := ratioCustom(t)
 	var ids []int
 	// 4 plain targets (10 queries each) and 37 with a custom expression
 	// (10 + 2 sides x 3) = 632 queries: two calls. The 29th custom target's
@@ -91,7 +87,7 @@ func TestPoolPacksCallsAndKeepsExpressionsWhole(t *testing.T) {
 		var cq []MetricQuery
 		if i >= 4 {
 			var err error
-			if cq, err = CustomQueries(fleetTarget(i), custom); err != nil {
+			if cq, err = CustomQueries(ratioCustom(fleetTarget(i))); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -130,7 +126,7 @@ func TestPoolPacksCallsAndKeepsExpressionsWhole(t *testing.T) {
 			if mq.Expression == nil {
 				continue
 			}
-			for _, ref := range config.ExpressionIDs(*mq.Expression) {
+			for _, ref := range metricmath.IDs(*mq.Expression) {
 				if strings.Contains(ref, "__") && !have[ref] {
 					t.Fatalf("call %d: expression %s reads %s from another call", ci, *mq.Expression, ref)
 				}
@@ -294,25 +290,16 @@ func TestCustomMetricsOnTheSimulator(t *testing.T) {
 			}
 		}
 	}
-	f, err := config.Parse([]byte(`
-targets:
-  - name: checkout
-    alb: {rule_arn: "` + mt.RuleARN + `"}
-    custom:
-      - name: orders
-        direction: lower_is_worse
-        metric: {namespace: Shop, name: OrdersPlaced, stat: Sum, dimensions: {TargetGroup: "${side.target_group}"}}
-      - name: failed_share
-        direction: higher_is_worse
-        expression: "100 * failed / orders"
-        metrics:
-          failed: {namespace: Shop, name: OrdersFailed, stat: Sum, dimensions: {TargetGroup: "${side.target_group}"}}
-          orders: {namespace: Shop, name: OrdersPlaced, stat: Sum, dimensions: {TargetGroup: "${side.target_group}"}}
-`))
-	if err != nil {
-		t.Fatal(err)
+	var custom []CustomMetric
+	for _, side := range model.Sides {
+		dims := []Dimension{{Name: "TargetGroup", Value: SideValues(tg, side)["target_group"]}}
+		custom = append(custom, CustomMetric{
+			Name: "orders", Side: side,
+			Metric: &CustomStat{Namespace: "Shop", Name: "OrdersPlaced", Stat: "Sum", Dimensions: dims},
+		})
 	}
-	cq, err := CustomQueries(tg, f.Targets[0].Custom)
+	custom = append(custom, ratioCustom(tg)...)
+	cq, err := CustomQueries(custom)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -182,7 +182,7 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 
 	fl, err := rollout.NewFleet(rollout.FleetConfig{
 		Members:      members,
-		Shared:       pool,
+		Shared:       sharedMetrics{pool},
 		Clock:        clk,
 		PublishDelay: f.PublishDelay,
 		Lookback:     f.Lookback,
@@ -319,7 +319,11 @@ func (gs *fleetGroups) open(ctx context.Context, t config.Target) (fleetTarget, 
 		return fleetTarget{}, classify(err, fg.describe)
 	}
 	out := fleetTarget{ad: ad, cd: cd, group: fg}
-	custom, err := perchaws.CustomQueries(ad.router.Target(), t.Custom)
+	defs, err := customMetrics(ad.router.Target(), t.Custom)
+	if err != nil {
+		return fleetTarget{}, usageErr("%v", err)
+	}
+	custom, err := perchaws.CustomQueries(defs)
 	if err != nil {
 		return fleetTarget{}, usageErr("%v", err)
 	}

@@ -281,7 +281,7 @@ targets:
 	if !found {
 		t.Errorf("the judge does not weigh the custom metric: %+v", snap.Verdict.Metrics)
 	}
-	var _ rollout.SharedMetrics = s.pool
+	var _ rollout.SharedMetrics = sharedMetrics{s.pool}
 }
 
 // TestFleetWithACodeDeployTarget: a CodeDeploy deployment in a fleet
