@@ -111,6 +111,7 @@ func New(eng Engine, o Options) *Model {
 	m.audit = auditPane{st: &m.st, keys: &m.keys}
 	m.confirm = newConfirm(&m.st, &m.keys)
 	m.charts.focused = true
+	m.keys.Back.SetEnabled(o.Back != nil)
 	if o.Pairing != nil {
 		m.setPair(o.Pairing.Pair())
 	}
@@ -290,7 +291,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	m.status = ""
-	if m.opts.Back != nil && msg.String() == "esc" {
+	if key.Matches(msg, m.keys.Back) {
 		if m.inflight != "" {
 			m.status = "busy: " + m.inflight + "… wait for it to finish before leaving"
 			return nil
@@ -323,7 +324,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Wider):
 		m.charts.ShiftWindow(+1)
 		return nil
-	case m.snap.Deployment != nil && msg.String() == "c":
+	case m.snap.Deployment != nil && pressed(msg, m.keys.Continue):
 		return m.continueKey()
 	case m.keys.isWriteKey(msg):
 		return m.writeKey(msg)
@@ -490,9 +491,8 @@ func (m *Model) View() string {
 	return padLines(strings.Join(parts, "\n"), m.height)
 }
 
-// helpView renders the help bar. The short form is given only the bindings
-// that fit, because bubbles/help v1.0.0 keeps adding items past the width
-// when its ellipsis does not fit either.
+// helpView renders the help bar: the confirm dialog's keys while it is
+// open, a replay's keys in a replay.
 func (m *Model) helpView() string {
 	if m.confirm.open {
 		return fit(m.help.View(confirmHelp{m.keys}), m.width)
@@ -504,19 +504,7 @@ func (m *Model) helpView() string {
 	if m.help.ShowAll {
 		return fit(m.help.View(km), m.width)
 	}
-	var bs []key.Binding
-	if m.opts.Back != nil {
-		bs = append(bs, fleetBack)
-	}
-	for _, b := range km.ShortHelp() {
-		if b.Enabled() {
-			bs = append(bs, b)
-		}
-	}
-	for len(bs) > 1 && visibleWidth(m.help.ShortHelpView(bs)) > m.width {
-		bs = bs[:len(bs)-1]
-	}
-	return trunc(m.help.ShortHelpView(bs), m.width)
+	return shortHelp(m.help, km.ShortHelp(), m.width)
 }
 
 // String is for debugging: the intent a cockpit is waiting for.

@@ -142,7 +142,7 @@ func (c *confirm) View() string {
 			age(time.Duration(sec)*time.Second))))
 	}
 	lines = append(lines, "", c.reason.View(), "")
-	hint := "y/enter confirm · n/esc cancel · tab type a reason"
+	hint := hints(c.keys.Confirm, c.keys.Cancel, c.keys.Reason)
 	if c.typing {
 		hint = "enter confirm · esc cancel · tab done typing"
 	}

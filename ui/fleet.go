@@ -440,11 +440,7 @@ func (m *FleetModel) helpView() string {
 	if m.help.ShowAll {
 		return fit(m.help.View(m.keys), m.width)
 	}
-	bs := m.keys.ShortHelp()
-	for len(bs) > 1 && visibleWidth(m.help.ShortHelpView(bs)) > m.width {
-		bs = bs[:len(bs)-1]
-	}
-	return trunc(m.help.ShortHelpView(bs), m.width)
+	return shortHelp(m.help, m.keys.ShortHelp(), m.width)
 }
 
 // Selected is the target under the cursor (-1: none), for tests.

@@ -3,7 +3,6 @@ package ui
 import (
 	"sync"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/perch-dev/perch/model"
@@ -22,9 +21,6 @@ type cockpitMsg struct {
 
 // backMsg asks the fleet view to close the cockpit that sent it.
 type backMsg struct{ gen int }
-
-// fleetBack is the cockpit's extra key when it sits in a fleet view.
-var fleetBack = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "fleet"))
 
 func (m *FleetModel) openCockpit() tea.Cmd {
 	i := m.selected()

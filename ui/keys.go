@@ -2,10 +2,15 @@ package ui
 
 import (
 	"slices"
+	"strings"
 
+	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 )
+
+// Every key binding of the cockpit, the fleet view and a replay is here,
+// and every help text is built from them.
 
 // KeyMap is every key the cockpit answers to; the help bar is built from the
 // same bindings, so what help shows is what works.
@@ -30,11 +35,22 @@ type KeyMap struct {
 	// Continue ends a CodeDeploy deployment's wait; enabled only while one
 	// waits.
 	Continue key.Binding
+	// Back leaves a cockpit the fleet view opened; enabled only there.
+	Back key.Binding
 
 	// Inside the confirm dialog.
 	Confirm key.Binding
 	Cancel  key.Binding
 	Reason  key.Binding
+}
+
+// helpKey and quitKey are the same in the cockpit and the fleet view.
+func helpKey() key.Binding {
+	return key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help"))
+}
+
+func quitKey() key.Binding {
+	return key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit"))
 }
 
 // DefaultKeyMap is the DESIGN.md key set.
@@ -52,10 +68,11 @@ func DefaultKeyMap() KeyMap {
 		Window:    key.NewBinding(key.WithKeys("[", "]"), key.WithHelp("[ ]", "window")),
 		ScrollUp:  key.NewBinding(key.WithKeys("up", "k", "pgup"), key.WithHelp("↑/k", "audit newer")),
 		ScrollDn:  key.NewBinding(key.WithKeys("down", "j", "pgdown"), key.WithHelp("↓/j", "audit older")),
-		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Help:      helpKey(),
+		Quit:      quitKey(),
 		Wheel:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "ask for the wheel"), key.WithDisabled()),
 		Continue:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "continue deployment"), key.WithDisabled()),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "fleet"), key.WithDisabled()),
 
 		Confirm: key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "confirm")),
 		Cancel:  key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel")),
@@ -75,12 +92,15 @@ func (k *KeyMap) SetReadOnly(ro bool) {
 	}
 }
 
+// pressed reports whether msg is one of b's keys, enabled or not, so that a
+// key that does nothing now can still say why.
+func pressed(msg tea.KeyMsg, b key.Binding) bool { return slices.Contains(b.Keys(), msg.String()) }
+
 // isWriteKey reports whether msg is one of the write keys even when they are
 // disabled, so a read-only cockpit can say why the key did nothing.
 func (k *KeyMap) isWriteKey(msg tea.KeyMsg) bool {
-	s := msg.String()
 	for _, b := range k.writeBindings() {
-		if slices.Contains(b.Keys(), s) {
+		if pressed(msg, *b) {
 			return true
 		}
 	}
@@ -113,7 +133,7 @@ func (k *KeyMap) SetCodeDeploy(on, canContinue bool) {
 // ShortHelp is the one-line help bar, most important first: a narrow
 // screen drops entries from the end.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Wheel, k.Continue, k.Step, k.Rollback, k.Promote, k.Autopilot, k.Help, k.Quit, k.Focus, k.Window}
+	return []key.Binding{k.Back, k.Wheel, k.Continue, k.Step, k.Rollback, k.Promote, k.Autopilot, k.Help, k.Quit, k.Focus, k.Window}
 }
 
 // FullHelp is the `?` view, grouped in columns.
@@ -133,3 +153,107 @@ func (c confirmHelp) ShortHelp() []key.Binding {
 }
 
 func (c confirmHelp) FullHelp() [][]key.Binding { return [][]key.Binding{c.ShortHelp()} }
+
+// replayKeys are bound only in replay mode.
+type replayKeys struct {
+	Pause    key.Binding
+	Back     key.Binding
+	Forward  key.Binding
+	Start    key.Binding
+	End      key.Binding
+	Slower   key.Binding
+	Faster   key.Binding
+	Seek     key.Binding // Back and Forward as one entry in the short help
+	SpeedKey key.Binding // Slower and Faster as one entry in the short help
+}
+
+func newReplayKeys() replayKeys {
+	return replayKeys{
+		Pause:    key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "pause/play")),
+		Back:     key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←", "back 1 min")),
+		Forward:  key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→", "forward 1 min")),
+		Start:    key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home", "start")),
+		End:      key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end", "end")),
+		Slower:   key.NewBinding(key.WithKeys("<", ","), key.WithHelp("<", "slower")),
+		Faster:   key.NewBinding(key.WithKeys(">", "."), key.WithHelp(">", "faster")),
+		Seek:     key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "seek 1 min")),
+		SpeedKey: key.NewBinding(key.WithKeys("<", ">"), key.WithHelp("</>", "speed")),
+	}
+}
+
+// replayHelp is the help bar of a replay: its own keys, then the cockpit's
+// read-only ones.
+type replayHelp struct {
+	r replayKeys
+	k KeyMap
+}
+
+func (h replayHelp) ShortHelp() []key.Binding {
+	return []key.Binding{h.k.Back, h.r.Pause, h.r.Seek, h.r.SpeedKey, h.r.Start, h.r.End, h.k.Help, h.k.Quit, h.k.Focus, h.k.Window}
+}
+
+func (h replayHelp) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{h.r.Pause, h.r.Back, h.r.Forward, h.r.Start, h.r.End, h.r.Slower, h.r.Faster},
+		{h.k.Focus, h.k.ScrollUp, h.k.ScrollDn, h.k.Narrower, h.k.Wider},
+		{h.k.Help, h.k.Quit},
+	}
+}
+
+// fleetKeyMap is the fleet view's keys; enter opens a cockpit, which has
+// its own.
+type fleetKeyMap struct {
+	Up, Down, Move, PageUp, PageDown, Top, Bottom key.Binding
+	Open, Filter, Clear, Help, Quit               key.Binding
+}
+
+func defaultFleetKeys() fleetKeyMap {
+	return fleetKeyMap{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Move:     key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "move")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "top")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "bottom")),
+		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "cockpit")),
+		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Clear:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+		Help:     helpKey(),
+		Quit:     quitKey(),
+	}
+}
+
+func (k fleetKeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Open, k.Filter, k.Quit, k.Move, k.Clear, k.Help}
+}
+
+func (k fleetKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Open, k.Filter, k.Clear}, {k.Help, k.Quit}}
+}
+
+// shortHelp renders the enabled bindings of bs that fit in w cells, most
+// important first. It is given only those that fit because bubbles/help
+// v1.0.0 keeps adding items past the width when its ellipsis does not fit
+// either.
+func shortHelp(h help.Model, bs []key.Binding, w int) string {
+	var on []key.Binding
+	for _, b := range bs {
+		if b.Enabled() {
+			on = append(on, b)
+		}
+	}
+	for len(on) > 1 && visibleWidth(h.ShortHelpView(on)) > w {
+		on = on[:len(on)-1]
+	}
+	return trunc(h.ShortHelpView(on), w)
+}
+
+// hints says what bs do in one line, for a dialog's own footer.
+func hints(bs ...key.Binding) string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = b.Help().Key + " " + b.Help().Desc
+	}
+	return strings.Join(out, " · ")
+}

@@ -148,7 +148,7 @@ func (m *Model) pairKey(msg tea.KeyMsg) bool {
 		return false
 	}
 	switch {
-	case msg.String() == "D":
+	case pressed(msg, m.keys.Wheel):
 		switch {
 		case m.readOnly():
 			m.status = "read-only: nobody drives this session"

@@ -30,52 +30,6 @@ type ReplayState struct {
 	Start, End time.Time
 }
 
-// replayKeys are bound only in replay mode.
-type replayKeys struct {
-	Pause    key.Binding
-	Back     key.Binding
-	Forward  key.Binding
-	Start    key.Binding
-	End      key.Binding
-	Slower   key.Binding
-	Faster   key.Binding
-	Seek     key.Binding // Back and Forward as one entry in the short help
-	SpeedKey key.Binding // Slower and Faster as one entry in the short help
-}
-
-func newReplayKeys() replayKeys {
-	return replayKeys{
-		Pause:    key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "pause/play")),
-		Back:     key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←", "back 1 min")),
-		Forward:  key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→", "forward 1 min")),
-		Start:    key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home", "start")),
-		End:      key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end", "end")),
-		Slower:   key.NewBinding(key.WithKeys("<", ","), key.WithHelp("<", "slower")),
-		Faster:   key.NewBinding(key.WithKeys(">", "."), key.WithHelp(">", "faster")),
-		Seek:     key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "seek 1 min")),
-		SpeedKey: key.NewBinding(key.WithKeys("<", ">"), key.WithHelp("</>", "speed")),
-	}
-}
-
-// replayHelp is the help bar of a replay: its own keys, then the cockpit's
-// read-only ones.
-type replayHelp struct {
-	r replayKeys
-	k KeyMap
-}
-
-func (h replayHelp) ShortHelp() []key.Binding {
-	return []key.Binding{h.r.Pause, h.r.Seek, h.r.SpeedKey, h.r.Start, h.r.End, h.k.Help, h.k.Quit, h.k.Focus, h.k.Window}
-}
-
-func (h replayHelp) FullHelp() [][]key.Binding {
-	return [][]key.Binding{
-		{h.r.Pause, h.r.Back, h.r.Forward, h.r.Start, h.r.End, h.r.Slower, h.r.Faster},
-		{h.k.Focus, h.k.ScrollUp, h.k.ScrollDn, h.k.Narrower, h.k.Wider},
-		{h.k.Help, h.k.Quit},
-	}
-}
-
 // replayKey handles the replay keys; it reports whether it used the key.
 // It runs before the write keys: space pauses a replay, it does not touch
 // an autopilot.
