@@ -125,21 +125,18 @@ func (c *charts) SetSize(w, h int) {
 	c.redraw()
 }
 
-func (c *charts) SetSnapshot(s model.Snapshot) { c.snap = s; c.redraw() }
-
 func (c *charts) SetFocused(f bool) { c.focused = f; c.compose() }
 
 func (c *charts) Window() time.Duration { return chartWindows[c.window] }
 
-// ShiftWindow moves along chartWindows; it reports whether anything changed.
-func (c *charts) ShiftWindow(delta int) bool {
+// ShiftWindow moves along chartWindows, redrawing only when it moved.
+func (c *charts) ShiftWindow(delta int) {
 	n := min(max(c.window+delta, 0), len(chartWindows)-1)
 	if n == c.window {
-		return false
+		return
 	}
 	c.window = n
 	c.redraw()
-	return true
 }
 
 func (c *charts) View() string { return c.view }

@@ -93,16 +93,8 @@ type FleetModel struct {
 }
 
 // NewFleet builds the fleet view and reads every target's snapshot once.
+// The options' defaults are the cockpit's, which New fills in.
 func NewFleet(f Fleet, o FleetOptions) *FleetModel {
-	if o.Renderer == nil {
-		o.Renderer = lipgloss.DefaultRenderer()
-	}
-	if o.Poll <= 0 {
-		o.Poll = DefaultPoll
-	}
-	if o.Actor.Via == "" {
-		o.Actor.Via = "cockpit"
-	}
 	m := &FleetModel{fleet: f, engines: f.Engines(), opts: o, st: NewStyles(o.Renderer), keys: defaultFleetKeys(), cockpitIdx: -1}
 	m.help = m.st.help()
 	m.filter = textinput.New()

@@ -36,8 +36,6 @@ func (h *header) SetSize(w, _ int) { h.width = w; h.render() }
 
 func (h *header) SetSnapshot(s model.Snapshot) { h.snap = s; h.render() }
 
-func (h *header) SetReadOnly(ro bool) { h.readOnly = ro; h.render() }
-
 func (h *header) View() string { return h.view }
 
 func (h *header) render() {
