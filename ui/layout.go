@@ -1,0 +1,94 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// The cockpit's screen: sizes from the terminal's, and the frame joined from
+// the components' cached views.
+
+// layout sizes every component from the terminal size; the charts take
+// whatever the fixed parts leave.
+func (m *Model) layout() {
+	w, h := m.width, m.height
+	if w <= 0 || h <= 0 {
+		return
+	}
+	m.help.Width = w
+	m.header.SetSize(w, m.header.Height())
+	m.gauge.SetSize(w, 0)
+	m.verdict.SetSize(w, 1)
+	alarmLines := 1
+	if h >= 40 {
+		alarmLines = 2
+	}
+	if h >= 60 {
+		alarmLines = 3
+	}
+	m.alarms.SetSize(w, alarmLines)
+	auditH := min(max(h/8, 2), 12) + 1
+	m.audit.SetSize(w, auditH)
+	chartsH := h - m.header.Height() - m.gauge.Height() - 1 - m.alarms.Height() - auditH - 1 - m.helpHeight()
+	chartsH = max(chartsH, 0)
+	// Sparklines cannot use more height; the audit pane can.
+	if chartMode(w, chartsH) == "compact" && chartsH > compactHeight {
+		m.audit.SetSize(w, auditH+chartsH-compactHeight)
+		auditH += chartsH - compactHeight
+		chartsH = compactHeight
+	}
+	m.charts.SetSize(w, chartsH)
+	m.confirm.SetSize(w, chartsH+m.alarms.Height()+auditH)
+}
+
+func (m *Model) helpHeight() int {
+	if m.help.ShowAll && !m.confirm.open {
+		return lipgloss.Height(m.helpView())
+	}
+	return 1
+}
+
+// View joins the components' cached renderings; nothing here draws charts.
+func (m *Model) View() string {
+	if m.width <= 0 || m.height <= 0 {
+		return "perch: starting…"
+	}
+	parts := make([]string, 0, 9)
+	parts = append(parts, m.header.View(), m.gauge.View(), m.verdict.View())
+	if m.confirm.open {
+		parts = append(parts, m.confirm.View())
+	} else {
+		if v := m.charts.View(); m.charts.height > 0 {
+			parts = append(parts, v)
+		}
+		parts = append(parts, m.alarms.View(), m.audit.View())
+	}
+	status := ""
+	if m.status != "" {
+		status = m.st.Status.Render("» " + m.status)
+	}
+	if p := m.pairPrompt(); p != "" && (m.status == "" || m.pair.Driving) {
+		status = p
+	}
+	parts = append(parts, trunc(status, m.width))
+	parts = append(parts, m.helpView())
+	return padLines(strings.Join(parts, "\n"), m.height)
+}
+
+// helpView renders the help bar: the confirm dialog's keys while it is
+// open, a replay's keys in a replay.
+func (m *Model) helpView() string {
+	if m.confirm.open {
+		return fit(m.help.View(confirmHelp{m.keys}), m.width)
+	}
+	var km help.KeyMap = m.keys
+	if m.opts.Replay != nil {
+		km = replayHelp{m.rkeys, m.keys}
+	}
+	if m.help.ShowAll {
+		return fit(m.help.View(km), m.width)
+	}
+	return shortHelp(m.help, km.ShortHelp(), m.width)
+}
