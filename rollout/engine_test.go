@@ -315,12 +315,13 @@ func TestRunPollsOnTheClockAndSubscribersSeeEverything(t *testing.T) {
 	updates, cancel := e.Subscribe()
 	defer cancel()
 	<-updates // the current snapshot is delivered at once
+	// Read before Run starts: its first poll races a read made after.
+	start := e.Snapshot().Seq
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 
 	// Thirty simulated minutes of ten-second polls.
-	start := e.Snapshot().Seq
 	for i := 0; i < 180; i++ {
 		waitArmed(t, clk)
 		clk.Advance(10 * time.Second)
