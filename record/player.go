@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/internal/broadcast"
 	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/ui"
 )
@@ -31,8 +32,7 @@ type Player struct {
 	speed   float64
 	shown   int // the frame published last
 	cur     model.Snapshot
-	subs    map[int]chan model.Snapshot
-	nextSub int
+	subs    broadcast.Latest[model.Snapshot]
 }
 
 var (
@@ -48,7 +48,6 @@ func NewPlayer(rec *Recording, clk clock.Clock, speed float64) *Player {
 	p := &Player{
 		rec: rec, clk: clk, kick: make(chan struct{}, 1),
 		base: rec.Start(), since: clk.Now(), playing: true, speed: speed,
-		subs: map[int]chan model.Snapshot{},
 	}
 	p.cur = rec.Snapshot(0)
 	return p
@@ -99,13 +98,7 @@ func (p *Player) posLocked(now time.Time) time.Time {
 func (p *Player) showLocked(i int) {
 	p.shown = i
 	p.cur = p.rec.Snapshot(i)
-	for _, ch := range p.subs {
-		select {
-		case <-ch:
-		default:
-		}
-		ch <- p.cur
-	}
+	p.subs.Publish(p.cur)
 }
 
 // control rebases the position to now, applies change, shows the frame
@@ -138,16 +131,7 @@ func (p *Player) Snapshot() model.Snapshot {
 func (p *Player) Subscribe() (<-chan model.Snapshot, func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	id := p.nextSub
-	p.nextSub++
-	ch := make(chan model.Snapshot, 1)
-	ch <- p.cur
-	p.subs[id] = ch
-	return ch, func() {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		delete(p.subs, id)
-	}
+	return p.subs.Subscribe(p.cur)
 }
 
 // Execute refuses: a recording cannot move traffic.

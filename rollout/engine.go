@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/internal/broadcast"
 	"github.com/perch-dev/perch/model"
 )
 
@@ -79,8 +80,7 @@ type Engine struct {
 	// splitSince is when the split last changed, by anyone: the judge
 	// starts a fresh test there to catch a regression a step brings.
 	splitSince  time.Time
-	subs        map[int]chan model.Snapshot
-	nextSub     int
+	subs        broadcast.Latest[model.Snapshot]
 	pollRequest chan struct{}
 	auto        *autopilot
 	// ownStop is the deployment perch stopped itself, so that its end is
@@ -120,7 +120,6 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg:         cfg,
-		subs:        map[int]chan model.Snapshot{},
 		pollRequest: make(chan struct{}, 1),
 	}
 	for _, side := range model.Sides {
@@ -160,16 +159,7 @@ func (e *Engine) Snapshot() model.Snapshot {
 func (e *Engine) Subscribe() (<-chan model.Snapshot, func()) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	id := e.nextSub
-	e.nextSub++
-	ch := make(chan model.Snapshot, 1)
-	ch <- e.snap
-	e.subs[id] = ch
-	return ch, func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		delete(e.subs, id)
-	}
+	return e.subs.Subscribe(e.snap)
 }
 
 // RequestPoll asks a running Run loop to poll now instead of at its next tick.
@@ -404,18 +394,7 @@ func (e *Engine) publish(change func(*model.Snapshot)) model.Snapshot {
 	change(&e.snap)
 	e.snap.Seq++
 	s := e.snap
-	for _, ch := range e.subs {
-		select {
-		case ch <- s:
-		default:
-			// The reader is behind: replace its stale snapshot.
-			select {
-			case <-ch:
-			default:
-			}
-			ch <- s
-		}
-	}
+	e.subs.Publish(s)
 	return s
 }
 

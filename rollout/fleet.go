@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/internal/broadcast"
 	"github.com/perch-dev/perch/model"
 )
 
@@ -129,8 +130,7 @@ type Fleet struct {
 	stats    FleetStats
 	focus    int
 	focusCh  chan struct{}
-	subs     map[int]chan FleetStats
-	nextSub  int
+	subs     broadcast.Latest[FleetStats]
 	prevAt   time.Time
 	prevCall [2]int64
 }
@@ -180,7 +180,6 @@ func NewFleet(cfg FleetConfig) (*Fleet, error) {
 		from:    make([]time.Time, len(cfg.Members)),
 		focus:   -1,
 		focusCh: make(chan struct{}, 1),
-		subs:    map[int]chan FleetStats{},
 	}
 	f.stats.Members = len(cfg.Members)
 	f.stats.NextPoll = cfg.Clock.Now()
@@ -208,16 +207,7 @@ func (f *Fleet) Stats() FleetStats {
 func (f *Fleet) Subscribe() (<-chan FleetStats, func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	id := f.nextSub
-	f.nextSub++
-	ch := make(chan FleetStats, 1)
-	ch <- f.stats
-	f.subs[id] = ch
-	return ch, func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		delete(f.subs, id)
-	}
+	return f.subs.Subscribe(f.stats)
 }
 
 // Focus names the member whose cockpit is open (-1: none): it gets its
@@ -394,17 +384,7 @@ func (f *Fleet) PollOnce(ctx context.Context) FleetStats {
 	}
 	st.CostPerHour = st.MetricsPerHour/1000*GetMetricDataPerThousandMetrics + cwPerHour/1000*CloudWatchPerThousandRequests
 	out := *st
-	for _, ch := range f.subs {
-		select {
-		case ch <- out:
-		default:
-			select {
-			case <-ch:
-			default:
-			}
-			ch <- out
-		}
-	}
+	f.subs.Publish(out)
 	f.mu.Unlock()
 	if failed > 0 {
 		f.cfg.Logger.Warn("fleet metrics poll", "failed", failed, "members", len(feeds))
