@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -151,7 +152,7 @@ func checkPlaceholders(s string, kind model.TargetKind) error {
 			continue
 		}
 		k, ok := strings.CutPrefix(key, "side.")
-		if !ok || !contains(Placeholders(kind), k) {
+		if !ok || !slices.Contains(Placeholders(kind), k) {
 			return fmt.Errorf("unknown placeholder ${%s} for a %s target (have ${side}, ${side.%s})",
 				key, kind, strings.Join(Placeholders(kind), "}, ${side."))
 		}
@@ -173,15 +174,6 @@ func expand(s string, side model.Side, vals map[string]string) (string, error) {
 		return v
 	})
 	return out, err
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 var (

@@ -2,7 +2,7 @@ package config
 
 import (
 	"fmt"
-	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,8 +37,6 @@ func (p *parser) errf(line int, format string, a ...any) {
 		p.errs = append(p.errs, &Error{Line: line, Msg: fmt.Sprintf(format, a...)})
 	}
 }
-
-var yamlLineRe = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
 
 func (p *parser) file(data []byte) *File {
 	var doc yaml.Node
@@ -79,9 +77,8 @@ func (p *parser) file(data []byte) *File {
 		}
 	}
 	def := Target{Ladder: model.DefaultLadder()}
-	var set defaultsSet
 	if v := fields.get("defaults"); v != nil {
-		set = p.defaults(v, &def)
+		p.defaults(v, &def)
 	}
 	tv := fields.get("targets")
 	if tv == nil {
@@ -94,7 +91,7 @@ func (p *parser) file(data []byte) *File {
 	}
 	seen := map[string]int{}
 	for _, n := range tv.Content {
-		t, ok := p.target(n, def, set)
+		t, ok := p.target(n, def)
 		if !ok {
 			continue
 		}
@@ -108,263 +105,45 @@ func (p *parser) file(data []byte) *File {
 	return f
 }
 
-// fields is a mapping's keys and values in file order.
-type fields struct {
-	keys []*yaml.Node
-	vals []*yaml.Node
-}
+// inheritedKeys are the settings defaults gives every target that does not
+// set its own.
+var inheritedKeys = []string{"region", "profile", "ladder", "plan", "paused", "alarms"}
 
-func (fs *fields) get(k string) *yaml.Node {
-	for i, kn := range fs.keys {
-		if kn.Value == k {
-			return fs.vals[i]
-		}
-	}
-	return nil
-}
-
-func (fs *fields) has(k string) bool { return fs.get(k) != nil }
-
-// keyLine is the line of key k: a block's own line is its first key's,
-// which is the wrong place to say something is missing from it.
-func (fs *fields) keyLine(k string) int {
-	for _, kn := range fs.keys {
-		if kn.Value == k {
-			return kn.Line
-		}
-	}
-	return 0
-}
-
-// mapping checks that n is a mapping with only allowed keys, each once.
-// It returns nil (after reporting) when n is not a mapping.
-func (p *parser) mapping(n *yaml.Node, what string, allowed ...string) *fields {
-	if n.Kind != yaml.MappingNode {
-		p.errf(n.Line, "%s: want a mapping with %s", what, strings.Join(allowed, ", "))
-		return nil
-	}
-	fs := &fields{}
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
-			p.errf(k.Line, "%s: keys must be plain words", what)
-			continue
-		}
-		if !contains(allowed, k.Value) {
-			p.errf(k.Line, "%s: unknown key %q (want %s)", what, k.Value, strings.Join(allowed, ", "))
-			continue
-		}
-		if prev, dup := seen[k.Value]; dup {
-			p.errf(k.Line, "%s: %q already given on line %d", what, k.Value, prev)
-			continue
-		}
-		seen[k.Value] = k.Line
-		fs.keys = append(fs.keys, k)
-		fs.vals = append(fs.vals, v)
-	}
-	return fs
-}
-
-func (p *parser) str(n *yaml.Node, what string) (string, bool) {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		p.errf(n.Line, "%s: want a single value", what)
-		return "", false
-	}
-	if strings.TrimSpace(n.Value) == "" {
-		p.errf(n.Line, "%s: is empty", what)
-		return "", false
-	}
-	return n.Value, true
-}
-
-func (p *parser) boolean(n *yaml.Node, what string) (bool, bool) {
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
-		p.errf(n.Line, "%s: %q is not true or false", what, n.Value)
-		return false, false
-	}
-	var b bool
-	if err := n.Decode(&b); err != nil {
-		p.errf(n.Line, "%s: %v", what, err)
-		return false, false
-	}
-	return b, true
-}
-
-func (p *parser) duration(n *yaml.Node, what string) (time.Duration, bool) {
-	s, ok := p.str(n, what)
-	if !ok {
-		return 0, false
-	}
-	if s == "0" {
-		return 0, true
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		p.errf(n.Line, "%s: %q is not a duration (use e.g. 30s, 5m, 1h)", what, s)
-		return 0, false
-	}
-	return d, true
-}
-
-func (p *parser) strList(n *yaml.Node, what string) ([]string, bool) {
-	if n.Kind != yaml.SequenceNode {
-		p.errf(n.Line, "%s: want a list", what)
-		return nil, false
-	}
-	out := make([]string, 0, len(n.Content))
-	seen := map[string]bool{}
-	ok := true
-	for _, it := range n.Content {
-		s, good := p.str(it, what)
-		if !good {
-			ok = false
-			continue
-		}
-		if seen[s] {
-			p.errf(it.Line, "%s: %q listed twice", what, s)
-			ok = false
-			continue
-		}
-		seen[s] = true
-		out = append(out, s)
-	}
-	return out, ok
-}
-
-// defaultsSet records which defaults the file gave, so a target knows
-// what it inherits.
-type defaultsSet struct{ plan bool }
-
-func (p *parser) defaults(n *yaml.Node, def *Target) defaultsSet {
-	var set defaultsSet
-	fs := p.mapping(n, "defaults", "region", "profile", "ladder", "plan", "paused", "alarms")
+func (p *parser) defaults(n *yaml.Node, def *Target) {
+	fs := p.mapping(n, "defaults", inheritedKeys...)
 	if fs == nil {
-		return set
+		return
 	}
 	for i, k := range fs.keys {
-		v := fs.vals[i]
-		switch k.Value {
-		case "region":
-			def.Region, _ = p.region(v)
-		case "profile":
-			def.Profile, _ = p.str(v, "profile")
-		case "ladder":
-			if l, ok := p.ladder(v); ok {
-				def.Ladder = l
-			}
-		case "plan":
-			def.Plan, set.plan = p.plan(v)
-		case "paused":
-			def.Paused, _ = p.boolean(v, "paused")
-		case "alarms":
-			def.Alarms, _ = p.strList(v, "alarms")
-		}
-	}
-	return set
-}
-
-var regionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
-
-func (p *parser) region(n *yaml.Node) (string, bool) {
-	s, ok := p.str(n, "region")
-	if !ok {
-		return "", false
-	}
-	if !regionRe.MatchString(s) {
-		p.errf(n.Line, "region %q does not look like an AWS region (e.g. us-east-1)", s)
-		return "", false
-	}
-	return s, true
-}
-
-func (p *parser) ladder(n *yaml.Node) (model.Ladder, bool) {
-	var text string
-	switch n.Kind {
-	case yaml.ScalarNode:
-		text = n.Value
-	case yaml.SequenceNode:
-		parts := make([]string, len(n.Content))
-		for i, it := range n.Content {
-			if it.Kind != yaml.ScalarNode {
-				p.errf(it.Line, "ladder: each step is a percentage")
-				return nil, false
-			}
-			parts[i] = it.Value
-		}
-		text = strings.Join(parts, ",")
-	default:
-		p.errf(n.Line, "ladder: want a list of percentages like [0, 1, 5, 10, 25, 50, 100]")
-		return nil, false
-	}
-	l, err := model.ParseLadder(text)
-	if err != nil {
-		p.errf(n.Line, "%v", err)
-		return nil, false
-	}
-	return l, true
-}
-
-// plan reads a plan in either form model reads: a string (steps or a
-// CodeDeploy configuration name, or "none") or a mapping with steps. The
-// mapping goes through model.ParsePlanYAML; its line numbers, which count
-// from the re-encoded block, are mapped back to the file's.
-func (p *parser) plan(n *yaml.Node) (*model.Plan, bool) {
-	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
-		if strings.TrimSpace(n.Value) == "none" {
-			return nil, true
-		}
-		pl, err := model.ParsePlan(n.Value)
-		if err != nil {
-			p.errf(n.Line, "%v", err)
-			return nil, false
-		}
-		return &pl, true
-	}
-	if n.Kind != yaml.MappingNode {
-		p.errf(n.Line, "plan: want steps like \"5%%:10m,100%%\" or a mapping with steps")
-		return nil, false
-	}
-	b, err := yaml.Marshal(n)
-	if err != nil {
-		p.errf(n.Line, "plan: %v", err)
-		return nil, false
-	}
-	pl, err := model.ParsePlanYAML(b)
-	if err == nil {
-		return &pl, true
-	}
-	msg, line := err.Error(), n.Line
-	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-		rel, _ := strconv.Atoi(m[1])
-		var re yaml.Node
-		if yaml.Unmarshal(b, &re) == nil && len(re.Content) > 0 {
-			lines := map[int]int{}
-			pairLines(re.Content[0], n, lines)
-			if l, ok := lines[rel]; ok {
-				line = l
-			}
-		}
-		msg = msg[len(m[0]):]
-	}
-	p.errf(line, "plan: %s", msg)
-	return nil, false
-}
-
-// pairLines maps each line of a re-encoded node tree to the line of the
-// same node in the original (the trees have the same shape).
-func pairLines(re, orig *yaml.Node, out map[int]int) {
-	if _, ok := out[re.Line]; !ok {
-		out[re.Line] = orig.Line
-	}
-	for i := range min(len(re.Content), len(orig.Content)) {
-		pairLines(re.Content[i], orig.Content[i], out)
+		p.inherited(k.Value, fs.vals[i], def)
 	}
 }
 
-var targetKeys = []string{"name", "alb", "lambda", "codedeploy", "region", "profile", "ladder", "plan", "paused", "alarms", "custom"}
+// inherited reads one of the inheritedKeys into t.
+func (p *parser) inherited(key string, v *yaml.Node, t *Target) {
+	switch key {
+	case "region":
+		if r, ok := p.region(v); ok {
+			t.Region = r
+		}
+	case "profile":
+		t.Profile, _ = p.str(v, "profile")
+	case "ladder":
+		if l, ok := p.ladder(v); ok {
+			t.Ladder = l
+		}
+	case "plan":
+		t.Plan, _ = p.plan(v)
+	case "paused":
+		t.Paused, _ = p.boolean(v, "paused")
+	case "alarms":
+		t.Alarms, _ = p.strList(v, "alarms")
+	}
+}
 
-func (p *parser) target(n *yaml.Node, def Target, set defaultsSet) (Target, bool) {
+var targetKeys = slices.Concat([]string{"name", "alb", "lambda", "codedeploy"}, inheritedKeys, []string{"custom"})
+
+func (p *parser) target(n *yaml.Node, def Target) (Target, bool) {
 	before := len(p.errs)
 	fs := p.mapping(n, "target", targetKeys...)
 	if fs == nil {
@@ -419,27 +198,17 @@ func (p *parser) target(n *yaml.Node, def Target, set defaultsSet) (Target, bool
 					p.errf(v.Line, "region %s, but the target's ARN is in %s", r, arnRegion)
 				}
 			}
-		case "profile":
-			t.Profile, _ = p.str(v, "profile")
-		case "ladder":
-			if l, ok := p.ladder(v); ok {
-				t.Ladder = l
-			}
-		case "plan":
-			t.Plan, _ = p.plan(v)
-		case "paused":
-			t.Paused, _ = p.boolean(v, "paused")
-		case "alarms":
-			t.Alarms, _ = p.strList(v, "alarms")
 		case "custom":
 			t.Custom = p.customs(v, t.Kind)
+		default:
+			p.inherited(k.Value, v, &t)
 		}
 	}
 	if !fs.has("region") && arnRegion != "" {
 		// The ARN says where the target is; a default region cannot move it.
 		t.Region = arnRegion
 	}
-	if t.Plan != nil && t.Kind == model.KindCodeDeploy && !fs.has("plan") && set.plan {
+	if t.Plan != nil && t.Kind == model.KindCodeDeploy && !fs.has("plan") {
 		// CodeDeploy shifts by its own deployment configuration: a
 		// default plan is not for it.
 		t.Plan = nil

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ func (p *parser) custom(n *yaml.Node, kind model.TargetKind) (Custom, bool) {
 			switch {
 			case !signalRe.MatchString(s):
 				p.errf(v.Line, "custom metric name %q: want lowercase letters, digits and _ (it names the signal in verdicts)", s)
-			case containsSignal(builtinSignals, model.Signal(s)):
+			case slices.Contains(builtinSignals, model.Signal(s)):
 				p.errf(v.Line, "custom metric name %q is one of perch's own signals; pick another", s)
 			}
 			c.Name = s
@@ -111,15 +112,6 @@ func (p *parser) custom(n *yaml.Node, kind model.TargetKind) (Custom, bool) {
 }
 
 func other(s model.Side) model.Side { return 1 - s }
-
-func containsSignal(list []model.Signal, s model.Signal) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // def reads metric, or expression with metrics, from fs.
 func (p *parser) def(n *yaml.Node, fs *fields, kind model.TargetKind, name string) *MetricDef {
