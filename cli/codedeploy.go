@@ -110,11 +110,7 @@ func openAnyTarget(ctx context.Context, cfg awssdk.Config, t *targetFlags, o ses
 		return ad, nil, err
 	}
 	opts := perchaws.CodeDeployOptions{DeploymentID: t.deploymentID, Application: t.application, DeploymentGroup: t.deploymentGroup}
-	clk := o.clock
-	if clk == nil {
-		clk = clock.Real{}
-	}
-	r, err := waitForDeployment(ctx, cfg, opts, clk, poll, o.waitOut)
+	r, err := waitForDeployment(ctx, cfg, opts, orReal(o.clock), poll, o.waitOut)
 	if err != nil {
 		return adapters{}, nil, err
 	}

@@ -53,38 +53,17 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 	if len(f.Targets) == 0 {
 		return nil, usageErr("%s: no targets", f.Path)
 	}
-	logger, closeLog, err := openLogger(g)
+	op, err := startOpening(g, "open fleet")
 	if err != nil {
-		return nil, withCode(ExitFailure, err)
-	}
-	cleanup := []func(){closeLog}
-	fail := func(err error) (*fleetSession, error) {
-		logger.Error("open fleet", "err", err)
-		for i := len(cleanup) - 1; i >= 0; i-- {
-			cleanup[i]()
-		}
 		return nil, err
 	}
-	path := o.auditPath
-	if path == "" {
-		path = g.auditLog
-	}
-	if path == "" {
-		dir, err := stateDir()
-		if err != nil {
-			return fail(withCode(ExitFailure, err))
-		}
-		path = filepath.Join(dir, "audit.jsonl")
-	}
-	log, err := audit.Open(path)
+	logger := op.logger
+	fail := func(err error) (*fleetSession, error) { return nil, op.fail(err) }
+	log, path, err := op.openAudit(o.auditPath)
 	if err != nil {
-		return fail(withCode(ExitFailure, fmt.Errorf("open audit log: %w", err)))
+		return fail(err)
 	}
-	cleanup = append(cleanup, func() { log.Close() })
-	clk := o.clock
-	if clk == nil {
-		clk = clock.Real{}
-	}
+	clk := orReal(o.clock)
 	counter := perchaws.NewCallCounter()
 	groups := &fleetGroups{g: g, creds: o.credentials, counter: counter, clock: clk, cfgs: map[string]*fleetGroup{}}
 	pool := perchaws.NewMetricsPool()
@@ -132,24 +111,12 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 	engines := make([]*rollout.Engine, len(opened))
 	for i, ot := range opened {
 		t := f.Targets[i]
-		alarms, readOnly := t.Alarms, g.readOnly
-		var deployment rollout.DeploymentReader
-		var controller rollout.DeploymentController
-		if cd := ot.cd; cd != nil {
-			// As perch codedeploy does: the group's alarms are watched
-			// too, and a finished deployment has nothing left to steer.
-			alarms = mergeAlarms(t.Alarms, cd.router.AlarmNames())
-			readOnly = readOnly || cd.finished
-			deployment, controller = cd.router, cd.router
-		}
-		engine, err := rollout.New(rollout.Config{
+		engine, err := rollout.New(withDeployment(rollout.Config{
 			Router:        namedRouter{Router: ot.ad.router, name: t.Name},
 			Health:        ot.ad.health,
 			Metrics:       ot.ad.metrics,
 			Alarms:        perchaws.NewAlarms(ot.group.cfg),
-			AlarmNames:    alarms,
-			Deployment:    deployment,
-			Controller:    controller,
+			AlarmNames:    t.Alarms,
 			Identity:      ot.group,
 			Audit:         log,
 			Clock:         clk,
@@ -158,12 +125,12 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 			StartPaused:   t.Paused,
 			AutopilotUser: osUser(),
 			Poll:          g.poll,
-			ReadOnly:      readOnly,
+			ReadOnly:      g.readOnly,
 			DescribeError: ot.group.describe,
 			RecentAudit:   tailN(recent[ot.ad.router.Target().ID()], 50),
 			Judge:         model.JudgeConfig{Custom: t.Judge()},
 			Logger:        logger.With("target", t.Name),
-		})
+		}, ot.cd))
 		if err != nil {
 			return fail(withCode(ExitFailure, fmt.Errorf("target %s: %w", t.Name, err)))
 		}
@@ -178,7 +145,7 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 		members[i] = member
 		engines[i] = engine
 	}
-	reconcileFleet(ctx, engines, path, clk.Now(), g.reconcileAfter, actor, logger)
+	reconcileOpenIntents(ctx, engines, path, clk.Now(), g.reconcileAfter, actor, logger)
 
 	fl, err := rollout.NewFleet(rollout.FleetConfig{
 		Members:      members,
@@ -195,11 +162,7 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 	}
 	return &fleetSession{
 		fleet: fl, engines: engines, pool: pool, calls: counter, audit: log, actor: actor, logger: logger,
-		close: func() {
-			for i := len(cleanup) - 1; i >= 0; i-- {
-				cleanup[i]()
-			}
-		},
+		close: op.close,
 	}, nil
 }
 
@@ -312,10 +275,6 @@ func (gs *fleetGroups) open(ctx context.Context, t config.Target) (fleetTarget, 
 	// than a wait: one idle group must not hold up the whole fleet.
 	ad, cd, err := openAnyTarget(ctx, fg.cfg, tf, sessionOptions{clock: gs.clock}, gs.g.poll)
 	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) {
-			return fleetTarget{}, err
-		}
 		return fleetTarget{}, classify(err, fg.describe)
 	}
 	out := fleetTarget{ad: ad, cd: cd, group: fg}
@@ -349,33 +308,6 @@ func flagsFor(t config.Target) (*targetFlags, error) {
 		return nil, usageErr("%s targets cannot be opened from a config file yet", t.Kind)
 	}
 	return tf, nil
-}
-
-// reconcileFleet closes the intents a crashed perch left open, reading
-// the audit log once for the whole fleet.
-func reconcileFleet(ctx context.Context, engines []*rollout.Engine, path string, now time.Time, minAge time.Duration, actor model.Actor, logger *slog.Logger) {
-	entries, err := audit.ReadAll(path)
-	if err != nil {
-		logger.Warn("read audit log for reconciliation", "err", err)
-		return
-	}
-	open := map[string][]model.AuditEntry{}
-	for _, in := range audit.PendingIntents(entries) {
-		if now.Sub(in.Time) >= minAge {
-			open[in.Target] = append(open[in.Target], in)
-		}
-	}
-	for _, e := range engines {
-		id := e.Snapshot().Target.ID()
-		if len(open[id]) == 0 {
-			continue
-		}
-		if written, err := e.Reconcile(ctx, open[id], actor); err != nil {
-			logger.Warn("reconcile open intents", "target", id, "err", err)
-		} else if len(written) > 0 {
-			logger.Info("reconciled open intents", "target", id, "count", len(written))
-		}
-	}
 }
 
 // runFleet runs the poller and the fleet view until the view quits.

@@ -133,18 +133,12 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 	if g.reconcileAfter < 0 {
 		return nil, usageErr("--reconcile-after must not be negative, got %v", g.reconcileAfter)
 	}
-	logger, closeLog, err := openLogger(g)
+	op, err := startOpening(g, "attach to target")
 	if err != nil {
-		return nil, withCode(ExitFailure, err)
-	}
-	cleanup := []func(){closeLog}
-	fail := func(err error) (*session, error) {
-		logger.Error("attach to target", "err", err)
-		for i := len(cleanup) - 1; i >= 0; i-- {
-			cleanup[i]()
-		}
 		return nil, err
 	}
+	logger := op.logger
+	fail := func(err error) (*session, error) { return nil, op.fail(err) }
 
 	cfg, err := perchaws.LoadConfig(ctx, perchaws.ConfigOptions{
 		Profile: g.profile, Region: g.region, EndpointURL: g.endpointURL, Credentials: o.credentials,
@@ -159,45 +153,14 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 		// stderr gets one described line; the log keeps the whole chain
 		// for whoever debugs it later.
 		logger.Error("open target", "err", err)
-		var ee *exitError
-		if errors.As(err, &ee) {
-			return fail(err)
-		}
 		return fail(classify(err, describe))
 	}
-	alarmNames, readOnly := t.alarms, g.readOnly
-	var deployment rollout.DeploymentReader
-	var controller rollout.DeploymentController
-	if cd != nil {
-		// CodeDeploy watches the group's alarms; so does the cockpit. A
-		// finished deployment opens read-only: there is nothing to steer.
-		alarmNames = mergeAlarms(t.alarms, cd.router.AlarmNames())
-		readOnly = readOnly || cd.finished
-		deployment, controller = cd.router, cd.router
-	}
 	router := ad.router
-
-	path := o.auditPath
-	if path == "" {
-		path = g.auditLog
-	}
-	if path == "" {
-		dir, err := stateDir()
-		if err != nil {
-			return fail(withCode(ExitFailure, err))
-		}
-		path = filepath.Join(dir, "audit.jsonl")
-	}
-	log, err := audit.Open(path)
+	log, path, err := op.openAudit(o.auditPath)
 	if err != nil {
-		return fail(withCode(ExitFailure, fmt.Errorf("open audit log: %w", err)))
+		return fail(err)
 	}
-	cleanup = append(cleanup, func() { log.Close() })
-
-	clk := o.clock
-	if clk == nil {
-		clk = clock.Real{}
-	}
+	clk := orReal(o.clock)
 	target := router.Target()
 	var recent []model.AuditEntry
 	for _, e := range log.Tail(200) {
@@ -205,12 +168,12 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 			recent = append(recent, e)
 		}
 	}
-	engine, err := rollout.New(rollout.Config{
+	engine, err := rollout.New(withDeployment(rollout.Config{
 		Router:        router,
 		Health:        ad.health,
 		Metrics:       ad.metrics,
 		Alarms:        perchaws.NewAlarms(cfg),
-		AlarmNames:    alarmNames,
+		AlarmNames:    t.alarms,
 		Identity:      perchaws.NewIdentity(cfg),
 		Audit:         log,
 		Clock:         clk,
@@ -219,58 +182,138 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 		StartPaused:   t.paused,
 		AutopilotUser: osUser(),
 		Poll:          g.poll,
-		ReadOnly:      readOnly,
+		ReadOnly:      g.readOnly,
 		DescribeError: describe,
 		RecentAudit:   recent,
 		Logger:        logger,
-		Deployment:    deployment,
-		Controller:    controller,
-	})
+	}, cd))
 	if err != nil {
 		return fail(withCode(ExitFailure, err))
 	}
 	actor := model.Actor{OSUser: osUser(), Via: o.via}
-	reconcileOpenIntents(ctx, engine, path, target.ID(), clk.Now(), g.reconcileAfter, actor, logger)
+	reconcileOpenIntents(ctx, []*rollout.Engine{engine}, path, clk.Now(), g.reconcileAfter, actor, logger)
 	return &session{
 		engine: engine,
 		router: router,
 		audit:  log,
 		actor:  actor,
 		logger: logger,
-		close: func() {
-			for i := len(cleanup) - 1; i >= 0; i-- {
-				cleanup[i]()
-			}
-		},
+		close:  op.close,
 	}, nil
 }
 
-// reconcileOpenIntents closes intents that a crashed perch left without
-// an outcome. Intents younger than minAge (a minute unless the hidden
-// --reconcile-after says otherwise) may belong to another perch that is
-// writing right now, so they are left alone.
-func reconcileOpenIntents(ctx context.Context, engine *rollout.Engine, path, targetID string, now time.Time, minAge time.Duration, actor model.Actor, logger *slog.Logger) {
+// opening is a session being set up: its logger, and what it has opened
+// so far, closed in reverse order when setup fails or the session ends.
+type opening struct {
+	g       *globalFlags
+	logger  *slog.Logger
+	what    string // what the failure log line says was being done
+	closers []func()
+}
+
+func startOpening(g *globalFlags, what string) (*opening, error) {
+	logger, closeLog, err := openLogger(g)
+	if err != nil {
+		return nil, withCode(ExitFailure, err)
+	}
+	return &opening{g: g, logger: logger, what: what, closers: []func(){closeLog}}, nil
+}
+
+// fail logs err, closes everything opened and returns err.
+func (op *opening) fail(err error) error {
+	op.logger.Error(op.what, "err", err)
+	op.close()
+	return err
+}
+
+func (op *opening) close() {
+	for i := len(op.closers) - 1; i >= 0; i-- {
+		op.closers[i]()
+	}
+}
+
+// openAudit opens the audit log at path, or --audit-log, or the one in
+// the state directory, and returns the path it opened.
+func (op *opening) openAudit(path string) (*audit.Log, string, error) {
+	if path == "" {
+		path = op.g.auditLog
+	}
+	if path == "" {
+		dir, err := stateDir()
+		if err != nil {
+			return nil, "", withCode(ExitFailure, err)
+		}
+		path = filepath.Join(dir, "audit.jsonl")
+	}
+	log, err := audit.Open(path)
+	if err != nil {
+		return nil, "", withCode(ExitFailure, fmt.Errorf("open audit log: %w", err))
+	}
+	op.closers = append(op.closers, func() { log.Close() })
+	return log, path, nil
+}
+
+// orReal is clk, or the wall clock when the caller (the simulator, a
+// test) brings none.
+func orReal(clk clock.Clock) clock.Clock {
+	if clk == nil {
+		return clock.Real{}
+	}
+	return clk
+}
+
+// withDeployment steers a CodeDeploy deployment (cd nil: none) as perch
+// codedeploy does: CodeDeploy watches the group's alarms, so the engine
+// does too, and a finished deployment opens read-only, with nothing left
+// to steer.
+func withDeployment(cfg rollout.Config, cd *codeDeployTarget) rollout.Config {
+	if cd == nil {
+		return cfg
+	}
+	cfg.AlarmNames = mergeAlarms(cfg.AlarmNames, cd.router.AlarmNames())
+	cfg.ReadOnly = cfg.ReadOnly || cd.finished
+	cfg.Deployment, cfg.Controller = cd.router, cd.router
+	return cfg
+}
+
+// reconcileOpenIntents closes the intents a crashed perch left without an
+// outcome, reading the audit log once for every engine. Intents younger
+// than minAge (a minute unless the hidden --reconcile-after says
+// otherwise) may belong to another perch that is writing right now, so
+// they are left alone.
+func reconcileOpenIntents(ctx context.Context, engines []*rollout.Engine, path string, now time.Time, minAge time.Duration, actor model.Actor, logger *slog.Logger) {
 	entries, err := audit.ReadAll(path)
 	if err != nil {
 		logger.Warn("read audit log for reconciliation", "err", err)
 		return
 	}
-	var open []model.AuditEntry
+	open := map[string][]model.AuditEntry{}
 	for _, in := range audit.PendingIntents(entries) {
-		if in.Target == targetID && now.Sub(in.Time) >= minAge {
-			open = append(open, in)
+		if now.Sub(in.Time) >= minAge {
+			open[in.Target] = append(open[in.Target], in)
 		}
 	}
-	if written, err := engine.Reconcile(ctx, open, actor); err != nil {
-		logger.Warn("reconcile open intents", "err", err)
-	} else if len(written) > 0 {
-		logger.Info("reconciled open intents", "count", len(written))
+	for _, e := range engines {
+		id := e.Snapshot().Target.ID()
+		if len(open[id]) == 0 {
+			continue
+		}
+		if written, err := e.Reconcile(ctx, open[id], actor); err != nil {
+			logger.Warn("reconcile open intents", "target", id, "err", err)
+		} else if len(written) > 0 {
+			logger.Info("reconciled open intents", "target", id, "count", len(written))
+		}
 	}
 }
 
 // classify maps a target-resolution error to an exit code: anything the
-// operator typed wrong is a usage error; the network is a failure.
+// operator typed wrong is a usage error; the network is a failure. An
+// error that already has its code keeps it.
 func classify(err error, describe func(error) string) error {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err
+	}
 	msg := describe(err)
 	var nf *perchaws.NotFoundError
 	var op *smithy.OperationError
