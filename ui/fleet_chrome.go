@@ -37,14 +37,8 @@ func (m *FleetModel) renderChrome() {
 			running++
 		}
 	}
-	brand := st.Brand.Render("perch fleet")
-	if m.opts.Title != "" {
-		brand += " " + st.Dim.Render(m.opts.Title)
-	}
-	if m.opts.ReadOnly {
-		brand += " " + st.Warn.Render("[READ-ONLY]")
-	}
-	clock := st.Bold.Render(hms(m.now) + " UTC")
+	brand := brandLine(&st, "perch fleet", m.opts.Title, m.opts.ReadOnly)
+	now := clock(&st, m.now)
 	// Counts in words when they fit, as glyphs and numbers when not, and
 	// the title goes before the counts do: failures must stay on screen
 	// however narrow it is.
@@ -77,7 +71,7 @@ func (m *FleetModel) renderChrome() {
 		if !v.title {
 			b = plain
 		}
-		m.head = strings.Join([]string{b, strings.Join(counts, "  "), clock}, st.Sep)
+		m.head = strings.Join([]string{b, strings.Join(counts, "  "), now}, st.Sep)
 		if visibleWidth(m.head) <= m.width {
 			break
 		}

@@ -41,13 +41,7 @@ func (h *header) View() string { return h.view }
 func (h *header) render() {
 	s, st := h.snap, h.st
 
-	brand := st.Brand.Render("perch")
-	if h.title != "" {
-		brand += " " + st.Dim.Render(h.title)
-	}
-	if h.readOnly {
-		brand += " " + st.Warn.Render("[READ-ONLY]")
-	}
+	brand := brandLine(st, "perch", h.title, h.readOnly)
 	target := st.Bold.Render(s.Target.Name)
 	if where := strings.TrimSpace(string(s.Target.Kind) + " " + s.Target.Region); where != "" {
 		target += st.Dim.Render(" (" + where + ")")
@@ -67,7 +61,7 @@ func (h *header) render() {
 		}
 		who += "(" + h.actor.OSUser + ")"
 	}
-	clockStr := st.Bold.Render(hms(s.Now) + " UTC")
+	clockStr := clock(st, s.Now)
 	if who != "" {
 		segs = append(segs, who)
 	}
@@ -100,6 +94,22 @@ func (h *header) render() {
 		h.view += "\n" + trunc(h.deploymentLine(d), h.width)
 	}
 }
+
+// brandLine starts the first line of the cockpit and the fleet view: the
+// program, the title and whether writes are off.
+func brandLine(st *Styles, name, title string, readOnly bool) string {
+	out := st.Brand.Render(name)
+	if title != "" {
+		out += " " + st.Dim.Render(title)
+	}
+	if readOnly {
+		out += " " + st.Warn.Render("[READ-ONLY]")
+	}
+	return out
+}
+
+// clock is the snapshot's time on the first line.
+func clock(st *Styles, t time.Time) string { return st.Bold.Render(hms(t) + " UTC") }
 
 // deploymentLine is what CodeDeploy is doing: the deployment, its status,
 // the countdown to the next shift and the step of its configuration, most
