@@ -14,87 +14,6 @@ var chartWindows = []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour
 
 const defaultWindow = 1 // 30m
 
-// metric is one chart: how to get each side's series from a snapshot and
-// how to say a value in words.
-type metric struct {
-	title  string
-	floor  float64 // the Y axis goes at least this high
-	series func(s model.Snapshot, side model.Side, period time.Duration) []model.Point
-	format func(v float64) string
-}
-
-// errorRate charts errors per request (per invocation, for Lambda).
-func errorRate(title string) metric {
-	return metric{
-		title: title,
-		floor: 1,
-		series: func(s model.Snapshot, side model.Side, _ time.Duration) []model.Point {
-			sig := s.Signals[side]
-			if sig == nil {
-				return nil
-			}
-			return model.ErrorRate(sig[model.Requests], sig[model.Errors5xx])
-		},
-		format: func(v float64) string { return fmt.Sprintf("%.1f%%", v) },
-	}
-}
-
-// p99 charts the p99 latency signal, in milliseconds for every kind.
-func p99(title string) metric {
-	return metric{
-		title: title,
-		floor: 10,
-		series: func(s model.Snapshot, side model.Side, _ time.Duration) []model.Point {
-			if s.Signals[side] == nil {
-				return nil
-			}
-			return s.Signals[side][model.LatencyP99]
-		},
-		format: func(v float64) string { return fmt.Sprintf("%.0f ms", v) },
-	}
-}
-
-// perMinute charts a count signal as a rate per minute.
-func perMinute(title string, sig model.Signal, floor float64) metric {
-	return metric{
-		title: title,
-		floor: floor,
-		series: func(s model.Snapshot, side model.Side, period time.Duration) []model.Point {
-			if s.Signals[side] == nil {
-				return nil
-			}
-			// Periods may be shorter or longer than a minute; say it per minute.
-			f := float64(time.Minute) / float64(period)
-			src := s.Signals[side][sig]
-			out := make([]model.Point, len(src))
-			for i, p := range src {
-				out[i] = model.Point{T: p.T, V: p.V * f}
-			}
-			return out
-		},
-		format: func(v float64) string { return num(math.Round(v)) + "/min" },
-	}
-}
-
-// metricsFor is the chart set for a target kind, in Lambda's own words for
-// a Lambda alias: errors per invocation, duration, and throttles, which
-// are how a Lambda canary usually fails when it is slower than stable.
-func metricsFor(kind model.TargetKind) []metric {
-	if kind == model.KindLambda {
-		return []metric{
-			errorRate("error rate %"),
-			p99("p99 duration ms"),
-			perMinute("throttles /min", model.Throttles, 1),
-			perMinute("invocations /min", model.Requests, 10),
-		}
-	}
-	return []metric{
-		errorRate("5xx rate %"),
-		p99("p99 latency ms"),
-		perMinute("requests /min", model.Requests, 10),
-	}
-}
-
 // charts is the grid of canary-versus-stable charts. Drawing a chart costs
 // milliseconds, so it happens only when the data, the size or the window
 // changes; View only joins cached strings.
@@ -211,11 +130,7 @@ func (c *charts) redraw() {
 		room := c.width - 26
 		if compactLines(hp, n) == 2 {
 			// Each line then starts with the metric's short name.
-			longest := 0
-			for _, m := range metrics {
-				longest = max(longest, len(short(m.title)))
-			}
-			room -= longest
+			room -= c.shortWidth()
 		}
 		cols := min(max(room, 4), int(c.Window()/per))
 		for i, m := range metrics {
@@ -346,10 +261,7 @@ func (c *charts) compose() {
 		}
 	default:
 		per := compactLines(hp, len(c.metrics))
-		longest := 0
-		for _, m := range c.metrics {
-			longest = max(longest, len(short(m.title)))
-		}
+		longest := c.shortWidth()
 		for i := range c.metrics {
 			block := []string{trunc(c.titles[i], c.width)}
 			block = append(block, strings.Split(c.bodies[i], "\n")...)
@@ -373,6 +285,16 @@ func (c *charts) compose() {
 }
 
 func short(title string) string { return strings.Fields(title)[0] }
+
+// shortWidth is the longest short name, which the compact form pads to so
+// that the sparklines of all metrics line up.
+func (c *charts) shortWidth() int {
+	w := 0
+	for _, m := range c.metrics {
+		w = max(w, len(short(m.title)))
+	}
+	return w
+}
 
 // joinColumns puts blocks side by side, padding each line to w cells. It
 // avoids lipgloss.JoinHorizontal, which measures every line again.
