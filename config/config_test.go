@@ -201,16 +201,3 @@ targets:
 		t.Errorf("regions %q %q", f.Targets[0].Region, f.Targets[1].Region)
 	}
 }
-
-func TestRenameIDs(t *testing.T) {
-	expr := `100 * failed / FILL(orders, 1) + SEARCH('{Shop} failed', 'Sum', 60) + 1e3`
-	got := RenameIDs(expr, map[string]string{"failed": "t1_canary_failed", "orders": "t1_canary_orders"})
-	want := `100 * t1_canary_failed / FILL(t1_canary_orders, 1) + SEARCH('{Shop} failed', 'Sum', 60) + 1e3`
-	if got != want {
-		t.Errorf("got  %s\nwant %s", got, want)
-	}
-	ids := ExpressionIDs(expr)
-	if !reflect.DeepEqual(ids, []string{"failed", "FILL", "orders", "SEARCH"}) {
-		t.Errorf("ids %v", ids)
-	}
-}

@@ -8,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/perch-dev/perch/internal/metricmath"
 	"github.com/perch-dev/perch/model"
 )
 
@@ -144,7 +145,7 @@ func (p *parser) def(n *yaml.Node, fs *fields, kind model.TargetKind, name strin
 	}
 	d.Expression = expr
 	used := map[string]bool{}
-	for _, id := range ExpressionIDs(expr) {
+	for _, id := range metricmath.IDs(expr) {
 		used[id] = true
 	}
 	if inv == nil {
