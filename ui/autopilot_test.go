@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
+
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/perch-dev/perch/model"
@@ -85,5 +87,23 @@ func TestAuditPaneSaysWhatTheAutopilotDid(t *testing.T) {
 		Phase: model.PhaseIntent, From: model.Pct(50), To: model.Pct(0), Reason: "the judge says FAIL"})
 	if !strings.Contains(line, "autopilot for ana") {
 		t.Fatalf("an automatic action must not read as the operator's: %q", line)
+	}
+}
+
+func TestConfirmDialogSpeaksOfLambdaVersions(t *testing.T) {
+	s := healthySnapshot()
+	s.Target.Kind = model.KindLambda
+	s.Split = model.Split{StableID: "7", CanaryID: "8", StableWeight: 900, CanaryWeight: 100}
+	s.Health = [2]model.Health{{Unhealthy: 1}, {Healthy: 1}}
+	m, _ := sized(s, Options{})
+	press(m, "r")
+	view := ansi.Strip(m.View())
+	for _, want := range []string{"version 7 not Active", "version 8 Active", "the stable version is not Active"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("confirm dialog lacks %q:\n%s", want, view)
+		}
+	}
+	if strings.Contains(view, "healthy targets") {
+		t.Errorf("host wording on a Lambda target:\n%s", view)
 	}
 }

@@ -131,10 +131,10 @@ func (c *confirm) View() string {
 		onto, from = model.Stable, model.Canary
 	}
 	lines := []string{st.Bad.Render("⚠ " + title), what}
-	g := gauge{st: st}
+	g := gauge{st: st, snap: s}
 	lines = append(lines, g.health("■ stable", s.Health[model.Stable], false)+st.Sep+
 		g.health("▲ canary", s.Health[model.Canary], true))
-	if w := capacityWarning(s.Health, onto, from); w != "" {
+	if w := capacityWarning(s.Target.Kind, s.Health, onto, from); w != "" {
 		lines = append(lines, st.Bad.Render("⚠ "+w))
 	}
 	if sec := s.Target.StickinessSeconds; sec > 0 {
@@ -161,8 +161,15 @@ func (c *confirm) View() string {
 
 // capacityWarning says when the side about to take all traffic looks too
 // small for it: rollbacks onto an unscaled stable have caused outages.
-func capacityWarning(h [2]model.Health, onto, from model.Side) string {
+func capacityWarning(kind model.TargetKind, h [2]model.Health, onto, from model.Side) string {
 	to, fr := h[onto], h[from]
+	if kind == model.KindLambda {
+		// A version is Active or not; there is no host count to compare.
+		if to.Healthy == 0 && to.Total() > 0 {
+			return fmt.Sprintf("the %s version is not Active", onto)
+		}
+		return ""
+	}
 	switch {
 	case to.Healthy == 0 && to.Total()+fr.Total() > 0:
 		return fmt.Sprintf("%s has 0 healthy targets", onto)

@@ -64,7 +64,7 @@ func TestCapacityWarning(t *testing.T) {
 		{h(model.Health{}, model.Health{}), ""}, // no health data (Lambda): nothing to say
 	}
 	for _, c := range cases {
-		if got := capacityWarning(c.h, model.Stable, model.Canary); got != c.want {
+		if got := capacityWarning(model.KindALB, c.h, model.Stable, model.Canary); got != c.want {
 			t.Errorf("capacityWarning(%+v) = %q, want %q", c.h, got, c.want)
 		}
 	}
