@@ -17,9 +17,7 @@ import (
 )
 
 func newCodeDeployCmd(g *globalFlags) *cobra.Command {
-	t := &targetFlags{}
-	var rec string
-	cmd := &cobra.Command{
+	return cockpitCommand(g, &cobra.Command{
 		Use:   "codedeploy (--deployment-id ID | --application NAME --deployment-group NAME)",
 		Short: "Open the cockpit on a CodeDeploy deployment (ECS blue/green or Lambda) that shifts traffic by itself",
 		Long: `Open the cockpit on a CodeDeploy deployment. CodeDeploy shifts the traffic by its
@@ -42,23 +40,12 @@ Metrics: the ALB metrics of the group's blue and green target groups (ECS), or t
 alias's metrics per ExecutedVersion (Lambda).`,
 		Example: `  perch codedeploy --deployment-id d-A1B2C3D4E
   perch codedeploy --application web-app --deployment-group web-bg`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !t.isCodeDeploy() {
-				return usageErr("perch codedeploy needs --deployment-id, or --application with --deployment-group")
-			}
-			ctx := cmd.Context()
-			s, err := openSession(ctx, g, t, sessionOptions{via: "cockpit", waitOut: cmd.ErrOrStderr()})
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			return runCockpit(ctx, s, g, "", recordTo{path: rec})
-		},
-	}
-	addTargetFlags(cmd, t)
-	addRecordFlag(cmd, &rec)
-	return cmd
+	}, cockpitKind{wait: true, need: func(t *targetFlags) error {
+		if !t.isCodeDeploy() {
+			return usageErr("perch codedeploy needs --deployment-id, or --application with --deployment-group")
+		}
+		return nil
+	}})
 }
 
 func addCodeDeployFlags(cmd *cobra.Command, t *targetFlags) {

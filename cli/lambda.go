@@ -15,9 +15,7 @@ import (
 const targetUsage = "(--rule-arn ARN | --listener-arn ARN | --function NAME --alias NAME [--canary-version N])"
 
 func newLambdaCmd(g *globalFlags) *cobra.Command {
-	t := &targetFlags{}
-	var rec string
-	cmd := &cobra.Command{
+	return cockpitCommand(g, &cobra.Command{
 		Use:   "lambda --function NAME --alias NAME [--canary-version N]",
 		Short: "Open the cockpit on a Lambda alias that routes between two versions by weight",
 		Long: `Open the cockpit on a Lambda alias. The alias's FunctionVersion is the stable
@@ -31,24 +29,12 @@ the routing. Metrics are per ExecutedVersion of the alias: Invocations, Errors,
 Duration p50/p99 and Throttles.`,
 		Example: `  perch lambda --function orders --alias live
   perch lambda --function arn:aws:lambda:us-east-1:123456789012:function:orders --alias live --canary-version 8`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if t.function == "" || t.alias == "" {
-				return usageErr("perch lambda needs --function and --alias")
-			}
-			ctx := cmd.Context()
-			s, err := openSession(ctx, g, t, sessionOptions{via: "cockpit"})
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			return runCockpit(ctx, s, g, "", recordTo{path: rec})
-		},
-	}
-	addTargetFlags(cmd, t)
-	addRecordFlag(cmd, &rec)
-	addPlanFlags(cmd, t)
-	return cmd
+	}, cockpitKind{plan: true, need: func(t *targetFlags) error {
+		if t.function == "" || t.alias == "" {
+			return usageErr("perch lambda needs --function and --alias")
+		}
+		return nil
+	}})
 }
 
 func addLambdaFlags(cmd *cobra.Command, t *targetFlags) {
