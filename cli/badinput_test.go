@@ -2,8 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,31 +188,4 @@ func runBounded(t *testing.T, args []string) (int, string, string) {
 		t.Fatalf("perch %v still running after a minute: the bad input was accepted", args)
 		return 0, "", ""
 	}
-}
-
-// simWrites asks the simulator's /_sim/stats how many calls changed
-// something.
-func simWrites(t *testing.T, url string) int {
-	t.Helper()
-	resp, err := http.Get(url + "/_sim/stats")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var st struct {
-		Calls map[string]int `json:"calls"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for op, calls := range st.Calls {
-		name := op[strings.Index(op, ":")+1:]
-		for _, verb := range []string{"Modify", "Update", "Set", "Put", "Create", "Delete", "Stop", "Continue", "Publish", "Register"} {
-			if strings.HasPrefix(name, verb) {
-				n += calls
-			}
-		}
-	}
-	return n
 }

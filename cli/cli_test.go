@@ -2,8 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,17 +64,87 @@ func (c *cliEnv) perch(t *testing.T, args ...string) (int, string, string) {
 	return c.run(t, append(args, "--endpoint-url", c.sim.URL, "--region", "us-east-1")...)
 }
 
-func (c *cliEnv) writes() int {
+// writes is how many calls changed something, by the simulator's own
+// count.
+func (c *cliEnv) writes() int { return writeCalls(c.sim.Sim.Stats()) }
+
+// simWrites is writes as any client of the simulator reads it, over HTTP.
+func simWrites(t *testing.T, url string) int { return writeCalls(simStats(t, url)) }
+
+// writeCalls adds up the calls that change state, by verb.
+func writeCalls(stats map[string]int) int {
 	n := 0
-	for op, calls := range c.sim.Sim.Stats() {
-		if strings.Contains(op, "Modify") || strings.Contains(op, "Set") || strings.Contains(op, "Put") {
-			n += calls
+	for op, calls := range stats {
+		name := op[strings.Index(op, ":")+1:]
+		for _, verb := range []string{"Modify", "Update", "Set", "Put", "Create", "Delete", "Stop", "Continue", "Publish", "Register"} {
+			if strings.HasPrefix(name, verb) {
+				n += calls
+				break
+			}
 		}
 	}
 	return n
 }
 
+// simStats reads GET /_sim/stats, as any client of the simulator can.
+func simStats(t testing.TB, url string) map[string]int {
+	t.Helper()
+	res, err := http.Get(url + "/_sim/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		Calls map[string]int `json:"calls"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	return body.Calls
+}
+
+func resetSimStats(t testing.TB, url string) {
+	t.Helper()
+	res, err := http.Post(url+"/_sim/stats/reset", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+}
+
 func (c *cliEnv) target(t *testing.T, name string) sim.ManifestTarget { return c.sim.Target(t, name) }
+
+// awsCLI runs the AWS CLI on PATH against the simulator, as
+// "aws SERVICE ARGS...", and decodes its JSON output.
+func (c *cliEnv) awsCLI(t *testing.T, out any, service string, args ...string) {
+	t.Helper()
+	awsCLI, err := exec.LookPath("aws")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the AWS CLI is not on PATH, and CI=true requires this test to run")
+		}
+		t.Skip("the AWS CLI is not on PATH")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	home := t.TempDir()
+	cmd := exec.CommandContext(ctx, awsCLI, append([]string{"--endpoint-url", c.sim.URL, "--region", "us-east-1", "--output", "json",
+		"--cli-connect-timeout", "5", "--cli-read-timeout", "20", service}, args...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1", "AWS_PAGER=",
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials")}
+	if root := os.Getenv("PYENV_ROOT"); root != "" {
+		cmd.Env = append(cmd.Env, "PYENV_ROOT="+root)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("aws %s %s: %v\n%s", service, strings.Join(args, " "), err, stderr.String())
+	}
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		t.Fatalf("aws %s %s: not JSON: %v\n%s", service, args[0], err, stdout.String())
+	}
+}
 
 func TestStatusJSON(t *testing.T) {
 	c := newCLIEnv(t, "healthy")

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,37 +97,6 @@ func TestCodeDeployBadInputWritesNothing(t *testing.T) {
 	}
 }
 
-// awsDeploy runs the AWS CLI on PATH against the simulator.
-func (c *cliEnv) awsDeploy(t *testing.T, out any, args ...string) {
-	t.Helper()
-	awsCLI, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the AWS CLI is not on PATH, and CI=true requires this test to run")
-		}
-		t.Skip("the AWS CLI is not on PATH")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	home := t.TempDir()
-	cmd := exec.CommandContext(ctx, awsCLI, append([]string{"--endpoint-url", c.sim.URL, "--region", "us-east-1", "--output", "json",
-		"--cli-connect-timeout", "5", "--cli-read-timeout", "20", "deploy"}, args...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1", "AWS_PAGER=",
-		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials")}
-	if root := os.Getenv("PYENV_ROOT"); root != "" {
-		cmd.Env = append(cmd.Env, "PYENV_ROOT="+root)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("aws deploy %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-	}
-	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
-		t.Fatalf("aws deploy %s: not JSON: %v\n%s", args[0], err, stdout.String())
-	}
-}
-
 func TestCodeDeployRollbackThenTheAWSCLISeesItStopped(t *testing.T) {
 	c := newCLIEnv(t, "codedeploy-ecs")
 	t.Setenv("AWS_ENDPOINT_URL_CODEDEPLOY", "")
@@ -164,7 +131,7 @@ func TestCodeDeployRollbackThenTheAWSCLISeesItStopped(t *testing.T) {
 			}
 		}
 	}
-	c.awsDeploy(t, &got, "get-deployment", "--deployment-id", id)
+	c.awsCLI(t, &got, "deploy", "get-deployment", "--deployment-id", id)
 	info := got.DeploymentInfo
 	if info.Status != "Stopped" || info.DeploymentId != id || info.ErrorInformation.Code != "MANUAL_STOP" ||
 		!strings.HasPrefix(info.RollbackInfo.RollbackDeploymentId, "d-") || info.RollbackInfo.RollbackMessage == "" {

@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -106,19 +105,8 @@ func TestStatusJSONUnderThrottledCloudWatch(t *testing.T) {
 
 func cloudWatchCalls(t *testing.T, endpoint string) int {
 	t.Helper()
-	resp, err := http.Get(endpoint + "/_sim/stats")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var st struct {
-		Calls map[string]int `json:"calls"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for op, calls := range st.Calls {
+	for op, calls := range simStats(t, endpoint) {
 		if strings.HasPrefix(op, "cloudwatch:") {
 			n += calls
 		}

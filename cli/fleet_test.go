@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,32 +58,6 @@ func newFleetEnv(t testing.TB, n int) *fleetEnv {
 	}
 	t.Cleanup(s.close)
 	return &fleetEnv{sim: env, sc: sc, s: s}
-}
-
-// simStats reads GET /_sim/stats, as any client of the simulator can.
-func simStats(t testing.TB, url string) map[string]int {
-	t.Helper()
-	res, err := http.Get(url + "/_sim/stats")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var body struct {
-		Calls map[string]int `json:"calls"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-		t.Fatal(err)
-	}
-	return body.Calls
-}
-
-func resetSimStats(t testing.TB, url string) {
-	t.Helper()
-	res, err := http.Post(url+"/_sim/stats/reset", "application/json", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
 }
 
 // naivePoll is the poller perch does not use: one GetMetricData call per

@@ -2,77 +2,13 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/perch-dev/perch/sim"
 )
-
-// simWrites reads the simulator's call counts over HTTP, from /_sim/stats
-// as any client would, and adds up the calls that change state.
-func (c *cliEnv) simWrites(t *testing.T) int {
-	t.Helper()
-	resp, err := http.Get(c.sim.URL + "/_sim/stats")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var st struct {
-		Calls map[string]int `json:"calls"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for op, calls := range st.Calls {
-		for _, w := range []string{"Modify", "Set", "Put", "Update", "Publish", "Create", "Delete"} {
-			if strings.Contains(op, w) {
-				n += calls
-				break
-			}
-		}
-	}
-	return n
-}
-
-// awsLambda runs the AWS CLI on PATH against the simulator and decodes its
-// JSON output.
-func (c *cliEnv) awsLambda(t *testing.T, out any, args ...string) {
-	t.Helper()
-	awsCLI, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the AWS CLI is not on PATH, and CI=true requires this test to run")
-		}
-		t.Skip("the AWS CLI is not on PATH")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	home := t.TempDir()
-	cmd := exec.CommandContext(ctx, awsCLI, append([]string{"--endpoint-url", c.sim.URL, "--region", "us-east-1", "--output", "json",
-		"--cli-connect-timeout", "5", "--cli-read-timeout", "20", "lambda"}, args...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1", "AWS_PAGER=",
-		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials")}
-	if root := os.Getenv("PYENV_ROOT"); root != "" {
-		cmd.Env = append(cmd.Env, "PYENV_ROOT="+root)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("aws lambda %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-	}
-	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
-		t.Fatalf("aws lambda %s: not JSON: %v\n%s", args[0], err, stdout.String())
-	}
-}
 
 type cliAlias struct {
 	FunctionVersion string
@@ -117,22 +53,22 @@ func TestLambdaHeadlessCommandsAndTheAWSCLISeeTheSameAlias(t *testing.T) {
 		t.Fatalf("shift: exit %d\n%s%s", code, out, errOut)
 	}
 	var a cliAlias
-	c.awsLambda(t, &a, "get-alias", "--function-name", "orders", "--name", "live")
+	c.awsCLI(t, &a, "lambda", "get-alias", "--function-name", "orders", "--name", "live")
 	if a.FunctionVersion != "7" || a.weight("8") != 0.25 || a.RevisionId == "" {
 		t.Fatalf("aws lambda get-alias after the shift: %+v", a)
 	}
 
 	// A stale --expect is refused, and nothing is written.
-	before := c.simWrites(t)
+	before := simWrites(t, c.sim.URL)
 	if code, _, errOut := c.perch(t, append([]string{"promote", "--expect", "10"}, target...)...); code != ExitRefused ||
-		!strings.Contains(errOut, "changed since you looked") || c.simWrites(t) != before {
+		!strings.Contains(errOut, "changed since you looked") || simWrites(t, c.sim.URL) != before {
 		t.Fatalf("promote on a stale --expect: exit %d %q", code, errOut)
 	}
 	if code, out, errOut := c.perch(t, append([]string{"rollback"}, target...)...); code != 0 || !strings.Contains(out, "canary 0%") {
 		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
 	}
 	a = cliAlias{} // decode afresh: json.Unmarshal would keep the old routing
-	c.awsLambda(t, &a, "get-alias", "--function-name", "orders", "--name", "live")
+	c.awsCLI(t, &a, "lambda", "get-alias", "--function-name", "orders", "--name", "live")
 	if a.FunctionVersion != "7" || a.weight("8") != 0 {
 		t.Fatalf("after rollback the alias should be on 7 with no routing: %+v", a)
 	}
@@ -146,7 +82,7 @@ func TestLambdaHeadlessCommandsAndTheAWSCLISeeTheSameAlias(t *testing.T) {
 		t.Fatalf("promote: exit %d\n%s%s", code, out, errOut)
 	}
 	a = cliAlias{}
-	c.awsLambda(t, &a, "get-alias", "--function-name", "orders", "--name", "live")
+	c.awsCLI(t, &a, "lambda", "get-alias", "--function-name", "orders", "--name", "live")
 	if a.FunctionVersion != "8" || a.RoutingConfig != nil && len(a.RoutingConfig.AdditionalVersionWeights) != 0 {
 		t.Fatalf("after promote the alias should be on 8 with no routing: %+v", a)
 	}
@@ -190,7 +126,7 @@ func TestLambdaBadInputIsRefusedWithAShortErrorAndNoWrite(t *testing.T) {
 			}
 		})
 	}
-	if n := c.simWrites(t); n != 0 {
+	if n := simWrites(t, c.sim.URL); n != 0 {
 		t.Fatalf("bad input caused %d writes: %v", n, c.sim.Sim.Stats())
 	}
 	// Naming the canary opens the alias that has no routing yet.
