@@ -2,13 +2,11 @@ package rollout_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/perch-dev/perch/audit"
-	perchaws "github.com/perch-dev/perch/aws"
 	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/rollout"
 	"github.com/perch-dev/perch/sim/simtest"
@@ -16,32 +14,15 @@ import (
 
 func autopilotRig(t *testing.T, scenario, plan string, paused bool) (*rollout.Engine, *simtest.Env, string) {
 	t.Helper()
-	env := simtest.Start(t, simtest.Options{ScenarioName: scenario})
-	ctx := context.Background()
-	router, err := perchaws.NewALBRouter(ctx, env.AWS, perchaws.ALBOptions{RuleARN: env.Manifest.Targets[0].RuleARN})
-	if err != nil {
-		t.Fatal(err)
-	}
 	p, err := model.ParsePlan(plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	log, err := audit.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { log.Close() })
-	eng, err := rollout.New(rollout.Config{
-		Router: router, Health: router,
-		Metrics: perchaws.NewALBMetrics(env.AWS, router.Target()),
-		Audit:   log, Clock: env.Clock, Poll: 30 * time.Second, History: 3 * time.Hour,
-		Plan: &p, StartPaused: paused, AutopilotUser: "ana",
+	r := newALBRig(t, scenario, func(_ *simtest.Env, c *rollout.Config) {
+		c.Poll, c.History = 30*time.Second, 3*time.Hour
+		c.Plan, c.StartPaused, c.AutopilotUser = &p, paused, "ana"
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return eng, env, path
+	return r.engine, r.env, r.path
 }
 
 // runFor polls every 30 simulated seconds for d, stopping early when stop

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -38,12 +37,7 @@ func newCDRig(t *testing.T, scenario, target string, advance time.Duration, read
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	log, err := audit.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { log.Close() })
+	log, path := tempAudit(t)
 	eng, err := rollout.New(rollout.Config{
 		Router: router, Health: router, Metrics: perchaws.NewCodeDeployMetrics(env.AWS, router),
 		Alarms: perchaws.NewAlarms(env.AWS), AlarmNames: router.AlarmNames(),
@@ -216,11 +210,7 @@ func (failingStop) Stop(context.Context, bool) error { return errors.New("inject
 
 func TestCodeDeployFailedStopLeavesAFailedEntry(t *testing.T) {
 	r := newCDRig(t, "codedeploy-lambda", "orders-app/orders-dg", 2*time.Minute, false)
-	log, err := audit.Open(filepath.Join(t.TempDir(), "a.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
+	log, _ := tempAudit(t)
 	eng, err := rollout.New(rollout.Config{Router: r.router, Metrics: perchaws.NewCodeDeployMetrics(r.env.AWS, r.router),
 		Deployment: r.router, Controller: failingStop{r.router}, Audit: log, Clock: r.env.Clock, History: time.Hour})
 	if err != nil {
@@ -247,11 +237,7 @@ func TestCodeDeployFollowingAGroupMovesToTheNextDeployment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log, err := audit.Open(filepath.Join(t.TempDir(), "audit.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
+	log, _ := tempAudit(t)
 	eng, err := rollout.New(rollout.Config{Router: router, Metrics: perchaws.NewCodeDeployMetrics(env.AWS, router),
 		Deployment: router, Controller: router, Audit: log, Clock: env.Clock, History: time.Hour})
 	if err != nil {

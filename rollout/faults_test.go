@@ -3,7 +3,6 @@ package rollout_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -95,12 +94,7 @@ func newFaultRig(t *testing.T, scenario string) *faultRig {
 		}
 		router, health, metrics = r, r, perchaws.NewALBMetrics(cfg, r.Target())
 	}
-	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	l, err := audit.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
+	l, path := tempAudit(t)
 	log := &countingLog{Log: l}
 	eng, err := rollout.New(rollout.Config{
 		Router: router, Health: health, Metrics: metrics,
@@ -419,11 +413,7 @@ func TestAutopilotHoldsOnStaleMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := audit.Open(filepath.Join(t.TempDir(), "audit.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l, _ := tempAudit(t)
 	plan, err := model.ParsePlan("10%:1m,50%:1m,100%")
 	if err != nil {
 		t.Fatal(err)

@@ -30,29 +30,48 @@ type rig struct {
 
 func newRig(t *testing.T, scenario string, readOnly bool) *rig {
 	t.Helper()
+	return newALBRig(t, scenario, func(env *simtest.Env, c *rollout.Config) {
+		c.Identity = perchaws.NewIdentity(env.AWS)
+		c.Poll, c.History = 10*time.Second, time.Hour
+		c.ReadOnly, c.DescribeError = readOnly, perchaws.DescribeError
+	})
+}
+
+// newALBRig starts the simulator on scenario and an engine on its first
+// ALB rule through the real adapters; tune sets the rest of its config.
+func newALBRig(t *testing.T, scenario string, tune func(env *simtest.Env, c *rollout.Config)) *rig {
+	t.Helper()
 	env := simtest.Start(t, simtest.Options{ScenarioName: scenario})
 	ctx := context.Background()
 	router, err := perchaws.NewALBRouter(ctx, env.AWS, perchaws.ALBOptions{RuleARN: env.Manifest.Targets[0].RuleARN})
 	if err != nil {
 		t.Fatal(err)
 	}
+	log, path := tempAudit(t)
+	cfg := rollout.Config{
+		Router: router, Health: router,
+		Metrics: perchaws.NewALBMetrics(env.AWS, router.Target()),
+		Audit:   log, Clock: env.Clock,
+	}
+	tune(env, &cfg)
+	eng, err := rollout.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rig{env: env, engine: eng, router: router, log: log, path: path}
+}
+
+// tempAudit opens an audit log in the test's directory, closed when the
+// test ends.
+func tempAudit(t testing.TB) (*audit.Log, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	log, err := audit.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	eng, err := rollout.New(rollout.Config{
-		Router: router, Health: router,
-		Metrics:  perchaws.NewALBMetrics(env.AWS, router.Target()),
-		Identity: perchaws.NewIdentity(env.AWS),
-		Audit:    log, Clock: env.Clock, Poll: 10 * time.Second, History: time.Hour,
-		ReadOnly: readOnly, DescribeError: perchaws.DescribeError,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &rig{env: env, engine: eng, router: router, log: log, path: path}
+	return log, path
 }
 
 func operator() model.Actor { return model.Actor{OSUser: "ana", Via: "test"} }

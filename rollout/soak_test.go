@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -102,12 +101,7 @@ func TestSoak24Hours(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	log, err := audit.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
+	log, path := tempAudit(t)
 	eng, err := rollout.New(rollout.Config{
 		Router: router, Health: router, Metrics: perchaws.NewALBMetrics(env.AWS, router.Target()),
 		Alarms: perchaws.NewAlarms(env.AWS), AlarmNames: mt.Alarms, Identity: perchaws.NewIdentity(env.AWS),
