@@ -10,7 +10,6 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/perch-dev/perch/internal/metricmath"
 	"github.com/perch-dev/perch/model"
@@ -102,15 +101,12 @@ func (p *MetricsPool) add(key string, api func() cwAPI, src SharedSource) (int, 
 
 func newPoolMember(group int, prefix string, src SharedSource) (poolMember, error) {
 	m := poolMember{group: group, src: src, queries: make([]MetricQuery, len(src.Queries))}
+	if err := checkQueryIDs(src.Queries); err != nil {
+		return poolMember{}, err
+	}
 	index := make(map[string]int, len(src.Queries))
 	rename := make(map[string]string, len(src.Queries))
 	for i, q := range src.Queries {
-		if !validQueryID(q.ID()) {
-			return poolMember{}, fmt.Errorf("metric query id %q: must start with a lowercase letter and hold only letters, digits and _", q.ID())
-		}
-		if _, dup := index[q.ID()]; dup {
-			return poolMember{}, fmt.Errorf("metric query id %q used twice", q.ID())
-		}
 		index[q.ID()] = i
 		rename[q.ID()] = prefix + q.ID()
 	}
@@ -320,75 +316,4 @@ func packChunks(members []poolMember, reqs []PoolRequest, idx []int) []chunk {
 		out = append(out, cur)
 	}
 	return out
-}
-
-// alignWindow aligns both ends to the period, as Batcher.Fetch does.
-func alignWindow(start, end time.Time) (time.Time, time.Time) {
-	start = start.Truncate(metricPeriod)
-	if e := end.Truncate(metricPeriod); e.Before(end) {
-		end = e.Add(metricPeriod)
-	}
-	return start, end
-}
-
-// fetchChunk is one GetMetricData call (plus NextToken pages) for at most
-// 500 queries, returning points by prefixed Id.
-func fetchChunk(ctx context.Context, api cwAPI, queries []MetricQuery, start, end time.Time) (map[string][]model.Point, PoolStats, error) {
-	st := PoolStats{Queries: len(queries)}
-	byID := make(map[string]MetricQuery, len(queries))
-	mdq := make([]cwtypes.MetricDataQuery, len(queries))
-	for i, q := range queries {
-		byID[q.ID()] = q
-		mdq[i] = q.Query
-		if q.Query.MetricStat != nil {
-			st.Metrics++
-		}
-	}
-	in := &cloudwatch.GetMetricDataInput{
-		MetricDataQueries: mdq,
-		StartTime:         awssdk.Time(start),
-		EndTime:           awssdk.Time(end),
-		ScanBy:            cwtypes.ScanByTimestampAscending,
-	}
-	out := make(map[string][]model.Point, len(queries))
-	for page := 0; ; page++ {
-		if page == maxPages {
-			return nil, st, fmt.Errorf("get metric data: still paging after %d pages", maxPages)
-		}
-		st.Calls++
-		res, err := api.GetMetricData(ctx, in)
-		if err != nil {
-			return nil, st, fmt.Errorf("get metric data (%d queries, %s to %s): %w", len(mdq),
-				start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), err)
-		}
-		for _, r := range res.MetricDataResults {
-			id := awssdk.ToString(r.Id)
-			q, ok := byID[id]
-			if !ok {
-				continue
-			}
-			if r.StatusCode == cwtypes.StatusCodeForbidden {
-				return nil, st, fmt.Errorf("get metric data %s: forbidden: %s", id, messages(r.Messages))
-			}
-			if len(r.Timestamps) != len(r.Values) {
-				return nil, st, fmt.Errorf("get metric data %s: %d timestamps but %d values", id, len(r.Timestamps), len(r.Values))
-			}
-			scale := q.Scale
-			if scale == 0 {
-				scale = 1
-			}
-			st.Datapoints += len(r.Values)
-			for i, ts := range r.Timestamps {
-				out[id] = append(out[id], model.Point{T: ts, V: r.Values[i] * scale})
-			}
-		}
-		if res.NextToken == nil || *res.NextToken == "" {
-			break
-		}
-		in.NextToken = res.NextToken
-	}
-	for id, pts := range out {
-		out[id] = sortDedup(pts)
-	}
-	return out, st, nil
 }

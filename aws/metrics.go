@@ -109,72 +109,37 @@ func CallsFor(n int) int { return (n + MaxQueriesPerCall - 1) / MaxQueriesPerCal
 // starting in [start, end). Both ends are aligned to the period, because
 // CloudWatch rounds the start anyway and aligned requests are served faster.
 func (b *Batcher) Fetch(ctx context.Context, queries []MetricQuery, start, end time.Time) (map[string][]model.Point, error) {
-	start = start.Truncate(metricPeriod)
-	if e := end.Truncate(metricPeriod); e.Before(end) {
-		end = e.Add(metricPeriod)
-	}
-	byID := make(map[string]MetricQuery, len(queries))
-	for _, q := range queries {
-		if !validQueryID(q.ID()) {
-			return nil, fmt.Errorf("metric query id %q: must start with a lowercase letter and hold only letters, digits and _", q.ID())
-		}
-		if _, dup := byID[q.ID()]; dup {
-			return nil, fmt.Errorf("metric query id %q used twice", q.ID())
-		}
-		byID[q.ID()] = q
+	start, end = alignWindow(start, end)
+	if err := checkQueryIDs(queries); err != nil {
+		return nil, err
 	}
 	out := make(map[string][]model.Point, len(queries))
 	for lo := 0; lo < len(queries); lo += MaxQueriesPerCall {
-		hi := min(lo+MaxQueriesPerCall, len(queries))
-		mdq := make([]cwtypes.MetricDataQuery, hi-lo)
-		for i, q := range queries[lo:hi] {
-			mdq[i] = q.Query
+		got, _, err := fetchChunk(ctx, b.api, queries[lo:min(lo+MaxQueriesPerCall, len(queries))], start, end)
+		if err != nil {
+			return nil, err
 		}
-		in := &cloudwatch.GetMetricDataInput{
-			MetricDataQueries: mdq,
-			StartTime:         awssdk.Time(start),
-			EndTime:           awssdk.Time(end),
-			ScanBy:            cwtypes.ScanByTimestampAscending,
+		for id, pts := range got {
+			out[id] = pts
 		}
-		for page := 0; ; page++ {
-			if page == maxPages {
-				return nil, fmt.Errorf("get metric data: still paging after %d pages", maxPages)
-			}
-			res, err := b.api.GetMetricData(ctx, in)
-			if err != nil {
-				return nil, fmt.Errorf("get metric data (%d queries, %s to %s): %w", len(mdq),
-					start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), err)
-			}
-			for _, r := range res.MetricDataResults {
-				id := awssdk.ToString(r.Id)
-				q, ok := byID[id]
-				if !ok {
-					continue
-				}
-				if r.StatusCode == cwtypes.StatusCodeForbidden {
-					return nil, fmt.Errorf("get metric data %s: forbidden: %s", id, messages(r.Messages))
-				}
-				if len(r.Timestamps) != len(r.Values) {
-					return nil, fmt.Errorf("get metric data %s: %d timestamps but %d values", id, len(r.Timestamps), len(r.Values))
-				}
-				scale := q.Scale
-				if scale == 0 {
-					scale = 1
-				}
-				for i, ts := range r.Timestamps {
-					out[id] = append(out[id], model.Point{T: ts, V: r.Values[i] * scale})
-				}
-			}
-			if res.NextToken == nil || *res.NextToken == "" {
-				break
-			}
-			in.NextToken = res.NextToken
-		}
-	}
-	for id, pts := range out {
-		out[id] = sortDedup(pts)
 	}
 	return out, nil
+}
+
+// checkQueryIDs refuses Ids CloudWatch would refuse, and Ids used twice,
+// whose results could not be told apart.
+func checkQueryIDs(queries []MetricQuery) error {
+	seen := make(map[string]bool, len(queries))
+	for _, q := range queries {
+		if !validQueryID(q.ID()) {
+			return fmt.Errorf("metric query id %q: must start with a lowercase letter and hold only letters, digits and _", q.ID())
+		}
+		if seen[q.ID()] {
+			return fmt.Errorf("metric query id %q used twice", q.ID())
+		}
+		seen[q.ID()] = true
+	}
+	return nil
 }
 
 // Metrics fetches one ALB target's signals for both sides.
@@ -279,4 +244,77 @@ func messages(ms []cwtypes.MessageData) string {
 		s += awssdk.ToString(m.Code) + " " + awssdk.ToString(m.Value)
 	}
 	return s
+}
+
+// alignWindow aligns both ends to the period: CloudWatch rounds the start
+// anyway, and aligned requests are served faster.
+func alignWindow(start, end time.Time) (time.Time, time.Time) {
+	start = start.Truncate(metricPeriod)
+	if e := end.Truncate(metricPeriod); e.Before(end) {
+		end = e.Add(metricPeriod)
+	}
+	return start, end
+}
+
+// fetchChunk is one GetMetricData call (plus NextToken pages) for at most
+// 500 queries, returning points by query Id, oldest first, and what the
+// call cost.
+func fetchChunk(ctx context.Context, api cwAPI, queries []MetricQuery, start, end time.Time) (map[string][]model.Point, PoolStats, error) {
+	st := PoolStats{Queries: len(queries)}
+	byID := make(map[string]MetricQuery, len(queries))
+	mdq := make([]cwtypes.MetricDataQuery, len(queries))
+	for i, q := range queries {
+		byID[q.ID()] = q
+		mdq[i] = q.Query
+		if q.Query.MetricStat != nil {
+			st.Metrics++
+		}
+	}
+	in := &cloudwatch.GetMetricDataInput{
+		MetricDataQueries: mdq,
+		StartTime:         awssdk.Time(start),
+		EndTime:           awssdk.Time(end),
+		ScanBy:            cwtypes.ScanByTimestampAscending,
+	}
+	out := make(map[string][]model.Point, len(queries))
+	for page := 0; ; page++ {
+		if page == maxPages {
+			return nil, st, fmt.Errorf("get metric data: still paging after %d pages", maxPages)
+		}
+		st.Calls++
+		res, err := api.GetMetricData(ctx, in)
+		if err != nil {
+			return nil, st, fmt.Errorf("get metric data (%d queries, %s to %s): %w", len(mdq),
+				start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), err)
+		}
+		for _, r := range res.MetricDataResults {
+			id := awssdk.ToString(r.Id)
+			q, ok := byID[id]
+			if !ok {
+				continue
+			}
+			if r.StatusCode == cwtypes.StatusCodeForbidden {
+				return nil, st, fmt.Errorf("get metric data %s: forbidden: %s", id, messages(r.Messages))
+			}
+			if len(r.Timestamps) != len(r.Values) {
+				return nil, st, fmt.Errorf("get metric data %s: %d timestamps but %d values", id, len(r.Timestamps), len(r.Values))
+			}
+			scale := q.Scale
+			if scale == 0 {
+				scale = 1
+			}
+			st.Datapoints += len(r.Values)
+			for i, ts := range r.Timestamps {
+				out[id] = append(out[id], model.Point{T: ts, V: r.Values[i] * scale})
+			}
+		}
+		if res.NextToken == nil || *res.NextToken == "" {
+			break
+		}
+		in.NextToken = res.NextToken
+	}
+	for id, pts := range out {
+		out[id] = sortDedup(pts)
+	}
+	return out, st, nil
 }
