@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -22,16 +21,13 @@ hash of the entry before it. Any change to any byte of an entry breaks the chain
 at that entry. Exit 0 when the log verifies, 1 when it does not.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := g.auditLog
+			var arg string
 			if len(args) == 1 {
-				path = args[0]
+				arg = args[0]
 			}
-			if path == "" {
-				dir, err := stateDir()
-				if err != nil {
-					return withCode(ExitFailure, err)
-				}
-				path = filepath.Join(dir, "audit.jsonl")
+			path, err := auditLogPath("audit.jsonl", arg, g.auditLog)
+			if err != nil {
+				return err
 			}
 			rep, err := audit.Verify(path)
 			if err != nil {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -46,16 +45,13 @@ UTC, or a duration back from now (90m, 2h).`,
 				f.Since = t
 			}
 			f.Target = target
-			path := g.auditLog
+			var arg string
 			if len(args) == 1 {
-				path = args[0]
+				arg = args[0]
 			}
-			if path == "" {
-				dir, err := stateDir()
-				if err != nil {
-					return withCode(ExitFailure, err)
-				}
-				path = filepath.Join(dir, "audit.jsonl")
+			path, err := auditLogPath("audit.jsonl", arg, g.auditLog)
+			if err != nil {
+				return err
 			}
 			entries, err := audit.ReadAll(path)
 			if err != nil {

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,19 +52,11 @@ unless --audit-log says otherwise.`,
 			if !ok {
 				return usageErr("scenario %q seeds no canary perch can drive", f.scenario)
 			}
-			auditPath := g.auditLog
-			if auditPath == "" {
-				dir, err := stateDir()
-				if err != nil {
-					return withCode(ExitFailure, err)
-				}
-				auditPath = filepath.Join(dir, "demo-audit.jsonl")
+			auditPath, err := auditLogPath("demo-audit.jsonl", g.auditLog)
+			if err != nil {
+				return err
 			}
-			demo := *g
-			demo.endpointURL, demo.region, demo.profile = run.URL, m.Region, ""
-			if !cmd.Flags().Changed("poll") && !cmd.Root().PersistentFlags().Changed("poll") {
-				demo.poll = 30 * time.Second // simulated: a few wall seconds at the default speed
-			}
+			demo := demoFlags(cmd, g, run.URL, m.Region)
 			t := &targetFlags{ruleARN: target.RuleARN, ladder: "0,1,5,10,25,50,100", alarms: target.Alarms, plan: plan.plan, paused: plan.paused}
 			var waitOut io.Writer
 			if target.Kind == "codedeploy" {

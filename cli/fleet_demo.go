@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -61,19 +60,11 @@ func runDemoFleet(cmd *cobra.Command, g *globalFlags, f *simFlags, run *sim.Runn
 	if len(file.Targets) == 0 {
 		return usageErr("scenario %q seeds no canary perch can drive", f.scenario)
 	}
-	auditPath := g.auditLog
-	if auditPath == "" {
-		dir, err := stateDir()
-		if err != nil {
-			return withCode(ExitFailure, err)
-		}
-		auditPath = filepath.Join(dir, "demo-audit.jsonl")
+	auditPath, err := auditLogPath("demo-audit.jsonl", g.auditLog)
+	if err != nil {
+		return err
 	}
-	demo := *g
-	demo.endpointURL, demo.region, demo.profile = run.URL, m.Region, ""
-	if !cmd.Flags().Changed("poll") && !cmd.Root().PersistentFlags().Changed("poll") {
-		demo.poll = 30 * time.Second // simulated: a few wall seconds at the default speed
-	}
+	demo := demoFlags(cmd, g, run.URL, m.Region)
 	s, err := openFleet(ctx, &demo, file, fleetOptions{
 		clock: clk, credentials: staticCredentials(), auditPath: auditPath, via: "cockpit",
 	})
@@ -83,4 +74,16 @@ func runDemoFleet(cmd *cobra.Command, g *globalFlags, f *simFlags, run *sim.Runn
 	defer s.close()
 	title := fmt.Sprintf("demo · %s · %gx", opts.Scenario.Name, f.speed)
 	return runFleet(ctx, s, &demo, title, "")
+}
+
+// demoFlags are g pointed at the simulator at url. Unless --poll was
+// given, the engine polls every 30 simulated seconds: a few wall seconds
+// at the default speed.
+func demoFlags(cmd *cobra.Command, g *globalFlags, url, region string) globalFlags {
+	demo := *g
+	demo.endpointURL, demo.region, demo.profile = url, region, ""
+	if !cmd.Flags().Changed("poll") && !cmd.Root().PersistentFlags().Changed("poll") {
+		demo.poll = 30 * time.Second
+	}
+	return demo
 }

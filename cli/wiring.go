@@ -235,15 +235,9 @@ func (op *opening) close() {
 // openAudit opens the audit log at path, or --audit-log, or the one in
 // the state directory, and returns the path it opened.
 func (op *opening) openAudit(path string) (*audit.Log, string, error) {
-	if path == "" {
-		path = op.g.auditLog
-	}
-	if path == "" {
-		dir, err := stateDir()
-		if err != nil {
-			return nil, "", withCode(ExitFailure, err)
-		}
-		path = filepath.Join(dir, "audit.jsonl")
+	path, err := auditLogPath("audit.jsonl", path, op.g.auditLog)
+	if err != nil {
+		return nil, "", err
 	}
 	log, err := audit.Open(path)
 	if err != nil {
@@ -251,6 +245,21 @@ func (op *opening) openAudit(path string) (*audit.Log, string, error) {
 	}
 	op.closers = append(op.closers, func() { log.Close() })
 	return log, path, nil
+}
+
+// auditLogPath is the first of paths that is set, or name in perch's state
+// directory.
+func auditLogPath(name string, paths ...string) (string, error) {
+	for _, p := range paths {
+		if p != "" {
+			return p, nil
+		}
+	}
+	dir, err := stateDir()
+	if err != nil {
+		return "", withCode(ExitFailure, err)
+	}
+	return filepath.Join(dir, name), nil
 }
 
 // orReal is clk, or the wall clock when the caller (the simulator, a
