@@ -265,12 +265,8 @@ func (r *CodeDeployRouter) Health(ctx context.Context) ([2]model.Health, error) 
 			out[i].Unhealthy = 1
 		case err != nil:
 			return out, fmt.Errorf("get function configuration %s:%s: %w", v.target.Function, version, err)
-		case cfg.State == ltypes.StateActive:
-			out[i].Healthy = 1
-		case cfg.State == ltypes.StatePending:
-			out[i].Other = 1
 		default:
-			out[i].Unhealthy = 1
+			out[i] = versionHealth(cfg.State)
 		}
 	}
 	return out, nil

@@ -256,12 +256,8 @@ func (r *LambdaRouter) Health(ctx context.Context) ([2]model.Health, error) {
 			out[i].Unhealthy = 1
 		case err != nil:
 			return out, err
-		case cfg.State == ltypes.StateActive:
-			out[i].Healthy = 1
-		case cfg.State == ltypes.StatePending:
-			out[i].Other = 1
 		default:
-			out[i].Unhealthy = 1
+			out[i] = versionHealth(cfg.State)
 		}
 	}
 	return out, nil
@@ -342,4 +338,17 @@ func shortRevision(r string) string {
 		return r[:8] + "…"
 	}
 	return r
+}
+
+// versionHealth is a Lambda version's capacity as one unit: healthy when
+// Active, starting when Pending, unhealthy otherwise (Failed, Inactive).
+// A version that is gone is unhealthy too; callers check for that.
+func versionHealth(state ltypes.State) model.Health {
+	switch state {
+	case ltypes.StateActive:
+		return model.Health{Healthy: 1}
+	case ltypes.StatePending:
+		return model.Health{Other: 1}
+	}
+	return model.Health{Unhealthy: 1}
 }
