@@ -126,9 +126,6 @@ func (s *Server) Stop() {
 	})
 }
 
-// Output is what moto printed, for failure messages.
-func (s *Server) Output() string { return s.stderr.String() }
-
 // Start launches a moto for one test (or benchmark) and stops it in
 // t.Cleanup. It skips when moto is not installed, unless CI=true, where a
 // missing moto is a broken build image and fails instead.
