@@ -115,9 +115,11 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "perch",
 		Short: "A terminal cockpit for canary releases on AWS",
-		Long: `perch attaches to a live canary (an ALB listener rule splitting traffic between
-two weighted target groups), charts canary against stable, and lets you step,
-promote or roll back from the keyboard, with every action audited.
+		Long: `perch attaches to a live canary — an ALB listener rule splitting traffic between
+two weighted target groups, a Lambda alias with weighted routing, or a CodeDeploy
+deployment — charts canary against stable, judges it with peeking-safe statistics,
+and lets you step, promote or roll back from the keyboard (or run a plan on
+autopilot), with every action audited.
 
 Try it with no AWS account:  perch demo`,
 		SilenceUsage:  true,
