@@ -12,6 +12,16 @@ import (
 
 // parseQueryRequest decodes an awsQuery request: the form body, or the URL
 // query for the GET form some old clients use.
+// queryAction names an awsQuery request's operation: the form body's
+// Action, or the URL's for a GET.
+func queryAction(r *http.Request, body []byte) string {
+	form, err := url.ParseQuery(string(body))
+	if err == nil && form.Get("Action") != "" {
+		return form.Get("Action")
+	}
+	return r.URL.Query().Get("Action")
+}
+
 func parseQueryRequest(r *http.Request, body []byte) (*qnode, *apiError) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
@@ -52,13 +62,7 @@ var elbv2Ops = map[string]elbv2Handler{
 	"DescribeTargetHealth":  (*elbv2).describeTargetHealth,
 }
 
-func (e *elbv2) operation(r *http.Request, body []byte) string {
-	form, err := url.ParseQuery(string(body))
-	if err == nil && form.Get("Action") != "" {
-		return form.Get("Action")
-	}
-	return r.URL.Query().Get("Action")
-}
+func (e *elbv2) operation(r *http.Request, body []byte) string { return queryAction(r, body) }
 
 func (e *elbv2) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	t, aerr := parseQueryRequest(r, body)

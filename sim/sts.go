@@ -3,7 +3,6 @@ package sim
 import (
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -40,13 +39,7 @@ func newSTS(arn, account string, seed int64) *stsService {
 	return &stsService{arn: arn, userID: userID, account: account}
 }
 
-func (s *stsService) operation(r *http.Request, body []byte) string {
-	form, err := url.ParseQuery(string(body))
-	if err == nil && form.Get("Action") != "" {
-		return form.Get("Action")
-	}
-	return r.URL.Query().Get("Action")
-}
+func (s *stsService) operation(r *http.Request, body []byte) string { return queryAction(r, body) }
 
 func (s *stsService) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	t, aerr := parseQueryRequest(r, body)
