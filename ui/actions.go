@@ -40,9 +40,6 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Quit):
 		if m.autopilotRunning() && !m.quitWarned {
 			m.quitWarned = true
-			// The warning must be seen: the full help would push it off a small screen.
-			m.help.ShowAll = false
-			m.layout()
 			m.status = fmt.Sprintf("the autopilot is running: it stops when perch exits and traffic stays at canary %s. Press q again to quit.",
 				pct(m.snap.Split.CanaryPercent()))
 			return nil

@@ -106,16 +106,3 @@ func TestConfirmDialogSpeaksOfLambdaVersions(t *testing.T) {
 		t.Errorf("host wording on a Lambda target:\n%s", view)
 	}
 }
-
-func TestQuitWarningIsVisibleOverTheFullHelp(t *testing.T) {
-	m, _ := sized(errorSpikeSnapshot(), Options{})
-	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
-	press(m, "?")
-	if !m.help.ShowAll {
-		t.Fatal("? did not open the full help")
-	}
-	press(m, "q")
-	if view := ansi.Strip(m.View()); !strings.Contains(view, "autopilot is running") {
-		t.Fatalf("the quit warning is not on screen:\n%s", view)
-	}
-}
