@@ -8,11 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 )
 
 // ConfigOptions are the AWS-CLI-style global flags.
@@ -25,6 +27,9 @@ type ConfigOptions struct {
 	Credentials awssdk.CredentialsProvider
 	// MaxAttempts overrides the retryer's attempt count when > 0.
 	MaxAttempts int
+	// Logger receives the SDK's own warnings. The SDK's default writes to
+	// stderr, which the cockpit owns: nil discards them instead.
+	Logger *slog.Logger
 }
 
 // ErrNoRegion is returned when neither flags, environment nor profile name a
@@ -55,6 +60,7 @@ func LoadConfig(ctx context.Context, o ConfigOptions) (awssdk.Config, error) {
 	if o.MaxAttempts > 0 {
 		opts = append(opts, config.WithRetryMaxAttempts(o.MaxAttempts))
 	}
+	opts = append(opts, config.WithLogger(sdkLogger(o.Logger)))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return awssdk.Config{}, fmt.Errorf("load AWS config: %w", err)
@@ -81,4 +87,18 @@ func ValidateEndpointURL(s string) error {
 		return fmt.Errorf("endpoint URL %q: bad port", s)
 	}
 	return nil
+}
+
+// sdkLogger sends the SDK's log lines to a slog logger, never the terminal.
+func sdkLogger(l *slog.Logger) logging.Logger {
+	if l == nil {
+		return logging.Nop{}
+	}
+	return logging.LoggerFunc(func(class logging.Classification, format string, v ...any) {
+		level := slog.LevelInfo
+		if class == logging.Warn {
+			level = slog.LevelWarn
+		}
+		l.Log(context.Background(), level, "aws sdk: "+fmt.Sprintf(format, v...))
+	})
 }

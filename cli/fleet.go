@@ -60,7 +60,7 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 	}
 	clk := orReal(o.clock)
 	counter := perchaws.NewCallCounter()
-	groups := &fleetGroups{g: g, creds: o.credentials, counter: counter, clock: clk, cfgs: map[string]*fleetGroup{}}
+	groups := &fleetGroups{g: g, creds: o.credentials, counter: counter, clock: clk, logger: logger, cfgs: map[string]*fleetGroup{}}
 	pool := perchaws.NewMetricsPool()
 	recent := map[string][]model.AuditEntry{}
 	for _, e := range log.Tail(5000) {

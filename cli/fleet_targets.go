@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -48,6 +49,7 @@ type fleetGroups struct {
 	creds   awssdk.CredentialsProvider
 	counter *perchaws.CallCounter
 	clock   clock.Clock
+	logger  *slog.Logger
 
 	mu   sync.Mutex
 	cfgs map[string]*fleetGroup
@@ -67,7 +69,7 @@ func (gs *fleetGroups) group(ctx context.Context, profile, region string) (*flee
 		return fg, nil
 	}
 	cfg, err := perchaws.LoadConfig(ctx, perchaws.ConfigOptions{
-		Profile: profile, Region: region, EndpointURL: gs.g.endpointURL, Credentials: gs.creds,
+		Profile: profile, Region: region, EndpointURL: gs.g.endpointURL, Credentials: gs.creds, Logger: gs.logger,
 	})
 	if err != nil {
 		return nil, usageErr("%v", err)

@@ -141,7 +141,7 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 	fail := func(err error) (*session, error) { return nil, op.fail(err) }
 
 	cfg, err := perchaws.LoadConfig(ctx, perchaws.ConfigOptions{
-		Profile: g.profile, Region: g.region, EndpointURL: g.endpointURL, Credentials: o.credentials,
+		Profile: g.profile, Region: g.region, EndpointURL: g.endpointURL, Credentials: o.credentials, Logger: logger,
 	})
 	if err != nil {
 		return fail(usageErr("%v", err))
