@@ -427,9 +427,12 @@ func Start(ctx context.Context, addr string, opts Options) (*Running, error) {
 		return nil, fmt.Errorf("start sim: listen %s: %w", addr, err)
 	}
 	run := &Running{
-		URL:  "http://" + ln.Addr().String(),
-		Sim:  s,
-		srv:  &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second},
+		URL: "http://" + ln.Addr().String(),
+		Sim: s,
+		srv: &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+			// net/http's own complaints would go to stderr, over the
+			// cockpit that perch demo draws there.
+			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)},
 		done: make(chan struct{}),
 	}
 	go func() {
