@@ -310,11 +310,8 @@ func (l *lambdaService) updateAlias(_ *http.Request, req lambdaRequest, body []b
 		RoutingConfig   *routingJSON
 		RevisionId      *string
 	}
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &in); err != nil {
-			return 0, nil, &apiError{Status: 400, Code: "InvalidRequestContentException",
-				Message: "Could not parse request body into json: " + err.Error(), Sender: true}
-		}
+	if aerr := decodeLambdaBody(body, &in); aerr != nil {
+		return 0, nil, aerr
 	}
 	f, _, aerr := l.resolveFunction(req.function)
 	if aerr != nil {
@@ -555,11 +552,8 @@ func (l *lambdaService) publishVersion(_ *http.Request, req lambdaRequest, body 
 		Description *string
 		RevisionId  *string
 	}
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &in); err != nil {
-			return 0, nil, &apiError{Status: 400, Code: "InvalidRequestContentException",
-				Message: "Could not parse request body into json: " + err.Error(), Sender: true}
-		}
+	if aerr := decodeLambdaBody(body, &in); aerr != nil {
+		return 0, nil, aerr
 	}
 	f, q, aerr := l.resolveFunction(req.function)
 	if aerr != nil {
@@ -668,4 +662,17 @@ func sortedVersions(m map[string]float64) []string {
 		return a < b
 	})
 	return keys
+}
+
+// decodeLambdaBody reads an optional JSON request body, answering a
+// malformed one the way Lambda does.
+func decodeLambdaBody(body []byte, into any) *apiError {
+	if len(body) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, into); err != nil {
+		return &apiError{Status: 400, Code: "InvalidRequestContentException",
+			Message: "Could not parse request body into json: " + err.Error(), Sender: true}
+	}
+	return nil
 }
