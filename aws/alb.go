@@ -19,6 +19,9 @@ type elbAPI interface {
 	DescribeListeners(ctx context.Context, in *elbv2.DescribeListenersInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeListenersOutput, error)
 	DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error)
 	DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error)
+	DescribeTags(ctx context.Context, in *elbv2.DescribeTagsInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTagsOutput, error)
+	AddTags(ctx context.Context, in *elbv2.AddTagsInput, optFns ...func(*elbv2.Options)) (*elbv2.AddTagsOutput, error)
+	RemoveTags(ctx context.Context, in *elbv2.RemoveTagsInput, optFns ...func(*elbv2.Options)) (*elbv2.RemoveTagsOutput, error)
 	ModifyRule(ctx context.Context, in *elbv2.ModifyRuleInput, optFns ...func(*elbv2.Options)) (*elbv2.ModifyRuleOutput, error)
 	ModifyListener(ctx context.Context, in *elbv2.ModifyListenerInput, optFns ...func(*elbv2.Options)) (*elbv2.ModifyListenerOutput, error)
 }
@@ -28,8 +31,12 @@ type elbAPI interface {
 type ALBOptions struct {
 	RuleARN     string
 	ListenerARN string
-	// CanaryTargetGroup is an ARN or a name. Empty: the lower-weighted group.
+	// CanaryTargetGroup is an ARN or a name: the user's word on which side
+	// is the canary. Empty: the rollout marker on the rule, History, or at
+	// rest the side at 0%; failing those, a guess that refuses writes.
 	CanaryTargetGroup string
+	// History is what this machine's audit log says of the rule's canary.
+	History *model.AuditCanary
 }
 
 // ALBRouter reads and writes the weights of a rule's two-group forward.
@@ -93,10 +100,22 @@ func newALBRouter(ctx context.Context, api elbAPI, region string, o ALBOptions) 
 	if err != nil {
 		return nil, err
 	}
-	ci, err := pickCanary(tuples, names, o.CanaryTargetGroup)
-	if err != nil {
+	facts := model.CanaryFacts{
+		IDs:     [2]string{tuples[0].arn, tuples[1].arn},
+		Names:   [2]string{names[0], names[1]},
+		Weights: [2]int{tuples[0].weight, tuples[1].weight},
+		Audit:   o.History,
+	}
+	if facts.Flag, err = flagSide(tuples, names, o.CanaryTargetGroup); err != nil {
 		return nil, err
 	}
+	if m, ok, err := r.ReadMarker(ctx); err != nil {
+		facts.MarkerErr = err.Error()
+	} else if ok {
+		facts.Marker = &m
+	}
+	sides := model.ResolveCanary(facts)
+	ci := sides.Canary
 	si := 1 - ci
 
 	name := parsed.lbName + " rule " + priority
@@ -114,6 +133,9 @@ func newALBRouter(ctx context.Context, api elbAPI, region string, o ALBOptions) 
 		CanaryName:      names[ci],
 		StableARN:       tuples[si].arn,
 		CanaryARN:       tuples[ci].arn,
+
+		CanarySource:      sides.Source,
+		CanaryUnconfirmed: sides.Unconfirmed,
 	}
 	if o.RuleARN != "" {
 		r.target.RuleARN = o.RuleARN
@@ -127,7 +149,11 @@ func newALBRouter(ctx context.Context, api elbAPI, region string, o ALBOptions) 
 }
 
 // Target describes the rule and its two sides.
-func (r *ALBRouter) Target() model.Target { return r.target }
+func (r *ALBRouter) Target() model.Target {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.target
+}
 
 // ReadSplit re-describes the rule (never cached: the split is the thing
 // most likely to be changed behind perch's back).
@@ -151,7 +177,8 @@ func (r *ALBRouter) splitOf(actions []elbtypes.Action) (model.Split, error) {
 	if err != nil {
 		return model.Split{}, err
 	}
-	s := model.Split{StableID: r.target.StableARN, CanaryID: r.target.CanaryARN}
+	t := r.Target()
+	s := model.Split{StableID: t.StableARN, CanaryID: t.CanaryARN}
 	var seenStable, seenCanary bool
 	tuples := forwardTuples(fwd)
 	for _, t := range tuples {
@@ -164,7 +191,7 @@ func (r *ALBRouter) splitOf(actions []elbtypes.Action) (model.Split, error) {
 	}
 	if len(tuples) != 2 || !seenStable || !seenCanary {
 		return model.Split{}, fmt.Errorf("%s no longer forwards to exactly %s and %s (now: %s)",
-			r.describeWhat(), r.target.StableName, r.target.CanaryName, tupleList(tuples))
+			r.describeWhat(), t.StableName, t.CanaryName, tupleList(tuples))
 	}
 	return s, nil
 }
@@ -172,9 +199,9 @@ func (r *ALBRouter) splitOf(actions []elbtypes.Action) (model.Split, error) {
 // WriteSplit sends the last-read action list with only the forward's
 // weights changed. ALB has no compare-and-set: the engine re-reads first.
 func (r *ALBRouter) WriteSplit(ctx context.Context, want model.Split) error {
-	if want.StableID != r.target.StableARN || want.CanaryID != r.target.CanaryARN {
+	if t := r.Target(); want.StableID != t.StableARN || want.CanaryID != t.CanaryARN {
 		return fmt.Errorf("write split to %s: target groups %s/%s are not this rule's %s/%s",
-			r.where, want.StableID, want.CanaryID, r.target.StableARN, r.target.CanaryARN)
+			r.where, want.StableID, want.CanaryID, t.StableARN, t.CanaryARN)
 	}
 	for _, w := range []int{want.StableWeight, want.CanaryWeight} {
 		if w < 0 || w > 999 {
@@ -257,7 +284,8 @@ func (r *ALBRouter) withWeights(last []elbtypes.Action, want model.Split) ([]elb
 // Health counts each side's registered targets by state.
 func (r *ALBRouter) Health(ctx context.Context) ([2]model.Health, error) {
 	var out [2]model.Health
-	for i, arn := range [2]string{r.target.StableARN, r.target.CanaryARN} {
+	t := r.Target()
+	for i, arn := range [2]string{t.StableARN, t.CanaryARN} {
 		res, err := r.api.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: awssdk.String(arn)})
 		if err != nil {
 			return out, fmt.Errorf("describe target health %s: %w", arn, wrapNotFound(err, "target group", arn))
@@ -405,24 +433,19 @@ func forwardOf(actions []elbtypes.Action, what string) (elbtypes.Action, error) 
 	return actions[i], nil
 }
 
-func pickCanary(tuples []tgWeight, names []string, want string) (int, error) {
-	if want != "" {
-		for i, t := range tuples {
-			if t.arn == want || names[i] == want {
-				return i, nil
-			}
+// flagSide resolves --canary-target-group (an ARN or a name) to one of
+// the rule's target group ARNs; "" when the flag is not given.
+func flagSide(tuples []tgWeight, names []string, want string) (string, error) {
+	if want == "" {
+		return "", nil
+	}
+	for i, t := range tuples {
+		if t.arn == want || names[i] == want {
+			return t.arn, nil
 		}
-		return 0, fmt.Errorf("canary target group %q is not one of this rule's groups: %s (%s), %s (%s)",
-			want, names[0], tuples[0].arn, names[1], tuples[1].arn)
 	}
-	switch {
-	case tuples[0].weight < tuples[1].weight:
-		return 0, nil
-	case tuples[1].weight < tuples[0].weight:
-		return 1, nil
-	}
-	return 0, fmt.Errorf("both target groups have weight %d, so perch cannot tell which is the canary: pass --canary-target-group %s or %s",
-		tuples[0].weight, names[0], names[1])
+	return "", fmt.Errorf("canary target group %q is not one of this rule's groups: %s (%s), %s (%s)",
+		want, names[0], tuples[0].arn, names[1], tuples[1].arn)
 }
 
 func tupleList(ts []tgWeight) string {

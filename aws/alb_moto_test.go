@@ -25,8 +25,10 @@ func TestMotoALBRuleResolveReadWrite(t *testing.T) {
 		LoadBalancerARN: f.lbARN, ListenerARN: f.listener, RuleARN: ruleARN,
 		StableName: f.names[0], CanaryName: f.names[1], StableARN: f.tgs[0], CanaryARN: f.tgs[1],
 		StickinessSeconds: 300,
+		// moto's rule carries no marker and sits mid-rollout: a guess.
+		CanarySource: model.CanaryGuessed, CanaryUnconfirmed: tg.CanaryUnconfirmed,
 	}
-	if tg != want {
+	if tg != want || tg.CanaryUnconfirmed == "" {
 		t.Fatalf("target\n got %+v\nwant %+v", tg, want)
 	}
 	if !strings.Contains(tg.Name, "rule 10") {
@@ -163,9 +165,14 @@ func TestMotoALBCanaryChoice(t *testing.T) {
 	equal := f.rule(t, 1, f.weighted([]int{0, 1}, []int32{50, 50}, 0))
 	cfg := motoConfig(t)
 
-	_, err := NewALBRouter(t.Context(), cfg, ALBOptions{RuleARN: equal})
-	if err == nil || !strings.Contains(err.Error(), "--canary-target-group") {
-		t.Fatalf("equal weights: err = %v", err)
+	// Equal weights and no fact: the router opens on a guess that says so;
+	// the engine refuses every write until the operator confirms.
+	r, err := NewALBRouter(t.Context(), cfg, ALBOptions{RuleARN: equal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg := r.Target(); tg.CanarySource != model.CanaryGuessed || !strings.Contains(tg.CanaryUnconfirmed, "guess") {
+		t.Fatalf("equal weights: target = %+v, want a guess", tg)
 	}
 	for _, pick := range []string{f.names[0], f.tgs[0]} {
 		r, err := NewALBRouter(t.Context(), cfg, ALBOptions{RuleARN: equal, CanaryTargetGroup: pick})

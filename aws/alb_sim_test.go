@@ -38,6 +38,7 @@ func TestSimALBRuleResolveReadWrite(t *testing.T) {
 		LoadBalancerARN: mt.LoadBalancerARN, ListenerARN: mt.ListenerARN, RuleARN: mt.RuleARN,
 		StableName: tg.StableName, CanaryName: tg.CanaryName,
 		StableARN: mt.StableTargetGroupARN, CanaryARN: mt.CanaryTargetGroupARN,
+		CanarySource: model.CanaryFromMarker,
 	}
 	if tg != want || tg.StableName == "" || tg.CanaryName == "" || tg.StableName == tg.CanaryName {
 		t.Fatalf("target\n got %+v\nwant %+v", tg, want)

@@ -46,7 +46,12 @@ type AuditEntry struct {
 	Reason    string     `json:"reason,omitempty"`
 	Detail    string     `json:"detail,omitempty"`
 	IntentSeq int64      `json:"intent_seq,omitempty"` // an outcome's intent
-	Prev      string     `json:"prev"`                 // hash of the previous entry
+	// Canary and Stable are the sides (target group ARN, version) the
+	// percentages refer to, so a later perch on this machine can recover
+	// which side was the canary.
+	Canary string `json:"canary,omitempty"`
+	Stable string `json:"stable,omitempty"`
+	Prev   string `json:"prev"` // hash of the previous entry
 	// Hash is the SHA-256 (hex) of this entry's JSON encoding with Hash
 	// empty; chaining Prev to it makes any edit of any entry detectable.
 	Hash string `json:"hash"`

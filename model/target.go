@@ -26,6 +26,11 @@ type Target struct {
 	CanaryName      string `json:"canary_name"`
 	StableARN       string `json:"stable_arn,omitempty"`
 	CanaryARN       string `json:"canary_arn,omitempty"`
+	// CanarySource says how perch knows which side is the canary;
+	// CanaryUnconfirmed, when set, says why it does not know as a fact:
+	// every write is refused until the operator confirms.
+	CanarySource      CanarySource `json:"canary_source,omitempty"`
+	CanaryUnconfirmed string       `json:"canary_unconfirmed,omitempty"`
 	// Stickiness, when on, pins clients to a side until their cookie expires,
 	// so a shift or rollback does not move them at once.
 	StickinessSeconds int `json:"stickiness_seconds,omitempty"`
@@ -59,6 +64,13 @@ func (t Target) ID() string {
 		return t.ListenerARN
 	}
 	return t.Name
+}
+
+// SwapSides returns t with stable and canary exchanged.
+func (t Target) SwapSides() Target {
+	t.StableName, t.CanaryName = t.CanaryName, t.StableName
+	t.StableARN, t.CanaryARN = t.CanaryARN, t.StableARN
+	return t
 }
 
 // Health is a side's capacity as the router sees it.

@@ -60,6 +60,9 @@ var elbv2Ops = map[string]elbv2Handler{
 	"ModifyListener":        (*elbv2).modifyListener,
 	"DescribeTargetGroups":  (*elbv2).describeTargetGroups,
 	"DescribeTargetHealth":  (*elbv2).describeTargetHealth,
+	"AddTags":               (*elbv2).addTags,
+	"RemoveTags":            (*elbv2).removeTags,
+	"DescribeTags":          (*elbv2).describeTags,
 }
 
 func (e *elbv2) operation(r *http.Request, body []byte) string { return queryAction(r, body) }

@@ -92,6 +92,8 @@ type elbv2 struct {
 	lisByARN  map[string]*listener
 	ruleByARN map[string]*rule
 	tgByARN   map[string]*targetGroup
+	// tags by resource ARN.
+	tags map[string]map[string]string
 
 	// actionsChanged is called after a rule's (or a listener's default)
 	// actions were replaced, with the rule ARN; the traffic model records
@@ -107,6 +109,7 @@ func newELBv2(region, account string) *elbv2 {
 		lisByARN:  map[string]*listener{},
 		ruleByARN: map[string]*rule{},
 		tgByARN:   map[string]*targetGroup{},
+		tags:      map[string]map[string]string{},
 	}
 }
 

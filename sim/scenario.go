@@ -34,6 +34,7 @@ import (
 //	    targets_per_side: 3
 //	    stickiness: 0s             # > 0 enables stickiness for that long
 //	    default_rule: false        # true: the split is the listener default
+//	    rollout_marker: true       # perch's marker tags on the rule (default: while 0 < canary_weight < 100)
 //	    path_pattern: /*
 //	    extras: [single-tg-rule]   # odd extra rules for bad-input tests
 //	    stable: {error_rate: 0.005, error_4xx_rate: 0.01, latency_p50_ms: 40, latency_p99_ms: 180}
@@ -78,12 +79,16 @@ type ALB struct {
 	TargetsPerSide    *int     `yaml:"targets_per_side"`
 	Stickiness        Duration `yaml:"stickiness"`
 	DefaultRule       bool     `yaml:"default_rule"`
-	PathPattern       string   `yaml:"path_pattern"`
-	Extras            []string `yaml:"extras"`
-	Stable            Side     `yaml:"stable"`
-	Canary            Side     `yaml:"canary"`
-	Events            []Event  `yaml:"events"`
-	Alarms            []Alarm  `yaml:"alarms"`
+	// RolloutMarker says whether the rule carries perch's rollout marker
+	// (the tags a perch that began the rollout leaves on it). Default: yes
+	// while the canary has some but not all of the traffic.
+	RolloutMarker *bool    `yaml:"rollout_marker"`
+	PathPattern   string   `yaml:"path_pattern"`
+	Extras        []string `yaml:"extras"`
+	Stable        Side     `yaml:"stable"`
+	Canary        Side     `yaml:"canary"`
+	Events        []Event  `yaml:"events"`
+	Alarms        []Alarm  `yaml:"alarms"`
 }
 
 // Alarm is a CloudWatch metric alarm on one side's ALB metric, created at

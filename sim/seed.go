@@ -134,6 +134,20 @@ func (s *Sim) seedALB(a *ALB) error {
 		target.RuleARN = ru.arn
 	}
 	target.ListenerARN = l.arn
+	if marked := a.CanaryWeight > 0 && a.CanaryWeight < 100; a.RolloutMarker == nil && marked || a.RolloutMarker != nil && *a.RolloutMarker {
+		// The rollout under way was begun by perch, which marked it where
+		// it marks a default action (the listener) or a rule.
+		where := target.RuleARN
+		if a.DefaultRule {
+			where = l.arn
+		}
+		e.tags[where] = map[string]string{
+			"perch:rollout:canary":  canary.arn,
+			"perch:rollout:stable":  stable.arn,
+			"perch:rollout:started": s.start.Add(-s.scenario.History.D()).UTC().Format(time.RFC3339),
+			"perch:rollout:by":      s.sts.arn,
+		}
+	}
 	for _, al := range a.Alarms {
 		tgARN := stable.arn
 		if al.Side == "canary" {
