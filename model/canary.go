@@ -172,8 +172,12 @@ func ResolveCanary(f CanaryFacts) CanaryResolution {
 			why[1] = "the rollout marker could not be read (" + f.MarkerErr + ")"
 		}
 		why = append(problems, why...)
+		basis := f.name(guess) + " has the lower weight"
+		if f.Weights[0] == f.Weights[1] {
+			basis = "both sides have the same weight; perch shows " + f.name(guess) + " as the canary"
+		}
 		return CanaryResolution{Canary: guess, Source: CanaryGuessed,
-			Unconfirmed: fmt.Sprintf("which side is the canary is a guess (%s): %s has the lower weight", strings.Join(why, ", "), f.name(guess))}
+			Unconfirmed: fmt.Sprintf("which side is the canary is a guess (%s): %s", strings.Join(why, ", "), basis)}
 	}
 	res := CanaryResolution{Canary: f.index(claims[0].id), Source: claims[0].source}
 	var disagree []string

@@ -91,6 +91,9 @@ type PlanDecision struct {
 	ToPercent float64    `json:"to_percent"`
 	Step      int        `json:"step"`
 	Reason    string     `json:"reason"`
+	// Blocked, on a hold, is why the action the plan chose did not go
+	// through (the engine refused it or it failed).
+	Blocked Reason `json:"blocked,omitempty"`
 }
 
 // samePercent compares router percentages, which come back rounded.

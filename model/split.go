@@ -55,6 +55,13 @@ func (s Split) WithCanaryPercent(pct float64) Split {
 	return s
 }
 
+// Swapped is the same routing seen with the sides exchanged.
+func (s Split) Swapped() Split {
+	s.StableID, s.CanaryID = s.CanaryID, s.StableID
+	s.StableWeight, s.CanaryWeight = s.CanaryWeight, s.StableWeight
+	return s
+}
+
 // String renders the split the way the screen and the audit log say it.
 func (s Split) String() string {
 	return fmt.Sprintf("stable %s / canary %s", FormatPercent(s.StablePercent()), FormatPercent(s.CanaryPercent()))

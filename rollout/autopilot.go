@@ -51,21 +51,6 @@ func (e *Engine) SetPaused(paused bool, actor model.Actor) bool {
 	return true
 }
 
-// TogglePause flips the autopilot between paused and running; it reports
-// the new state and whether a plan is loaded.
-func (e *Engine) TogglePause(actor model.Actor) (paused, ok bool) {
-	e.mu.Lock()
-	ap := e.auto
-	e.mu.Unlock()
-	if ap == nil {
-		return false, false
-	}
-	e.mu.Lock()
-	want := !ap.state.Paused
-	e.mu.Unlock()
-	return want, e.SetPaused(want, actor)
-}
-
 // stepAutopilot asks the plan what to do with this poll's snapshot and
 // carries it out through Execute, like any operator action: compare-and-
 // set, read back, audited with the reason and the judge's evidence.
@@ -150,7 +135,7 @@ func (e *Engine) stepAutopilot(ctx context.Context, snap model.Snapshot) {
 	if res.Outcome == model.OutcomeOK && res.Verified {
 		ap.state = ap.plan.Apply(ap.state, d, e.cfg.Clock.Now())
 	} else {
-		ap.decision = model.PlanDecision{Action: model.PlanHold, Step: ap.state.Step,
+		ap.decision = model.PlanDecision{Action: model.PlanHold, Step: ap.state.Step, Blocked: res.Reason,
 			Reason: fmt.Sprintf("%s did not go through (%s): holding", d.Action, res.Err)}
 	}
 	status = ap.status()

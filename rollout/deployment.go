@@ -170,9 +170,8 @@ func (e *Engine) executeDeployment(ctx context.Context, in model.Intent, res mod
 	action := in.Kind.Action()
 	if in.Kind != model.Rollback && in.Kind != model.Continue {
 		// Nothing is asked of AWS: not an audited action.
-		res.Outcome, res.Err = model.OutcomeRefused,
-			"CodeDeploy shifts traffic itself: perch can stop the deployment with rollback (r) or continue it when it waits (c), not set weights"
-		return res
+		return model.Refused(in, model.ReasonUnsupported,
+			"CodeDeploy shifts traffic itself: perch can stop the deployment with rollback (r) or continue it when it waits (c), not set weights")
 	}
 	snap := e.Snapshot()
 	if e.cfg.ReadOnly || e.cfg.Controller == nil {
@@ -180,14 +179,14 @@ func (e *Engine) executeDeployment(ctx context.Context, in model.Intent, res mod
 		if d := snap.Deployment; d != nil && d.Terminal() {
 			why = fmt.Sprintf("deployment %s has finished (%s, %s): it is open read-only, there is nothing to %s", d.ID, d.Status, d.EndedBy(), action)
 		}
-		return e.refuse(res, why)
+		return e.refuse(res, model.ReasonReadOnly, why)
 	}
 
 	e.publish(func(s *model.Snapshot) { s.Busy = action + ": reading the deployment" })
 	ds, err := call(ctx, e.cfg.CallTimeout, e.cfg.Deployment.Deployment)
 	now := e.cfg.Clock.Now()
 	if err != nil {
-		return e.refuse(res, "deployment state unknown, nothing sent: "+e.cfg.DescribeError(err))
+		return e.refuse(res, model.ReasonUnknownState, "deployment state unknown, nothing sent: "+e.cfg.DescribeError(err))
 	}
 	split, splitErr := call(ctx, e.cfg.CallTimeout, e.cfg.Router.ReadSplit)
 	if splitErr == nil {
@@ -207,9 +206,9 @@ func (e *Engine) executeDeployment(ctx context.Context, in model.Intent, res mod
 	var toPct *float64
 	switch {
 	case ds.Terminal():
-		return e.refuse(res, fmt.Sprintf("deployment %s has already finished (%s, %s): nothing to %s", ds.ID, ds.Status, ds.EndedBy(), action))
+		return e.refuse(res, model.ReasonReadOnly, fmt.Sprintf("deployment %s has already finished (%s, %s): nothing to %s", ds.ID, ds.Status, ds.EndedBy(), action))
 	case in.Kind == model.Continue && ds.Waiting == "":
-		return e.refuse(res, fmt.Sprintf("deployment %s is %s (%s), not waiting: CodeDeploy moves on by its configuration and has no API to skip an interval",
+		return e.refuse(res, model.ReasonBusy, fmt.Sprintf("deployment %s is %s (%s), not waiting: CodeDeploy moves on by its configuration and has no API to skip an interval",
 			ds.ID, ds.Status, ds.Step))
 	case in.Kind == model.Continue:
 		verb = fmt.Sprintf("ContinueDeployment %s (%s)", ds.ID, ds.Waiting)
@@ -226,8 +225,7 @@ func (e *Engine) executeDeployment(ctx context.Context, in model.Intent, res mod
 		Detail: fmt.Sprintf("%s (%s, %s): %s", verb, ds.Status, ds.Step, to),
 	})
 	if err != nil {
-		res.Outcome, res.Err = model.OutcomeRefused, "nothing sent: "+err.Error()
-		return res
+		return model.Refused(in, model.ReasonAuditUnavailable, "nothing sent: the audit log could not record the intent: "+err.Error())
 	}
 	if in.Kind == model.Rollback {
 		e.mu.Lock()
@@ -252,17 +250,17 @@ func (e *Engine) executeDeployment(ctx context.Context, in model.Intent, res mod
 		From: pctIf(splitErr == nil, split), To: pctIf(backSplitErr == nil, backSplit), Reason: in.Reason, IntentSeq: intent.Seq}
 	switch {
 	case actErr != nil:
-		res.Outcome, res.Err = model.OutcomeFailed, fmt.Sprintf("%s failed: %s", verb, e.cfg.DescribeError(actErr))
+		res.Outcome, res.Reason, res.Err = model.OutcomeFailed, model.ReasonWriteFailed, fmt.Sprintf("%s failed: %s", verb, e.cfg.DescribeError(actErr))
 		if readErr == nil {
 			res.Err += fmt.Sprintf("; the deployment is %s", back.Status)
 		}
 	case readErr != nil:
-		res.Outcome, res.Err = model.OutcomeFailed, fmt.Sprintf("%s was accepted but the deployment could not be read back: %s", verb, e.cfg.DescribeError(readErr))
+		res.Outcome, res.Reason, res.Err = model.OutcomeFailed, model.ReasonReadBackFailed, fmt.Sprintf("%s was accepted but the deployment could not be read back: %s", verb, e.cfg.DescribeError(readErr))
 	case in.Kind == model.Rollback && back.Terminal() && back.RolledBack():
 		res.Outcome, res.Verified = model.OutcomeOK, true
 		outcome.Detail = fmt.Sprintf("deployment %s %s; rollback deployment %s", back.ID, back.Status, back.Rollback.DeploymentID)
 	case in.Kind == model.Rollback && back.Terminal():
-		res.Outcome = model.OutcomeFailed
+		res.Outcome, res.Reason = model.OutcomeFailed, model.ReasonReadBackMismatch
 		res.Err = fmt.Sprintf("deployment %s is %s but CodeDeploy reports no rollback deployment", back.ID, back.Status)
 	case in.Kind == model.Rollback:
 		// StopDeployment is asynchronous in AWS: accepted, not yet done.
@@ -272,12 +270,8 @@ func (e *Engine) executeDeployment(ctx context.Context, in model.Intent, res mod
 		res.Outcome, res.Verified = model.OutcomeOK, true
 		outcome.Detail = fmt.Sprintf("deployment %s is %s", back.ID, back.Status)
 	default:
-		res.Outcome = model.OutcomeFailed
+		res.Outcome, res.Reason = model.OutcomeFailed, model.ReasonReadBackMismatch
 		res.Err = fmt.Sprintf("ContinueDeployment was accepted but deployment %s still waits (%s)", back.ID, back.Waiting)
-	}
-	outcome.Outcome, outcome.Verified = res.Outcome, res.Verified
-	if res.Err != "" {
-		outcome.Detail = res.Err
 	}
 
 	e.mu.Lock()
@@ -296,10 +290,7 @@ func (e *Engine) executeDeployment(ctx context.Context, in model.Intent, res mod
 		e.snap.SplitKnown, e.snap.SplitErr = false, e.cfg.DescribeError(backSplitErr)
 	}
 	e.mu.Unlock()
-	if _, err := e.appendAudit(outcome); err != nil {
-		res.Warnings = append(res.Warnings, "the outcome could not be written to the audit log: "+err.Error())
-	}
-	return res
+	return e.recordOutcome(res, outcome)
 }
 
 func pctIf(ok bool, s model.Split) *float64 {

@@ -51,6 +51,10 @@ type Config struct {
 	// Router then only reads the split (see deployment.go).
 	Deployment DeploymentReader
 	Controller DeploymentController
+	// Sides keeps the rollout marker on AWS and turns the router round
+	// when the operator confirms the canary (ALB rules); nil for targets
+	// whose sides AWS states itself.
+	Sides SideKeeper
 }
 
 const (
@@ -86,6 +90,11 @@ type Engine struct {
 	// ownStop is the deployment perch stopped itself, so that its end is
 	// not recorded a second time as CodeDeploy's doing.
 	ownStop string
+	// flipped: the operator confirmed as the canary the side the metrics
+	// reader was built to call stable, so its data is read the other way.
+	flipped bool
+	// stopped: Stop was called; actions are refused (guarded by actMu).
+	stopped bool
 }
 
 // New validates the config and returns an engine that has not polled yet.
@@ -180,8 +189,13 @@ func (e *Engine) appendAudit(entry model.AuditEntry) (model.AuditEntry, error) {
 	if entry.Time.IsZero() {
 		entry.Time = e.cfg.Clock.Now()
 	}
+	t := e.cfg.Router.Target()
 	if entry.Target == "" {
-		entry.Target = e.cfg.Router.Target().ID()
+		entry.Target = t.ID()
+	}
+	if entry.Canary == "" && entry.Stable == "" {
+		// Every entry says which side its percentages are the canary's.
+		entry.Canary, entry.Stable = t.CanaryARN, t.StableARN
 	}
 	written, err := e.cfg.Audit.Append(entry)
 	if err != nil {

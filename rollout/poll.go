@@ -17,6 +17,7 @@ func (e *Engine) RequestPoll() {
 }
 
 // Run polls until ctx ends: once at once, then every Poll on the clock.
+// Start runs it in the background with an orderly stop.
 func (e *Engine) Run(ctx context.Context) {
 	for {
 		e.PollOnce(ctx)
@@ -221,10 +222,11 @@ func (e *Engine) storeLocked(data []model.SeriesData) {
 		if sd.Side != model.Stable && sd.Side != model.Canary {
 			continue
 		}
-		ser := e.series[sd.Side][sd.Signal]
+		side := e.sideOfLocked(sd.Side)
+		ser := e.series[side][sd.Signal]
 		if ser == nil {
 			ser = model.NewSeries(seriesCapacity)
-			e.series[sd.Side][sd.Signal] = ser
+			e.series[side][sd.Signal] = ser
 		}
 		ser.Upsert(sd.Points...)
 	}

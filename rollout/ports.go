@@ -47,3 +47,16 @@ type AuditLog interface {
 	// returns the entry as written.
 	Append(e model.AuditEntry) (model.AuditEntry, error)
 }
+
+// SideKeeper keeps which side is the canary on AWS for the length of a
+// rollout (an ALB rule's tags), and turns the router round when the
+// operator confirms the side perch could only guess. Targets whose sides
+// AWS states itself (a Lambda alias, a CodeDeploy deployment) have none.
+type SideKeeper interface {
+	ReadMarker(ctx context.Context) (m model.RolloutMarker, ok bool, err error)
+	WriteMarker(ctx context.Context, m model.RolloutMarker) error
+	ClearMarker(ctx context.Context) error
+	// ChooseCanary makes the side with this ID the canary; the router's
+	// Target then says it is confirmed.
+	ChooseCanary(id string) error
+}

@@ -23,10 +23,12 @@ func (e *Engine) Reconcile(ctx context.Context, pending []model.AuditEntry, acto
 	if err != nil {
 		return nil, fmt.Errorf("reconcile %d open intents: read split: %w", len(pending), err)
 	}
-	now := split.CanaryPercent()
 	actor.Via = "reconcile"
 	var written []model.AuditEntry
 	for _, in := range pending {
+		// The intent's percentages are its canary's, which may be the
+		// other side of the split as this perch sees it.
+		now := sidesAs(split, in.Canary).CanaryPercent()
 		out := model.AuditEntry{
 			Time:      e.cfg.Clock.Now(),
 			Actor:     actor,
@@ -36,6 +38,8 @@ func (e *Engine) Reconcile(ctx context.Context, pending []model.AuditEntry, acto
 			From:      in.From,
 			To:        model.Pct(now),
 			IntentSeq: in.Seq,
+			Canary:    in.Canary,
+			Stable:    in.Stable,
 		}
 		switch {
 		case in.To != nil && math.Abs(*in.To-now) < 0.05:
