@@ -61,6 +61,7 @@ func TestSimCodeDeployECSFollowsTheConfigurationAndStopsWithRollback(t *testing.
 		DeploymentID: mt.DeploymentID, Application: "web-app", DeploymentGroup: "web-bg", ComputePlatform: "ECS",
 		LoadBalancerARN: mt.LoadBalancerARN, ListenerARN: mt.ListenerARN,
 		StableName: "web-stable", CanaryName: "web-canary", StableARN: mt.StableTargetGroupARN, CanaryARN: mt.CanaryTargetGroupARN,
+		CanarySource: model.CanaryFromDeployment,
 	}
 	if got := r.Target(); got != want || got.ID() != mt.DeploymentID {
 		t.Fatalf("target\n got %+v\nwant %+v", got, want)

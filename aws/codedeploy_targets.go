@@ -49,6 +49,8 @@ func (r *CodeDeployRouter) resolve(ctx context.Context, id string) (*cdView, err
 	v.target = model.Target{
 		Kind: model.KindCodeDeploy, Name: app + "/" + group, Region: r.region,
 		DeploymentID: id, Application: app, DeploymentGroup: group, ComputePlatform: string(d.ComputePlatform),
+		// The deployment says which side is the replacement, at any split.
+		CanarySource: model.CanaryFromDeployment,
 	}
 	if d.ComputePlatform == cdtypes.ComputePlatformLambda {
 		return v, r.resolveLambda(ctx, v, targets)

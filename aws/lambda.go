@@ -85,8 +85,11 @@ func newLambdaRouter(ctx context.Context, api lambdaAPI, region string, o Lambda
 		return nil, fmt.Errorf("%s points at $LATEST, which cannot take weighted routing: point it at a published version first", what)
 	}
 	var canary string
+	source := model.CanaryFromAlias
 	switch len(weights) {
 	case 0:
+		// All traffic on one version: the user's word names the other.
+		source = model.CanaryFromFlag
 		if o.CanaryVersion == "" {
 			return nil, fmt.Errorf("%s has no routing (all traffic on version %s): name the canary with --canary-version", what, fv)
 		}
@@ -136,6 +139,9 @@ func newLambdaRouter(ctx context.Context, api lambdaAPI, region string, o Lambda
 		CanaryName: "version " + r.canary,
 		StableARN:  fnARN + ":" + r.stable,
 		CanaryARN:  fnARN + ":" + r.canary,
+		// FunctionVersion is stable and the weighted version the canary,
+		// above 50% too: never a comparison of weights.
+		CanarySource: source,
 	}
 	return r, nil
 }

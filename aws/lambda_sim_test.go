@@ -41,6 +41,7 @@ func TestSimLambdaResolveReadWritePromoteRollback(t *testing.T) {
 		Function: "orders", Alias: "live", AliasARN: mt.AliasARN,
 		StableName: "version 7", CanaryName: "version 8",
 		StableARN: strings.TrimSuffix(mt.AliasARN, ":live") + ":7", CanaryARN: strings.TrimSuffix(mt.AliasARN, ":live") + ":8",
+		CanarySource: model.CanaryFromAlias,
 	}
 	if got := r.Target(); got != want || got.ID() != mt.AliasARN {
 		t.Fatalf("target\n got %+v\nwant %+v", got, want)

@@ -10,6 +10,7 @@ import (
 var (
 	_ rollout.Router         = (*aws.ALBRouter)(nil)
 	_ rollout.HealthReader   = (*aws.ALBRouter)(nil)
+	_ rollout.SideKeeper     = (*aws.ALBRouter)(nil)
 	_ rollout.MetricsReader  = (*aws.Metrics)(nil)
 	_ rollout.AlarmReader    = (*aws.Alarms)(nil)
 	_ rollout.IdentityReader = (*aws.Identity)(nil)

@@ -30,7 +30,8 @@ func TestAuditExport(t *testing.T) {
 		"- Canary: 10% → 25% → 0%",
 		"| Time (UTC) | Who | Action | Canary | Outcome | Reason / detail |",
 		"| shift | 10% → 25% | ✓ ok, verified | “incident 42” |",
-		"| shift | 25% → 0% | ✓ ok, verified | “incident 42” |",
+		// The intent's detail follows the reason: this shift ended the rollout.
+		"| shift | 25% → 0% | ✓ ok, verified | “incident 42” — the rollout ends: perch removes its marker |",
 		"via headless",
 	} {
 		if !strings.Contains(out, want) {

@@ -76,7 +76,7 @@ func writeCalls(stats map[string]int) int {
 	n := 0
 	for op, calls := range stats {
 		name := op[strings.Index(op, ":")+1:]
-		for _, verb := range []string{"Modify", "Update", "Set", "Put", "Create", "Delete", "Stop", "Continue", "Publish", "Register"} {
+		for _, verb := range []string{"Modify", "Update", "Set", "Put", "Create", "Delete", "Stop", "Continue", "Publish", "Register", "Add", "Remove"} {
 			if strings.HasPrefix(name, verb) {
 				n += calls
 				break

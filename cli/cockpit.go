@@ -65,7 +65,10 @@ func runCockpit(ctx context.Context, s *session, g *globalFlags, title string, r
 		return err
 	}
 	defer stopRec()
-	go s.engine.Run(ctx)
+	s.start(ctx)
+	// Stop the engine (its action in flight finishes and is audited)
+	// before the recorder and, in the caller, the audit log close.
+	defer s.stop()
 	m := ui.New(eng, ui.Options{Actor: s.actor, ReadOnly: g.readOnly, Title: title, Poll: g.poll})
 	if _, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx)).Run(); err != nil {
 		return withCode(ExitFailure, fmt.Errorf("cockpit: %w", err))

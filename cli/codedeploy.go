@@ -93,7 +93,7 @@ type codeDeployTarget struct {
 // controller.
 func openAnyTarget(ctx context.Context, cfg awssdk.Config, t *targetFlags, o sessionOptions, poll time.Duration) (adapters, *codeDeployTarget, error) {
 	if !t.isCodeDeploy() {
-		ad, err := openTarget(ctx, cfg, t)
+		ad, err := openTarget(ctx, cfg, t, o.history)
 		return ad, nil, err
 	}
 	opts := perchaws.CodeDeployOptions{DeploymentID: t.deploymentID, Application: t.application, DeploymentGroup: t.deploymentGroup}

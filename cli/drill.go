@@ -132,6 +132,10 @@ func checkDrillable(snap model.Snapshot, alarm string) (float64, error) {
 	if snap.Target.Kind == model.KindCodeDeploy {
 		return 0, usageErr("a drill on a CodeDeploy deployment is not supported yet: CodeDeploy's own alarm rollback is the one to drill")
 	}
+	if why := snap.Target.CanaryUnconfirmed; why != "" {
+		// The autopilot could not roll back: a drill would only time out.
+		return 0, withCode(ExitRefused, fmt.Errorf("%s: the autopilot would refuse to roll back; name it with --canary-target-group. Nothing written", why))
+	}
 	pct := snap.Split.CanaryPercent()
 	if pct <= 0 || pct >= 100 {
 		return 0, usageErr("%s is not mid-canary (canary at %s): nothing to roll back, nothing written",
@@ -253,7 +257,7 @@ func (d *drill) run(ctx context.Context, poll, timeout time.Duration) (err error
 			}
 			return nil
 		}
-		if ap := snap.Autopilot; ap != nil && ap.Decision.Action == model.PlanHold && strings.Contains(ap.Decision.Reason, "did not go through") {
+		if ap := snap.Autopilot; ap != nil && ap.Decision.Action == model.PlanHold && ap.Decision.Blocked != "" {
 			d.rep.Error = ap.Decision.Reason
 		}
 		now := time.Now()

@@ -94,9 +94,15 @@ func TestDrillRollsBackAndRestoresTheAlarm(t *testing.T) {
 		t.Errorf("audit story: %s", got)
 	}
 
-	// The text report.
+	// The text report. The split is set behind perch's back, with no
+	// rollout marker: until the canary is named, the drill refuses at once.
 	c.sim.Sim.SetWeights(target.RuleARN, map[string]int{target.StableTargetGroupARN: 75, target.CanaryTargetGroupARN: 25})
-	code, out, errOut = c.perch(t, "drill", "--alarm", drillAlarm, "--rule-arn", target.RuleARN, "--poll", "200ms", "--plan", "5%:1m,25%:1m,100%")
+	code, _, errOut = c.perch(t, "drill", "--alarm", drillAlarm, "--rule-arn", target.RuleARN, "--poll", "200ms", "--plan", "5%:1m,25%:1m,100%")
+	if code != ExitRefused || !strings.Contains(errOut, "--canary-target-group") {
+		t.Fatalf("drill with an unconfirmed canary: exit %d, %s", code, errOut)
+	}
+	code, out, errOut = c.perch(t, "drill", "--alarm", drillAlarm, "--rule-arn", target.RuleARN, "--canary-target-group", target.CanaryTargetGroupARN,
+		"--poll", "200ms", "--plan", "5%:1m,25%:1m,100%")
 	if code != 0 {
 		t.Fatalf("second drill: exit %d\n%s%s", code, out, errOut)
 	}

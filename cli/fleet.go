@@ -27,7 +27,10 @@ type fleetSession struct {
 	audit   *audit.Log
 	actor   model.Actor
 	logger  *slog.Logger
-	close   func()
+	// close stops the fleet (if start ran it) before it closes the audit
+	// log: nothing is written after.
+	close func()
+	stop  func()
 }
 
 type fleetOptions struct {
@@ -58,12 +61,16 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 	if err != nil {
 		return fail(err)
 	}
+	history, err := audit.ReadAll(path)
+	if err != nil {
+		return fail(withCode(ExitFailure, fmt.Errorf("read audit log: %w", err)))
+	}
 	clk := orReal(o.clock)
 	counter := perchaws.NewCallCounter()
-	groups := &fleetGroups{g: g, creds: o.credentials, counter: counter, clock: clk, logger: logger, cfgs: map[string]*fleetGroup{}}
+	groups := &fleetGroups{g: g, creds: o.credentials, counter: counter, clock: clk, logger: logger, history: history, cfgs: map[string]*fleetGroup{}}
 	pool := perchaws.NewMetricsPool()
 	recent := map[string][]model.AuditEntry{}
-	for _, e := range log.Tail(5000) {
+	for _, e := range history {
 		recent[e.Target] = append(recent[e.Target], e)
 	}
 
@@ -125,6 +132,7 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 			RecentAudit:   tailN(recent[ot.ad.router.Target().ID()], 50),
 			Judge:         model.JudgeConfig{Custom: t.Judge()},
 			Logger:        logger.With("target", t.Name),
+			Sides:         ot.ad.sides,
 		}, ot.cd))
 		if err != nil {
 			return fail(withCode(ExitFailure, fmt.Errorf("target %s: %w", t.Name, err)))
@@ -155,11 +163,23 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 	if err != nil {
 		return fail(withCode(ExitFailure, err))
 	}
-	return &fleetSession{
+	s := &fleetSession{
 		fleet: fl, engines: engines, pool: pool, calls: counter, audit: log, actor: actor, logger: logger,
-		close: op.close,
-	}, nil
+	}
+	s.close = func() {
+		if s.stop != nil {
+			s.stop()
+		}
+		for _, e := range engines {
+			e.Stop()
+		}
+		op.close()
+	}
+	return s, nil
 }
+
+// start runs the fleet's poller until close.
+func (s *fleetSession) start(ctx context.Context) { s.stop = s.fleet.Start(ctx) }
 
 func tailN(es []model.AuditEntry, n int) []model.AuditEntry {
 	if len(es) > n {

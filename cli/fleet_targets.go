@@ -50,6 +50,7 @@ type fleetGroups struct {
 	counter *perchaws.CallCounter
 	clock   clock.Clock
 	logger  *slog.Logger
+	history []model.AuditEntry // the audit log, for each target's canary
 
 	mu   sync.Mutex
 	cfgs map[string]*fleetGroup
@@ -102,7 +103,7 @@ func (gs *fleetGroups) open(ctx context.Context, t config.Target) (fleetTarget, 
 	}
 	// A CodeDeploy group with nothing in progress is an error here rather
 	// than a wait: one idle group must not hold up the whole fleet.
-	ad, cd, err := openAnyTarget(ctx, fg.cfg, tf, sessionOptions{clock: gs.clock}, gs.g.poll)
+	ad, cd, err := openAnyTarget(ctx, fg.cfg, tf, sessionOptions{clock: gs.clock, history: gs.history}, gs.g.poll)
 	if err != nil {
 		return fleetTarget{}, classify(err, fg.describe)
 	}

@@ -20,7 +20,8 @@ import (
 func runFleet(ctx context.Context, s *fleetSession, g *globalFlags, title, open string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go s.fleet.Run(ctx)
+	s.start(ctx)
+	defer s.stop()
 	// A cockpit calls data stale after three polls; in a fleet, metrics
 	// arrive once a period, so a period is the shortest honest interval.
 	m := ui.NewFleet(newUIFleet(s.fleet), ui.FleetOptions{
@@ -35,7 +36,7 @@ func runFleet(ctx context.Context, s *fleetSession, g *globalFlags, title, open 
 // uiFleet adapts the poller to the fleet view's port.
 type uiFleet struct {
 	f       *rollout.Fleet
-	engines []ui.Engine
+	engines []rollout.Control
 }
 
 func newUIFleet(f *rollout.Fleet) *uiFleet {
@@ -46,8 +47,8 @@ func newUIFleet(f *rollout.Fleet) *uiFleet {
 	return u
 }
 
-func (u *uiFleet) Engines() []ui.Engine { return u.engines }
-func (u *uiFleet) Focus(i int)          { u.f.Focus(i) }
+func (u *uiFleet) Engines() []rollout.Control { return u.engines }
+func (u *uiFleet) Focus(i int)                { u.f.Focus(i) }
 func (u *uiFleet) Status() ui.FleetStatus {
 	return toUIStatus(u.f.Stats())
 }

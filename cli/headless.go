@@ -161,6 +161,12 @@ func printStatus(w io.Writer, st status) {
 	} else {
 		fmt.Fprintf(w, "split    UNKNOWN\n")
 	}
+	if src := st.Target.CanarySource; src != "" {
+		fmt.Fprintf(w, "canary   %s: %s\n", st.Target.CanaryName, src.Describe())
+	}
+	if why := st.Target.CanaryUnconfirmed; why != "" {
+		fmt.Fprintf(w, "WARNING  %s; perch writes nothing until the canary is confirmed (--canary-target-group)\n", why)
+	}
 	for _, side := range []string{"stable", "canary"} {
 		m := st.Metrics[side]
 		if isLambdaTarget(st.Target) {
@@ -197,8 +203,13 @@ func newShiftCmd(g *globalFlags) *cobra.Command {
 what --expect says (when given), writes, reads back and records intent and outcome
 in the audit log.
 
-Exit codes: 0 done and verified, 2 bad input, 3 refused (split changed, read-only),
-4 the write failed or could not be verified, 1 other errors.`,
+Which side is the canary comes from --canary-target-group, the rollout marker perch
+keeps on the rule, this machine's audit log, or (at 100/0) the side at 0%; never
+from which weight is lower. Without one of those perch refuses to write.
+
+Exit codes: 0 done and verified, 2 bad input, 3 refused (split changed, read-only,
+canary not confirmed), 4 the write failed, could not be verified, or its outcome
+could not be written to the audit log, 1 other errors.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pct, err := parsePercent("--to", to)
@@ -221,7 +232,7 @@ func newPromoteCmd(g *globalFlags) *cobra.Command {
 }
 
 func newRollbackCmd(g *globalFlags) *cobra.Command {
-	return newOneShotCmd(g, model.Rollback, "rollback", "Send all traffic back to stable (canary 0%)")
+	return newOneShotCmd(g, model.Rollback, "rollback", "Send all traffic to the side that was stable when the rollout began (canary 0%)")
 }
 
 func newOneShotCmd(g *globalFlags, kind model.IntentKind, name, short string) *cobra.Command {
@@ -232,8 +243,13 @@ func newOneShotCmd(g *globalFlags, kind model.IntentKind, name, short string) *c
 		Short: short,
 		Long: short + `, with the cockpit's safety checks and audit.
 
-Exit codes: 0 done and verified, 2 bad input, 3 refused (split changed, read-only),
-4 the write failed or could not be verified, 1 other errors.`,
+Which side is the canary comes from --canary-target-group, the rollout marker perch
+keeps on the rule, this machine's audit log, or (at 100/0) the side at 0%; never
+from which weight is lower. Without one of those perch refuses to write.
+
+Exit codes: 0 done and verified, 2 bad input, 3 refused (split changed, read-only,
+canary not confirmed), 4 the write failed, could not be verified, or its outcome
+could not be written to the audit log, 1 other errors.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runIntent(cmd, g, t, model.Intent{Kind: kind, Reason: reason}, expect)
@@ -290,21 +306,32 @@ func execIntent(ctx context.Context, w io.Writer, s *session, in model.Intent, e
 			fmt.Fprintf(w, "deployment %s %s: %s\n", d.ID, d.Status, d.Step)
 		}
 		return nil
-	case model.OutcomeRefused:
-		code := ExitRefused
-		if strings.Contains(res.Err, "ladder") {
-			code = ExitUsage
-		}
-		return withCode(code, fmt.Errorf("refused: %s", res.Err))
 	default:
-		return withCode(ExitFailed, fmt.Errorf("failed: %s", res.Err))
+		return withCode(exitCodeOf(res), fmt.Errorf("%s: %s", res.Outcome, res.Err))
 	}
 }
 
-func parsePercent(flag, s string) (float64, error) {
-	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
-	if err != nil || v < 0 || v > 100 {
-		return 0, usageErr("%s %q: want a percentage 0-100", flag, s)
+// exitCodeOf maps a result that did not end as asked to the exit code its
+// reason means: bad input is the caller's to fix, a refusal touched
+// nothing, a failure may have.
+func exitCodeOf(res model.Result) int {
+	switch {
+	case res.Outcome == model.OutcomeRefused && (res.Reason == model.ReasonLadder || res.Reason == model.ReasonBadRequest || res.Reason == model.ReasonUnsupported):
+		return ExitUsage
+	case res.Outcome == model.OutcomeRefused:
+		return ExitRefused
 	}
-	return v, nil
+	return ExitFailed
+}
+
+// parsePercent reads a whole percentage, 0 to 100, as it is written on a
+// ladder: "25" or "25%". Fractions, exponents and leading zeros are
+// refused rather than rounded into a weight nobody typed.
+func parsePercent(flag, s string) (float64, error) {
+	digits := strings.TrimSuffix(strings.TrimSpace(s), "%")
+	v, err := strconv.Atoi(digits)
+	if err != nil || v < 0 || v > 100 || strconv.Itoa(v) != digits {
+		return 0, usageErr("%s %q: want a whole percentage 0-100, such as 25", flag, s)
+	}
+	return float64(v), nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	perchaws "github.com/perch-dev/perch/aws"
+	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/rollout"
 	"github.com/perch-dev/perch/sim"
 )
@@ -73,11 +74,17 @@ type adapters struct {
 	router  rollout.Router
 	health  rollout.HealthReader
 	metrics rollout.MetricsReader
+	// sides keeps the rollout marker (ALB rules); nil when AWS states the
+	// sides itself.
+	sides rollout.SideKeeper
 }
 
 // openTarget resolves the named target through the real SDK: an ALB rule
 // or a Lambda alias.
-func openTarget(ctx context.Context, cfg awssdk.Config, t *targetFlags) (adapters, error) {
+//
+// history is this machine's audit log: for an ALB rule, what it says of
+// the canary is one of the facts the router weighs.
+func openTarget(ctx context.Context, cfg awssdk.Config, t *targetFlags, history []model.AuditEntry) (adapters, error) {
 	if t.isLambda() {
 		r, err := perchaws.NewLambdaRouter(ctx, cfg, perchaws.LambdaOptions{
 			Function: t.function, Alias: t.alias, CanaryVersion: t.canaryVersion,
@@ -87,13 +94,18 @@ func openTarget(ctx context.Context, cfg awssdk.Config, t *targetFlags) (adapter
 		}
 		return adapters{router: r, health: r, metrics: perchaws.NewLambdaMetrics(cfg, r)}, nil
 	}
+	id := t.ruleARN
+	if id == "" {
+		id = t.listenerARN
+	}
 	r, err := perchaws.NewALBRouter(ctx, cfg, perchaws.ALBOptions{
 		RuleARN: t.ruleARN, ListenerARN: t.listenerARN, CanaryTargetGroup: t.canaryTG,
+		History: model.AuditCanaryOf(history, id),
 	})
 	if err != nil {
 		return adapters{}, err
 	}
-	return adapters{router: r, health: r, metrics: perchaws.NewALBMetrics(cfg, r.Target())}, nil
+	return adapters{router: r, health: r, metrics: perchaws.NewALBMetrics(cfg, r.Target()), sides: r}, nil
 }
 
 // useManifestTarget points t at a simulator manifest entry.

@@ -10,18 +10,19 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/perch-dev/perch/model"
+	"github.com/perch-dev/perch/rollout"
 	"github.com/perch-dev/perch/ui"
 )
 
 // countingEngine passes everything through and counts intents.
 type countingEngine struct {
-	ui.Engine
+	rollout.Control
 	intents chan model.Intent
 }
 
 func (c countingEngine) Execute(ctx context.Context, in model.Intent) model.Result {
 	c.intents <- in
-	return c.Engine.Execute(ctx, in)
+	return c.Control.Execute(ctx, in)
 }
 
 // TestReadOnlyCockpitHasNoWriteKeys wires a session with --read-only as
@@ -42,7 +43,7 @@ func TestReadOnlyCockpitHasNoWriteKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.engine.PollOnce(ctx)
-		eng := countingEngine{Engine: s.engine, intents: make(chan model.Intent, 16)}
+		eng := countingEngine{Control: s.engine, intents: make(chan model.Intent, 16)}
 		m := ui.New(eng, ui.Options{Actor: s.actor, ReadOnly: screenToo && g.readOnly, Poll: g.poll})
 		m.Update(tea.WindowSizeMsg{Width: 160, Height: 50})
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/perch-dev/perch/clock"
 	"github.com/perch-dev/perch/record"
+	"github.com/perch-dev/perch/rollout"
 	"github.com/perch-dev/perch/ui"
 )
 
@@ -28,7 +29,7 @@ func addRecordFlag(cmd *cobra.Command, path *string) {
 // startRecording starts recording the session's engine when asked. It
 // returns the engine viewers should act through (so their actions are
 // recorded too) and a stop function that finishes the file.
-func startRecording(s *session, rec recordTo, title string, poll time.Duration) (ui.Engine, func(), error) {
+func startRecording(s *session, rec recordTo, title string, poll time.Duration) (rollout.Control, func(), error) {
 	if rec.path == "" {
 		return s.engine, func() {}, nil
 	}

@@ -132,7 +132,8 @@ func runServe(ctx context.Context, g *globalFlags, t *targetFlags, o serveOption
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go s.engine.Run(ctx)
+	s.start(ctx)
+	defer s.stop()
 	if err := srv.Serve(ctx); err != nil {
 		return withCode(ExitFailure, err)
 	}

@@ -51,6 +51,12 @@ type serveRig struct {
 // simulator, listening on 127.0.0.1:0, and returns once it listens.
 func startServe(t *testing.T, keys ...pairtest.Key) *serveRig {
 	t.Helper()
+	return startServeWithPlan(t, "", keys...)
+}
+
+// startServeWithPlan is startServe with the autopilot running plan.
+func startServeWithPlan(t *testing.T, plan string, keys ...pairtest.Key) *serveRig {
+	t.Helper()
 	c := newCLIEnv(t, "healthy")
 	dir := t.TempDir()
 	authPath := filepath.Join(dir, "authorized_keys")
@@ -59,7 +65,7 @@ func startServe(t *testing.T, keys ...pairtest.Key) *serveRig {
 	auditPath := filepath.Join(dir, "audit.jsonl")
 	recPath := filepath.Join(dir, "session.perch.gz")
 	g := &globalFlags{endpointURL: c.sim.URL, region: "us-east-1", poll: 10 * time.Second, auditLog: auditPath}
-	tf := &targetFlags{ruleARN: c.sim.Manifest.Targets[0].RuleARN, ladder: "0,1,5,10,25,50,100"}
+	tf := &targetFlags{ruleARN: c.sim.Manifest.Targets[0].RuleARN, ladder: "0,1,5,10,25,50,100", plan: plan}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	addrCh := make(chan net.Addr, 1)

@@ -49,7 +49,7 @@ func addTargetFlags(cmd *cobra.Command, t *targetFlags) {
 	f := cmd.Flags()
 	f.StringVar(&t.ruleARN, "rule-arn", "", "ALB listener rule whose forward action splits stable and canary")
 	f.StringVar(&t.listenerARN, "listener-arn", "", "ALB listener whose default action splits stable and canary")
-	f.StringVar(&t.canaryTG, "canary-target-group", "", "the canary's target group ARN or name (default: the one with the lower weight)")
+	f.StringVar(&t.canaryTG, "canary-target-group", "", "the canary's target group ARN or name (default: the rollout marker perch keeps on the rule, this machine's audit log, or at 100/0 the side at 0%; never the lower weight)")
 	addLambdaFlags(cmd, t)
 	addCodeDeployFlags(cmd, t)
 	f.StringVar(&t.ladder, "ladder", "0,1,5,10,25,50,100", "canary percentages that + and - step along")
@@ -103,7 +103,15 @@ type session struct {
 	audit  *audit.Log
 	actor  model.Actor
 	logger *slog.Logger
-	close  func()
+	// close stops the engine (if start ran it) before it closes the audit
+	// log: nothing is written after.
+	close func()
+	stop  func()
+}
+
+// start runs the engine's poll loop until close.
+func (s *session) start(ctx context.Context) {
+	s.stop = s.engine.Start(ctx)
 }
 
 type sessionOptions struct {
@@ -114,6 +122,9 @@ type sessionOptions struct {
 	// waitOut, when set, lets a CodeDeploy group with nothing in progress
 	// be waited for, saying so there.
 	waitOut io.Writer
+	// history is the audit log's entries, read before the target is
+	// resolved: which side was the canary is one of its facts.
+	history []model.AuditEntry
 }
 
 // openSession resolves the target through the real SDK and builds the
@@ -148,6 +159,13 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 	}
 	describe := func(err error) string { return perchaws.DescribeErrorWithProfile(err, g.profile) }
 
+	log, path, err := op.openAudit(o.auditPath)
+	if err != nil {
+		return fail(err)
+	}
+	if o.history, err = audit.ReadAll(path); err != nil {
+		return fail(withCode(ExitFailure, fmt.Errorf("read audit log: %w", err)))
+	}
 	ad, cd, err := openAnyTarget(ctx, cfg, t, o, g.poll)
 	if err != nil {
 		// stderr gets one described line; the log keeps the whole chain
@@ -156,14 +174,10 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 		return fail(classify(err, describe))
 	}
 	router := ad.router
-	log, path, err := op.openAudit(o.auditPath)
-	if err != nil {
-		return fail(err)
-	}
 	clk := orReal(o.clock)
 	target := router.Target()
 	var recent []model.AuditEntry
-	for _, e := range log.Tail(200) {
+	for _, e := range o.history {
 		if e.Target == target.ID() {
 			recent = append(recent, e)
 		}
@@ -184,22 +198,32 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 		Poll:          g.poll,
 		ReadOnly:      g.readOnly,
 		DescribeError: describe,
-		RecentAudit:   recent,
+		RecentAudit:   tailN(recent, 200),
 		Logger:        logger,
+		Sides:         ad.sides,
 	}, cd))
 	if err != nil {
 		return fail(withCode(ExitFailure, err))
 	}
 	actor := model.Actor{OSUser: osUser(), Via: o.via}
 	reconcileOpenIntents(ctx, []*rollout.Engine{engine}, path, clk.Now(), g.reconcileAfter, actor, logger)
-	return &session{
+	s := &session{
 		engine: engine,
 		router: router,
 		audit:  log,
 		actor:  actor,
 		logger: logger,
-		close:  op.close,
-	}, nil
+	}
+	s.close = func() {
+		if s.stop != nil {
+			s.stop()
+		} else {
+			// Headless: no loop, but no action may outlive the log.
+			engine.Stop()
+		}
+		op.close()
+	}
+	return s, nil
 }
 
 // opening is a session being set up: its logger, and what it has opened

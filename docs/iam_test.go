@@ -42,7 +42,7 @@ func load(t *testing.T, name string) map[string]bool {
 	return actions
 }
 
-var writeVerb = regexp.MustCompile(`:(Modify|Update|Stop|Continue|Set|Put|Create|Delete|Register|Deregister)`)
+var writeVerb = regexp.MustCompile(`:(Modify|Update|Stop|Continue|Set|Put|Create|Delete|Register|Deregister|Add|Remove)`)
 
 // sdkCalls lists the AWS operations perch's adapters call, by scanning
 // aws/ for client method calls, so a new call without a policy line fails.
@@ -52,7 +52,7 @@ func sdkCalls(t *testing.T) map[string]bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	call := regexp.MustCompile(`(\w+)\.((?:Describe|Modify|Get|Update|List|Stop|Continue|BatchGet|SetAlarm)\w*)\(ctx`)
+	call := regexp.MustCompile(`(\w+)\.((?:Describe|Modify|Get|Update|List|Stop|Continue|BatchGet|SetAlarm|AddTags|RemoveTags)\w*)\(ctx`)
 	ops := map[string]bool{}
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/perch-dev/perch/clock"
 	"github.com/perch-dev/perch/model"
+	"github.com/perch-dev/perch/rollout"
 	"github.com/perch-dev/perch/ui"
 )
 
@@ -289,10 +290,10 @@ func (h *Hub) State() (driver string, watchers []string) {
 // Engine wraps eng for this seat: intents are refused unless the seat
 // drives when they reach the engine, and are always sent as the seat's
 // actor, whatever the cockpit put in them.
-func (s *Seat) Engine(eng ui.Engine) ui.Engine { return seatEngine{Engine: eng, seat: s} }
+func (s *Seat) Engine(eng rollout.Control) rollout.Control { return seatEngine{Control: eng, seat: s} }
 
 type seatEngine struct {
-	ui.Engine
+	rollout.Control
 	seat *Seat
 }
 
@@ -300,8 +301,7 @@ func (e seatEngine) Execute(ctx context.Context, in model.Intent) model.Result {
 	in.Actor = e.seat.actor
 	if !e.seat.Driving() {
 		driver, _ := e.seat.hub.State()
-		return model.Result{Intent: in, Outcome: model.OutcomeRefused,
-			Err: "you are watching: " + driver + " drives, nothing was sent"}
+		return model.Refused(in, model.ReasonNotDriving, "you are watching: "+driver+" drives, nothing was sent")
 	}
-	return e.Engine.Execute(ctx, in)
+	return e.Control.Execute(ctx, in)
 }

@@ -175,7 +175,7 @@ func TestChangedIsSignalledToEverySeat(t *testing.T) {
 	}
 }
 
-// recordingEngine is a ui.Engine that records what reaches Execute.
+// recordingEngine is a rollout.Control that records what reaches Execute.
 type recordingEngine struct {
 	mu  sync.Mutex
 	got []model.Intent
@@ -210,5 +210,26 @@ func TestSeatEngineRefusesWatchersAndStampsTheActor(t *testing.T) {
 	}
 	if len(eng.got) != 1 || eng.got[0].Actor != actor("ana") {
 		t.Fatalf("engine saw %+v; want one intent sent as ana's seat, whatever the cockpit claimed", eng.got)
+	}
+}
+
+// Pausing the autopilot is an intent like any other: the driver's seat
+// passes it on, a watcher's refuses it with the reason.
+func TestSeatEngineSteersTheAutopilotOnlyForTheDriver(t *testing.T) {
+	h := NewHub(clock.NewManual(t0), time.Minute)
+	defer h.Close()
+	ana, bob := h.Join("ana", actor("ana")), h.Join("bob", actor("bob"))
+	eng := &recordingEngine{}
+	ctx := context.Background()
+	for _, kind := range []model.IntentKind{model.Pause, model.Resume, model.ConfirmCanary} {
+		if res := bob.Engine(eng).Execute(ctx, model.Intent{Kind: kind}); res.Outcome != model.OutcomeRefused || res.Reason != model.ReasonNotDriving {
+			t.Fatalf("watcher's %s: %+v", kind, res)
+		}
+		if res := ana.Engine(eng).Execute(ctx, model.Intent{Kind: kind}); res.Outcome != model.OutcomeOK {
+			t.Fatalf("driver's %s: %+v", kind, res)
+		}
+	}
+	if len(eng.got) != 3 || eng.got[0].Kind != model.Pause || eng.got[1].Kind != model.Resume || eng.got[0].Actor != actor("ana") {
+		t.Fatalf("engine saw %+v", eng.got)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/perch-dev/perch/clock"
 	"github.com/perch-dev/perch/model"
+	"github.com/perch-dev/perch/rollout"
 	"github.com/perch-dev/perch/ui"
 )
 
@@ -23,7 +24,7 @@ import (
 type Config struct {
 	// Engine is the one engine every viewer watches (a *rollout.Engine,
 	// possibly wrapped to record actions).
-	Engine ui.Engine
+	Engine rollout.Control
 	// AuthorizedKeys are the only keys let in (public key auth only).
 	AuthorizedKeys []AuthorizedKey
 	HostKey        gossh.Signer

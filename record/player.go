@@ -2,6 +2,7 @@ package record
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/perch-dev/perch/clock"
 	"github.com/perch-dev/perch/internal/broadcast"
 	"github.com/perch-dev/perch/model"
+	"github.com/perch-dev/perch/rollout"
 	"github.com/perch-dev/perch/ui"
 )
 
@@ -16,7 +18,7 @@ import (
 var speeds = []float64{0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500}
 
 // Player re-publishes a recording's snapshots on a clock, as a read-only
-// engine for the cockpit (ui.Engine) with pause, seek and speed
+// engine for the cockpit (rollout.Control) with pause, seek and speed
 // (ui.Replay).
 type Player struct {
 	rec  *Recording
@@ -36,8 +38,8 @@ type Player struct {
 }
 
 var (
-	_ ui.Engine = (*Player)(nil)
-	_ ui.Replay = (*Player)(nil)
+	_ rollout.Control = (*Player)(nil)
+	_ ui.Replay       = (*Player)(nil)
 )
 
 // NewPlayer starts at the first frame, playing at speed (<= 0: 1).
@@ -134,9 +136,14 @@ func (p *Player) Subscribe() (<-chan model.Snapshot, func()) {
 	return p.subs.Subscribe(p.cur)
 }
 
-// Execute refuses: a recording cannot move traffic.
+// Execute refuses every action, saying so: a recording cannot move
+// traffic, steer an autopilot or mark a canary.
 func (p *Player) Execute(_ context.Context, in model.Intent) model.Result {
-	return model.Result{Intent: in, Outcome: model.OutcomeRefused, Err: "replay: a recording cannot move traffic"}
+	msg := "replay: a recording cannot move traffic"
+	if !in.Kind.MovesTraffic() {
+		msg = fmt.Sprintf("replay: %s is not available in a replay (the recording only shows what happened)", in.Kind.Action())
+	}
+	return model.Refused(in, model.ReasonUnsupported, msg)
 }
 
 // Replay says where the replay is.

@@ -305,3 +305,23 @@ func waitNow(t *testing.T, p *record.Player, hhmm string) {
 		}
 	}
 }
+
+// A replay answers every control, saying it is not available there.
+func TestPlayerRefusesEveryControlWithAReason(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.perch.gz")
+	writeFrames(t, path, 3, 3)
+	rec, err := record.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := record.NewPlayer(rec, clock.NewManual(t0), 1)
+	for _, kind := range []model.IntentKind{model.Pause, model.Resume, model.ConfirmCanary, model.Rollback} {
+		res := p.Execute(context.Background(), model.Intent{Kind: kind})
+		if res.Outcome != model.OutcomeRefused || res.Reason != model.ReasonUnsupported || !strings.HasPrefix(res.Err, "replay: ") {
+			t.Fatalf("%s: %+v", kind, res)
+		}
+		if kind != model.Rollback && !strings.Contains(res.Err, "not available in a replay") {
+			t.Fatalf("%s: %q", kind, res.Err)
+		}
+	}
+}

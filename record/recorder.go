@@ -9,13 +9,13 @@ import (
 
 	"github.com/perch-dev/perch/clock"
 	"github.com/perch-dev/perch/model"
-	"github.com/perch-dev/perch/ui"
+	"github.com/perch-dev/perch/rollout"
 )
 
 // Recorder writes every snapshot an engine publishes, and every action
 // sent through Engine(), to a Writer.
 type Recorder struct {
-	eng ui.Engine
+	eng rollout.Control
 	w   *Writer
 	clk clock.Clock
 
@@ -32,7 +32,7 @@ type Recorder struct {
 
 // Start subscribes to eng and records until Stop. Frames are stamped with
 // clk, the clock the engine runs on, so a replay keeps their spacing.
-func Start(eng ui.Engine, w *Writer, clk clock.Clock) *Recorder {
+func Start(eng rollout.Control, w *Writer, clk clock.Clock) *Recorder {
 	updates, cancel := eng.Subscribe()
 	r := &Recorder{eng: eng, w: w, clk: clk, cancel: cancel, stop: make(chan struct{}), done: make(chan struct{})}
 	r.cond = sync.NewCond(&r.mu)
@@ -78,16 +78,16 @@ func (r *Recorder) write(s model.Snapshot) {
 
 // Engine is eng with its actions recorded: the intent before it runs, the
 // result after.
-func (r *Recorder) Engine() ui.Engine { return recordingEngine{Engine: r.eng, r: r} }
+func (r *Recorder) Engine() rollout.Control { return recordingEngine{Control: r.eng, r: r} }
 
 type recordingEngine struct {
-	ui.Engine
+	rollout.Control
 	r *Recorder
 }
 
 func (e recordingEngine) Execute(ctx context.Context, in model.Intent) model.Result {
 	e.r.action(in, nil)
-	res := e.Engine.Execute(ctx, in)
+	res := e.Control.Execute(ctx, in)
 	e.r.action(in, &res)
 	return res
 }

@@ -38,7 +38,7 @@ func asciiRenderer() *lipgloss.Renderer {
 }
 
 // render draws a fresh cockpit on eng at 200x50, ANSI stripped.
-func render(eng ui.Engine, o ui.Options) string {
+func render(eng rollout.Control, o ui.Options) string {
 	o.Renderer = asciiRenderer()
 	m := ui.New(eng, o)
 	m.Update(tea.WindowSizeMsg{Width: screenW, Height: screenH})

@@ -24,6 +24,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if m.confirm.open {
 		return m.confirmKey(msg)
 	}
+	if m.pick.open {
+		return m.pickKey(msg)
+	}
 	m.status = ""
 	if key.Matches(msg, m.keys.Back) {
 		if m.inflight != "" {
@@ -93,6 +96,27 @@ func (m *Model) confirmKey(msg tea.KeyMsg) tea.Cmd {
 	}
 }
 
+// pickKey gives the key to the "which side is the canary?" dialog and
+// sends the operator's answer when it is confirmed.
+func (m *Model) pickKey(msg tea.KeyMsg) tea.Cmd {
+	switch m.pick.Update(msg) {
+	case confirmYes:
+		in := m.pick.Intent(m.opts.Actor)
+		m.pick.Close()
+		m.layout()
+		if why := m.writeBlocked(); why != "" {
+			m.status = why + ": nothing was sent"
+			return nil
+		}
+		return m.send(in)
+	case confirmNo:
+		m.pick.Close()
+		m.status = "cancelled: the canary is still unconfirmed, and perch writes nothing until it is"
+		m.layout()
+	}
+	return nil
+}
+
 func (m *Model) setFocus(f focusArea) {
 	m.focus = f
 	m.charts.SetFocused(f == focusCharts)
@@ -119,6 +143,11 @@ func (m *Model) writeBlocked() string {
 }
 
 func (m *Model) writeKey(msg tea.KeyMsg) tea.Cmd {
+	if m.snap.Deployment == nil && pressed(msg, m.keys.Autopilot) {
+		// Steering the autopilot moves no traffic: the engine (or what
+		// wraps it) answers even while an action is in flight.
+		return m.toggleAutopilot()
+	}
 	if why := m.writeBlocked(); why != "" {
 		m.status = why
 		return nil
@@ -137,6 +166,12 @@ func (m *Model) writeKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if m.snap.Target.CanaryUnconfirmed != "" {
+		m.pick.Open(m.snap)
+		m.status = "perch does not know which side is the canary as a fact: say which before the first write"
+		m.layout()
+		return nil
+	}
 	switch {
 	case key.Matches(msg, m.keys.StepUp):
 		return m.step(model.StepUp)
@@ -148,8 +183,6 @@ func (m *Model) writeKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Promote):
 		m.confirm.Open(model.Promote, m.snap)
 		m.layout()
-	case key.Matches(msg, m.keys.Autopilot):
-		return m.toggleAutopilot()
 	}
 	return nil
 }
@@ -195,6 +228,8 @@ func (m *Model) send(in model.Intent) tea.Cmd {
 		if in.Kind == model.Continue {
 			desc = "continuing " + d.ID + " (" + d.Waiting + ")"
 		}
+	} else if in.Kind == model.ConfirmCanary {
+		desc = "marking the canary on AWS"
 	} else if to, err := in.Target(m.snap.Split, m.ladder()); err == nil {
 		switch in.Kind {
 		case model.Rollback:
@@ -216,6 +251,9 @@ func (m *Model) send(in model.Intent) tea.Cmd {
 // line carries the detail.
 func resultStatus(r model.Result) string {
 	act := r.Intent.Kind.Action()
+	if r.Intent.Kind == model.ConfirmCanary && r.Outcome == model.OutcomeOK {
+		return "canary confirmed and marked on AWS: writes are open (press the key again)"
+	}
 	switch r.Outcome {
 	case model.OutcomeOK:
 		if r.Verified {
@@ -223,7 +261,11 @@ func resultStatus(r model.Result) string {
 		}
 		return act + " finished: ok, NOT verified (canary " + pct(r.To.CanaryPercent()) + ")"
 	case model.OutcomeRefused:
-		return act + " refused: nothing changed"
+		// The reason first: a narrow screen must not cut it off.
+		return act + " refused (" + string(r.Reason) + "): " + r.Err
+	}
+	if r.Reason == model.ReasonOutcomeUnlogged {
+		return act + " NOT DONE: " + r.Err
 	}
 	return act + " FAILED: traffic now canary " + pct(r.To.CanaryPercent())
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/perch-dev/perch/model"
+	"github.com/perch-dev/perch/rollout"
 )
 
 // Options configures one cockpit.
@@ -52,15 +53,17 @@ type (
 // Model is the cockpit's root: it owns the layout, routes keys and
 // messages, and turns write keys into intents run in commands.
 type Model struct {
-	eng   Engine
+	eng   rollout.Control
 	opts  Options
 	st    Styles
 	keys  KeyMap
 	rkeys replayKeys
 	help  help.Model
 
+	// ctx is never cancelled by the cockpit: an action it sent runs to
+	// its audited outcome even if the cockpit quits meanwhile (the engine's
+	// Stop waits for it, and every AWS call has its own deadline).
 	ctx         context.Context
-	stop        context.CancelFunc
 	updates     <-chan model.Snapshot
 	unsubscribe func()
 
@@ -81,11 +84,12 @@ type Model struct {
 	alarms  alarms
 	audit   auditPane
 	confirm confirm
+	pick    canaryPick
 }
 
 // New builds a cockpit on eng. It reads one snapshot now so the first frame
 // has something to show; Init subscribes to the rest.
-func New(eng Engine, o Options) *Model {
+func New(eng rollout.Control, o Options) *Model {
 	if o.Renderer == nil {
 		o.Renderer = lipgloss.DefaultRenderer()
 	}
@@ -99,7 +103,7 @@ func New(eng Engine, o Options) *Model {
 		o.ReadOnly = true
 	}
 	m := &Model{eng: eng, opts: o, st: NewStyles(o.Renderer), keys: DefaultKeyMap(), rkeys: newReplayKeys()}
-	m.ctx, m.stop = context.WithCancel(context.Background())
+	m.ctx = context.Background()
 	m.help = m.st.help()
 	m.header = header{st: &m.st, actor: o.Actor, poll: o.Poll, title: o.Title}
 	m.gauge = gauge{st: &m.st}
@@ -108,6 +112,7 @@ func New(eng Engine, o Options) *Model {
 	m.alarms = alarms{st: &m.st}
 	m.audit = auditPane{st: &m.st, keys: &m.keys}
 	m.confirm = newConfirm(&m.st, &m.keys)
+	m.pick = canaryPick{st: &m.st, keys: &m.keys}
 	m.charts.focused = true
 	m.keys.Back.SetEnabled(o.Back != nil)
 	if o.Pairing != nil {
@@ -154,8 +159,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case pairChangedMsg:
 		m.setPair(m.opts.Pairing.Pair())
 		return m, waitForPair(m.opts.Pairing.Changed())
-	case autopilotToggledMsg:
-		m.autopilotToggled(msg)
+	case autopilotSteeredMsg:
+		m.autopilotSteered(msg.res)
 		return m, nil
 	case subscriptionEnd:
 		m.status = "engine stopped sending updates: the screen is frozen"
@@ -210,7 +215,6 @@ func (m *Model) quit() tea.Cmd {
 		m.unsubscribe()
 		m.unsubscribe = nil
 	}
-	m.stop()
 	return tea.Quit
 }
 

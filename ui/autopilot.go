@@ -8,42 +8,44 @@ import (
 	"github.com/perch-dev/perch/model"
 )
 
-// pauser is what an engine with an autopilot offers; engines without one
-// (a replay) simply do not implement it.
-type pauser interface {
-	TogglePause(actor model.Actor) (paused, ok bool)
-}
-
-type autopilotToggledMsg struct{ paused, ok bool }
+// autopilotSteeredMsg is the engine's answer to a pause or a resume.
+type autopilotSteeredMsg struct{ res model.Result }
 
 func (m *Model) autopilotRunning() bool {
 	return m.snap.Autopilot != nil && m.snap.Autopilot.Running
 }
 
-// toggleAutopilot pauses or resumes the plan. The engine audits the
-// change, which is I/O, so it runs as a command.
+// toggleAutopilot pauses or resumes the plan through the engine, as an
+// intent: whatever wraps the engine (an SSH seat, the recorder, a replay)
+// answers it, so the key always says what happened.
 func (m *Model) toggleAutopilot() tea.Cmd {
-	p, ok := m.eng.(pauser)
-	if !ok || m.snap.Autopilot == nil {
+	a := m.snap.Autopilot
+	switch {
+	case m.opts.Replay != nil, m.readOnly(), m.watching():
+		// Busy is no reason to wait: pausing moves no traffic.
+		m.status = m.writeBlocked()
+		return nil
+	case a == nil:
 		m.status = "autopilot: no plan loaded (start perch with --plan), so there is nothing to pause or resume"
 		return nil
-	}
-	if m.snap.Autopilot.State.Done {
-		m.status = "autopilot: the plan has finished: " + m.snap.Autopilot.Decision.Reason
+	case a.State.Done:
+		m.status = "autopilot: the plan has finished: " + a.Decision.Reason
 		return nil
 	}
-	actor := m.opts.Actor
-	return func() tea.Msg {
-		paused, ok := p.TogglePause(actor)
-		return autopilotToggledMsg{paused: paused, ok: ok}
+	kind := model.Pause
+	if a.State.Paused {
+		kind = model.Resume
 	}
+	in := model.Intent{Kind: kind, Actor: m.opts.Actor}
+	eng, ctx := m.eng, m.ctx
+	return func() tea.Msg { return autopilotSteeredMsg{eng.Execute(ctx, in)} }
 }
 
-func (m *Model) autopilotToggled(msg autopilotToggledMsg) {
+func (m *Model) autopilotSteered(res model.Result) {
 	switch {
-	case !msg.ok:
-		m.status = "autopilot: no plan loaded"
-	case msg.paused:
+	case res.Outcome != model.OutcomeOK:
+		m.status = res.Err
+	case res.Intent.Kind == model.Pause:
 		m.status = fmt.Sprintf("autopilot paused: traffic stays at canary %s until you act or resume", pct(m.snap.Split.CanaryPercent()))
 	default:
 		m.status = "autopilot resumed"

@@ -10,34 +10,45 @@ import (
 	"github.com/perch-dev/perch/model"
 )
 
-// pausingEngine is the fake engine with an autopilot to pause.
-type pausingEngine struct {
-	*fakeEngine
-	toggles []model.Actor
-}
-
-func (p *pausingEngine) TogglePause(actor model.Actor) (bool, bool) {
-	p.toggles = append(p.toggles, actor)
-	return len(p.toggles)%2 == 1, true
-}
-
 func TestSpaceTogglesTheAutopilot(t *testing.T) {
 	s := errorSpikeSnapshot() // has a running plan
-	eng := &pausingEngine{fakeEngine: newFake(s)}
-	m := New(eng, Options{Actor: fixActor, Renderer: asciiRenderer()})
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	m.setSnapshot(s)
+	m, eng := sized(s, Options{Actor: fixActor})
 	for _, msg := range run(t, m, press(m, " ")) {
 		m.Update(msg)
 	}
-	if len(eng.toggles) != 1 || eng.toggles[0].OSUser != fixActor.OSUser {
-		t.Fatalf("space did not toggle the autopilot as the operator: %+v", eng.toggles)
+	got := eng.intents()
+	if len(got) != 1 || got[0].Kind != model.Pause || got[0].Actor.OSUser != fixActor.OSUser {
+		t.Fatalf("space did not pause the autopilot as the operator: %+v", got)
 	}
 	if !strings.Contains(m.status, "autopilot paused") {
 		t.Fatalf("status %q", m.status)
 	}
 	if !strings.Contains(m.helpView(), "pause autopilot") {
 		t.Fatalf("help does not say what space does: %q", m.helpView())
+	}
+	// Paused, space resumes; and it does not wait behind an action in
+	// flight, which pausing exists to interrupt.
+	s.Autopilot.State.Paused = true
+	s.Busy = "shift: canary 10% → 25%"
+	m.setSnapshot(s)
+	for _, msg := range run(t, m, press(m, " ")) {
+		m.Update(msg)
+	}
+	if got := eng.intents(); len(got) != 2 || got[1].Kind != model.Resume {
+		t.Fatalf("space while paused and busy: %+v", got)
+	}
+}
+
+// The engine's refusal reaches the status line: a watcher's seat, or a
+// replay, says why space did nothing.
+func TestSpaceShowsTheEnginesRefusal(t *testing.T) {
+	m, eng := sized(errorSpikeSnapshot(), Options{})
+	eng.refuse = &model.Result{Outcome: model.OutcomeRefused, Reason: model.ReasonNotDriving, Err: "you are watching: ana drives, nothing was sent"}
+	for _, msg := range run(t, m, press(m, " ")) {
+		m.Update(msg)
+	}
+	if m.status != "you are watching: ana drives, nothing was sent" {
+		t.Fatalf("status %q", m.status)
 	}
 }
 

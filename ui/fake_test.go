@@ -25,6 +25,7 @@ type fakeEngine struct {
 	executed []model.Intent
 	apply    bool
 	block    chan struct{} // when set, Execute waits for it to close
+	refuse   *model.Result // when set, Execute answers every intent with it
 }
 
 func newFake(s model.Snapshot) *fakeEngine {
@@ -81,6 +82,15 @@ func (f *fakeEngine) Execute(ctx context.Context, in model.Intent) model.Result 
 	s := f.snap
 	f.mu.Unlock()
 	res := model.Result{Intent: in, From: s.Split, To: s.Split}
+	if f.refuse != nil {
+		res = *f.refuse
+		res.Intent = in
+		return res
+	}
+	if in.Kind == model.Pause || in.Kind == model.Resume {
+		res.Outcome, res.Verified = model.OutcomeOK, true
+		return res
+	}
 	if !f.apply {
 		res.Outcome, res.Err = model.OutcomeRefused, "fake engine does not apply intents"
 		return res

@@ -11,12 +11,13 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/perch-dev/perch/model"
+	"github.com/perch-dev/perch/rollout"
 )
 
 // Fleet is what the fleet view needs from the fleet poller.
 type Fleet interface {
 	// Engines are the targets, in the order the view lists them.
-	Engines() []Engine
+	Engines() []rollout.Control
 	Status() FleetStatus
 	// Subscribe delivers the status after every metrics poll until cancel.
 	Subscribe() (<-chan FleetStatus, func())
@@ -57,7 +58,7 @@ type fleetStatusMsg struct{ st FleetStatus }
 // and cached; View only joins strings.
 type FleetModel struct {
 	fleet   Fleet
-	engines []Engine
+	engines []rollout.Control
 	opts    FleetOptions
 	st      Styles
 	keys    fleetKeyMap

@@ -6,6 +6,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/perch-dev/perch/model"
+	"github.com/perch-dev/perch/rollout"
 )
 
 // The cockpit inside the fleet view is the ordinary cockpit (Model) on the
@@ -33,7 +34,7 @@ func (m *FleetModel) openCockpit() tea.Cmd {
 	if m.opts.Title != "" {
 		title = m.opts.Title + " › " + m.snaps[i].Target.Name
 	}
-	c := New(&detachable{Engine: m.engines[i]}, Options{
+	c := New(&detachable{Control: m.engines[i]}, Options{
 		Actor: m.opts.Actor, ReadOnly: m.opts.ReadOnly, Renderer: m.opts.Renderer,
 		Title: title, Poll: m.opts.Poll,
 		Back: func() tea.Msg { return backMsg{gen} },
@@ -82,23 +83,22 @@ func wrapGen(gen int, cmd tea.Cmd) tea.Cmd {
 	}
 }
 
-// detach ends the cockpit's subscription and cancels its pending work;
-// the fleet view calls it when the cockpit closes.
+// detach ends the cockpit's subscription; the fleet view calls it when
+// the cockpit closes. An action it sent still runs to its outcome.
 func (m *Model) detach() {
 	if m.unsubscribe != nil {
 		m.unsubscribe()
 		m.unsubscribe = nil
 	}
-	m.stop()
 }
 
 // detachable closes a subscription's channel when it is cancelled, which
 // the engine does not do, so that the cockpit's pending read returns
 // instead of waiting forever for a snapshot that will never come.
-type detachable struct{ Engine }
+type detachable struct{ rollout.Control }
 
 func (d *detachable) Subscribe() (<-chan model.Snapshot, func()) {
-	in, cancel := d.Engine.Subscribe()
+	in, cancel := d.Control.Subscribe()
 	out := make(chan model.Snapshot, 1)
 	done := make(chan struct{})
 	go func() {
@@ -127,12 +127,4 @@ func (d *detachable) Subscribe() (<-chan model.Snapshot, func()) {
 			cancel()
 		})
 	}
-}
-
-// TogglePause reaches the engine's autopilot through the wrapper.
-func (d *detachable) TogglePause(actor model.Actor) (paused, ok bool) {
-	if p, ok := d.Engine.(pauser); ok {
-		return p.TogglePause(actor)
-	}
-	return false, false
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/perch-dev/perch/model"
+	"github.com/perch-dev/perch/rollout"
 )
 
 // fakeFleet fakes the ui.Fleet port over fake engines.
@@ -24,8 +25,8 @@ type fakeFleet struct {
 	focus   []int
 }
 
-func (f *fakeFleet) Engines() []Engine {
-	out := make([]Engine, len(f.engines))
+func (f *fakeFleet) Engines() []rollout.Control {
+	out := make([]rollout.Control, len(f.engines))
 	for i, e := range f.engines {
 		out[i] = e
 	}
@@ -341,7 +342,7 @@ func TestFleetQuitWarnsWhileAutopilotsRun(t *testing.T) {
 
 func TestDetachableClosesOnCancel(t *testing.T) {
 	eng := newFake(healthySnapshot())
-	d := &detachable{Engine: eng}
+	d := &detachable{Control: eng}
 	ch, cancel := d.Subscribe()
 	cancel()
 	cancel()       // twice is fine
@@ -388,5 +389,23 @@ func TestFleetFlow(t *testing.T) {
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*FleetModel)
 	if final.cockpit != nil || len(final.visible) != 1 || final.engines[final.visible[0]].Snapshot().Target.Name != "cart-1" {
 		t.Fatalf("final state: cockpit %v, visible %v", final.cockpit != nil, final.visible)
+	}
+}
+
+// A fleet's cockpit reaches the member engine's autopilot through its
+// wrapper: space pauses the member, not nothing.
+func TestFleetCockpitPassesPauseThrough(t *testing.T) {
+	eng := newFake(errorSpikeSnapshot())
+	d := &detachable{Control: eng}
+	m := New(d, Options{Renderer: asciiRenderer()})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	for _, msg := range run(t, m, press(m, " ")) {
+		m.Update(msg)
+	}
+	if got := eng.intents(); len(got) != 1 || got[0].Kind != model.Pause {
+		t.Fatalf("member engine saw %+v, want one pause", got)
+	}
+	if !strings.Contains(m.status, "autopilot paused") {
+		t.Fatalf("status %q", m.status)
 	}
 }

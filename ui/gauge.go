@@ -52,6 +52,13 @@ func (g *gauge) render() {
 		}
 	}
 	lines = append(lines, g.bar(), g.ladderLine(), g.healthLine())
+	if t := s.Target; t.CanaryUnconfirmed != "" {
+		what := "CANARY UNCONFIRMED"
+		if t.CanarySource == model.CanaryGuessed {
+			what = "CANARY IS A GUESS"
+		}
+		lines = append(lines, st.Banner.Render(fmt.Sprintf("%s: ▲ %s — writes refused until you say which side is the canary (any write key asks)", what, t.CanaryName)))
+	}
 	if d := s.Deployment; d != nil {
 		if l := g.deploymentBanner(d); l != "" {
 			lines = append(lines, l)

@@ -42,6 +42,10 @@ type KeyMap struct {
 	Confirm key.Binding
 	Cancel  key.Binding
 	Reason  key.Binding
+
+	// Inside the "which side is the canary?" dialog.
+	FirstSide  key.Binding
+	SecondSide key.Binding
 }
 
 // helpKey and quitKey are the same in the cockpit and the fleet view.
@@ -77,6 +81,9 @@ func DefaultKeyMap() KeyMap {
 		Confirm: key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "confirm")),
 		Cancel:  key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel")),
 		Reason:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "type a reason")),
+
+		FirstSide:  key.NewBinding(key.WithKeys("1", "up", "k"), key.WithHelp("1", "first side")),
+		SecondSide: key.NewBinding(key.WithKeys("2", "down", "j"), key.WithHelp("2", "second side")),
 	}
 }
 

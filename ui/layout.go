@@ -41,10 +41,11 @@ func (m *Model) layout() {
 	}
 	m.charts.SetSize(w, chartsH)
 	m.confirm.SetSize(w, chartsH+m.alarms.Height()+auditH)
+	m.pick.SetSize(w, chartsH+m.alarms.Height()+auditH)
 }
 
 func (m *Model) helpHeight() int {
-	if m.help.ShowAll && !m.confirm.open {
+	if m.help.ShowAll && !m.confirm.open && !m.pick.open {
 		return lipgloss.Height(m.helpView())
 	}
 	return 1
@@ -57,9 +58,12 @@ func (m *Model) View() string {
 	}
 	parts := make([]string, 0, 9)
 	parts = append(parts, m.header.View(), m.gauge.View(), m.verdict.View())
-	if m.confirm.open {
+	switch {
+	case m.confirm.open:
 		parts = append(parts, m.confirm.View())
-	} else {
+	case m.pick.open:
+		parts = append(parts, m.pick.View())
+	default:
 		if v := m.charts.View(); m.charts.height > 0 {
 			parts = append(parts, v)
 		}
@@ -82,6 +86,9 @@ func (m *Model) View() string {
 func (m *Model) helpView() string {
 	if m.confirm.open {
 		return fit(m.help.View(confirmHelp{m.keys}), m.width)
+	}
+	if m.pick.open {
+		return fit(m.help.View(canaryPickHelp{m.keys}), m.width)
 	}
 	var km help.KeyMap = m.keys
 	if m.opts.Replay != nil {
