@@ -192,26 +192,10 @@ type PoolResult struct {
 	Err    error
 }
 
-// PoolStats is what one Fetch cost.
-type PoolStats struct {
-	Calls      int // GetMetricData requests, NextToken pages included
-	Queries    int // MetricDataQueries sent, expressions included
-	Metrics    int // MetricStat queries: CloudWatch bills per metric requested
-	Datapoints int // values returned
-}
-
-// Add accumulates o into s.
-func (s *PoolStats) Add(o PoolStats) {
-	s.Calls += o.Calls
-	s.Queries += o.Queries
-	s.Metrics += o.Metrics
-	s.Datapoints += o.Datapoints
-}
-
 // Fetch answers every request, sharing calls between requests of the same
 // group and window. Results come back in request order. Calls within a
 // group run one after another: the point is few calls, not fast ones.
-func (p *MetricsPool) Fetch(ctx context.Context, reqs []PoolRequest) ([]PoolResult, PoolStats) {
+func (p *MetricsPool) Fetch(ctx context.Context, reqs []PoolRequest) ([]PoolResult, model.FetchCost) {
 	p.mu.Lock()
 	members := p.members
 	groups := p.groups
@@ -244,7 +228,7 @@ func (p *MetricsPool) Fetch(ctx context.Context, reqs []PoolRequest) ([]PoolResu
 		return keys[a].start < keys[b].start
 	})
 
-	var stats PoolStats
+	var stats model.FetchCost
 	for _, k := range keys {
 		idx := buckets[k]
 		start, end := time.Unix(0, k.start).UTC(), time.Unix(0, k.end).UTC()

@@ -259,8 +259,8 @@ func alignWindow(start, end time.Time) (time.Time, time.Time) {
 // fetchChunk is one GetMetricData call (plus NextToken pages) for at most
 // 500 queries, returning points by query Id, oldest first, and what the
 // call cost.
-func fetchChunk(ctx context.Context, api cwAPI, queries []MetricQuery, start, end time.Time) (map[string][]model.Point, PoolStats, error) {
-	st := PoolStats{Queries: len(queries)}
+func fetchChunk(ctx context.Context, api cwAPI, queries []MetricQuery, start, end time.Time) (map[string][]model.Point, model.FetchCost, error) {
+	st := model.FetchCost{Queries: len(queries)}
 	byID := make(map[string]MetricQuery, len(queries))
 	mdq := make([]cwtypes.MetricDataQuery, len(queries))
 	for i, q := range queries {

@@ -113,27 +113,14 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 	engines := make([]*rollout.Engine, len(opened))
 	for i, ot := range opened {
 		t := f.Targets[i]
-		engine, err := rollout.New(withDeployment(rollout.Config{
-			Router:        namedRouter{Router: ot.ad.router, name: t.Name},
-			Health:        ot.ad.health,
-			Metrics:       ot.ad.metrics,
-			Alarms:        perchaws.NewAlarms(ot.group.cfg),
-			AlarmNames:    t.Alarms,
-			Identity:      ot.group,
-			Audit:         log,
-			Clock:         clk,
-			Ladder:        t.Ladder,
-			Plan:          t.Plan,
-			StartPaused:   t.Paused,
-			AutopilotUser: osUser(),
-			Poll:          g.poll,
-			ReadOnly:      g.readOnly,
-			DescribeError: ot.group.describe,
-			RecentAudit:   tailN(recent[ot.ad.router.Target().ID()], 50),
-			Judge:         model.JudgeConfig{Custom: t.Judge()},
-			Logger:        logger.With("target", t.Name),
-			Sides:         ot.ad.sides,
-		}, ot.cd))
+		engine, err := rollout.New(engineConfig(g, log, clk, engineWiring{
+			ad: ot.ad, cd: ot.cd, router: namedRouter{Router: ot.ad.router, name: t.Name},
+			alarms: perchaws.NewAlarms(ot.group.cfg), identity: ot.group,
+			alarmNames: t.Alarms, ladder: t.Ladder, plan: t.Plan, paused: t.Paused,
+			judge:  model.JudgeConfig{Custom: t.Judge()},
+			recent: tailN(recent[ot.ad.router.Target().ID()], 50), describe: ot.group.describe,
+			logger: logger.With("target", t.Name),
+		}))
 		if err != nil {
 			return fail(withCode(ExitFailure, fmt.Errorf("target %s: %w", t.Name, err)))
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -49,40 +48,10 @@ func newUIFleet(f *rollout.Fleet) *uiFleet {
 
 func (u *uiFleet) Engines() []rollout.Control { return u.engines }
 func (u *uiFleet) Focus(i int)                { u.f.Focus(i) }
-func (u *uiFleet) Status() ui.FleetStatus {
-	return toUIStatus(u.f.Stats())
-}
+func (u *uiFleet) Status() rollout.FleetStats { return u.f.Stats() }
 
-func (u *uiFleet) Subscribe() (<-chan ui.FleetStatus, func()) {
-	in, cancel := u.f.Subscribe()
-	out := make(chan ui.FleetStatus, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(out)
-		for {
-			select {
-			case <-done:
-				return
-			case st := <-in:
-				select {
-				case <-out:
-				default:
-				}
-				out <- toUIStatus(st)
-			}
-		}
-	}()
-	var once sync.Once
-	return out, func() { once.Do(func() { close(done); cancel() }) }
-}
-
-func toUIStatus(s rollout.FleetStats) ui.FleetStatus {
-	return ui.FleetStatus{
-		Polls: s.Polls, LastPoll: s.LastPoll, NextPoll: s.NextPoll,
-		Calls: s.Last.Calls, Queries: s.Last.Queries, Metrics: s.Last.Metrics, Datapoints: s.Last.Datapoints,
-		Failed: s.Failed, APICallsPerHour: s.APICallsPerHour, MetricsPerHour: s.MetricsPerHour, CostPerHour: s.CostPerHour,
-	}
-}
+// Subscribe is the poller's own: its cancel closes the channel.
+func (u *uiFleet) Subscribe() (<-chan rollout.FleetStats, func()) { return u.f.Subscribe() }
 
 // addFleetFlags puts --target on the root command, which opens the fleet
 // of --config (or, with --target, one target's cockpit).

@@ -14,7 +14,7 @@ import (
 // so that the aws adapters never import the engine.
 type sharedMetrics struct{ pool *perchaws.MetricsPool }
 
-func (s sharedMetrics) FetchShared(ctx context.Context, reqs []rollout.MetricsRequest) ([]rollout.MetricsResult, rollout.FetchCost) {
+func (s sharedMetrics) FetchShared(ctx context.Context, reqs []rollout.MetricsRequest) ([]rollout.MetricsResult, model.FetchCost) {
 	in := make([]perchaws.PoolRequest, len(reqs))
 	for i, r := range reqs {
 		in[i] = perchaws.PoolRequest{Member: r.Member, Start: r.Start, End: r.End}
@@ -24,7 +24,7 @@ func (s sharedMetrics) FetchShared(ctx context.Context, reqs []rollout.MetricsRe
 	for i, r := range res {
 		out[i] = rollout.MetricsResult{Member: r.Member, Data: r.Data, Err: r.Err}
 	}
-	return out, rollout.FetchCost{Calls: st.Calls, Queries: st.Queries, Metrics: st.Metrics, Datapoints: st.Datapoints}
+	return out, st
 }
 
 // customMetrics expands a config target's custom metrics for both sides of

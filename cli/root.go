@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/perch-dev/perch/rollout"
 )
 
 // Build information, stamped by the release build with -ldflags -X.
@@ -134,7 +136,7 @@ Try it with no AWS account:  perch demo`,
 	pf.StringVar(&g.endpointURL, "endpoint-url", "", "send every AWS call to this endpoint (for example a perch sim)")
 	pf.StringVar(&g.auditLog, "audit-log", "", "audit log path (default $XDG_STATE_HOME/perch/audit.jsonl)")
 	pf.StringVar(&g.logFile, "log-file", "", "diagnostic log path (default $XDG_STATE_HOME/perch/perch.log)")
-	pf.DurationVar(&g.poll, "poll", 10*time.Second, "how often to poll routing, metrics and alarms")
+	pf.DurationVar(&g.poll, "poll", rollout.DefaultPoll, "how often to poll routing, metrics and alarms")
 	pf.BoolVar(&g.readOnly, "read-only", false, "never change traffic: write keys and commands are disabled")
 	pf.DurationVar(&g.reconcileAfter, "reconcile-after", time.Minute, "reconcile intents left open by a crash once they are this old")
 	_ = pf.MarkHidden("reconcile-after")

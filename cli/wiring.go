@@ -182,26 +182,11 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 			recent = append(recent, e)
 		}
 	}
-	engine, err := rollout.New(withDeployment(rollout.Config{
-		Router:        router,
-		Health:        ad.health,
-		Metrics:       ad.metrics,
-		Alarms:        perchaws.NewAlarms(cfg),
-		AlarmNames:    t.alarms,
-		Identity:      perchaws.NewIdentity(cfg),
-		Audit:         log,
-		Clock:         clk,
-		Ladder:        ladder,
-		Plan:          plan,
-		StartPaused:   t.paused,
-		AutopilotUser: osUser(),
-		Poll:          g.poll,
-		ReadOnly:      g.readOnly,
-		DescribeError: describe,
-		RecentAudit:   tailN(recent, 200),
-		Logger:        logger,
-		Sides:         ad.sides,
-	}, cd))
+	engine, err := rollout.New(engineConfig(g, log, clk, engineWiring{
+		ad: ad, cd: cd, alarms: perchaws.NewAlarms(cfg), identity: perchaws.NewIdentity(cfg),
+		alarmNames: t.alarms, ladder: ladder, plan: plan, paused: t.paused,
+		recent: tailN(recent, 200), describe: describe, logger: logger,
+	}))
 	if err != nil {
 		return fail(withCode(ExitFailure, err))
 	}
@@ -293,6 +278,53 @@ func orReal(clk clock.Clock) clock.Clock {
 		return clock.Real{}
 	}
 	return clk
+}
+
+// engineWiring is what sets one target's engine apart from another's.
+type engineWiring struct {
+	ad         adapters
+	cd         *codeDeployTarget // nil unless CodeDeploy moves the traffic
+	router     rollout.Router    // ad.router unless the caller renames it
+	alarms     rollout.AlarmReader
+	identity   rollout.IdentityReader
+	alarmNames []string
+	ladder     model.Ladder
+	plan       *model.Plan
+	paused     bool
+	judge      model.JudgeConfig
+	recent     []model.AuditEntry
+	describe   func(error) string
+	logger     *slog.Logger
+}
+
+// engineConfig is the one place an engine's config is put together, for
+// a single cockpit and for every target of a fleet alike.
+func engineConfig(g *globalFlags, log rollout.AuditLog, clk clock.Clock, w engineWiring) rollout.Config {
+	router := w.router
+	if router == nil {
+		router = w.ad.router
+	}
+	return withDeployment(rollout.Config{
+		Router:        router,
+		Health:        w.ad.health,
+		Metrics:       w.ad.metrics,
+		Sides:         w.ad.sides,
+		Alarms:        w.alarms,
+		AlarmNames:    w.alarmNames,
+		Identity:      w.identity,
+		Audit:         log,
+		Clock:         clk,
+		Ladder:        w.ladder,
+		Plan:          w.plan,
+		StartPaused:   w.paused,
+		AutopilotUser: osUser(),
+		Poll:          g.poll,
+		ReadOnly:      g.readOnly,
+		DescribeError: w.describe,
+		RecentAudit:   w.recent,
+		Judge:         w.judge,
+		Logger:        w.logger,
+	}, w.cd)
 }
 
 // withDeployment steers a CodeDeploy deployment (cd nil: none) as perch

@@ -26,7 +26,7 @@ type Config struct {
 	Clock      clock.Clock
 
 	Ladder   model.Ladder
-	Poll     time.Duration // how often to poll; default 10s
+	Poll     time.Duration // how often to poll; default DefaultPoll
 	History  time.Duration // metrics loaded on the first poll; default 3h
 	ReadOnly bool
 	// CallTimeout bounds each AWS call; default 10s.
@@ -56,6 +56,10 @@ type Config struct {
 	// whose sides AWS states itself.
 	Sides SideKeeper
 }
+
+// DefaultPoll is how often perch polls routing, health and alarms unless
+// told otherwise: the one default every part of perch uses.
+const DefaultPoll = 10 * time.Second
 
 const (
 	seriesCapacity = 6 * 60 // six hours of one-minute periods
@@ -113,7 +117,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Ladder = model.DefaultLadder()
 	}
 	if cfg.Poll <= 0 {
-		cfg.Poll = 10 * time.Second
+		cfg.Poll = DefaultPoll
 	}
 	if cfg.History <= 0 {
 		cfg.History = 3 * time.Hour

@@ -15,7 +15,7 @@ import (
 // SharedMetrics fetches many targets' metrics in shared calls: requests
 // that can share a call (same region, credentials and window) do.
 type SharedMetrics interface {
-	FetchShared(ctx context.Context, reqs []MetricsRequest) ([]MetricsResult, FetchCost)
+	FetchShared(ctx context.Context, reqs []MetricsRequest) ([]MetricsResult, model.FetchCost)
 }
 
 // MetricsRequest asks for one member's periods starting in [Start, End).
@@ -31,21 +31,6 @@ type MetricsResult struct {
 	Err    error
 }
 
-// FetchCost is what a fetch cost.
-type FetchCost struct {
-	Calls      int // GetMetricData requests
-	Queries    int // queries sent, expressions included
-	Metrics    int // metrics requested: what CloudWatch bills
-	Datapoints int // values returned
-}
-
-// Add accumulates o into c.
-func (c *FetchCost) Add(o FetchCost) {
-	c.Calls += o.Calls
-	c.Queries += o.Queries
-	c.Metrics += o.Metrics
-	c.Datapoints += o.Datapoints
-}
 
 // Prices behind the cost estimate (CloudWatch, standard regions): a
 // GetMetricData call is billed per metric requested, whatever the window
@@ -103,8 +88,8 @@ type FleetStats struct {
 	Polls    int       // metrics polls so far
 	LastPoll time.Time // the newest metrics poll
 	NextPoll time.Time // when the next one is due
-	Last     FetchCost // the newest metrics poll's shared fetch
-	Total    FetchCost
+	Last     model.FetchCost // the newest metrics poll's shared fetch
+	Total    model.FetchCost
 	// Failed is how many members' metrics could not be read at the
 	// newest poll.
 	Failed int
@@ -166,7 +151,7 @@ func NewFleet(cfg FleetConfig) (*Fleet, error) {
 		cfg.History = 3 * time.Hour
 	}
 	if cfg.Poll <= 0 {
-		cfg.Poll = 10 * time.Second
+		cfg.Poll = DefaultPoll
 	}
 	if cfg.Parallel <= 0 {
 		cfg.Parallel = 8
@@ -320,7 +305,7 @@ func (f *Fleet) PollOnce(ctx context.Context) FleetStats {
 	f.mu.Unlock()
 
 	feeds := make([]*Feed, len(f.cfg.Members))
-	var cost FetchCost
+	var cost model.FetchCost
 	if len(reqs) > 0 {
 		var results []MetricsResult
 		results, cost = f.cfg.Shared.FetchShared(ctx, reqs)

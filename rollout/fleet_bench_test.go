@@ -15,9 +15,9 @@ import (
 // side and minute, deterministic and a little noisy, as CloudWatch would.
 type dayShared struct{}
 
-func (dayShared) FetchShared(_ context.Context, reqs []MetricsRequest) ([]MetricsResult, FetchCost) {
+func (dayShared) FetchShared(_ context.Context, reqs []MetricsRequest) ([]MetricsResult, model.FetchCost) {
 	out := make([]MetricsResult, len(reqs))
-	var cost FetchCost
+	var cost model.FetchCost
 	cost.Calls = (len(reqs)*10 + 499) / 500
 	for i, r := range reqs {
 		out[i].Member = r.Member

@@ -20,12 +20,12 @@ type fakeShared struct {
 	fail    map[int]bool // member IDs whose fetch fails
 }
 
-func (s *fakeShared) FetchShared(_ context.Context, reqs []MetricsRequest) ([]MetricsResult, FetchCost) {
+func (s *fakeShared) FetchShared(_ context.Context, reqs []MetricsRequest) ([]MetricsResult, model.FetchCost) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fetches = append(s.fetches, append([]MetricsRequest(nil), reqs...))
 	out := make([]MetricsResult, len(reqs))
-	cost := FetchCost{Calls: 1}
+	cost := model.FetchCost{Calls: 1}
 	for i, r := range reqs {
 		out[i].Member = r.Member
 		cost.Queries += 10

@@ -33,9 +33,6 @@ type Options struct {
 	Back func() tea.Msg
 }
 
-// DefaultPoll is the poll interval assumed when Options.Poll is zero.
-const DefaultPoll = 10 * time.Second
-
 type focusArea int
 
 const (
@@ -94,7 +91,7 @@ func New(eng rollout.Control, o Options) *Model {
 		o.Renderer = lipgloss.DefaultRenderer()
 	}
 	if o.Poll <= 0 {
-		o.Poll = DefaultPoll
+		o.Poll = rollout.DefaultPoll
 	}
 	if o.Actor.Via == "" {
 		o.Actor.Via = "cockpit"

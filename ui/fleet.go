@@ -18,25 +18,12 @@ import (
 type Fleet interface {
 	// Engines are the targets, in the order the view lists them.
 	Engines() []rollout.Control
-	Status() FleetStatus
+	Status() rollout.FleetStats
 	// Subscribe delivers the status after every metrics poll until cancel.
-	Subscribe() (<-chan FleetStatus, func())
+	Subscribe() (<-chan rollout.FleetStats, func())
 	// Focus says whose cockpit is open (-1: none), so that target's
 	// routing is read more often.
 	Focus(i int)
-}
-
-// FleetStatus is the poller's progress and what it costs.
-type FleetStatus struct {
-	Polls              int
-	LastPoll, NextPoll time.Time
-	// The newest metrics poll: GetMetricData calls, queries, billed
-	// metrics and datapoints returned.
-	Calls, Queries, Metrics, Datapoints int
-	Failed                              int // targets whose metrics failed
-	APICallsPerHour                     float64
-	MetricsPerHour                      float64
-	CostPerHour                         float64 // estimated CloudWatch USD
 }
 
 // FleetOptions configures the fleet view and the cockpits it opens.
@@ -51,7 +38,7 @@ type FleetOptions struct {
 	Open string
 }
 
-type fleetStatusMsg struct{ st FleetStatus }
+type fleetStatusMsg struct{ st rollout.FleetStats }
 
 // FleetModel is the fleet view: one row per target, and the target's
 // cockpit on enter. Rows are drawn when their target's snapshot changes
@@ -65,7 +52,7 @@ type FleetModel struct {
 	help    help.Model
 	filter  textinput.Model
 
-	updates     <-chan FleetStatus
+	updates     <-chan rollout.FleetStats
 	unsubscribe func()
 
 	width, height int
@@ -77,7 +64,7 @@ type FleetModel struct {
 	cursor        int      // index into visible
 	offset        int      // first visible row on screen
 	filtering     bool     // the filter input has the keyboard
-	status        FleetStatus
+	status        rollout.FleetStats
 	note          string // why the last key did what it did
 	quitWarned    bool
 	quitting      bool
@@ -126,7 +113,7 @@ func (m *FleetModel) Init() tea.Cmd {
 	return waitForFleet(m.updates)
 }
 
-func waitForFleet(ch <-chan FleetStatus) tea.Cmd {
+func waitForFleet(ch <-chan rollout.FleetStats) tea.Cmd {
 	return func() tea.Msg {
 		s, ok := <-ch
 		if !ok {

@@ -93,11 +93,11 @@ func (m *FleetModel) costLine() string {
 		failed = st.Bad.Render(fmt.Sprintf("✗ %d failed", s.Failed))
 	}
 	long := []string{
-		fmt.Sprintf("GetMetricData %d call%s/poll (%s metrics, %s datapoints)", s.Calls, plural(s.Calls), num(float64(s.Metrics)), num(float64(s.Datapoints))),
+		fmt.Sprintf("GetMetricData %d call%s/poll (%s metrics, %s datapoints)", s.Last.Calls, plural(s.Last.Calls), num(float64(s.Last.Metrics)), num(float64(s.Last.Datapoints))),
 		fmt.Sprintf("CloudWatch ≈$%.2f/h", s.CostPerHour),
 	}
 	short := []string{
-		fmt.Sprintf("GMD %d call%s/poll, %s metrics", s.Calls, plural(s.Calls), num(float64(s.Metrics))),
+		fmt.Sprintf("GMD %d call%s/poll, %s metrics", s.Last.Calls, plural(s.Last.Calls), num(float64(s.Last.Metrics))),
 		fmt.Sprintf("≈$%.2f/h", s.CostPerHour),
 	}
 	if failed != "" {

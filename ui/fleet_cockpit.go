@@ -1,12 +1,7 @@
 package ui
 
 import (
-	"sync"
-
 	tea "github.com/charmbracelet/bubbletea"
-
-	"github.com/perch-dev/perch/model"
-	"github.com/perch-dev/perch/rollout"
 )
 
 // The cockpit inside the fleet view is the ordinary cockpit (Model) on the
@@ -34,7 +29,7 @@ func (m *FleetModel) openCockpit() tea.Cmd {
 	if m.opts.Title != "" {
 		title = m.opts.Title + " › " + m.snaps[i].Target.Name
 	}
-	c := New(&detachable{Control: m.engines[i]}, Options{
+	c := New(m.engines[i], Options{
 		Actor: m.opts.Actor, ReadOnly: m.opts.ReadOnly, Renderer: m.opts.Renderer,
 		Title: title, Poll: m.opts.Poll,
 		Back: func() tea.Msg { return backMsg{gen} },
@@ -89,42 +84,5 @@ func (m *Model) detach() {
 	if m.unsubscribe != nil {
 		m.unsubscribe()
 		m.unsubscribe = nil
-	}
-}
-
-// detachable closes a subscription's channel when it is cancelled, which
-// the engine does not do, so that the cockpit's pending read returns
-// instead of waiting forever for a snapshot that will never come.
-type detachable struct{ rollout.Control }
-
-func (d *detachable) Subscribe() (<-chan model.Snapshot, func()) {
-	in, cancel := d.Control.Subscribe()
-	out := make(chan model.Snapshot, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(out)
-		for {
-			select {
-			case <-done:
-				return
-			case s, ok := <-in:
-				if !ok {
-					return
-				}
-				// Latest wins, as with the engine's own channel.
-				select {
-				case <-out:
-				default:
-				}
-				out <- s
-			}
-		}
-	}()
-	var once sync.Once
-	return out, func() {
-		once.Do(func() {
-			close(done)
-			cancel()
-		})
 	}
 }

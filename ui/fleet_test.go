@@ -20,8 +20,8 @@ import (
 type fakeFleet struct {
 	mu      sync.Mutex
 	engines []*fakeEngine
-	status  FleetStatus
-	subs    []chan FleetStatus
+	status  rollout.FleetStats
+	subs    []chan rollout.FleetStats
 	focus   []int
 }
 
@@ -33,16 +33,16 @@ func (f *fakeFleet) Engines() []rollout.Control {
 	return out
 }
 
-func (f *fakeFleet) Status() FleetStatus {
+func (f *fakeFleet) Status() rollout.FleetStats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.status
 }
 
-func (f *fakeFleet) Subscribe() (<-chan FleetStatus, func()) {
+func (f *fakeFleet) Subscribe() (<-chan rollout.FleetStats, func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ch := make(chan FleetStatus, 1)
+	ch := make(chan rollout.FleetStats, 1)
 	ch <- f.status
 	f.subs = append(f.subs, ch)
 	return ch, func() {}
@@ -97,9 +97,9 @@ func fleetSnapshot(i int) model.Snapshot {
 }
 
 func newTestFleetView(n int) (*FleetModel, *fakeFleet) {
-	f := &fakeFleet{status: FleetStatus{
+	f := &fakeFleet{status: rollout.FleetStats{
 		Polls: 12, LastPoll: fixNow.Add(-40 * time.Second), NextPoll: fixNow.Add(20 * time.Second),
-		Calls: 1, Queries: n * 10, Metrics: n * 10, Datapoints: n * 40,
+		Last:            model.FetchCost{Calls: 1, Queries: n * 10, Metrics: n * 10, Datapoints: n * 40},
 		APICallsPerHour: float64(n) * 4 * 60, MetricsPerHour: float64(n) * 10 * 60, CostPerHour: float64(n) * 0.006,
 	}}
 	for i := range n {
@@ -340,20 +340,10 @@ func TestFleetQuitWarnsWhileAutopilotsRun(t *testing.T) {
 	}
 }
 
-func TestDetachableClosesOnCancel(t *testing.T) {
-	eng := newFake(healthySnapshot())
-	d := &detachable{Control: eng}
-	ch, cancel := d.Subscribe()
-	cancel()
-	cancel()       // twice is fine
-	for range ch { //nolint:revive // drain until closed
-	}
-}
-
 // TestFleetFlow drives the real program: move, open a cockpit, go back,
 // filter, quit.
 func TestFleetFlow(t *testing.T) {
-	f := &fakeFleet{status: FleetStatus{Polls: 1, LastPoll: fixNow, NextPoll: fixNow.Add(time.Minute), Calls: 1, Metrics: 30}}
+	f := &fakeFleet{status: rollout.FleetStats{Polls: 1, LastPoll: fixNow, NextPoll: fixNow.Add(time.Minute), Last: model.FetchCost{Calls: 1, Metrics: 30}}}
 	for i := range 6 {
 		s := fleetSnapshot(i)
 		s.Autopilot = nil
@@ -392,20 +382,24 @@ func TestFleetFlow(t *testing.T) {
 	}
 }
 
-// A fleet's cockpit reaches the member engine's autopilot through its
-// wrapper: space pauses the member, not nothing.
-func TestFleetCockpitPassesPauseThrough(t *testing.T) {
-	eng := newFake(errorSpikeSnapshot())
-	d := &detachable{Control: eng}
-	m := New(d, Options{Renderer: asciiRenderer()})
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	for _, msg := range run(t, m, press(m, " ")) {
-		m.Update(msg)
+// A cockpit the fleet view opens reaches its member engine's autopilot:
+// space pauses that member, not nothing.
+func TestFleetCockpitPausesItsMember(t *testing.T) {
+	m, f := newTestFleetView(5)
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
+	for range 3 {
+		m.Update(keyMsg("down"))
 	}
-	if got := eng.intents(); len(got) != 1 || got[0].Kind != model.Pause {
+	m.Update(keyMsg("enter")) // cart-1: a running plan
+	_, cmd := m.Update(keyMsg(" "))
+	if cmd == nil {
+		t.Fatalf("space in the fleet's cockpit did nothing: %q", m.cockpit.status)
+	}
+	m.Update(cmd())
+	if got := f.engines[3].intents(); len(got) != 1 || got[0].Kind != model.Pause {
 		t.Fatalf("member engine saw %+v, want one pause", got)
 	}
-	if !strings.Contains(m.status, "autopilot paused") {
-		t.Fatalf("status %q", m.status)
+	if !strings.Contains(m.cockpit.status, "autopilot paused") {
+		t.Fatalf("status %q", m.cockpit.status)
 	}
 }

@@ -19,7 +19,8 @@ type Latest[T any] struct {
 }
 
 // Subscribe returns a channel that holds cur until the next Publish, and
-// a cancel func that stops deliveries to it.
+// a cancel func that stops deliveries to it and closes it, so that a
+// reader waiting on it returns. Cancel may be called more than once.
 func (b *Latest[T]) Subscribe(cur T) (<-chan T, func()) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -34,7 +35,12 @@ func (b *Latest[T]) Subscribe(cur T) (<-chan T, func()) {
 	return ch, func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		delete(b.subs, id)
+		if _, ok := b.subs[id]; ok {
+			// Publish sends only under b.mu to channels still listed:
+			// none can reach this one after it is closed.
+			delete(b.subs, id)
+			close(ch)
+		}
 	}
 }
 

@@ -23,10 +23,8 @@ func TestSubscriberHoldsTheNewest(t *testing.T) {
 	}
 	cancel()
 	b.Publish(4)
-	select {
-	case v := <-ch:
+	if v, ok := <-ch; ok {
 		t.Fatalf("delivered %d after cancel", v)
-	default:
 	}
 }
 
@@ -51,5 +49,19 @@ func TestPublishNeverWaitsForReaders(t *testing.T) {
 		if len(ch) != 1 {
 			t.Errorf("subscriber %d holds %d values, want 1", i, len(ch))
 		}
+	}
+}
+
+// Cancel closes the channel, so a reader waiting on it returns, and may
+// be called twice; a Publish after it reaches no one.
+func TestCancelClosesTheChannel(t *testing.T) {
+	var b Latest[int]
+	ch, cancel := b.Subscribe(1)
+	<-ch
+	cancel()
+	cancel()
+	b.Publish(2)
+	if v, ok := <-ch; ok {
+		t.Fatalf("read %d from a cancelled subscription", v)
 	}
 }
