@@ -2,10 +2,11 @@ package aws
 
 import (
 	"errors"
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"strings"
 	"testing"
 	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/sim"

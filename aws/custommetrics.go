@@ -52,29 +52,9 @@ type CustomMetric struct {
 	Name       string
 	Side       model.Side
 	Period     time.Duration // 0: perch's metric period
-	Metric     *CustomStat
+	Metric     *model.MetricStat
 	Expression string
-	Inputs     []CustomInput
-}
-
-// CustomInput is one named metric of an expression.
-type CustomInput struct {
-	ID     string
-	Metric CustomStat
-}
-
-// CustomStat is a CloudWatch metric and the statistic to read of it.
-type CustomStat struct {
-	Namespace  string
-	Name       string
-	Dimensions []Dimension
-	Stat       string
-}
-
-// Dimension is a CloudWatch dimension.
-type Dimension struct {
-	Name  string
-	Value string
+	Inputs     []model.MetricInput
 }
 
 // CustomQueries builds the queries for a target's custom metrics, in the
@@ -133,7 +113,7 @@ func customQueries(c CustomMetric) ([]MetricQuery, error) {
 	return out, nil
 }
 
-func metricStat(m CustomStat, period int32) *cwtypes.MetricStat {
+func metricStat(m model.MetricStat, period int32) *cwtypes.MetricStat {
 	dims := make([]cwtypes.Dimension, len(m.Dimensions))
 	for i, d := range m.Dimensions {
 		dims[i] = cwtypes.Dimension{Name: awssdk.String(d.Name), Value: awssdk.String(d.Value)}

@@ -64,12 +64,12 @@ func fleetTarget(i int) model.Target {
 func ratioCustom(tg model.Target) []CustomMetric {
 	var out []CustomMetric
 	for _, side := range model.Sides {
-		dims := []Dimension{{Name: "TargetGroup", Value: SideValues(tg, side)["target_group"]}}
+		dims := []model.Dimension{{Name: "TargetGroup", Value: SideValues(tg, side)["target_group"]}}
 		out = append(out, CustomMetric{
 			Name: "failed_share", Side: side, Expression: "100 * failed / orders",
-			Inputs: []CustomInput{
-				{ID: "failed", Metric: CustomStat{Namespace: "Shop", Name: "OrdersFailed", Stat: "Sum", Dimensions: dims}},
-				{ID: "orders", Metric: CustomStat{Namespace: "Shop", Name: "OrdersPlaced", Stat: "Sum", Dimensions: dims}},
+			Inputs: []model.MetricInput{
+				{ID: "failed", Metric: model.MetricStat{Namespace: "Shop", Name: "OrdersFailed", Stat: "Sum", Dimensions: dims}},
+				{ID: "orders", Metric: model.MetricStat{Namespace: "Shop", Name: "OrdersPlaced", Stat: "Sum", Dimensions: dims}},
 			},
 		})
 	}
@@ -292,10 +292,10 @@ func TestCustomMetricsOnTheSimulator(t *testing.T) {
 	}
 	var custom []CustomMetric
 	for _, side := range model.Sides {
-		dims := []Dimension{{Name: "TargetGroup", Value: SideValues(tg, side)["target_group"]}}
+		dims := []model.Dimension{{Name: "TargetGroup", Value: SideValues(tg, side)["target_group"]}}
 		custom = append(custom, CustomMetric{
 			Name: "orders", Side: side,
-			Metric: &CustomStat{Namespace: "Shop", Name: "OrdersPlaced", Stat: "Sum", Dimensions: dims},
+			Metric: &model.MetricStat{Namespace: "Shop", Name: "OrdersPlaced", Stat: "Sum", Dimensions: dims},
 		})
 	}
 	custom = append(custom, ratioCustom(tg)...)

@@ -41,23 +41,9 @@ func customMetrics(t model.Target, customs []config.Custom) ([]perchaws.CustomMe
 				return nil, err
 			}
 			cm := perchaws.CustomMetric{Name: c.Name, Side: side, Period: c.Period, Expression: def.Expression}
-			if def.Metric != nil {
-				m := customStat(*def.Metric)
-				cm.Metric = &m
-			}
-			for _, in := range def.Inputs {
-				cm.Inputs = append(cm.Inputs, perchaws.CustomInput{ID: in.ID, Metric: customStat(in.Metric)})
-			}
+			cm.Metric, cm.Inputs = def.Metric, def.Inputs
 			out = append(out, cm)
 		}
 	}
 	return out, nil
-}
-
-func customStat(m config.Metric) perchaws.CustomStat {
-	dims := make([]perchaws.Dimension, len(m.Dimensions))
-	for i, d := range m.Dimensions {
-		dims[i] = perchaws.Dimension{Name: d.Name, Value: d.Value}
-	}
-	return perchaws.CustomStat{Namespace: m.Namespace, Name: m.Name, Dimensions: dims, Stat: m.Stat}
 }

@@ -43,11 +43,11 @@ targets:
 	}
 	var want []perchaws.CustomMetric
 	for _, side := range model.Sides {
-		dims := []perchaws.Dimension{{Name: "TargetGroup", Value: perchaws.SideValues(tg, side)["target_group"]}}
+		dims := []model.Dimension{{Name: "TargetGroup", Value: perchaws.SideValues(tg, side)["target_group"]}}
 		want = append(want,
-			perchaws.CustomMetric{Name: "orders", Side: side, Period: time.Minute, Metric: &perchaws.CustomStat{Namespace: "Shop", Name: "OrdersPlaced", Stat: "Sum", Dimensions: dims}},
-			perchaws.CustomMetric{Name: "failed_share", Side: side, Period: time.Minute, Expression: "100 * failed / orders", Inputs: []perchaws.CustomInput{
-				{ID: "failed", Metric: perchaws.CustomStat{Namespace: "Shop", Name: "OrdersFailed", Stat: "Sum", Dimensions: dims}},
+			perchaws.CustomMetric{Name: "orders", Side: side, Period: time.Minute, Metric: &model.MetricStat{Namespace: "Shop", Name: "OrdersPlaced", Stat: "Sum", Dimensions: dims}},
+			perchaws.CustomMetric{Name: "failed_share", Side: side, Period: time.Minute, Expression: "100 * failed / orders", Inputs: []model.MetricInput{
+				{ID: "failed", Metric: model.MetricStat{Namespace: "Shop", Name: "OrdersFailed", Stat: "Sum", Dimensions: dims}},
 			}},
 		)
 	}

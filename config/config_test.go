@@ -80,7 +80,7 @@ func TestExpandPlaceholders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Dimension{{"TargetGroup", "targetgroup/checkout-green/73e2d6bc24d8a067"}, {"Side", "canary"}}
+	want := []model.Dimension{{Name: "TargetGroup", Value: "targetgroup/checkout-green/73e2d6bc24d8a067"}, {Name: "Side", Value: "canary"}}
 	if d.Metric == nil || !reflect.DeepEqual(d.Metric.Dimensions, want) {
 		t.Errorf("expanded %+v", d.Metric)
 	}

@@ -38,29 +38,9 @@ const DefaultTolerance = 0.10
 // MetricDef is what one side of a custom metric queries: a Metric, or an
 // Expression over Inputs (referred to by their IDs in the expression).
 type MetricDef struct {
-	Metric     *Metric
+	Metric     *model.MetricStat
 	Expression string
-	Inputs     []Input
-}
-
-// Input is one named metric of an expression.
-type Input struct {
-	ID     string
-	Metric Metric
-}
-
-// Metric is a CloudWatch metric and the statistic to read of it.
-type Metric struct {
-	Namespace  string
-	Name       string
-	Dimensions []Dimension
-	Stat       string
-}
-
-// Dimension is a CloudWatch dimension; its value may hold placeholders.
-type Dimension struct {
-	Name  string
-	Value string
+	Inputs     []model.MetricInput
 }
 
 // Signal is the custom metric's entry in the judge's configuration.
@@ -90,15 +70,15 @@ func (c Custom) Expand(side model.Side, vals map[string]string) (MetricDef, erro
 		}
 		return out, nil
 	}
-	fillMetric := func(m Metric) (Metric, error) {
+	fillMetric := func(m model.MetricStat) (model.MetricStat, error) {
 		out := m
-		out.Dimensions = make([]Dimension, len(m.Dimensions))
+		out.Dimensions = make([]model.Dimension, len(m.Dimensions))
 		for i, d := range m.Dimensions {
 			v, err := fill(d.Value)
 			if err != nil {
-				return Metric{}, err
+				return model.MetricStat{}, err
 			}
-			out.Dimensions[i] = Dimension{Name: d.Name, Value: v}
+			out.Dimensions[i] = model.Dimension{Name: d.Name, Value: v}
 		}
 		return out, nil
 	}
@@ -121,7 +101,7 @@ func (c Custom) Expand(side model.Side, vals map[string]string) (MetricDef, erro
 		if err != nil {
 			return MetricDef{}, err
 		}
-		out.Inputs = append(out.Inputs, Input{ID: in.ID, Metric: m})
+		out.Inputs = append(out.Inputs, model.MetricInput{ID: in.ID, Metric: m})
 	}
 	return out, nil
 }

@@ -177,19 +177,19 @@ func (p *parser) def(n *yaml.Node, fs *fields, kind model.TargetKind, name strin
 		}
 		seen[id] = true
 		if m, ok := p.metric(v, kind); ok {
-			d.Inputs = append(d.Inputs, Input{ID: id, Metric: m})
+			d.Inputs = append(d.Inputs, model.MetricInput{ID: id, Metric: m})
 		}
 	}
 	return d
 }
 
-func (p *parser) metric(n *yaml.Node, kind model.TargetKind) (Metric, bool) {
+func (p *parser) metric(n *yaml.Node, kind model.TargetKind) (model.MetricStat, bool) {
 	before := len(p.errs)
 	fs := p.mapping(n, "metric", "namespace", "name", "dimensions", "stat")
 	if fs == nil {
-		return Metric{}, false
+		return model.MetricStat{}, false
 	}
-	var m Metric
+	var m model.MetricStat
 	for _, k := range []string{"namespace", "name", "stat"} {
 		v := fs.get(k)
 		if v == nil {
@@ -237,7 +237,7 @@ func (p *parser) metric(n *yaml.Node, kind model.TargetKind) (Metric, bool) {
 				if err := checkPlaceholders(val, kind); err != nil {
 					p.errf(dv.Line, "dimension %s: %v", dk.Value, err)
 				}
-				m.Dimensions = append(m.Dimensions, Dimension{Name: dk.Value, Value: val})
+				m.Dimensions = append(m.Dimensions, model.Dimension{Name: dk.Value, Value: val})
 			}
 		}
 	}
