@@ -72,3 +72,11 @@ func (s Snapshot) ObservedCanaryShare(since time.Time) (float64, bool) {
 	}
 	return 100 * ca / (st + ca), true
 }
+
+// ReplayState is where the replay of a recording is and how fast it moves.
+type ReplayState struct {
+	Paused     bool
+	Speed      float64
+	At         time.Time // the recorded time now shown
+	Start, End time.Time
+}

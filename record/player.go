@@ -11,7 +11,6 @@ import (
 	"github.com/perch-dev/perch/internal/broadcast"
 	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/rollout"
-	"github.com/perch-dev/perch/ui"
 )
 
 // Speeds are the replay speeds < and > step through.
@@ -37,10 +36,7 @@ type Player struct {
 	subs    broadcast.Latest[model.Snapshot]
 }
 
-var (
-	_ rollout.Control = (*Player)(nil)
-	_ ui.Replay       = (*Player)(nil)
-)
+var _ rollout.Control = (*Player)(nil)
 
 // NewPlayer starts at the first frame, playing at speed (<= 0: 1).
 func NewPlayer(rec *Recording, clk clock.Clock, speed float64) *Player {
@@ -147,10 +143,10 @@ func (p *Player) Execute(_ context.Context, in model.Intent) model.Result {
 }
 
 // Replay says where the replay is.
-func (p *Player) Replay() ui.ReplayState {
+func (p *Player) Replay() model.ReplayState {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return ui.ReplayState{
+	return model.ReplayState{
 		Paused: !p.playing, Speed: p.speed,
 		At: p.posLocked(p.clk.Now()), Start: p.rec.Start(), End: p.rec.End(),
 	}

@@ -325,3 +325,6 @@ func TestPlayerRefusesEveryControlWithAReason(t *testing.T) {
 		}
 	}
 }
+
+// The player is what the cockpit's replay keys drive.
+var _ ui.Replay = (*record.Player)(nil)

@@ -7,12 +7,14 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/perch-dev/perch/model"
 )
 
 // Replay controls a recording being played back (perch replay). The
 // engine given to the cockpit plays the snapshots; this moves through them.
 type Replay interface {
-	Replay() ReplayState
+	Replay() model.ReplayState
 	TogglePause()
 	// Seek moves the position by d (negative: back), within the recording.
 	Seek(d time.Duration)
@@ -20,14 +22,6 @@ type Replay interface {
 	SeekEnd()
 	Faster()
 	Slower()
-}
-
-// ReplayState is where a replay is and how fast it moves.
-type ReplayState struct {
-	Paused     bool
-	Speed      float64
-	At         time.Time // the recorded time now shown
-	Start, End time.Time
 }
 
 // replayKey handles the replay keys; it reports whether it used the key.
@@ -70,7 +64,7 @@ func (m *Model) refreshReplay() {
 	m.header.render()
 }
 
-func (m *Model) replayLine(r ReplayState) string {
+func (m *Model) replayLine(r model.ReplayState) string {
 	st := m.st
 	mode := "▶ " + speedText(r.Speed)
 	if r.Paused {
