@@ -32,16 +32,8 @@ func (e *Engine) Execute(ctx context.Context, in model.Intent) model.Result {
 		return e.finish(model.Refused(in, model.ReasonUnsupported, "perch is stopping: nothing sent"))
 	case in.Kind == model.ConfirmCanary:
 		return e.finish(e.confirmCanary(ctx, in, res))
-	case e.cfg.Deployment != nil:
-		return e.finish(e.executeDeployment(ctx, in, res))
-	case in.Kind == model.Continue:
-		return e.finish(model.Refused(in, model.ReasonUnsupported, "continue is for CodeDeploy deployments that wait; this target has none"))
-	case !in.Kind.MovesTraffic():
-		return e.finish(model.Refused(in, model.ReasonUnsupported, fmt.Sprintf("%q is not an action perch knows", in.Kind)))
-	case e.cfg.ReadOnly:
-		return e.finish(e.refuse(res, model.ReasonReadOnly, "read-only mode: perch will not change traffic"))
 	}
-	return e.finish(e.move(ctx, in, res))
+	return e.finish(e.strategy.execute(ctx, in, res))
 }
 
 // move changes the split as in asks.

@@ -55,25 +55,71 @@ func (e *Engine) SetPaused(paused bool, actor model.Actor) bool {
 // carries it out through Execute, like any operator action: compare-and-
 // set, read back, audited with the reason and the judge's evidence.
 func (e *Engine) stepAutopilot(ctx context.Context, snap model.Snapshot) {
+	d, evidence, act := e.decideAutopilot(snap)
+	if !act {
+		return
+	}
+	var in model.Intent
+	switch d.Action {
+	case model.PlanAdvance:
+		in = model.Intent{Kind: model.SetPercent, Percent: d.ToPercent}
+	case model.PlanRollback:
+		in = model.Intent{Kind: model.Rollback}
+	case model.PlanComplete:
+		e.finishPlan(d, snap)
+		return
+	default:
+		return
+	}
+	in.Reason = d.Reason + " (" + evidence + ")"
+	in.Expected = &snap.Split
+	in.Actor = model.Actor{ARN: snap.Identity.ARN, OSUser: e.cfg.AutopilotUser, Via: "autopilot"}
+	res := e.Execute(ctx, in)
+
 	e.mu.Lock()
 	ap := e.auto
-	if ap == nil {
-		e.mu.Unlock()
-		return
+	if res.Outcome == model.OutcomeOK && res.Verified {
+		ap.state = ap.plan.Apply(ap.state, d, e.cfg.Clock.Now())
+	} else {
+		ap.decision = model.PlanDecision{Action: model.PlanHold, Step: ap.state.Step, Blocked: res.Reason,
+			Reason: fmt.Sprintf("%s did not go through (%s): holding", d.Action, res.Err)}
 	}
-	if ap.state.Done {
-		// Keep the decision that ended the plan on screen.
+	status := ap.status()
+	e.mu.Unlock()
+	e.publish(func(s *model.Snapshot) { s.Autopilot = status })
+}
+
+// decideAutopilot is the plan's decision on snap, published; act is false
+// when there is nothing to carry out (no plan, done, or traffic unknown).
+// evidence is what the decision rests on, for the audit reason.
+func (e *Engine) decideAutopilot(snap model.Snapshot) (d model.PlanDecision, evidence string, act bool) {
+	e.mu.Lock()
+	ap := e.auto
+	if ap == nil || ap.state.Done {
+		// Done: keep the decision that ended the plan on screen.
 		e.mu.Unlock()
-		return
+		return d, "", false
 	}
 	if !snap.SplitKnown {
-		ap.decision = model.PlanDecision{Action: model.PlanHold, Step: ap.state.Step,
-			Reason: "traffic state unknown: holding"}
-		status := ap.status()
-		e.mu.Unlock()
-		e.publish(func(s *model.Snapshot) { s.Autopilot = status })
-		return
+		ap.decision = model.PlanDecision{Action: model.PlanHold, Step: ap.state.Step, Reason: "traffic state unknown: holding"}
+	} else {
+		var firing string
+		d, firing, evidence = e.planDecisionLocked(ap, snap)
+		ap.decision = d
+		if firing != "" {
+			evidence = fmt.Sprintf("alarm %s in ALARM; %s", firing, evidence)
+		}
+		act = true
 	}
+	status := ap.status()
+	e.mu.Unlock()
+	e.publish(func(s *model.Snapshot) { s.Autopilot = status })
+	return ap.decision, evidence, act
+}
+
+// planDecisionLocked asks the plan, holding rather than advancing when
+// the judge's or the alarms' inputs are stale.
+func (e *Engine) planDecisionLocked(ap *autopilot, snap model.Snapshot) (model.PlanDecision, string, string) {
 	current := snap.Split.CanaryPercent()
 	if !ap.aligned {
 		// Attaching to a canary already at one of the plan's steps starts
@@ -85,8 +131,7 @@ func (e *Engine) stepAutopilot(ctx context.Context, snap model.Snapshot) {
 		}
 		ap.aligned = true
 	}
-	verdict := model.VerdictInsufficient
-	summary := "no verdict yet"
+	verdict, summary := model.VerdictInsufficient, "no verdict yet"
 	if snap.Verdict != nil {
 		verdict, summary = snap.Verdict.Overall, snap.Verdict.Summary
 	}
@@ -105,42 +150,7 @@ func (e *Engine) stepAutopilot(ctx context.Context, snap model.Snapshot) {
 		d = model.PlanDecision{Action: model.PlanHold, Step: ap.state.Step,
 			Reason: stale + ": holding, not advancing on old data"}
 	}
-	ap.decision = d
-	status := ap.status()
-	e.mu.Unlock()
-	e.publish(func(s *model.Snapshot) { s.Autopilot = status })
-
-	var in model.Intent
-	switch d.Action {
-	case model.PlanAdvance:
-		in = model.Intent{Kind: model.SetPercent, Percent: d.ToPercent}
-	case model.PlanRollback:
-		in = model.Intent{Kind: model.Rollback}
-	case model.PlanComplete:
-		e.finishPlan(d, snap)
-		return
-	default:
-		return
-	}
-	evidence := "judge: " + summary
-	if firing != "" {
-		evidence = fmt.Sprintf("alarm %s in ALARM; %s", firing, evidence)
-	}
-	in.Reason = d.Reason + " (" + evidence + ")"
-	in.Expected = &snap.Split
-	in.Actor = model.Actor{ARN: snap.Identity.ARN, OSUser: e.cfg.AutopilotUser, Via: "autopilot"}
-	res := e.Execute(ctx, in)
-
-	e.mu.Lock()
-	if res.Outcome == model.OutcomeOK && res.Verified {
-		ap.state = ap.plan.Apply(ap.state, d, e.cfg.Clock.Now())
-	} else {
-		ap.decision = model.PlanDecision{Action: model.PlanHold, Step: ap.state.Step, Blocked: res.Reason,
-			Reason: fmt.Sprintf("%s did not go through (%s): holding", d.Action, res.Err)}
-	}
-	status = ap.status()
-	e.mu.Unlock()
-	e.publish(func(s *model.Snapshot) { s.Autopilot = status })
+	return d, firing, "judge: " + summary
 }
 
 func (e *Engine) finishPlan(d model.PlanDecision, snap model.Snapshot) {

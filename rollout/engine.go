@@ -99,6 +99,8 @@ type Engine struct {
 	flipped bool
 	// stopped: Stop was called; actions are refused (guarded by actMu).
 	stopped bool
+	// strategy moves the traffic: perch's own writes, or a deployment's.
+	strategy strategy
 }
 
 // New validates the config and returns an engine that has not polled yet.
@@ -137,6 +139,10 @@ func New(cfg Config) (*Engine, error) {
 	}
 	for _, side := range model.Sides {
 		e.series[side] = map[model.Signal]*model.Series{}
+	}
+	e.strategy = weights{e}
+	if cfg.Deployment != nil {
+		e.strategy = deployment{e}
 	}
 	if cfg.Plan != nil && cfg.Deployment != nil {
 		return nil, errors.New("rollout: a plan moves weights, and CodeDeploy shifts this target's traffic itself")

@@ -31,7 +31,6 @@ type MetricsResult struct {
 	Err    error
 }
 
-
 // Prices behind the cost estimate (CloudWatch, standard regions): a
 // GetMetricData call is billed per metric requested, whatever the window
 // or the number of datapoints; other CloudWatch calls (DescribeAlarms) per
@@ -85,9 +84,9 @@ type FleetConfig struct {
 // FleetStats is what the fleet poller has done and what it costs.
 type FleetStats struct {
 	Members  int
-	Polls    int       // metrics polls so far
-	LastPoll time.Time // the newest metrics poll
-	NextPoll time.Time // when the next one is due
+	Polls    int             // metrics polls so far
+	LastPoll time.Time       // the newest metrics poll
+	NextPoll time.Time       // when the next one is due
 	Last     model.FetchCost // the newest metrics poll's shared fetch
 	Total    model.FetchCost
 	// Failed is how many members' metrics could not be read at the
@@ -284,43 +283,9 @@ func (f *Fleet) pollRouting(ctx context.Context, i int) {
 // PollOnce is one metrics poll: every shared member's window in one
 // shared fetch, then every engine polled with its part.
 func (f *Fleet) PollOnce(ctx context.Context) FleetStats {
-	clk := f.cfg.Clock
-	now := clk.Now()
+	now := f.cfg.Clock.Now()
 	end := published(now, f.cfg.Period, f.cfg.PublishDelay)
-
-	f.mu.Lock()
-	var reqs []MetricsRequest
-	reqMember := map[int]int{} // SharedMetrics ID -> member index
-	for i, m := range f.cfg.Members {
-		if m.Metrics < 0 {
-			continue
-		}
-		start := f.from[i]
-		if start.IsZero() {
-			start = now.Add(-f.cfg.History).Truncate(f.cfg.Period)
-		}
-		reqs = append(reqs, MetricsRequest{Member: m.Metrics, Start: start, End: end})
-		reqMember[m.Metrics] = i
-	}
-	f.mu.Unlock()
-
-	feeds := make([]*Feed, len(f.cfg.Members))
-	var cost model.FetchCost
-	if len(reqs) > 0 {
-		var results []MetricsResult
-		results, cost = f.cfg.Shared.FetchShared(ctx, reqs)
-		for _, r := range results {
-			if i, ok := reqMember[r.Member]; ok {
-				feeds[i] = &Feed{Data: r.Data, Err: r.Err}
-			}
-		}
-		for i, m := range f.cfg.Members {
-			if m.Metrics >= 0 && feeds[i] == nil {
-				feeds[i] = &Feed{Err: errors.New("fleet: the shared fetch returned nothing for this target")}
-			}
-		}
-	}
-
+	feeds, cost := f.fetchShared(ctx, f.requests(now, end))
 	f.each(func(i int) {
 		f.busy[i].Lock()
 		defer f.busy[i].Unlock()
@@ -330,8 +295,63 @@ func (f *Fleet) PollOnce(ctx context.Context) FleetStats {
 		}
 		f.cfg.Members[i].Engine.PollFed(ctx, feeds[i])
 	})
+	out, failed := f.record(now, end, feeds, cost)
+	if failed > 0 {
+		f.cfg.Logger.Warn("fleet metrics poll", "failed", failed, "members", len(feeds))
+	}
+	return out
+}
 
+// requests are the shared members' metric windows, ending at end.
+func (f *Fleet) requests(now, end time.Time) []MetricsRequest {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	var reqs []MetricsRequest
+	for i, m := range f.cfg.Members {
+		if m.Metrics < 0 {
+			continue
+		}
+		start := f.from[i]
+		if start.IsZero() {
+			start = now.Add(-f.cfg.History).Truncate(f.cfg.Period)
+		}
+		reqs = append(reqs, MetricsRequest{Member: m.Metrics, Start: start, End: end})
+	}
+	return reqs
+}
+
+// fetchShared reads every request in one shared fetch and hands each
+// member its feed (nil for members that read their own).
+func (f *Fleet) fetchShared(ctx context.Context, reqs []MetricsRequest) ([]*Feed, model.FetchCost) {
+	feeds := make([]*Feed, len(f.cfg.Members))
+	if len(reqs) == 0 {
+		return feeds, model.FetchCost{}
+	}
+	memberOf := map[int]int{} // SharedMetrics ID -> member index
+	for i, m := range f.cfg.Members {
+		if m.Metrics >= 0 {
+			memberOf[m.Metrics] = i
+		}
+	}
+	results, cost := f.cfg.Shared.FetchShared(ctx, reqs)
+	for _, r := range results {
+		if i, ok := memberOf[r.Member]; ok {
+			feeds[i] = &Feed{Data: r.Data, Err: r.Err}
+		}
+	}
+	for i, m := range f.cfg.Members {
+		if m.Metrics >= 0 && feeds[i] == nil {
+			feeds[i] = &Feed{Err: errors.New("fleet: the shared fetch returned nothing for this target")}
+		}
+	}
+	return feeds, cost
+}
+
+// record moves each fed member's window on, updates the stats and
+// publishes them.
+func (f *Fleet) record(now, end time.Time, feeds []*Feed, cost model.FetchCost) (FleetStats, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	failed := 0
 	for i, fd := range feeds {
 		switch {
@@ -350,6 +370,15 @@ func (f *Fleet) PollOnce(ctx context.Context) FleetStats {
 	st.Last = cost
 	st.Total.Add(cost)
 	st.Failed = failed
+	f.costLocked(now, cost)
+	out := *st
+	f.subs.Publish(out)
+	return out, failed
+}
+
+// costLocked estimates what this cadence costs per hour.
+func (f *Fleet) costLocked(now time.Time, cost model.FetchCost) {
+	st := &f.stats
 	own := 0
 	for _, m := range f.cfg.Members {
 		if m.Metrics < 0 {
@@ -368,13 +397,6 @@ func (f *Fleet) PollOnce(ctx context.Context) FleetStats {
 		f.prevAt, f.prevCall = now, [2]int64{all, cw}
 	}
 	st.CostPerHour = st.MetricsPerHour/1000*GetMetricDataPerThousandMetrics + cwPerHour/1000*CloudWatchPerThousandRequests
-	out := *st
-	f.subs.Publish(out)
-	f.mu.Unlock()
-	if failed > 0 {
-		f.cfg.Logger.Warn("fleet metrics poll", "failed", failed, "members", len(feeds))
-	}
-	return out
 }
 
 // each runs fn for every member, Parallel at a time.

@@ -67,116 +67,39 @@ func (e *Engine) fetchOwn(ctx context.Context, from, now time.Time) ([]model.Ser
 // engine with PollFed instead of Run.
 func (e *Engine) PollRequests() <-chan struct{} { return e.pollRequest }
 
-// poll reads everything and publishes the new snapshot. fetch reads the
-// metrics from the given start; nil skips them, leaving the signals and
-// verdict as they were.
-func (e *Engine) poll(ctx context.Context, fetch func(ctx context.Context, from, now time.Time) ([]model.SeriesData, error)) model.Snapshot {
-	now := e.cfg.Clock.Now()
+// metricsFetch reads both sides' signals for periods in [from, now).
+type metricsFetch func(ctx context.Context, from, now time.Time) ([]model.SeriesData, error)
 
-	// The deployment first: following a group, the router may move on to
-	// another deployment, and everything below is then about that one.
-	dep, depErr := e.readDeployment(ctx)
-	switched := e.noticeDeploymentSwitch(dep)
+// pollReads is everything one poll read, before any of it is believed.
+type pollReads struct {
+	now        time.Time
+	routing    routingRead
+	ident      *model.Identity // nil: not asked, or the read failed
+	split      model.Split
+	splitErr   error
+	health     [2]model.Health
+	healthErr  error
+	fetched    bool // metrics were read (or failed): see data, metricsErr
+	data       []model.SeriesData
+	metricsErr error
+	alarms     []model.Alarm
+	alarmsErr  error
+}
 
-	e.mu.Lock()
-	needIdentity := e.snap.Identity.ARN == "" && e.cfg.Identity != nil
-	from := e.metricsFrom
-	e.mu.Unlock()
-
-	var ident model.Identity
-	var identErr error
-	if needIdentity {
-		ident, identErr = call(ctx, e.cfg.CallTimeout, e.cfg.Identity.CallerIdentity)
-	}
-
-	split, splitErr := call(ctx, e.cfg.CallTimeout, e.cfg.Router.ReadSplit)
-
-	var health [2]model.Health
-	var healthErr error
-	if e.cfg.Health != nil {
-		health, healthErr = call(ctx, e.cfg.CallTimeout, e.cfg.Health.Health)
-	}
-
-	if from.IsZero() {
-		from = now.Add(-e.cfg.History)
-	}
-	from = from.Truncate(time.Minute)
-	var data []model.SeriesData
-	var metricsErr error
-	if fetch != nil {
-		data, metricsErr = fetch(ctx, from, now)
-	}
-
-	var alarms []model.Alarm
-	var alarmsErr error
-	if e.cfg.Alarms != nil && len(e.cfg.AlarmNames) > 0 {
-		alarms, alarmsErr = call(ctx, e.cfg.CallTimeout, func(ctx context.Context) ([]model.Alarm, error) {
-			return e.cfg.Alarms.Alarms(ctx, e.cfg.AlarmNames)
-		})
-	}
-
+// poll reads everything, folds it into a new snapshot, records what it
+// saw and publishes. fetch reads the metrics from the given start; nil
+// skips them, leaving the signals and verdict as they were.
+func (e *Engine) poll(ctx context.Context, fetch metricsFetch) model.Snapshot {
+	r := e.read(ctx, fetch)
 	e.mu.Lock()
 	s := e.snap
-	s.Now = now
-	if needIdentity && identErr == nil {
-		s.Identity = ident
-	} else if identErr != nil {
-		e.cfg.Logger.Warn("caller identity", "err", identErr)
-	}
-	var drift *model.Drift
-	if splitErr != nil {
-		s.SplitKnown = false
-		s.SplitErr = e.cfg.DescribeError(splitErr)
-	} else {
-		s.Split, s.SplitKnown, s.SplitErr, s.SplitAt = split, true, "", now
-		drift = e.noticeSplitLocked(split, now)
-	}
-	var events []model.AuditEntry
-	if switched != nil {
-		events = append(events, *switched)
-	}
-	if e.cfg.Deployment != nil {
-		// CodeDeploy moves the traffic: a change is its doing, not drift.
-		events = append(events, e.deploymentEventsLocked(&s, dep, depErr, drift, now)...)
-		drift = nil
-	} else if drift != nil {
-		s.Drift = drift
-	}
-	if e.cfg.Health != nil {
-		if healthErr != nil {
-			// Yesterday's target health is not a fact about now: show
-			// none (the capacity check then says nothing) until a read
-			// succeeds.
-			s.Health = [2]model.Health{}
-			s.HealthErr = e.cfg.DescribeError(healthErr)
-			e.cfg.Logger.Warn("target health", "err", healthErr)
-		} else {
-			s.Health, s.HealthErr = health, ""
-		}
-	}
-	if fetch == nil {
-		// Nothing fetched: keep the signals, verdict and any error.
-	} else if metricsErr != nil {
-		s.MetricsErr = e.cfg.DescribeError(metricsErr)
-	} else {
-		e.storeLocked(data)
-		s.Signals = e.signalsLocked()
-		s.MetricsAt, s.MetricsErr = now, ""
-		e.metricsFrom = now.Add(-revisionLookback)
-		stepStart, steps := e.splitSince, len(e.cfg.Ladder)
-		if e.auto != nil {
-			stepStart, steps = e.auto.state.EnteredAt, len(e.auto.plan.Steps)
-		}
-		v := model.JudgeSteps(s.Signals, e.cfg.Judge, now, stepStart, steps)
-		s.Verdict = &v
-	}
-	if e.cfg.Alarms != nil && len(e.cfg.AlarmNames) > 0 {
-		if alarmsErr != nil {
-			s.AlarmsErr = e.cfg.DescribeError(alarmsErr)
-		} else {
-			s.Alarms, s.AlarmsAt, s.AlarmsErr = alarms, now, ""
-		}
-	}
+	s.Now = r.now
+	e.foldIdentityLocked(&s, r)
+	drift := e.foldSplitLocked(&s, r)
+	events, drift := e.strategy.foldLocked(&s, r.routing, drift, r.now)
+	e.foldHealthLocked(&s, r)
+	e.foldMetricsLocked(&s, r)
+	e.foldAlarmsLocked(&s, r)
 	e.snap = s
 	e.mu.Unlock()
 
@@ -192,6 +115,111 @@ func (e *Engine) poll(ctx context.Context, fetch func(ctx context.Context, from,
 		snap = e.Snapshot()
 	}
 	return snap
+}
+
+// read asks AWS for everything a poll shows, each call bounded.
+func (e *Engine) read(ctx context.Context, fetch metricsFetch) pollReads {
+	r := pollReads{now: e.cfg.Clock.Now()}
+	// The routing first: following a group, the router may move on to
+	// another deployment, and everything below is then about that one.
+	r.routing = e.strategy.readRouting(ctx)
+
+	e.mu.Lock()
+	needIdentity := e.snap.Identity.ARN == "" && e.cfg.Identity != nil
+	from := e.metricsFrom
+	e.mu.Unlock()
+	if needIdentity {
+		if ident, err := call(ctx, e.cfg.CallTimeout, e.cfg.Identity.CallerIdentity); err != nil {
+			e.cfg.Logger.Warn("caller identity", "err", err)
+		} else {
+			r.ident = &ident
+		}
+	}
+	r.split, r.splitErr = call(ctx, e.cfg.CallTimeout, e.cfg.Router.ReadSplit)
+	if e.cfg.Health != nil {
+		r.health, r.healthErr = call(ctx, e.cfg.CallTimeout, e.cfg.Health.Health)
+	}
+	if fetch != nil {
+		if from.IsZero() {
+			from = r.now.Add(-e.cfg.History)
+		}
+		r.fetched = true
+		r.data, r.metricsErr = fetch(ctx, from.Truncate(time.Minute), r.now)
+	}
+	if e.watchesAlarms() {
+		r.alarms, r.alarmsErr = call(ctx, e.cfg.CallTimeout, func(ctx context.Context) ([]model.Alarm, error) {
+			return e.cfg.Alarms.Alarms(ctx, e.cfg.AlarmNames)
+		})
+	}
+	return r
+}
+
+func (e *Engine) watchesAlarms() bool { return e.cfg.Alarms != nil && len(e.cfg.AlarmNames) > 0 }
+
+func (e *Engine) foldIdentityLocked(s *model.Snapshot, r pollReads) {
+	if r.ident != nil {
+		s.Identity = *r.ident
+	}
+}
+
+// foldSplitLocked takes the split read and returns the drift it shows.
+func (e *Engine) foldSplitLocked(s *model.Snapshot, r pollReads) *model.Drift {
+	if r.splitErr != nil {
+		s.SplitKnown, s.SplitErr = false, e.cfg.DescribeError(r.splitErr)
+		return nil
+	}
+	s.Split, s.SplitKnown, s.SplitErr, s.SplitAt = r.split, true, "", r.now
+	return e.noticeSplitLocked(r.split, r.now)
+}
+
+func (e *Engine) foldHealthLocked(s *model.Snapshot, r pollReads) {
+	switch {
+	case e.cfg.Health == nil:
+	case r.healthErr != nil:
+		// Yesterday's target health is not a fact about now: show none
+		// (the capacity check then says nothing) until a read succeeds.
+		s.Health = [2]model.Health{}
+		s.HealthErr = e.cfg.DescribeError(r.healthErr)
+		e.cfg.Logger.Warn("target health", "err", r.healthErr)
+	default:
+		s.Health, s.HealthErr = r.health, ""
+	}
+}
+
+// foldMetricsLocked stores the signals read and judges them. Nothing
+// fetched keeps the signals, verdict and any error as they were.
+func (e *Engine) foldMetricsLocked(s *model.Snapshot, r pollReads) {
+	switch {
+	case !r.fetched:
+	case r.metricsErr != nil:
+		s.MetricsErr = e.cfg.DescribeError(r.metricsErr)
+	default:
+		e.storeLocked(r.data)
+		s.Signals = e.signalsLocked()
+		s.MetricsAt, s.MetricsErr = r.now, ""
+		e.metricsFrom = r.now.Add(-revisionLookback)
+		e.judgeLocked(s, r.now)
+	}
+}
+
+// judgeLocked gives s the judge's verdict on its signals.
+func (e *Engine) judgeLocked(s *model.Snapshot, now time.Time) {
+	stepStart, steps := e.splitSince, len(e.cfg.Ladder)
+	if e.auto != nil {
+		stepStart, steps = e.auto.state.EnteredAt, len(e.auto.plan.Steps)
+	}
+	v := model.JudgeSteps(s.Signals, e.cfg.Judge, now, stepStart, steps)
+	s.Verdict = &v
+}
+
+func (e *Engine) foldAlarmsLocked(s *model.Snapshot, r pollReads) {
+	switch {
+	case !e.watchesAlarms():
+	case r.alarmsErr != nil:
+		s.AlarmsErr = e.cfg.DescribeError(r.alarmsErr)
+	default:
+		s.Alarms, s.AlarmsAt, s.AlarmsErr = r.alarms, r.now, ""
+	}
 }
 
 // noticeSplitLocked compares a fresh read with what perch last knew and
