@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/perch-dev/perch/internal/termtext"
 	"github.com/perch-dev/perch/model"
 )
 
@@ -98,10 +99,12 @@ func New(eng Engine, o Options) *Model {
 	if o.Replay != nil {
 		o.ReadOnly = true
 	}
+	// A recording's title and an SSH user's name are someone else's text.
+	o.Title = termtext.Clean(o.Title, 0)
 	m := &Model{eng: eng, opts: o, st: NewStyles(o.Renderer), keys: DefaultKeyMap(), rkeys: newReplayKeys()}
 	m.ctx, m.stop = context.WithCancel(context.Background())
 	m.help = m.st.help()
-	m.header = header{st: &m.st, actor: o.Actor, poll: o.Poll, title: o.Title}
+	m.header = header{st: &m.st, actor: displayActor(o.Actor), poll: o.Poll, title: o.Title}
 	m.gauge = gauge{st: &m.st}
 	m.verdict = verdict{st: &m.st}
 	m.charts = charts{st: &m.st, window: defaultWindow}
@@ -163,7 +166,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case resultMsg:
 		m.inflight = ""
 		m.gauge.SetPending("")
-		res := msg.res
+		res := displayResult(msg.res)
 		m.last = &res
 		m.verdict.SetResult(m.last)
 		m.status = resultStatus(res)
@@ -182,6 +185,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) readOnly() bool { return m.opts.ReadOnly || m.snap.ReadOnly }
 
 func (m *Model) setSnapshot(s model.Snapshot) {
+	s = displaySnapshot(s)
 	m.snap = s
 	if s.Last != nil {
 		m.last = s.Last

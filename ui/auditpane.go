@@ -110,12 +110,12 @@ func (a *auditPane) render() {
 func auditLine(st *Styles, e model.AuditEntry) string {
 	var b strings.Builder
 	b.WriteString(st.Dim.Render(hms(e.Time)) + " ")
-	who := e.Actor.OSUser
+	who := shorten(e.Actor.OSUser, shortWidth)
 	if who == "" {
 		who = "?"
 	}
 	if e.Actor.ARN != "" {
-		who += " (" + shortARN(e.Actor.ARN) + ")"
+		who += " (" + shorten(shortARN(e.Actor.ARN), shortWidth) + ")"
 	}
 	switch {
 	case e.Actor.Via == "autopilot" || e.Actor.Via == "reconcile":
@@ -128,7 +128,7 @@ func auditLine(st *Styles, e model.AuditEntry) string {
 		who = "—"
 	}
 	b.WriteString(who + " ")
-	b.WriteString(st.Bold.Render(e.Action))
+	b.WriteString(st.Bold.Render(shorten(e.Action, shortWidth)))
 	if e.From != nil || e.To != nil {
 		b.WriteString(" " + optPct(e.From) + " → " + optPct(e.To))
 	}

@@ -42,7 +42,7 @@ func (h *header) render() {
 	s, st := h.snap, h.st
 
 	brand := brandLine(st, "perch", h.title, h.readOnly)
-	target := st.Bold.Render(s.Target.Name)
+	target := st.Bold.Render(shorten(s.Target.Name, nameWidth))
 	if where := strings.TrimSpace(string(s.Target.Kind) + " " + s.Target.Region); where != "" {
 		target += st.Dim.Render(" (" + where + ")")
 	}
@@ -53,13 +53,13 @@ func (h *header) render() {
 	}
 	who := ""
 	if arn != "" {
-		who = shortARN(arn)
+		who = shorten(shortARN(arn), nameWidth)
 	}
 	if h.actor.OSUser != "" {
 		if who != "" {
 			who += " "
 		}
-		who += "(" + h.actor.OSUser + ")"
+		who += "(" + shorten(h.actor.OSUser, shortWidth) + ")"
 	}
 	clockStr := clock(st, s.Now)
 	if who != "" {
@@ -100,7 +100,7 @@ func (h *header) render() {
 func brandLine(st *Styles, name, title string, readOnly bool) string {
 	out := st.Brand.Render(name)
 	if title != "" {
-		out += " " + st.Dim.Render(title)
+		out += " " + st.Dim.Render(shorten(title, nameWidth))
 	}
 	if readOnly {
 		out += " " + st.Warn.Render("[READ-ONLY]")
@@ -131,7 +131,7 @@ func (h *header) deploymentLine(d *model.DeploymentStatus) string {
 	default:
 		status = st.Warn.Render("⟳ " + status)
 	}
-	segs := []string{st.Dim.Render("deploy ") + st.Bold.Render(d.ID), status}
+	segs := []string{st.Dim.Render("deploy ") + st.Bold.Render(shorten(d.ID, shortWidth)), status}
 	// The countdown before the step's words: it is what a narrow screen
 	// must keep.
 	if !d.NextShiftAt.IsZero() {
@@ -142,13 +142,13 @@ func (h *header) deploymentLine(d *model.DeploymentStatus) string {
 		segs = append(segs, "next → "+st.Canary.Render(pct(d.NextShiftTo))+" "+when)
 	}
 	if d.Step != "" {
-		segs = append(segs, d.Step)
+		segs = append(segs, shorten(d.Step, 2*nameWidth))
 	}
 	if d.ReadErr != "" {
 		segs = append(segs, st.Bad.Render("✗ "+shorten(d.ReadErr, 40)))
 	}
 	if d.Config != "" {
-		segs = append(segs, st.Dim.Render(strings.TrimPrefix(d.Config, "CodeDeployDefault.")))
+		segs = append(segs, st.Dim.Render(shorten(strings.TrimPrefix(d.Config, "CodeDeployDefault."), nameWidth)))
 	}
 	return joinFit(segs, st.Sep, h.width)
 }
