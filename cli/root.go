@@ -80,7 +80,8 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(stderr, "perch: %s\n", oneLine(err.Error()))
+	// Errors quote AWS messages, names and files: never let them steer the terminal.
+	fmt.Fprintf(stderr, "perch: %s\n", text(oneLine(err.Error())))
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code

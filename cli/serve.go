@@ -124,7 +124,7 @@ func runServe(ctx context.Context, g *globalFlags, t *targetFlags, o serveOption
 		return withCode(ExitFailure, err)
 	}
 	_, port, _ := net.SplitHostPort(addr.String())
-	fmt.Fprintf(stdout, "perch serve: %s on ssh://%s (host key %s)\n", s.engine.Snapshot().Target.Name, addr, gossh.FingerprintSHA256(host.PublicKey()))
+	fmt.Fprintf(stdout, "perch serve: %s on ssh://%s (host key %s)\n", text(s.engine.Snapshot().Target.Name), addr, gossh.FingerprintSHA256(host.PublicKey()))
 	fmt.Fprintf(stdout, "connect with: ssh -p %s -i KEY %s   (%d authorized keys; Ctrl-C stops)\n", port, hostOf(addr), len(keys))
 	if o.ready != nil {
 		o.ready(addr)
