@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/perch-dev/perch/internal/privfile"
 )
 
 // Build information, stamped by the release build with -ldflags -X.
@@ -201,7 +203,12 @@ func openLogger(g *globalFlags) (*slog.Logger, func(), error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("create log directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err := privfile.CheckDir(filepath.Dir(path)); err != nil {
+		return nil, nil, fmt.Errorf("open log file: %w", err)
+	}
+	// Never through a link: perch would append to, and chmod, whatever
+	// file it points at.
+	f, err := privfile.Open(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open log file: %w", err)
 	}

@@ -185,12 +185,35 @@ func (e *Engine) poll(ctx context.Context, fetch func(ctx context.Context, from,
 	for _, ev := range events {
 		e.appendAudit(ev)
 	}
-	snap := e.publish(func(*model.Snapshot) {})
+	seq, head := e.auditHead()
+	snap := e.publish(func(s *model.Snapshot) { s.AuditSeq, s.AuditHead = seq, head })
 	if e.auto != nil {
 		e.stepAutopilot(ctx, snap)
 		snap = e.Snapshot()
 	}
 	return snap
+}
+
+// headReader is an audit log that can say what its newest entry is (the
+// file-backed audit.Log can; the evaluation harness's discarding log has
+// no head to show).
+type headReader interface {
+	Head() (seq int64, hash string, err error)
+}
+
+// auditHead is the log's newest entry, or "" when the log cannot say (the
+// screen then shows none rather than an old one).
+func (e *Engine) auditHead() (int64, string) {
+	h, ok := e.cfg.Audit.(headReader)
+	if !ok {
+		return 0, ""
+	}
+	seq, hash, err := h.Head()
+	if err != nil {
+		e.cfg.Logger.Warn("audit log head", "err", err)
+		return 0, ""
+	}
+	return seq, hash
 }
 
 // noticeSplitLocked compares a fresh read with what perch last knew and

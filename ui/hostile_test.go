@@ -222,3 +222,23 @@ func snapshotStrings(v reflect.Value, out []string) []string {
 	walkStrings(v, "", func(_, s string, _ bool) { out = append(out, s) })
 	return out
 }
+
+// The audit pane shows the log's head as perch audit verify --head takes
+// it: the newest entry's number and the first 12 digits of its hash,
+// whichever is newer of the engine's last look at the log and an entry
+// it wrote since.
+func TestAuditPaneShowsTheLogHead(t *testing.T) {
+	s := healthySnapshot()
+	s.AuditSeq, s.AuditHead = 41, "3f9a1c2be0d4"+strings.Repeat("0", 52)
+	m, eng := newTestModel(s, Options{})
+	if v := screen(t, m, 120, 40); !strings.Contains(v, "audit log  head #41 3f9a1c2be0d4  newest first") {
+		t.Fatalf("no head in the audit pane:\n%s", v)
+	}
+	s.Audit = append(s.Audit, model.AuditEntry{Seq: 42, Time: fixNow, Action: "shift", Phase: model.PhaseOutcome,
+		Outcome: model.OutcomeOK, Hash: "77aa" + strings.Repeat("1", 60)})
+	eng.publish(s)
+	m.Update(snapshotMsg{s})
+	if v := screen(t, m, 120, 40); !strings.Contains(v, "head #42 77aa11111111 ") {
+		t.Fatalf("the pane does not show the entry written after the poll as the head:\n%s", v)
+	}
+}
