@@ -121,3 +121,29 @@ func TestEveryCallHasADeadline(t *testing.T) {
 		t.Fatalf("a call with a 300ms deadline took %v", took)
 	}
 }
+
+// AWS quotes ARNs in full; the described error keeps the reason after
+// them instead of cutting it off.
+func TestDescribedErrorsKeepTheirCause(t *testing.T) {
+	rule := "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/checkout-production/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
+	tg := "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/checkout-green-production/73e2d6bc24d8a067"
+	msg := "Rule '" + rule + "' cannot forward to target group '" + tg + "' because the target group is not attached to the load balancer of listener 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/checkout-production/50dc6c495c0c9188/f2f7dc8efc522ab2'"
+	got := oneLine(msg)
+	for _, want := range []string{"listener-rule/app/checkout-production/…/9683b2d02a6cabee", "targetgroup/checkout-green-production/73e2d6bc24d8a067",
+		"because the target group is not attached to the load balancer", "listener/app/checkout-production/…/f2f7dc8efc522ab2"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("described error lacks %q:\n%s", want, got)
+		}
+	}
+	// Past the bound, the middle goes: the operation and the cause stay.
+	long := "operation error X: Y, " + strings.Repeat("noise ", 100) + "the cause"
+	if got := oneLine(long); !strings.HasPrefix(got, "operation error X: Y") || !strings.HasSuffix(got, "the cause") || len([]rune(got)) > maxErrRunes {
+		t.Errorf("long error: %q", got)
+	}
+	// A message that fits keeps its ARNs whole: which account and role
+	// were denied matters.
+	denied := "User: arn:aws:iam::123456789012:role/Deployer is not authorized to perform: elasticloadbalancing:ModifyRule"
+	if got := oneLine(denied); got != denied {
+		t.Errorf("a short message changed: %q", got)
+	}
+}
