@@ -120,6 +120,7 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 			StartPaused:   t.Paused,
 			AutopilotUser: osUser(),
 			Poll:          g.poll,
+			CallTimeout:   g.callTimeout,
 			ReadOnly:      g.readOnly,
 			DescribeError: ot.group.describe,
 			RecentAudit:   tailN(recent[ot.ad.router.Target().ID()], 50),

@@ -71,12 +71,18 @@ type globalFlags struct {
 	reconcileAfter time.Duration
 	// config is a perch.yaml naming a fleet of targets.
 	config string
+	// stdLog receives the standard library's log lines for this run.
+	stdLog *stdLogSink
+	// callTimeout bounds each AWS call, retries included.
+	callTimeout time.Duration
 }
 
 // Execute runs perch with args and returns the process exit code. Errors
 // are printed as one short line on stderr.
 func Execute(args []string, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
+	sink := &stdLogSink{}
+	defer captureStdLog(sink)()
+	root := newRoot(stdout, stderr, sink)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
@@ -113,8 +119,8 @@ func oneLine(msg string) string {
 	return b.String()
 }
 
-func newRoot(stdout, stderr io.Writer) *cobra.Command {
-	g := &globalFlags{}
+func newRoot(stdout, stderr io.Writer, sink *stdLogSink) *cobra.Command {
+	g := &globalFlags{stdLog: sink}
 	root := &cobra.Command{
 		Use:   "perch",
 		Short: "A terminal cockpit for canary releases on AWS",
@@ -138,6 +144,7 @@ Try it with no AWS account:  perch demo`,
 	pf.StringVar(&g.auditLog, "audit-log", "", "audit log path (default $XDG_STATE_HOME/perch/audit.jsonl)")
 	pf.StringVar(&g.logFile, "log-file", "", "diagnostic log path (default $XDG_STATE_HOME/perch/perch.log)")
 	pf.DurationVar(&g.poll, "poll", 10*time.Second, "how often to poll routing, metrics and alarms")
+	pf.DurationVar(&g.callTimeout, "call-timeout", 10*time.Second, "give up on an AWS call (its retries included) after this long")
 	pf.BoolVar(&g.readOnly, "read-only", false, "never change traffic: write keys and commands are disabled")
 	pf.DurationVar(&g.reconcileAfter, "reconcile-after", time.Minute, "reconcile intents left open by a crash once they are this old")
 	_ = pf.MarkHidden("reconcile-after")
@@ -221,5 +228,14 @@ func openLogger(g *globalFlags) (*slog.Logger, func(), error) {
 		}
 	}
 	h := slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: newRedactor().replaceAttr})
-	return slog.New(h), func() { f.Close() }, nil
+	logger := slog.New(h)
+	if g.stdLog != nil {
+		g.stdLog.set(logger)
+	}
+	return logger, func() {
+		if g.stdLog != nil {
+			g.stdLog.set(nil)
+		}
+		f.Close()
+	}, nil
 }

@@ -130,6 +130,9 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 	if g.poll <= 0 {
 		return nil, usageErr("--poll must be positive, got %v", g.poll)
 	}
+	if g.callTimeout <= 0 {
+		return nil, usageErr("--call-timeout must be positive, got %v", g.callTimeout)
+	}
 	if g.reconcileAfter < 0 {
 		return nil, usageErr("--reconcile-after must not be negative, got %v", g.reconcileAfter)
 	}
@@ -142,6 +145,7 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 
 	cfg, err := perchaws.LoadConfig(ctx, perchaws.ConfigOptions{
 		Profile: g.profile, Region: g.region, EndpointURL: g.endpointURL, Credentials: o.credentials, Logger: logger,
+		CallTimeout: g.callTimeout,
 	})
 	if err != nil {
 		return fail(usageErr("%v", err))
@@ -182,6 +186,7 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 		StartPaused:   t.paused,
 		AutopilotUser: osUser(),
 		Poll:          g.poll,
+		CallTimeout:   g.callTimeout,
 		ReadOnly:      g.readOnly,
 		DescribeError: describe,
 		RecentAudit:   recent,
