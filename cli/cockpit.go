@@ -66,7 +66,7 @@ func runCockpit(ctx context.Context, s *session, g *globalFlags, title string, r
 	}
 	defer stopRec()
 	go s.engine.Run(ctx)
-	m := ui.New(eng, ui.Options{Actor: s.actor, ReadOnly: g.readOnly, Title: title, Poll: g.poll})
+	m := ui.New(eng, ui.Options{Actor: s.actor, ReadOnly: g.readOnly, Title: title, Poll: g.poll, Clock: s.clock})
 	if _, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx)).Run(); err != nil {
 		return withCode(ExitFailure, fmt.Errorf("cockpit: %w", err))
 	}

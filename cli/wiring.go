@@ -103,7 +103,9 @@ type session struct {
 	audit  *audit.Log
 	actor  model.Actor
 	logger *slog.Logger
-	close  func()
+	// clock is the engine's: the cockpit's ages follow it.
+	clock clock.Clock
+	close func()
 }
 
 type sessionOptions struct {
@@ -203,6 +205,7 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 		audit:  log,
 		actor:  actor,
 		logger: logger,
+		clock:  clk,
 		close:  op.close,
 	}, nil
 }
