@@ -133,7 +133,15 @@ autopilot), with every action audited.
 Try it with no AWS account:  perch demo`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       fmt.Sprintf("%s (commit %s, built %s)", version, commit, date),
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			// Zero would mean "no deadline" to some readers of the value;
+			// perch never waits on AWS without one.
+			if g.callTimeout <= 0 {
+				return usageErr("--call-timeout must be positive, got %v", g.callTimeout)
+			}
+			return nil
+		},
+		Version: fmt.Sprintf("%s (commit %s, built %s)", version, commit, date),
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)

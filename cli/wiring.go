@@ -132,7 +132,7 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 	if g.poll <= 0 {
 		return nil, usageErr("--poll must be positive, got %v", g.poll)
 	}
-	if g.callTimeout <= 0 {
+	if g.callTimeout < 0 {
 		return nil, usageErr("--call-timeout must be positive, got %v", g.callTimeout)
 	}
 	if g.reconcileAfter < 0 {
