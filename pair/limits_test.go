@@ -312,3 +312,30 @@ func TestSilentConnectionIsClosedWhenIdle(t *testing.T) {
 		t.Fatal("a silent connection outlived the idle timeout")
 	}
 }
+
+// The SSH user name is the client's choice and every other viewer sees
+// it: a watcher named with control sequences shows up on the driver's
+// screen as text, and none of its sequences reaches the driver's terminal.
+func TestHostileUserNameReachesOthersAsText(t *testing.T) {
+	ana, eve := pairtest.NewKey(t, "ana"), pairtest.NewKey(t, "eve")
+	r := serveWith(t, newStatic(), pair.Config{}, ana, eve)
+	driver, err := pairtest.Dial(r.addr, "ana", ana.Signer, r.host, 160, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer driver.Close()
+	driver.Expect(t, "ana (you) drives")
+	const name = "eve\x1b]0;pwned\a\x1b]52;c;cGVyY2g=\a\x9b2J"
+	watcher, err := pairtest.Dial(r.addr, name, eve.Signer, r.host, 160, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close()
+	driver.Expect(t, `watching: eve\x1b]0;pwned\x07`)
+	raw := driver.Screen.Raw()
+	for _, bad := range []string{"\x1b]0;pwned", "\x1b]52;", "pwned\a", "\x9b2J"} {
+		if bytes.Contains(raw, []byte(bad)) {
+			t.Errorf("the watcher's name sent %q to the driver's terminal", bad)
+		}
+	}
+}
