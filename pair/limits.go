@@ -94,8 +94,10 @@ type pendingConn struct {
 
 func (g *gate) hold(c net.Conn, host string, timeout time.Duration, expired func()) *pendingConn {
 	p := &pendingConn{Conn: c, gate: g, host: host}
+	// The callback must not touch p.timer: it may run before the
+	// assignment below is visible to it.
 	p.timer = time.AfterFunc(timeout, func() {
-		if p.settle() {
+		if p.release() {
 			expired()
 			c.Close()
 		}
@@ -103,16 +105,21 @@ func (g *gate) hold(c net.Conn, host string, timeout time.Duration, expired func
 	return p
 }
 
-// settle gives the place back; it reports whether this call did (the
-// first of session start, close and timeout wins).
+// settle gives the place back because the session started or the
+// connection closed, and stops the timer; it reports whether this call
+// gave it back (the first of session start, close and timeout wins).
 func (p *pendingConn) settle() bool {
-	settled := false
+	p.timer.Stop()
+	return p.release()
+}
+
+func (p *pendingConn) release() bool {
+	released := false
 	p.once.Do(func() {
-		p.timer.Stop()
 		p.gate.release(p.host)
-		settled = true
+		released = true
 	})
-	return settled
+	return released
 }
 
 func (p *pendingConn) Close() error {
