@@ -278,13 +278,13 @@ func execIntent(ctx context.Context, w io.Writer, s *session, in model.Intent, e
 	in.Actor = s.actor
 	res := s.engine.Execute(ctx, in)
 	for _, warning := range res.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", text(warning))
+		fmt.Fprintf(w, "warning: %s\n", warning)
 	}
 	switch res.Outcome {
 	case model.OutcomeOK:
 		fmt.Fprintf(w, "%s: %s (verified)\n", in.Kind.Action(), res.To)
 		if d := s.engine.Snapshot().Deployment; d != nil {
-			fmt.Fprintf(w, "deployment %s %s: %s\n", text(d.ID), text(d.Status), text(d.Step))
+			fmt.Fprintf(w, "deployment %s %s: %s\n", d.ID, d.Status, d.Step)
 		}
 		return nil
 	case model.OutcomeRefused:
