@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perch-dev/perch/internal/termtext"
 	"github.com/perch-dev/perch/model"
 )
 
@@ -129,12 +130,16 @@ func WriteJSON(w io.Writer, meta ExportMeta, rows []Row) error {
 	if rows == nil {
 		rows = []Row{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(struct {
+	b, err := json.MarshalIndent(struct {
 		ExportMeta
 		Rows []Row `json:"timeline"`
-	}{meta, rows}); err != nil {
+	}{meta, rows}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write timeline: %w", err)
+	}
+	// Often read on a terminal: C1 controls and DEL written as escapes,
+	// which decode to the same strings.
+	if _, err := w.Write(append(termtext.JSON(b), '\n')); err != nil {
 		return fmt.Errorf("write timeline: %w", err)
 	}
 	return nil
@@ -145,18 +150,18 @@ func WriteJSON(w io.Writer, meta ExportMeta, rows []Row) error {
 func WriteMarkdown(w io.Writer, meta ExportMeta, rows []Row) error {
 	var b strings.Builder
 	b.WriteString("## perch audit timeline\n\n")
-	fmt.Fprintf(&b, "- Log: `%s`, %d entries; ", meta.Log, meta.Entries)
+	fmt.Fprintf(&b, "- Log: `%s`, %d entries; ", termtext.Clean(meta.Log, 0), meta.Entries)
 	if meta.Verified {
 		b.WriteString("hash chain verified\n")
 	} else {
 		fmt.Fprintf(&b, "**hash chain NOT verified: %s**\n", cell(meta.VerifyError))
 	}
 	if meta.Filter != "" {
-		fmt.Fprintf(&b, "- Filter: %s\n", meta.Filter)
+		fmt.Fprintf(&b, "- Filter: %s\n", cell(meta.Filter))
 	}
 	targets := distinctTargets(rows)
 	if len(targets) == 1 {
-		fmt.Fprintf(&b, "- Target: `%s`\n", targets[0])
+		fmt.Fprintf(&b, "- Target: `%s`\n", termtext.Clean(targets[0], 0))
 	}
 	if len(rows) > 0 {
 		fmt.Fprintf(&b, "- Window: %s to %s UTC\n", stamp(rows[0].Time), stamp(rows[len(rows)-1].Time))
@@ -238,12 +243,14 @@ func quoteReason(s string) string {
 	return "“" + s + "”"
 }
 
-// cell makes text safe inside a Markdown table cell.
+// cell makes text safe inside a Markdown table cell, and on the terminal
+// the timeline is often printed to first: reasons are typed by anyone who
+// can run perch, details quote AWS.
 func cell(s string) string {
 	s = strings.ReplaceAll(s, "\r", "")
 	s = strings.ReplaceAll(s, "\n", " ")
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return s
+	s = termtext.Clean(s, 0)
+	return strings.ReplaceAll(s, "|", `\|`)
 }
 
 func distinctTargets(rows []Row) []string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/perch-dev/perch/model"
 )
@@ -171,5 +172,69 @@ func TestJSONTimeline(t *testing.T) {
 	b.Reset()
 	if err := WriteJSON(&b, ExportMeta{}, nil); err != nil || !strings.Contains(b.String(), `"timeline": []`) {
 		t.Errorf("empty json: %v %s", err, b.String())
+	}
+}
+
+// A reason typed with --reason, an actor from an SSH login and a detail
+// quoting AWS are the writer's text: the exported timeline shows their
+// control sequences as escapes, never as controls, and the JSON still
+// decodes to exactly what the log holds.
+func TestExportShowsControlSequencesAsText(t *testing.T) {
+	const hostile = "\x1b]52;c;cGVyY2g=\a\x1b[2J\x1b[6n\x1b]0;pwned\a\x9b2J\u009b6n\x7f"
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l := openT(t, path)
+	at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	who := model.Actor{ARN: "arn:aws:iam::1:user/" + hostile, OSUser: "ana" + hostile, Via: "ssh:" + hostile}
+	for _, tgt := range []string{ruleA + hostile, ruleB} {
+		if _, err := l.Append(model.AuditEntry{Time: at, Target: tgt, Actor: who, Action: "shift" + hostile, Phase: model.PhaseEvent,
+			Reason: "because" + hostile, Detail: "AWS said" + hostile}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	entries, err := ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := ExportMeta{Log: path + hostile, Entries: 2, VerifyError: "entry 1" + hostile, Filter: "target " + hostile}
+	for _, single := range []bool{true, false} {
+		rows := Timeline(entries, ExportFilter{})
+		if single {
+			rows = Timeline(entries, ExportFilter{Target: entries[0].Target})
+		}
+		var md bytes.Buffer
+		if err := WriteMarkdown(&md, meta, rows); err != nil {
+			t.Fatal(err)
+		}
+		assertPrintable(t, "markdown", md.String())
+		if !strings.Contains(md.String(), `because\x1b]52;c;`) {
+			t.Errorf("markdown does not show the reason's escape:\n%s", md.String())
+		}
+		var js bytes.Buffer
+		if err := WriteJSON(&js, meta, rows); err != nil {
+			t.Fatal(err)
+		}
+		assertPrintable(t, "json", js.String())
+		var doc struct {
+			Timeline []Row `json:"timeline"`
+		}
+		if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Timeline[0].Reason != "because"+strings.ToValidUTF8(hostile, "\uFFFD") {
+			t.Errorf("json reason decodes to %q", doc.Timeline[0].Reason)
+		}
+	}
+}
+
+// assertPrintable fails on any byte or rune a terminal acts on.
+func assertPrintable(t *testing.T, what, s string) {
+	t.Helper()
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r < 0x20 && r != '\n' || r == 0x7f || r >= 0x80 && r <= 0x9f {
+			t.Fatalf("%s: %q at byte %d: …%q…", what, s[i:i+size], i, s[max(0, i-30):min(len(s), i+30)])
+		}
+		i += size
 	}
 }

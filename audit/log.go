@@ -7,14 +7,17 @@ package audit
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/perch-dev/perch/internal/privfile"
 	"github.com/perch-dev/perch/model"
 )
 
@@ -38,34 +41,23 @@ type Log struct {
 	broken    error // set when an fsync failed: the file's state is unknown
 }
 
-// Open opens (creating if needed) the log at path for appending. A partial
-// last line, left by a crash mid-append, is truncated: it was never
-// acknowledged. Damage further back is left alone for Verify to report.
+// Open opens (creating if needed) the log at path for appending. A final
+// fragment without a newline, left by a crash mid-append, is dropped: it
+// was never acknowledged. Nothing else is ever removed or rewritten: a
+// complete line that is not an entry is damage (or tampering) for Verify
+// to report. A file that holds no audit entries is refused untouched, as
+// are a symbolic link and a directory that other users can write.
 func Open(path string) (*Log, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create audit log directory %s: %w", dir, err)
 	}
+	if err := privfile.CheckDir(dir); err != nil {
+		return nil, fmt.Errorf("open audit log %s: %w", path, err)
+	}
 	f, created, err := openFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("open audit log %s: %w", path, err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("stat audit log %s: %w", path, err)
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("open audit log %s: not a regular file (%s)", path, st.Mode().Type())
-	}
-	// Entries name who did what to which service; other local users have no
-	// business reading them, let alone writing.
-	if st.Mode().Perm()&^0o600 != 0 {
-		if err := f.Chmod(0o600); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("tighten permissions of audit log %s to 0600: %w", path, err)
-		}
 	}
 	if created {
 		// The new file's directory entry must be durable too, or the first
@@ -89,19 +81,33 @@ func Open(path string) (*Log, error) {
 		f.Close()
 		return nil, fmt.Errorf("open audit log %s: %w", path, err)
 	}
+	// Entries name who did what to which service; other local users have no
+	// business reading them, let alone writing. Only now that the file is
+	// known to be an audit log is its mode changed.
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat audit log %s: %w", path, err)
+	}
+	if st.Mode().Perm()&^0o600 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("tighten permissions of audit log %s to 0600: %w", path, err)
+		}
+	}
 	return l, nil
 }
 
 func openFile(path string) (f *os.File, created bool, err error) {
 	const flags = os.O_RDWR | os.O_APPEND
-	f, err = os.OpenFile(path, flags|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err = privfile.Open(path, flags|os.O_CREATE|os.O_EXCL, 0o600)
 	if err == nil {
 		return f, true, nil
 	}
 	if !errors.Is(err, os.ErrExist) {
 		return nil, false, err
 	}
-	f, err = os.OpenFile(path, flags, 0o600)
+	f, err = privfile.Open(path, flags, 0o600)
 	return f, false, err
 }
 
@@ -141,6 +147,27 @@ func (l *Log) Tail(n int) []model.AuditEntry {
 		n = len(kept)
 	}
 	return append([]model.AuditEntry(nil), kept[len(kept)-n:]...)
+}
+
+// Head is the newest entry's sequence number and hash, after a fresh look
+// at the file (other writers may have appended): what the cockpit shows so
+// that a copy of the log can later be checked against it with verify
+// --head, which catches entries cut off the end. An empty log's head is 0
+// and GenesisHash.
+func (l *Log) Head() (int64, string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return 0, "", fmt.Errorf("read the head of audit log %s: log is closed", l.path)
+	}
+	if err := lockFile(l.f, true); err != nil {
+		return 0, "", fmt.Errorf("lock audit log %s: %w", l.path, err)
+	}
+	defer func() { _ = unlockFile(l.f) }()
+	if err := l.refresh(); err != nil {
+		return 0, "", fmt.Errorf("read the head of audit log %s: %w", l.path, err)
+	}
+	return l.lastSeq, l.lastHash, nil
 }
 
 // Close closes the file. Closing twice is harmless.
@@ -242,7 +269,7 @@ func (l *Log) refresh() error {
 		if _, err := l.f.ReadAt(buf, l.size); err != nil {
 			return fmt.Errorf("read new entries: %w", err)
 		}
-		return l.ingest(l.size, buf)
+		return l.ingest(l.size, buf, false)
 	}
 	return l.reload(size)
 }
@@ -276,33 +303,58 @@ func (l *Log) reload(size int64) error {
 		start += int64(i + 1)
 	}
 	l.size = start
-	return l.ingest(start, buf)
+	return l.ingest(start, buf, true)
 }
 
 // ingest takes in buf, the bytes from file offset off (a line start) to the
-// end of the file. A final line without a newline, or a final line that is
-// not an entry, is a torn write from a crashed append: it is truncated away.
-// Bad lines before it are skipped here and reported by Verify.
-func (l *Log) ingest(off int64, buf []byte) error {
+// end of the file. whole says buf is the end of the file as Open first
+// reads it, rather than what another writer appended since.
+//
+// Only a final fragment without a newline can be a torn write, and only
+// if it looks like the start of an entry (or is the zeros some file
+// systems leave after a crash): it is dropped. A fragment that is a whole
+// entry lacking only its newline is kept and completed. Anything else,
+// and any complete line, is left exactly as it is: a line that is not an
+// entry is damage or tampering, and deleting it would hide it from Verify.
+func (l *Log) ingest(off int64, buf []byte, whole bool) error {
 	keep := bytes.LastIndexByte(buf, '\n') + 1 // bytes in complete lines
 	lines := bytes.SplitAfter(buf[:keep], []byte{'\n'})
 	if n := len(lines); n > 0 && len(lines[n-1]) == 0 {
 		lines = lines[:n-1]
 	}
-	// Only the final line is ever dropped: if a torn partial line follows a
-	// bad complete one, the bad one is older damage and stays for Verify.
-	if n := len(lines); keep == len(buf) && n > 0 {
-		if _, ok := entryOf(lines[n-1]); !ok {
-			keep -= len(lines[n-1])
-			lines = lines[:n-1]
+	var entries []model.AuditEntry
+	for _, line := range lines {
+		if e, ok := entryOf(line); ok {
+			entries = append(entries, e)
 		}
 	}
-	if drop := len(buf) - keep; drop > 0 {
-		// A torn append is at most one line; more than that is damage a
-		// human should look at, not something to delete quietly.
-		if drop > maxLine+1 {
-			return fmt.Errorf("the log ends in %d bytes that are not entries: refusing to drop that much", drop)
+	if whole && len(lines) > 0 && len(entries) == 0 {
+		return fmt.Errorf("not an audit log: none of its last %d lines is an audit entry; left as it is", len(lines))
+	}
+	frag := buf[keep:]
+	nextSeq, prevHash := next(entries, l.lastSeq, l.lastHash)
+	switch {
+	case len(frag) == 0:
+	case isEntry(frag):
+		// Everything but the newline landed. The entry is whole and
+		// verifiable: keep it rather than erase a record.
+		if _, err := l.f.Write([]byte{'\n'}); err != nil {
+			return fmt.Errorf("complete a last entry that lacks its newline: %w", err)
 		}
+		if err := l.f.Sync(); err != nil {
+			return fmt.Errorf("sync after completing the last entry: %w", err)
+		}
+		e, _ := entryOf(frag)
+		entries = append(entries, e)
+		keep = len(buf) + 1
+	case len(frag) > maxLine+1:
+		return fmt.Errorf("the log ends in %d bytes without a newline: refusing to drop that much; left as it is", len(frag))
+	case !tornEntry(frag, nextSeq, prevHash):
+		if whole && len(entries) == 0 {
+			return errors.New("not an audit log: it holds no audit entry; left as it is")
+		}
+		return fmt.Errorf("the log ends in %d bytes that are neither an entry nor a torn one: refusing to change it; check it with perch audit verify", len(frag))
+	default:
 		if err := l.f.Truncate(off + int64(keep)); err != nil {
 			return fmt.Errorf("drop a partial last line: %w", err)
 		}
@@ -311,13 +363,52 @@ func (l *Log) ingest(off int64, buf []byte) error {
 		}
 		l.recovered = true
 	}
-	for _, line := range lines {
-		if e, ok := entryOf(line); ok {
-			l.remember(e)
-		}
+	for _, e := range entries {
+		l.remember(e)
 	}
 	l.size = off + int64(keep)
 	return nil
+}
+
+// tornEntry reports whether frag can be what is left of an append cut
+// short: a proper prefix of the line perch would write next, which starts
+// `{"seq":N,` with N the next sequence number and names prevHash as its
+// prev, possibly followed or replaced by the zeros a file system may leave
+// after a crash. A complete JSON value is never a proper prefix of an
+// entry: that is an entry someone altered and cut the newline from.
+func tornEntry(frag []byte, nextSeq int64, prevHash string) bool {
+	data := bytes.TrimRight(frag, "\x00")
+	if len(data) > 0 && json.Valid(data) {
+		return false
+	}
+	start := fmt.Sprintf(`{"seq":%d,`, nextSeq)
+	if len(data) <= len(start) {
+		return strings.HasPrefix(start, string(data))
+	}
+	if !bytes.HasPrefix(data, []byte(start)) {
+		return false
+	}
+	if _, rest, ok := bytes.Cut(data, []byte(`"prev":"`)); ok {
+		n := min(len(rest), len(prevHash))
+		return string(rest[:n]) == prevHash[:n]
+	}
+	return true
+}
+
+// next is the sequence number and prev hash of the entry after the
+// newest of entries, or after seq and hash when there are none.
+func next(entries []model.AuditEntry, seq int64, hash string) (int64, string) {
+	if n := len(entries); n > 0 {
+		return entries[n-1].Seq + 1, entries[n-1].Hash
+	}
+	return seq + 1, hash
+}
+
+// isEntry reports whether line (no newline) is an entry exactly as perch
+// writes it.
+func isEntry(line []byte) bool {
+	_, err := checkLine(line)
+	return err == nil
 }
 
 // entryOf decodes a line for chaining purposes. JSON such as null or {}

@@ -167,9 +167,8 @@ func TestOpenTruncatesPartialLastLine(t *testing.T) {
 	}{
 		{"no newline", `{"seq":4,"time":"2025-03-14T09:2`},
 		{"zero fill", "\x00\x00\x00\x00\x00\x00"},
-		{"unparsable with newline", "\x00\x00\x00{\"seq\":4}\n"},
-		{"bare newline", "\n"},
-		{"json null", "null\n"},
+		{"torn then zero fill", `{"seq":4,"ti` + "\x00\x00\x00"},
+		{"a few bytes", `{"se`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path, good := writeLog(t, 3)
@@ -195,6 +194,122 @@ func TestOpenTruncatesPartialLastLine(t *testing.T) {
 	}
 }
 
+// Only a fragment without a newline is a torn write. A complete last line
+// that is not an entry, or a fragment that is not the start of one, is
+// damage or tampering: open leaves it byte for byte, appends after it, and
+// verify keeps failing at it.
+func TestBadLastLineIsNeverDropped(t *testing.T) {
+	for _, tc := range []struct {
+		name, tail string
+		opens      bool
+	}{
+		{"unparsable with newline", "\x00\x00\x00{\"seq\":4}\n", true},
+		{"bare newline", "\n", true},
+		{"json null", "null\n", true},
+		{"text with newline", "hello\n", true},
+		{"text without newline", "hello", false},
+		{"zeros then text", "\x00\x00hello", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path, good := writeLog(t, 3)
+			damaged := append(append([]byte(nil), good...), tc.tail...)
+			if err := os.WriteFile(path, damaged, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			l, err := Open(path)
+			if b, _ := os.ReadFile(path); !bytes.Equal(b, damaged) {
+				t.Fatalf("open changed the file to\n%q\nwant\n%q", b, damaged)
+			}
+			if !tc.opens {
+				if err == nil {
+					l.Close()
+					t.Fatal("opened a log ending in bytes that are no torn entry")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			if l.RecoveredPartial() {
+				t.Fatal("a complete line counted as a torn write")
+			}
+			if e, err := l.Append(sample(3)); err != nil || e.Seq != 4 {
+				t.Fatalf("append after damage: seq %d, err %v", e.Seq, err)
+			}
+			if b, _ := os.ReadFile(path); !bytes.HasPrefix(b, damaged) {
+				t.Fatal("append rewrote the damaged line")
+			}
+			if _, err := Verify(path); err == nil || !strings.Contains(err.Error(), "line 4") {
+				t.Fatalf("verify after append: %v, want the damaged line 4 named", err)
+			}
+		})
+	}
+}
+
+// A last entry whose newline is all that did not land is a whole,
+// verifiable entry: open keeps it and completes the line.
+func TestLastEntryWithoutNewlineIsKept(t *testing.T) {
+	path, good := writeLog(t, 3)
+	if err := os.WriteFile(path, good[:len(good)-1], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := openT(t, path)
+	if b, _ := os.ReadFile(path); !bytes.Equal(b, good) {
+		t.Fatalf("after open the file is\n%q\nwant\n%q", b, good)
+	}
+	if e, err := l.Append(sample(3)); err != nil || e.Seq != 4 {
+		t.Fatalf("append: seq %d, err %v", e.Seq, err)
+	}
+	mustVerify(t, path, 4)
+}
+
+// Altering the last entry, so that it still parses or so that it does
+// not, must stay visible to verify however often perch opens and appends
+// to the log afterwards.
+func TestTamperedLastEntryStaysDetected(t *testing.T) {
+	for _, tc := range []struct{ name, from, to string }{
+		{"still JSON", `"reason":"step 3"`, `"reason":"step 9"`},
+		{"broken JSON", `"reason":"step 3"`, `"reason":"step 3`},
+		{"newline removed", "}\n", "}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path, good := writeLog(t, 4)
+			lines := bytes.SplitAfter(good, []byte{'\n'})
+			last := len(lines) - 2 // SplitAfter leaves an empty final element
+			altered := bytes.Replace(lines[last], []byte(tc.from), []byte(tc.to), 1)
+			if bytes.Equal(altered, lines[last]) {
+				t.Fatal("test setup: nothing altered")
+			}
+			if tc.name == "newline removed" {
+				// And the reason changed: a complete object that is not
+				// the entry perch wrote, so not a torn write either.
+				altered = bytes.Replace(altered, []byte(`"reason":"step 3"`), []byte(`"reason":"step 9"`), 1)
+			}
+			lines[last] = altered
+			tampered := bytes.Join(lines, nil)
+			if err := os.WriteFile(path, tampered, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Verify(path); err == nil {
+				t.Fatal("verify accepted the altered entry")
+			}
+			for range 2 { // two perch runs: each opens, one appends
+				if l, err := Open(path); err == nil {
+					l.Append(sample(4))
+					l.Close()
+				}
+				if _, err := Verify(path); err == nil {
+					t.Fatal("opening the log repaired the evidence away: verify says ok")
+				}
+			}
+			if b, _ := os.ReadFile(path); !bytes.HasPrefix(b, tampered) {
+				t.Fatalf("the altered entry was rewritten:\n%s", b)
+			}
+		})
+	}
+}
+
 func TestOpenRefusesToDropMuchGarbage(t *testing.T) {
 	path, good := writeLog(t, 2)
 	junk := bytes.Repeat([]byte{'x'}, 3*maxLine)
@@ -212,7 +327,13 @@ func TestOpenRefusesToDropMuchGarbage(t *testing.T) {
 // A crash between write and fsync, simulated by writing half a line by hand.
 func TestCrashMidWriteThenAppend(t *testing.T) {
 	path, _ := writeLog(t, 4)
-	_, line, err := seal(sample(4))
+	all, err := ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := sample(4)
+	next.Seq, next.Prev = 5, all[3].Hash
+	_, line, err := seal(next)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,5 +521,82 @@ func TestClosed(t *testing.T) {
 	}
 	if _, err := l.Append(sample(0)); err == nil {
 		t.Fatal("append after close succeeded")
+	}
+}
+
+// --audit-log pointed at someone's file, or at a link to one, must leave
+// it exactly as it was: same bytes, same mode.
+func TestOpenLeavesOtherFilesAlone(t *testing.T) {
+	dir := t.TempDir()
+	victims := map[string][]byte{
+		"notes.txt":   []byte("line one\nline two\nlast line\n"),
+		"no-newline":  []byte("export PATH=$HOME/bin:$PATH"),
+		"json-lines":  []byte("{\"a\":1}\n{\"b\":2}\n"),
+		"shell-rc":    []byte("# .bashrc\nalias ll='ls -l'\n\n"),
+		"binary-ish":  {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, '\n', 0, 0},
+		"a-seq-field": []byte("{\"seq\":1}\n"),
+	}
+	for name, body := range victims {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, body, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			link := filepath.Join(dir, name+".link")
+			if err := os.Symlink(p, link); err != nil {
+				t.Fatal(err)
+			}
+			for _, path := range []string{p, link} {
+				l, err := Open(path)
+				if err == nil {
+					l.Close()
+					t.Errorf("%s opened as an audit log", path)
+				} else if strings.Contains(err.Error(), "\n") {
+					t.Errorf("error is not one line: %q", err)
+				}
+				after, _ := os.ReadFile(p)
+				st, _ := os.Stat(p)
+				if !bytes.Equal(after, body) || st.Mode().Perm() != 0o644 {
+					t.Fatalf("opening %s changed %s: %q mode %04o", path, name, after, st.Mode().Perm())
+				}
+			}
+		})
+	}
+	// A link to a real audit log is refused too: perch writes the log only
+	// where it is.
+	real, good := writeLog(t, 2)
+	link := filepath.Join(t.TempDir(), "audit.jsonl")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := Open(link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		if l != nil {
+			l.Close()
+		}
+		t.Errorf("a link to an audit log: %v", err)
+	}
+	if b, _ := os.ReadFile(real); !bytes.Equal(b, good) {
+		t.Fatal("the linked log changed")
+	}
+}
+
+func TestOpenRefusesADirectoryOthersCanWrite(t *testing.T) {
+	for _, mode := range []os.FileMode{0o777, 0o1777, 0o770, 0o722} {
+		dir := filepath.Join(t.TempDir(), "shared")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		if l, err := Open(filepath.Join(dir, "audit.jsonl")); err == nil {
+			l.Close()
+			t.Errorf("opened a log in a directory of mode %04o", mode)
+		} else if !strings.Contains(err.Error(), "can be written by other users") {
+			t.Errorf("mode %04o: %v", mode, err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("mode %04o: a file was created: %v", mode, entries)
+		}
 	}
 }

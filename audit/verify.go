@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/perch-dev/perch/model"
 )
@@ -15,6 +16,35 @@ type VerifyReport struct {
 	Entries  int
 	LastSeq  int64
 	LastHash string
+	// HeadSeq is the entry whose hash is the head VerifyHead was given
+	// (0: not given, or the empty log's genesis head).
+	HeadSeq int64
+}
+
+// HeadError says the head a log was checked against is not in it: the
+// chain is intact, but entries were cut off the end (or the log is another
+// one).
+type HeadError struct {
+	Head     string
+	Entries  int
+	LastHash string
+}
+
+func (e *HeadError) Error() string {
+	return fmt.Sprintf("head %s is not in the log, which ends at entry %d (hash %.12s): entries after it were cut off, or this is another log",
+		e.Head, e.Entries, e.LastHash)
+}
+
+// MinHeadLen is the shortest head prefix VerifyHead takes: what the
+// cockpit shows.
+const MinHeadLen = 12
+
+// CheckHead reports whether head is a usable hash prefix.
+func CheckHead(head string) error {
+	if len(head) < MinHeadLen || len(head) > len(GenesisHash) || strings.Trim(strings.ToLower(head), "0123456789abcdef") != "" {
+		return fmt.Errorf("head %q: want %d to %d hex digits of an entry's hash, as the cockpit shows it", head, MinHeadLen, len(GenesisHash))
+	}
+	return nil
 }
 
 // ChainError is what Verify finds wrong with a log, as opposed to failing
@@ -88,20 +118,40 @@ func openShared(path string) (*os.File, error) {
 // entry's Hash (the first's is GenesisHash), and each Hash is right. The
 // error names the first bad entry by its position (which is also the Seq it
 // should have) and its line. The report covers the entries before it.
-func Verify(path string) (VerifyReport, error) {
+func Verify(path string) (VerifyReport, error) { return VerifyHead(path, "") }
+
+// VerifyHead is Verify that also checks the log reaches head, a hash (or
+// its first MinHeadLen or more hex digits) seen earlier in the cockpit, an
+// export or a pair's screen: a log whose newest entries were cut off
+// still verifies on its own, but no longer holds that head. A log that
+// grew since is fine: the head is found further up.
+func VerifyHead(path, head string) (VerifyReport, error) {
+	if head != "" {
+		if err := CheckHead(head); err != nil {
+			return VerifyReport{LastHash: GenesisHash}, fmt.Errorf("verify audit log %s: %w", path, err)
+		}
+	}
 	f, err := openShared(path)
 	if err != nil {
 		return VerifyReport{LastHash: GenesisHash}, fmt.Errorf("verify audit log: %w", err)
 	}
 	defer f.Close()
-	rep, err := verifyFrom(f)
+	rep, err := verifyFrom(f, strings.ToLower(head))
 	if err != nil {
 		return rep, fmt.Errorf("verify audit log %s: %w", path, err)
 	}
 	return rep, nil
 }
 
-func verifyFrom(r io.Reader) (VerifyReport, error) {
+func verifyFrom(r io.Reader, head string) (VerifyReport, error) {
+	rep, err := verifyChain(r, head)
+	if err == nil && head != "" && rep.HeadSeq == 0 && !strings.HasPrefix(GenesisHash, head) {
+		return rep, &HeadError{Head: head, Entries: rep.Entries, LastHash: rep.LastHash}
+	}
+	return rep, err
+}
+
+func verifyChain(r io.Reader, head string) (VerifyReport, error) {
 	rep := VerifyReport{LastHash: GenesisHash}
 	lr := &lineReader{r: bufio.NewReaderSize(r, 32<<10)}
 	for {
@@ -135,6 +185,9 @@ func verifyFrom(r io.Reader) (VerifyReport, error) {
 			return bad("prev does not match entry %d's hash: the chain is broken", n-1)
 		}
 		rep.Entries, rep.LastSeq, rep.LastHash = n, e.Seq, e.Hash
+		if head != "" && strings.HasPrefix(e.Hash, head) {
+			rep.HeadSeq = e.Seq
+		}
 	}
 }
 

@@ -47,7 +47,7 @@ func TestVerifyEmptyAndMissing(t *testing.T) {
 // collision.)
 func TestVerifyDetectsEveryByteFlip(t *testing.T) {
 	path, good := writeLog(t, 5)
-	if _, err := verifyFrom(bytes.NewReader(good)); err != nil {
+	if _, err := verifyFrom(bytes.NewReader(good), ""); err != nil {
 		t.Fatal(err)
 	}
 	masks := []byte{0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff}
@@ -57,7 +57,7 @@ func TestVerifyDetectsEveryByteFlip(t *testing.T) {
 		for _, m := range masks {
 			copy(buf, good)
 			buf[pos] ^= m
-			_, err := verifyFrom(bytes.NewReader(buf))
+			_, err := verifyFrom(bytes.NewReader(buf), "")
 			var ce *ChainError
 			if !errors.As(err, &ce) {
 				t.Fatalf("byte %d (line %d) ^ %#02x: verify returned %v", pos, line, m, err)
@@ -173,7 +173,7 @@ func TestVerifyMessages(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := rewrite(t, good, tc.edit)
-			rep, err := verifyFrom(bytes.NewReader(bad))
+			rep, err := verifyFrom(bytes.NewReader(bad), "")
 			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 				t.Fatalf("got %v\nwant %s", err, tc.want)
 			}
@@ -199,5 +199,64 @@ func TestReadAll(t *testing.T) {
 	}
 	if _, err := ReadAll(filepath.Join(t.TempDir(), "none")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing: %v", err)
+	}
+}
+
+func TestHeadFollowsEveryWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.jsonl")
+	a, b := openT(t, path), openT(t, path)
+	if seq, hash, err := a.Head(); err != nil || seq != 0 || hash != GenesisHash {
+		t.Fatalf("empty log's head: %d %q %v", seq, hash, err)
+	}
+	appendN(t, a, 0, 2)
+	last := appendN(t, b, 2, 1)[0]
+	seq, hash, err := a.Head()
+	if err != nil || seq != 3 || hash != last.Hash {
+		t.Fatalf("a's head after b appended: %d %.12s %v, want 3 %.12s", seq, hash, err, last.Hash)
+	}
+}
+
+// A log whose newest entries were cut off still verifies on its own;
+// given the head the cockpit showed, verify names the cut.
+func TestVerifyHeadCatchesACutTail(t *testing.T) {
+	path, good := writeLog(t, 6)
+	l := openT(t, path)
+	_, head, err := l.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	short := head[:MinHeadLen]
+	for _, h := range []string{head, short, strings.ToUpper(short)} {
+		if rep, err := VerifyHead(path, h); err != nil || rep.HeadSeq != 6 {
+			t.Fatalf("intact log against its own head %s: %+v %v", h, rep, err)
+		}
+	}
+	lines := bytes.SplitAfter(good, []byte{'\n'})
+	cut := bytes.Join(lines[:4], nil)
+	if err := os.WriteFile(path, cut, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(path); err != nil {
+		t.Fatalf("test setup: the cut log should verify on its own: %v", err)
+	}
+	_, err = VerifyHead(path, short)
+	var he *HeadError
+	if !errors.As(err, &he) || he.Entries != 4 || !strings.Contains(err.Error(), "cut off") {
+		t.Fatalf("cut log against the old head: %v", err)
+	}
+
+	// Grown since the head was seen: fine, and it says where the head is.
+	path2, _ := writeLog(t, 3)
+	l2 := openT(t, path2)
+	_, h3, _ := l2.Head()
+	appendN(t, l2, 3, 2)
+	if rep, err := VerifyHead(path2, h3[:20]); err != nil || rep.HeadSeq != 3 || rep.Entries != 5 {
+		t.Fatalf("grown log: %+v %v", rep, err)
+	}
+	for _, bad := range []string{"abc", "zzzzzzzzzzzzzzzz", strings.Repeat("a", 65)} {
+		if _, err := VerifyHead(path2, bad); err == nil || errors.As(err, &he) {
+			t.Errorf("head %q: %v, want a usage error", bad, err)
+		}
 	}
 }

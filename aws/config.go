@@ -11,10 +11,12 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // ConfigOptions are the AWS-CLI-style global flags.
@@ -30,6 +32,12 @@ type ConfigOptions struct {
 	// Logger receives the SDK's own warnings. The SDK's default writes to
 	// stderr, which the cockpit owns: nil discards them instead.
 	Logger *slog.Logger
+	// CallTimeout bounds every operation, retries included; <= 0 means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
+	// MaxResponseBytes bounds every response body; <= 0 means
+	// DefaultMaxResponseBytes.
+	MaxResponseBytes int64
 }
 
 // ErrNoRegion is returned when neither flags, environment nor profile name a
@@ -61,6 +69,16 @@ func LoadConfig(ctx context.Context, o ConfigOptions) (awssdk.Config, error) {
 		opts = append(opts, config.WithRetryMaxAttempts(o.MaxAttempts))
 	}
 	opts = append(opts, config.WithLogger(sdkLogger(o.Logger)))
+	callTimeout, maxBody := o.CallTimeout, o.MaxResponseBytes
+	if callTimeout <= 0 {
+		callTimeout = DefaultCallTimeout
+	}
+	if maxBody <= 0 {
+		maxBody = DefaultMaxResponseBytes
+	}
+	// As load options, so the clients the credential providers build
+	// inside LoadDefaultConfig (STS, SSO) get them too.
+	opts = append(opts, config.WithAPIOptions([]func(*middleware.Stack) error{withDeadline(callTimeout), withBodyLimit(maxBody)}))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return awssdk.Config{}, fmt.Errorf("load AWS config: %w", err)

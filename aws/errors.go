@@ -5,8 +5,11 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
@@ -74,6 +77,10 @@ func DescribeErrorWithProfile(err error, profile string) string {
 	var nf *NotFoundError
 	if errors.As(err, &nf) {
 		return nf.Error()
+	}
+	var tooLarge *ResponseTooLargeError
+	if errors.As(err, &tooLarge) {
+		return "AWS sent a response" + operationSuffix(err) + " over perch's " + strconv.FormatInt(tooLarge.Limit>>20, 10) + " MiB limit: refused"
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "timed out waiting for AWS" + endpointSuffix(err)
@@ -174,13 +181,61 @@ func endpointSuffix(err error) string {
 	return ""
 }
 
-// oneLine keeps a status line a status line.
+// maxErrRunes bounds one described error. It is applied after ARNs are
+// shortened, and cuts the middle: in a wrapped error the cause is at the
+// end, and the operation at the start.
+const maxErrRunes = 300
+
+// oneLine keeps a status line a status line: one line of at most
+// maxErrRunes runes. A longer one first has its ARNs cut to the part a
+// person recognises, then loses its middle.
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:197] + "..."
+	if utf8.RuneCountInString(s) <= maxErrRunes {
+		return s
 	}
-	return s
+	s = shortenARNs(s)
+	r := []rune(s)
+	if len(r) <= maxErrRunes {
+		return s
+	}
+	const head = 80
+	return string(r[:head]) + " … " + string(r[len(r)-(maxErrRunes-head-3):])
+}
+
+// arnRE finds ARNs in AWS's messages, which quote them in full.
+var arnRE = regexp.MustCompile(`arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]*:[^\s"'(),;\]]+`)
+
+// shortenARNs replaces each ARN in s by its resource, without the
+// partition, service, region and account (the header says those), and
+// without the generated IDs in the middle of its path:
+// arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee
+// becomes listener-rule/app/shop/…/9683b2d02a6cabee. An error that quotes
+// two of them then still has room for the reason after them.
+func shortenARNs(s string) string {
+	return arnRE.ReplaceAllStringFunc(s, func(arn string) string {
+		parts := strings.SplitN(arn, ":", 6)
+		if len(parts) < 6 || parts[5] == "" {
+			return arn
+		}
+		segs := strings.Split(parts[5], "/")
+		out := make([]string, 0, len(segs))
+		for i, seg := range segs {
+			if i > 0 && i < len(segs)-1 && generatedID(seg) {
+				if out[len(out)-1] != "…" {
+					out = append(out, "…")
+				}
+				continue
+			}
+			out = append(out, seg)
+		}
+		return strings.Join(out, "/")
+	})
+}
+
+// generatedID is a path segment AWS made up: 8 or more hex digits.
+func generatedID(s string) bool {
+	return len(s) >= 8 && strings.Trim(s, "0123456789abcdef") == ""
 }
 
 // wrapNotFound attaches the asked-for identifier to AWS's not-found errors.

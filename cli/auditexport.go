@@ -80,7 +80,7 @@ UTC, or a duration back from now (90m, 2h).`,
 				return withCode(ExitFailure, err)
 			}
 			if !meta.Verified {
-				fmt.Fprintf(cmd.ErrOrStderr(), "perch: warning: %s: %s\n", path, meta.VerifyError)
+				fmt.Fprintf(cmd.ErrOrStderr(), "perch: warning: %s: %s\n", text(path), text(meta.VerifyError))
 			}
 			return nil
 		},

@@ -69,7 +69,7 @@ func runCockpit(ctx context.Context, s *session, g *globalFlags, title string, r
 	// Stop the engine (its action in flight finishes and is audited)
 	// before the recorder and, in the caller, the audit log close.
 	defer s.stop()
-	m := ui.New(eng, ui.Options{Actor: s.actor, ReadOnly: g.readOnly, Title: title, Poll: g.poll})
+	m := ui.New(eng, ui.Options{Actor: s.actor, ReadOnly: g.readOnly, Title: title, Poll: g.poll, Clock: s.clock})
 	if _, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx)).Run(); err != nil {
 		return withCode(ExitFailure, fmt.Errorf("cockpit: %w", err))
 	}

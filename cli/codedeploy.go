@@ -173,24 +173,24 @@ func printDeployment(w io.Writer, d *model.DeploymentStatus, now time.Time) {
 	if d == nil {
 		return
 	}
-	fmt.Fprintf(w, "deploy   %s %s (%s) · %s · %s\n", d.ID, d.Status, d.ComputePlatform, d.Config, d.Step)
+	fmt.Fprintf(w, "deploy   %s %s (%s) · %s · %s\n", text(d.ID), text(d.Status), text(d.ComputePlatform), text(d.Config), text(d.Step))
 	if !d.NextShiftAt.IsZero() {
 		fmt.Fprintf(w, "next     → %s in %s (at %s)\n", model.FormatPercent(d.NextShiftTo),
 			d.NextShiftAt.Sub(now).Round(time.Second), d.NextShiftAt.UTC().Format("15:04:05 UTC"))
 	}
 	if d.Error != nil {
-		fmt.Fprintf(w, "error    %s: %s\n", d.Error.Code, d.Error.Message)
+		fmt.Fprintf(w, "error    %s: %s\n", text(d.Error.Code), text(d.Error.Message))
 	}
 	if d.Rollback != nil {
 		switch {
 		case d.Rollback.DeploymentID != "":
-			fmt.Fprintf(w, "rollback by deployment %s: %s\n", d.Rollback.DeploymentID, d.Rollback.Message)
+			fmt.Fprintf(w, "rollback by deployment %s: %s\n", text(d.Rollback.DeploymentID), text(d.Rollback.Message))
 		case d.Rollback.TriggeredBy != "":
-			fmt.Fprintf(w, "rollback of deployment %s: %s\n", d.Rollback.TriggeredBy, d.Rollback.Message)
+			fmt.Fprintf(w, "rollback of deployment %s: %s\n", text(d.Rollback.TriggeredBy), text(d.Rollback.Message))
 		}
 	}
 	if d.ReadErr != "" {
-		fmt.Fprintf(w, "error    %s\n", d.ReadErr)
+		fmt.Fprintf(w, "error    %s\n", text(d.ReadErr))
 	}
 }
 

@@ -111,7 +111,8 @@ func runDrill(ctx context.Context, g *globalFlags, t *targetFlags, alarm string,
 	if current, err = checkDrillable(snap, alarm); err != nil {
 		return nil, err
 	}
-	cfg, err := perchaws.LoadConfig(ctx, perchaws.ConfigOptions{Profile: g.profile, Region: g.region, EndpointURL: g.endpointURL, Logger: s.logger})
+	cfg, err := perchaws.LoadConfig(ctx, perchaws.ConfigOptions{Profile: g.profile, Region: g.region, EndpointURL: g.endpointURL, Logger: s.logger,
+		CallTimeout: g.callTimeout})
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}

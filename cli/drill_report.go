@@ -55,14 +55,14 @@ func printDrill(w io.Writer, r *drillReport, asJSON bool) error {
 		}
 		return t.Format("15:04:05.000Z")
 	}
-	fmt.Fprintf(ew, "drill      alarm %s on %s (canary at %s, plan %s)\n", r.Alarm, r.Target, model.FormatPercent(r.StartPercent), r.Plan)
+	fmt.Fprintf(ew, "drill      alarm %s on %s (canary at %s, plan %s)\n", text(r.Alarm), text(r.Target), model.FormatPercent(r.StartPercent), r.Plan)
 	fmt.Fprintf(ew, "alarm set  ALARM at %s", stamp(r.AlarmSetAt))
 	if r.AlarmSets > 1 {
 		fmt.Fprintf(ew, " (set %d times: it re-evaluated before the rollback)", r.AlarmSets)
 	}
 	fmt.Fprintln(ew)
 	if r.RolledBack {
-		fmt.Fprintf(ew, "rollback   seen at %s by the %s: %s\n", stamp(r.RollbackAt), r.By, r.Reason)
+		fmt.Fprintf(ew, "rollback   seen at %s by the %s: %s\n", stamp(r.RollbackAt), text(r.By), text(r.Reason))
 		fmt.Fprintf(ew, "elapsed    %s from the alarm to traffic back on stable\n",
 			time.Duration(*r.Elapsed*float64(time.Second)).Round(time.Millisecond))
 	} else {
@@ -79,7 +79,7 @@ func printDrill(w io.Writer, r *drillReport, asJSON bool) error {
 		fmt.Fprintf(ew, "alarm      NOT restored: set it back to OK by hand\n")
 	}
 	if r.Error != "" {
-		fmt.Fprintf(ew, "error      %s\n", r.Error)
+		fmt.Fprintf(ew, "error      %s\n", text(r.Error))
 	}
 	return ew.err
 }

@@ -71,6 +71,7 @@ func (gs *fleetGroups) group(ctx context.Context, profile, region string) (*flee
 	}
 	cfg, err := perchaws.LoadConfig(ctx, perchaws.ConfigOptions{
 		Profile: profile, Region: region, EndpointURL: gs.g.endpointURL, Credentials: gs.creds, Logger: gs.logger,
+		CallTimeout: gs.g.callTimeout,
 	})
 	if err != nil {
 		return nil, usageErr("%v", err)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -35,9 +34,7 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 			snap := s.engine.PollOnce(ctx)
 			st := newStatus(snap, window)
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(st); err != nil {
+				if err := writeJSON(cmd.OutOrStdout(), st); err != nil {
 					return withCode(ExitFailure, err)
 				}
 			} else {
@@ -153,11 +150,11 @@ func lastValue(pts []model.Point, since time.Time) *float64 {
 }
 
 func printStatus(w io.Writer, st status) {
-	fmt.Fprintf(w, "target   %s (%s) %s\n", st.Target.Name, st.Target.Kind, st.Target.ID())
+	fmt.Fprintf(w, "target   %s (%s) %s\n", text(st.Target.Name), text(string(st.Target.Kind)), text(st.Target.ID()))
 	if st.Split.Known {
 		fmt.Fprintf(w, "split    stable %s (%s) / canary %s (%s)\n",
-			model.FormatPercent(st.Split.StablePercent), st.Target.StableName,
-			model.FormatPercent(st.Split.CanaryPercent), st.Target.CanaryName)
+			model.FormatPercent(st.Split.StablePercent), text(st.Target.StableName),
+			model.FormatPercent(st.Split.CanaryPercent), text(st.Target.CanaryName))
 	} else {
 		fmt.Fprintf(w, "split    UNKNOWN\n")
 	}
@@ -179,10 +176,10 @@ func printStatus(w io.Writer, st status) {
 	}
 	printDeployment(w, st.Deployment, st.FetchedAt)
 	for _, a := range st.Alarms {
-		fmt.Fprintf(w, "alarm    %s %s\n", a.State, a.Name)
+		fmt.Fprintf(w, "alarm    %s %s\n", text(string(a.State)), text(a.Name))
 	}
 	for _, e := range st.Errors {
-		fmt.Fprintf(w, "error    %s\n", e)
+		fmt.Fprintf(w, "error    %s\n", text(e))
 	}
 }
 

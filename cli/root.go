@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/perch-dev/perch/internal/privfile"
 	"github.com/perch-dev/perch/rollout"
 )
 
@@ -71,18 +72,25 @@ type globalFlags struct {
 	reconcileAfter time.Duration
 	// config is a perch.yaml naming a fleet of targets.
 	config string
+	// stdLog receives the standard library's log lines for this run.
+	stdLog *stdLogSink
+	// callTimeout bounds each AWS call, retries included.
+	callTimeout time.Duration
 }
 
 // Execute runs perch with args and returns the process exit code. Errors
 // are printed as one short line on stderr.
 func Execute(args []string, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
+	sink := &stdLogSink{}
+	defer captureStdLog(sink)()
+	root := newRoot(stdout, stderr, sink)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(stderr, "perch: %s\n", oneLine(err.Error()))
+	// Errors quote AWS messages, names and files: never let them steer the terminal.
+	fmt.Fprintf(stderr, "perch: %s\n", text(oneLine(err.Error())))
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -112,8 +120,8 @@ func oneLine(msg string) string {
 	return b.String()
 }
 
-func newRoot(stdout, stderr io.Writer) *cobra.Command {
-	g := &globalFlags{}
+func newRoot(stdout, stderr io.Writer, sink *stdLogSink) *cobra.Command {
+	g := &globalFlags{stdLog: sink}
 	root := &cobra.Command{
 		Use:   "perch",
 		Short: "A terminal cockpit for canary releases on AWS",
@@ -126,7 +134,15 @@ autopilot), with every action audited.
 Try it with no AWS account:  perch demo`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       fmt.Sprintf("%s (commit %s, built %s)", version, commit, date),
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			// Zero would mean "no deadline" to some readers of the value;
+			// perch never waits on AWS without one.
+			if g.callTimeout <= 0 {
+				return usageErr("--call-timeout must be positive, got %v", g.callTimeout)
+			}
+			return nil
+		},
+		Version: fmt.Sprintf("%s (commit %s, built %s)", version, commit, date),
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -137,6 +153,7 @@ Try it with no AWS account:  perch demo`,
 	pf.StringVar(&g.auditLog, "audit-log", "", "audit log path (default $XDG_STATE_HOME/perch/audit.jsonl)")
 	pf.StringVar(&g.logFile, "log-file", "", "diagnostic log path (default $XDG_STATE_HOME/perch/perch.log)")
 	pf.DurationVar(&g.poll, "poll", rollout.DefaultPoll, "how often to poll routing, metrics and alarms")
+	pf.DurationVar(&g.callTimeout, "call-timeout", rollout.DefaultCallTimeout, "give up on an AWS call (its retries included) after this long")
 	pf.BoolVar(&g.readOnly, "read-only", false, "never change traffic: write keys and commands are disabled")
 	pf.DurationVar(&g.reconcileAfter, "reconcile-after", time.Minute, "reconcile intents left open by a crash once they are this old")
 	_ = pf.MarkHidden("reconcile-after")
@@ -202,7 +219,12 @@ func openLogger(g *globalFlags) (*slog.Logger, func(), error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("create log directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err := privfile.CheckDir(filepath.Dir(path)); err != nil {
+		return nil, nil, fmt.Errorf("open log file: %w", err)
+	}
+	// Never through a link: perch would append to, and chmod, whatever
+	// file it points at.
+	f, err := privfile.Open(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open log file: %w", err)
 	}
@@ -215,5 +237,14 @@ func openLogger(g *globalFlags) (*slog.Logger, func(), error) {
 		}
 	}
 	h := slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: newRedactor().replaceAttr})
-	return slog.New(h), func() { f.Close() }, nil
+	logger := slog.New(h)
+	if g.stdLog != nil {
+		g.stdLog.set(logger)
+	}
+	return logger, func() {
+		if g.stdLog != nil {
+			g.stdLog.set(nil)
+		}
+		f.Close()
+	}, nil
 }

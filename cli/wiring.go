@@ -103,6 +103,8 @@ type session struct {
 	audit  *audit.Log
 	actor  model.Actor
 	logger *slog.Logger
+	// clock is the engine's: the cockpit's ages follow it.
+	clock clock.Clock
 	// close stops the engine (if start ran it) before it closes the audit
 	// log: nothing is written after.
 	close func()
@@ -141,6 +143,9 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 	if g.poll <= 0 {
 		return nil, usageErr("--poll must be positive, got %v", g.poll)
 	}
+	if g.callTimeout < 0 {
+		return nil, usageErr("--call-timeout must be positive, got %v", g.callTimeout)
+	}
 	if g.reconcileAfter < 0 {
 		return nil, usageErr("--reconcile-after must not be negative, got %v", g.reconcileAfter)
 	}
@@ -153,6 +158,7 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 
 	cfg, err := perchaws.LoadConfig(ctx, perchaws.ConfigOptions{
 		Profile: g.profile, Region: g.region, EndpointURL: g.endpointURL, Credentials: o.credentials, Logger: logger,
+		CallTimeout: g.callTimeout,
 	})
 	if err != nil {
 		return fail(usageErr("%v", err))
@@ -198,6 +204,7 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 		audit:  log,
 		actor:  actor,
 		logger: logger,
+		clock:  clk,
 	}
 	s.close = func() {
 		if s.stop != nil {
@@ -319,6 +326,7 @@ func engineConfig(g *globalFlags, log rollout.AuditLog, clk clock.Clock, w engin
 		StartPaused:   w.paused,
 		AutopilotUser: osUser(),
 		Poll:          g.poll,
+		CallTimeout:   g.callTimeout,
 		ReadOnly:      g.readOnly,
 		DescribeError: w.describe,
 		RecentAudit:   w.recent,

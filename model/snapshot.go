@@ -46,6 +46,12 @@ type Snapshot struct {
 	Last *Result `json:"last,omitempty"`
 	// Audit is the newest audit entries, oldest first.
 	Audit []AuditEntry `json:"audit,omitempty"`
+	// AuditSeq and AuditHead are the audit log's newest entry (any
+	// target's, any writer's) as of the last poll: shown so that a copy of
+	// the log can be checked later with perch audit verify --head, which
+	// catches entries cut off its end. Zero when the log cannot say.
+	AuditSeq  int64  `json:"audit_seq,omitempty"`
+	AuditHead string `json:"audit_head,omitempty"`
 }
 
 // Drift records a split change made behind perch's back.

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/perch-dev/perch/internal/privfile"
 )
 
 // AuthorizedKey is one line of an authorized_keys file.
@@ -64,6 +66,14 @@ func LoadAuthorizedKeys(path string) ([]AuthorizedKey, error) {
 // generates an ed25519 key there (mode 0600) on first use, so clients see
 // the same host key every time.
 func LoadOrCreateHostKey(path string) (gossh.Signer, error) {
+	// Whoever can write the key's directory can swap the key, and so pose
+	// as this server to everyone who pairs with it.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create host key directory: %w", err)
+	}
+	if err := privfile.CheckDir(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("host key: %w", err)
+	}
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

@@ -35,6 +35,12 @@ type Config struct {
 	HandOverIdle time.Duration
 	// MaxSessions bounds the viewers; default 32.
 	MaxSessions int
+	// HandshakeTimeout, MaxPending, MaxPendingPerHost and IdleTimeout
+	// bound connections (see the Default constants, used when <= 0).
+	HandshakeTimeout  time.Duration
+	MaxPending        int
+	MaxPendingPerHost int
+	IdleTimeout       time.Duration
 
 	ReadOnly bool
 	Title    string
@@ -49,6 +55,9 @@ type Server struct {
 	srv  *ssh.Server
 	log  *slog.Logger
 	sess chan struct{} // one token per live session
+	gate *gate
+	// viewers are the running session handlers, waited for on stop.
+	viewers sync.WaitGroup
 
 	mu sync.Mutex
 	ln net.Listener
@@ -73,16 +82,31 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = DefaultMaxPending
+	}
+	if cfg.MaxPendingPerHost <= 0 {
+		cfg.MaxPendingPerHost = DefaultMaxPendingPerHost
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
 	s := &Server{
 		cfg:  cfg,
 		hub:  NewHub(cfg.Clock, cfg.HandOverIdle),
 		log:  cfg.Logger,
 		sess: make(chan struct{}, cfg.MaxSessions),
+		gate: newGate(cfg.MaxPending, cfg.MaxPendingPerHost),
 	}
 	s.srv = &ssh.Server{
 		Handler:          s.handle,
 		PublicKeyHandler: s.authorize,
 		Version:          "perch",
+		ConnCallback:     s.admit,
+		IdleTimeout:      cfg.IdleTimeout,
 		ConnectionFailedCallback: func(c net.Conn, err error) {
 			s.log.Info("ssh connection failed", "remote", c.RemoteAddr().String(), "err", err)
 		},
@@ -107,8 +131,29 @@ func (s *Server) Listen(addr string) (net.Addr, error) {
 	return ln.Addr(), nil
 }
 
+// admit lets a new connection in while there is room for one more
+// without a session, and starts its handshake timer. A refused connection
+// is closed at once: a flood of bare TCP connections costs no more than
+// the places there are.
+func (s *Server) admit(ctx ssh.Context, c net.Conn) net.Conn {
+	host := remoteHost(c.RemoteAddr())
+	if !s.gate.admit(host) {
+		s.log.Warn("ssh connection refused: too many without a session", "remote", c.RemoteAddr().String(), "pending", s.gate.pending())
+		return nil
+	}
+	p := s.gate.hold(c, host, s.cfg.HandshakeTimeout, func() {
+		s.log.Info("ssh connection closed: no session within the handshake timeout", "remote", c.RemoteAddr().String(), "timeout", s.cfg.HandshakeTimeout)
+	})
+	ctx.SetValue(pendingKey{}, p)
+	return p
+}
+
+// Pending reports how many connections have no session yet.
+func (s *Server) Pending() int { return s.gate.pending() }
+
 // Serve accepts connections on the listener from Listen until ctx ends,
-// then closes every session.
+// then closes every connection and waits (a few seconds at most) for the
+// viewers' cockpits to stop.
 func (s *Server) Serve(ctx context.Context) error {
 	s.mu.Lock()
 	ln := s.ln
@@ -122,10 +167,24 @@ func (s *Server) Serve(ctx context.Context) error {
 	})
 	defer stop()
 	err := s.srv.Serve(ln)
+	s.waitViewers(5 * time.Second)
 	if errors.Is(err, ssh.ErrServerClosed) || ctx.Err() != nil {
 		return nil
 	}
 	return fmt.Errorf("serve ssh: %w", err)
+}
+
+// waitViewers waits for the session handlers, whose connections are
+// closed by now, up to d: a cockpit stuck mid-frame must not hold up a
+// shutdown.
+func (s *Server) waitViewers(d time.Duration) {
+	done := make(chan struct{})
+	go func() { s.viewers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		s.log.Warn("ssh viewers still running at shutdown", "waited", d)
+	}
 }
 
 // authorize lets in only the listed keys.
@@ -152,6 +211,13 @@ func (s *Server) lookup(key ssh.PublicKey) (AuthorizedKey, bool) {
 
 // handle runs one viewer's cockpit for the life of the session.
 func (s *Server) handle(sess ssh.Session) {
+	s.viewers.Add(1)
+	defer s.viewers.Done()
+	// A session: the connection no longer counts against the places for
+	// connections still in their handshake.
+	if p, ok := sess.Context().Value(pendingKey{}).(*pendingConn); ok {
+		p.settle()
+	}
 	_, winCh, ok := sess.Pty()
 	if !ok {
 		fmt.Fprintln(sess.Stderr(), "perch serve: the cockpit needs a terminal; connect with ssh -t")
@@ -190,7 +256,11 @@ func (s *Server) handle(sess ssh.Session) {
 		Title:    s.cfg.Title,
 		Poll:     s.cfg.Poll,
 		Pairing:  seat,
+		Clock:    s.cfg.Clock,
 	})
+	// However the program ends, the viewer's subscription and pending
+	// work go with it.
+	defer m.Close()
 	ctx, cancel := context.WithCancel(sess.Context())
 	defer cancel()
 	opts := append(bm.MakeOptions(sess),
@@ -211,7 +281,9 @@ func (s *Server) handle(sess ssh.Session) {
 				if !ok {
 					return
 				}
-				p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+				// The client says how big its terminal is; the cockpit
+				// draws (and holds) a frame that big.
+				p.Send(clampWindow(w.Width, w.Height))
 			}
 		}
 	}()

@@ -14,13 +14,11 @@ import (
 	"github.com/perch-dev/perch/model"
 )
 
-// maxLine bounds one line of a recording; a snapshot with a full audit
-// tail is tens of kilobytes, and a file is not trusted to be well formed.
-const maxLine = 32 << 20
-
-// checkpointEvery is how many frames apart full series are kept, so that
-// any frame is rebuilt from a few deltas without holding hours of series
-// for every frame.
+// checkpointEvery is how many frames apart full series are kept, at
+// first, so that any frame is rebuilt from a few deltas without holding
+// hours of series for every frame. A long recording doubles the distance
+// as often as needed to keep the checkpoints within half the points
+// budget: seeking then replays more deltas, memory stays bounded.
 const checkpointEvery = 32
 
 // Frame is one recorded snapshot.
@@ -46,7 +44,8 @@ type Recording struct {
 	// killed): everything up to the last complete line is here.
 	Truncated bool
 
-	checkpoints []map[seriesKey][]model.Point // checkpoints[i]: state after frame i*checkpointEvery
+	checkpoints []map[seriesKey][]model.Point // checkpoints[i]: state after frame i*every
+	every       int
 }
 
 // Open reads the recording at path.
@@ -63,17 +62,21 @@ func Open(path string) (*Recording, error) {
 	return rec, nil
 }
 
-// Read reads a recording from r.
-func Read(r io.Reader) (*Recording, error) {
+// Read reads a recording from r, refusing one past the bounds a recording
+// perch writes stays within (see limits): the file is not trusted.
+func Read(r io.Reader) (*Recording, error) { return read(r, defaultLimits()) }
+
+func read(r io.Reader, lim limits) (*Recording, error) {
 	gz, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("not a perch recording (not gzip): %w", err)
 	}
 	defer gz.Close()
-	br := bufio.NewReaderSize(gz, 64<<10)
+	br := bufio.NewReaderSize(&boundedReader{r: gz, left: lim.Bytes, limit: lim.Bytes}, 64<<10)
 
-	rec := &Recording{}
-	first, err := readLine(br)
+	rec := &Recording{every: checkpointEvery}
+	var buf []byte
+	first, err := readLine(br, lim.Line, &buf)
 	if err != nil {
 		return nil, fmt.Errorf("read header: %w", err)
 	}
@@ -88,8 +91,11 @@ func Read(r io.Reader) (*Recording, error) {
 	}
 
 	state := map[seriesKey][]model.Point{}
+	// Points kept: in the checkpoints, and in the frames' deltas (the
+	// state itself is counted as it goes).
+	var inCheckpoints, inDeltas int
 	for n := 2; ; n++ {
-		b, err := readLine(br)
+		b, err := readLine(br, lim.Line, &buf)
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -112,16 +118,36 @@ func Read(r io.Reader) (*Recording, error) {
 			if i := len(rec.Frames); i > 0 && l.At.Before(rec.Frames[i-1].At) {
 				return nil, fmt.Errorf("line %d: snapshot at %s is before the previous one", n, l.At.Format(time.RFC3339))
 			}
+			if len(rec.Frames) >= lim.Frames {
+				return nil, tooLarge("more than %d snapshots", lim.Frames)
+			}
 			s := *l.Snapshot
 			s.Signals = model.Signals{}
 			rec.Frames = append(rec.Frames, Frame{At: l.At, snap: s, d: l.Signals})
 			apply(state, l.Signals)
-			if (len(rec.Frames)-1)%checkpointEvery == 0 {
+			points, err := checkSeries(state, lim)
+			if err != nil {
+				return nil, fmt.Errorf("line %d: %w", n, err)
+			}
+			for _, d := range l.Signals {
+				inDeltas += len(d.Points)
+			}
+			if (len(rec.Frames)-1)%rec.every == 0 {
 				rec.checkpoints = append(rec.checkpoints, clone(state))
+				inCheckpoints += points
+				for inCheckpoints > lim.HeldPoints/2 && len(rec.checkpoints) > 1 {
+					inCheckpoints = rec.thin()
+				}
+			}
+			if inCheckpoints+points+inDeltas > lim.HeldPoints {
+				return nil, fmt.Errorf("line %d: %w", n, tooLarge("more than %d metric points to keep", lim.HeldPoints))
 			}
 		case kindAction:
 			if l.Intent == nil {
 				return nil, fmt.Errorf("line %d: action line without an intent", n)
+			}
+			if len(rec.Actions) >= lim.Actions {
+				return nil, tooLarge("more than %d actions", lim.Actions)
 			}
 			rec.Actions = append(rec.Actions, Action{At: l.At, Intent: *l.Intent, Result: l.Result})
 		default:
@@ -134,16 +160,54 @@ func Read(r io.Reader) (*Recording, error) {
 	return rec, nil
 }
 
+// thin drops every other checkpoint, doubling the distance between them,
+// and returns the points the rest hold.
+func (r *Recording) thin() int {
+	kept, points := r.checkpoints[:0], 0
+	for i, c := range r.checkpoints {
+		if i%2 == 0 {
+			kept = append(kept, c)
+			for _, pts := range c {
+				points += len(pts)
+			}
+		}
+	}
+	clear(r.checkpoints[len(kept):])
+	r.checkpoints, r.every = kept, 2*r.every
+	return points
+}
+
+// checkSeries refuses series past the bounds and returns how many points
+// they hold.
+func checkSeries(state map[seriesKey][]model.Point, lim limits) (int, error) {
+	if len(state) > lim.Series {
+		return 0, tooLarge("more than %d metric series", lim.Series)
+	}
+	points := 0
+	for k, pts := range state {
+		if len(pts) > lim.SeriesPoints {
+			return 0, tooLarge("series %s/%s has more than %d points", k.side, k.signal, lim.SeriesPoints)
+		}
+		points += len(pts)
+	}
+	return points, nil
+}
+
 // readLine returns one line without its newline. A last line without one
 // is a torn write and reads as io.ErrUnexpectedEOF, as does a gzip stream
 // cut short.
-func readLine(br *bufio.Reader) ([]byte, error) {
-	var out []byte
+//
+// The line is read into *buf, which grows to the longest line and is
+// reused: a file of long lines costs their decoded content, not a fresh
+// buffer grown for each. The line is valid until the next call.
+func readLine(br *bufio.Reader, max int, buf *[]byte) ([]byte, error) {
+	out := (*buf)[:0]
+	defer func() { *buf = out[:0] }()
 	for {
 		chunk, err := br.ReadSlice('\n')
 		out = append(out, chunk...)
-		if len(out) > maxLine {
-			return nil, fmt.Errorf("line longer than %d bytes", maxLine)
+		if len(out) > max {
+			return nil, tooLarge("a line longer than %d MiB", max>>20)
 		}
 		switch {
 		case err == nil:
@@ -171,9 +235,9 @@ func (r *Recording) End() time.Time   { return r.Frames[len(r.Frames)-1].At }
 // returns fresh slices: a viewer may keep them.
 func (r *Recording) Snapshot(i int) model.Snapshot {
 	i = max(0, min(i, len(r.Frames)-1))
-	c := i / checkpointEvery
+	c := i / r.every
 	state := clone(r.checkpoints[c])
-	for j := c*checkpointEvery + 1; j <= i; j++ {
+	for j := c*r.every + 1; j <= i; j++ {
 		apply(state, r.Frames[j].d)
 	}
 	s := r.Frames[i].snap

@@ -21,9 +21,13 @@ type Writer struct {
 	mu   sync.Mutex
 	f    *os.File
 	gz   *gzip.Writer
-	enc  *json.Encoder
 	last map[seriesKey][]model.Point
 	err  error // the first write error; later writes return it
+	// What has been written, against the bounds a reader applies: a
+	// recording that would grow past them stops, and replays up to there.
+	lim             limits
+	n               int64
+	frames, actions int
 }
 
 // Create starts a recording at path (mode 0600, replacing any file there)
@@ -44,7 +48,7 @@ func Create(path string, h Header) (*Writer, error) {
 		h.Created = time.Now().UTC()
 	}
 	gz := gzip.NewWriter(f)
-	w := &Writer{f: f, gz: gz, enc: json.NewEncoder(gz), last: map[seriesKey][]model.Point{}}
+	w := &Writer{f: f, gz: gz, last: map[seriesKey][]model.Point{}, lim: defaultLimits()}
 	if err := w.encode(h); err != nil {
 		f.Close()
 		return nil, err
@@ -56,8 +60,12 @@ func Create(path string, h Header) (*Writer, error) {
 func (w *Writer) Snapshot(at time.Time, s model.Snapshot) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.err == nil && w.frames >= w.lim.Frames {
+		w.err = tooLarge("reached %d snapshots: recording stopped there", w.lim.Frames)
+	}
 	deltas := w.deltasLocked(s.Signals)
 	s.Signals = model.Signals{} // not in the JSON anyway; never rely on that
+	w.frames++
 	return w.encode(line{Kind: kindSnapshot, At: at, Snapshot: &s, Signals: deltas})
 }
 
@@ -65,6 +73,10 @@ func (w *Writer) Snapshot(at time.Time, s model.Snapshot) error {
 func (w *Writer) Action(at time.Time, in model.Intent, res *model.Result) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.err == nil && w.actions >= w.lim.Actions {
+		w.err = tooLarge("reached %d actions: recording stopped there", w.lim.Actions)
+	}
+	w.actions++
 	return w.encode(line{Kind: kindAction, At: at, Intent: &in, Result: res})
 }
 
@@ -77,10 +89,25 @@ func (w *Writer) encode(v any) error {
 	if w.gz == nil {
 		return errors.New("recording is closed")
 	}
-	if err := w.enc.Encode(v); err != nil {
+	b, err := json.Marshal(v)
+	if err != nil {
 		w.err = fmt.Errorf("write recording: %w", err)
 		return w.err
 	}
+	b = append(b, '\n')
+	switch {
+	case len(b) > w.lim.Line:
+		w.err = tooLarge("a %d-byte line is over the %d MiB a reader accepts: recording stopped there", len(b), w.lim.Line>>20)
+		return w.err
+	case w.n+int64(len(b)) > w.lim.Bytes:
+		w.err = tooLarge("reached %d MiB: recording stopped there", w.lim.Bytes>>20)
+		return w.err
+	}
+	if _, err := w.gz.Write(b); err != nil {
+		w.err = fmt.Errorf("write recording: %w", err)
+		return w.err
+	}
+	w.n += int64(len(b))
 	if err := w.gz.Flush(); err != nil {
 		w.err = fmt.Errorf("write recording: %w", err)
 		return w.err

@@ -61,6 +61,10 @@ type Config struct {
 // told otherwise: the one default every part of perch uses.
 const DefaultPoll = 10 * time.Second
 
+// DefaultCallTimeout bounds each AWS call, its retries included, unless
+// told otherwise.
+const DefaultCallTimeout = 10 * time.Second
+
 const (
 	seriesCapacity = 6 * 60 // six hours of one-minute periods
 	auditTailLen   = 50
@@ -125,7 +129,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.History = 3 * time.Hour
 	}
 	if cfg.CallTimeout <= 0 {
-		cfg.CallTimeout = 10 * time.Second
+		cfg.CallTimeout = DefaultCallTimeout
 	}
 	if cfg.DescribeError == nil {
 		cfg.DescribeError = func(err error) string { return err.Error() }

@@ -81,6 +81,12 @@ func (a *memAudit) Append(e model.AuditEntry) (model.AuditEntry, error) {
 	return e, nil
 }
 
+func (a *memAudit) Head() (int64, string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return int64(len(a.entries)), "", nil
+}
+
 func (a *memAudit) all() []model.AuditEntry {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -43,6 +43,8 @@ func (c *closingLog) Append(e model.AuditEntry) (model.AuditEntry, error) {
 	return c.log.Append(e)
 }
 
+func (c *closingLog) Head() (int64, string, error) { return c.log.Head() }
+
 func (c *closingLog) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

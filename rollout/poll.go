@@ -109,7 +109,8 @@ func (e *Engine) poll(ctx context.Context, fetch metricsFetch) model.Snapshot {
 	for _, ev := range events {
 		e.appendAudit(ev)
 	}
-	snap := e.publish(func(*model.Snapshot) {})
+	seq, head := e.auditHead()
+	snap := e.publish(func(s *model.Snapshot) { s.AuditSeq, s.AuditHead = seq, head })
 	if e.auto != nil {
 		e.stepAutopilot(ctx, snap)
 		snap = e.Snapshot()
@@ -220,6 +221,17 @@ func (e *Engine) foldAlarmsLocked(s *model.Snapshot, r pollReads) {
 	default:
 		s.Alarms, s.AlarmsAt, s.AlarmsErr = r.alarms, r.now, ""
 	}
+}
+
+// auditHead is the log's newest entry, or "" when it cannot be read (the
+// screen then shows none rather than an old one).
+func (e *Engine) auditHead() (int64, string) {
+	seq, hash, err := e.cfg.Audit.Head()
+	if err != nil {
+		e.cfg.Logger.Warn("audit log head", "err", err)
+		return 0, ""
+	}
+	return seq, hash
 }
 
 // noticeSplitLocked compares a fresh read with what perch last knew and

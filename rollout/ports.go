@@ -46,6 +46,10 @@ type AuditLog interface {
 	// Append stamps Seq, Time is kept as given, chains the hash, fsyncs, and
 	// returns the entry as written.
 	Append(e model.AuditEntry) (model.AuditEntry, error)
+	// Head is the newest entry's sequence number and hash, so the screen
+	// can show what `perch audit verify --head` checks ("" for a log that
+	// keeps none).
+	Head() (seq int64, hash string, err error)
 }
 
 // SideKeeper keeps which side is the canary on AWS for the length of a

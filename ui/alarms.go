@@ -91,17 +91,17 @@ func (a *alarms) item(al model.Alarm) string {
 	st := a.st
 	switch al.State {
 	case model.AlarmOK:
-		return st.OK.Render("● OK") + " " + al.Name
+		return st.OK.Render("● OK") + " " + shorten(al.Name, nameWidth)
 	case model.AlarmAlarm:
-		out := st.Bad.Render("✗ ALARM") + " " + st.Bold.Render(al.Name)
+		out := st.Bad.Render("✗ ALARM") + " " + st.Bold.Render(shorten(al.Name, nameWidth))
 		if al.Reason != "" {
 			out += ": " + shorten(al.Reason, 50)
 		}
 		return out
 	case model.AlarmInsufficientData:
-		return st.Unknown.Render("? INSUFFICIENT_DATA") + " " + al.Name
+		return st.Unknown.Render("? INSUFFICIENT_DATA") + " " + shorten(al.Name, nameWidth)
 	case model.AlarmMissing:
-		return st.Warn.Render("⊘ MISSING") + " " + al.Name
+		return st.Warn.Render("⊘ MISSING") + " " + shorten(al.Name, nameWidth)
 	}
-	return st.Unknown.Render("? "+string(al.State)) + " " + al.Name
+	return st.Unknown.Render("? "+string(al.State)) + " " + shorten(al.Name, nameWidth)
 }

@@ -9,6 +9,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	pclock "github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/internal/termtext"
 	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/rollout"
 )
@@ -31,6 +33,11 @@ type Options struct {
 	// Back, when set, makes esc leave the cockpit: the fleet view that
 	// opened it gets Back's message.
 	Back func() tea.Msg
+	// Clock, when set, is the engine's clock: the header's clock and the
+	// age of each data source follow it between snapshots, so a poll that
+	// hangs shows as growing ages and then STALE. Nil (a replay) measures
+	// everything against the snapshot's own time.
+	Clock pclock.Clock
 }
 
 type focusArea int
@@ -45,6 +52,7 @@ type (
 	snapshotMsg     struct{ snap model.Snapshot }
 	subscriptionEnd struct{}
 	resultMsg       struct{ res model.Result }
+	clockMsg        struct{ now time.Time }
 )
 
 // Model is the cockpit's root: it owns the layout, routes keys and
@@ -99,10 +107,12 @@ func New(eng rollout.Control, o Options) *Model {
 	if o.Replay != nil {
 		o.ReadOnly = true
 	}
+	// A recording's title and an SSH user's name are someone else's text.
+	o.Title = termtext.Clean(o.Title, 0)
 	m := &Model{eng: eng, opts: o, st: NewStyles(o.Renderer), keys: DefaultKeyMap(), rkeys: newReplayKeys()}
 	m.ctx = context.Background()
 	m.help = m.st.help()
-	m.header = header{st: &m.st, actor: o.Actor, poll: o.Poll, title: o.Title}
+	m.header = header{st: &m.st, actor: displayActor(o.Actor), poll: o.Poll, title: o.Title}
 	m.gauge = gauge{st: &m.st}
 	m.verdict = verdict{st: &m.st}
 	m.charts = charts{st: &m.st, window: defaultWindow}
@@ -124,22 +134,55 @@ func (m *Model) Init() tea.Cmd {
 	m.updates, m.unsubscribe = m.eng.Subscribe()
 	// No tea.SetWindowTitle: in bubbletea v1.3.10 it writes to the terminal
 	// without the renderer's lock, racing the frame being flushed.
+	cmds := []tea.Cmd{waitForSnapshot(m.ctx, m.updates)}
 	if m.opts.Pairing != nil {
-		return tea.Batch(waitForSnapshot(m.updates), waitForPair(m.opts.Pairing.Changed()))
+		cmds = append(cmds, waitForPair(m.opts.Pairing.Changed()))
 	}
-	return waitForSnapshot(m.updates)
+	if m.opts.Clock != nil {
+		cmds = append(cmds, m.tick())
+	}
+	return tea.Batch(cmds...)
 }
 
-// waitForSnapshot reads one snapshot; Update re-arms it after each.
-func waitForSnapshot(ch <-chan model.Snapshot) tea.Cmd {
+// waitForSnapshot reads one snapshot; Update re-arms it after each. It
+// gives up when ctx ends: an engine does not close a cancelled
+// subscription, and a viewer that left must not leave a reader behind.
+func waitForSnapshot(ctx context.Context, ch <-chan model.Snapshot) tea.Cmd {
 	return func() tea.Msg {
-		s, ok := <-ch
-		if !ok {
-			return subscriptionEnd{}
+		select {
+		case s, ok := <-ch:
+			if !ok {
+				return subscriptionEnd{}
+			}
+			return snapshotMsg{s}
+		case <-ctx.Done():
+			return nil
 		}
-		return snapshotMsg{s}
 	}
 }
+
+// tick reads the clock about once a second of wall time (a demo's clock
+// runs faster), for the header.
+func (m *Model) tick() tea.Cmd {
+	every := time.Second
+	if s, ok := m.opts.Clock.(interface{ Speed() float64 }); ok && s.Speed() > 1 {
+		every = time.Duration(s.Speed() * float64(time.Second))
+	}
+	clk, ctx := m.opts.Clock, m.ctx
+	return func() tea.Msg {
+		select {
+		case <-clk.After(every):
+			return clockMsg{clk.Now()}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// Close ends the cockpit's subscription and its pending work. A program
+// that stops without q (an SSH viewer who hung up) calls it, so nothing of
+// the viewer stays behind.
+func (m *Model) Close() { m.detach() }
 
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.quitting {
@@ -152,7 +195,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case snapshotMsg:
 		m.setSnapshot(msg.snap)
-		return m, waitForSnapshot(m.updates)
+		return m, waitForSnapshot(m.ctx, m.updates)
+	case clockMsg:
+		m.header.SetNow(msg.now)
+		return m, m.tick()
 	case pairChangedMsg:
 		m.setPair(m.opts.Pairing.Pair())
 		return m, waitForPair(m.opts.Pairing.Changed())
@@ -165,7 +211,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case resultMsg:
 		m.inflight = ""
 		m.gauge.SetPending("")
-		res := msg.res
+		res := displayResult(msg.res)
 		m.last = &res
 		m.verdict.SetResult(m.last)
 		m.status = resultStatus(res)
@@ -184,6 +230,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) readOnly() bool { return m.opts.ReadOnly || m.snap.ReadOnly }
 
 func (m *Model) setSnapshot(s model.Snapshot) {
+	s = displaySnapshot(s)
 	m.snap = s
 	if s.Last != nil {
 		m.last = s.Last

@@ -20,6 +20,8 @@ type auditPane struct {
 	focused bool
 	offset  int // entries skipped from the newest
 	entries []model.AuditEntry
+	headSeq int64
+	head    string // the log's newest entry's hash, "" when unknown
 	view    string
 }
 
@@ -31,6 +33,7 @@ func (a *auditPane) SetSnapshot(s model.Snapshot) {
 		a.offset += len(s.Audit) - len(a.entries)
 	}
 	a.entries = s.Audit
+	a.headSeq, a.head = logHead(s)
 	a.clamp()
 	a.render()
 }
@@ -91,6 +94,12 @@ func (a *auditPane) render() {
 			info += " · tab to scroll"
 		}
 	}
+	if a.head != "" && a.headSeq > 0 {
+		// What perch audit verify --head takes: a copy of the log that
+		// no longer reaches this entry has lost its end.
+		h := []rune(a.head)
+		title += st.Dim.Render(fmt.Sprintf("  head #%d ", a.headSeq)) + string(h[:min(len(h), headDigits)])
+	}
 	lines := []string{title + st.Dim.Render("  "+info)}
 	if n == 0 {
 		lines = append(lines, st.Dim.Render("  no entries yet"))
@@ -105,17 +114,33 @@ func (a *auditPane) render() {
 	a.view = padLines(strings.Join(lines, "\n"), a.height)
 }
 
+// headDigits is how much of the head hash the pane shows: enough for
+// verify --head (audit.MinHeadLen) to tell any two entries apart.
+const headDigits = 12
+
+// logHead is the audit log's newest entry as far as s knows: the head
+// the engine read at its last poll, or an entry it wrote since.
+func logHead(s model.Snapshot) (int64, string) {
+	seq, head := s.AuditSeq, s.AuditHead
+	for _, e := range s.Audit {
+		if e.Hash != "" && e.Seq > seq {
+			seq, head = e.Seq, e.Hash
+		}
+	}
+	return seq, head
+}
+
 // auditLine renders one entry: time, who, action, from → to, outcome,
 // verified, reason.
 func auditLine(st *Styles, e model.AuditEntry) string {
 	var b strings.Builder
 	b.WriteString(st.Dim.Render(hms(e.Time)) + " ")
-	who := e.Actor.OSUser
+	who := shorten(e.Actor.OSUser, shortWidth)
 	if who == "" {
 		who = "?"
 	}
 	if e.Actor.ARN != "" {
-		who += " (" + shortARN(e.Actor.ARN) + ")"
+		who += " (" + shorten(shortARN(e.Actor.ARN), shortWidth) + ")"
 	}
 	switch {
 	case e.Actor.Via == "autopilot" || e.Actor.Via == "reconcile":
@@ -128,7 +153,7 @@ func auditLine(st *Styles, e model.AuditEntry) string {
 		who = "—"
 	}
 	b.WriteString(who + " ")
-	b.WriteString(st.Bold.Render(e.Action))
+	b.WriteString(st.Bold.Render(shorten(e.Action, shortWidth)))
 	if e.From != nil || e.To != nil {
 		b.WriteString(" " + optPct(e.From) + " → " + optPct(e.To))
 	}

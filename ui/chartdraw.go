@@ -37,6 +37,10 @@ func drawChart(st *Styles, cc *chartCanvas, sp chartSpec) string {
 	if sp.w < 8 || sp.h < 4 {
 		return ""
 	}
+	if w, h := sp.w, sp.h; w > maxChartW || h > maxChartH {
+		sp.w, sp.h = min(w, maxChartW), min(h, maxChartH)
+		return padBlock(drawChart(st, cc, sp), w, h)
+	}
 	gh := sp.h - 2 // rows above the X axis and its labels
 	dataMax := 0.0
 	for _, set := range [][]model.Point{sp.stable, sp.canary} {
@@ -109,6 +113,27 @@ func drawChart(st *Styles, cc *chartCanvas, sp chartSpec) string {
 		}
 	}
 	return renderCanvas(&c.Canvas)
+}
+
+// maxChartW and maxChartH bound one chart's canvas. Each of its cells
+// costs about 600 bytes in ntcharts, and a terminal, or an SSH client, can
+// claim any size: at 1000x500 the charts took 260 MB per viewer. A bigger
+// chart is drawn at the bound and padded; three hours of one-minute
+// points need fewer than 100 columns of braille.
+const (
+	maxChartW = 240
+	maxChartH = 60
+)
+
+// padBlock pads s, drawn smaller, to w cells by h lines.
+func padBlock(s string, w, h int) string {
+	lines := strings.Split(padLines(s, h), "\n")
+	for i, l := range lines {
+		if n := visibleWidth(l); n < w {
+			lines[i] = l + strings.Repeat(" ", w-n)
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // renderCanvas is canvas.View without its cost: ntcharts renders every

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/perch-dev/perch/internal/termtext"
 	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/rollout"
 )
@@ -82,6 +83,7 @@ type FleetModel struct {
 // NewFleet builds the fleet view and reads every target's snapshot once.
 // The options' defaults are the cockpit's, which New fills in.
 func NewFleet(f Fleet, o FleetOptions) *FleetModel {
+	o.Title = termtext.Clean(o.Title, 0)
 	m := &FleetModel{fleet: f, engines: f.Engines(), opts: o, st: NewStyles(o.Renderer), keys: defaultFleetKeys(), cockpitIdx: -1}
 	m.help = m.st.help()
 	m.filter = textinput.New()
@@ -131,6 +133,7 @@ func (m *FleetModel) refresh(force bool) {
 		if !force && s.Seq == m.snaps[i].Seq && s.Now.Equal(m.snaps[i].Now) {
 			continue
 		}
+		s = displaySnapshot(s)
 		m.snaps[i] = s
 		m.texts[i] = rowText(s)
 		if s.Now.After(m.now) {

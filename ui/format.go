@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/perch-dev/perch/internal/termtext"
 	"github.com/perch-dev/perch/model"
 )
 
@@ -86,18 +87,18 @@ func firstLine(s string) string {
 	return s
 }
 
-// shorten cuts plain text to n runes.
+// shorten cuts text to n cells (its first line, when it has several),
+// making any control in it visible.
 func shorten(s string, n int) string {
-	s = firstLine(s)
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	if n <= 1 {
-		return "…"
-	}
-	return string(r[:n-1]) + "…"
+	return termtext.Clean(firstLine(s), max(n, 1))
 }
+
+// Widths that one name from outside perch may take on a line, so a long
+// one cannot push the clock, the split or the rest of a line off screen.
+const (
+	nameWidth  = 48
+	shortWidth = 24
+)
 
 // padLines makes s exactly h lines tall (cutting or padding with blanks).
 func padLines(s string, h int) string {

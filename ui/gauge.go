@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perch-dev/perch/internal/termtext"
 	"github.com/perch-dev/perch/model"
 )
 
@@ -238,9 +239,10 @@ func (g *gauge) health(name string, h model.Health, canary bool) string {
 	label := st.side(canary).Render(name)
 	if g.snap.Target.Kind == model.KindLambda {
 		// A Lambda version is one thing that is Active or not.
-		version := g.snap.Split.StableID
+		// Split IDs stay raw in the snapshot for compare-and-set.
+		version := termtext.Clean(g.snap.Split.StableID, 24)
 		if canary {
-			version = g.snap.Split.CanaryID
+			version = termtext.Clean(g.snap.Split.CanaryID, 24)
 		}
 		switch {
 		case h.Total() == 0:

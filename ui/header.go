@@ -19,7 +19,10 @@ type header struct {
 	replay   string // the replay's mode and position
 	width    int
 	snap     model.Snapshot
-	view     string
+	// now is the clock as the cockpit last read it; zero when it has no
+	// clock (a replay), and the snapshot's time then stands for it.
+	now  time.Time
+	view string
 }
 
 const headerHeight = 2
@@ -36,13 +39,26 @@ func (h *header) SetSize(w, _ int) { h.width = w; h.render() }
 
 func (h *header) SetSnapshot(s model.Snapshot) { h.snap = s; h.render() }
 
+// SetNow moves the header's clock: ages grow while no snapshot arrives,
+// which is exactly when every call is hanging.
+func (h *header) SetNow(t time.Time) { h.now = t; h.render() }
+
+// at is the time the header measures ages against: the clock, or the
+// snapshot's time when that is newer or there is no clock.
+func (h *header) at() time.Time {
+	if h.now.After(h.snap.Now) {
+		return h.now
+	}
+	return h.snap.Now
+}
+
 func (h *header) View() string { return h.view }
 
 func (h *header) render() {
 	s, st := h.snap, h.st
 
 	brand := brandLine(st, "perch", h.title, h.readOnly)
-	target := st.Bold.Render(s.Target.Name)
+	target := st.Bold.Render(shorten(s.Target.Name, nameWidth))
 	if where := strings.TrimSpace(string(s.Target.Kind) + " " + s.Target.Region); where != "" {
 		target += st.Dim.Render(" (" + where + ")")
 	}
@@ -53,22 +69,23 @@ func (h *header) render() {
 	}
 	who := ""
 	if arn != "" {
-		who = shortARN(arn)
+		who = shorten(shortARN(arn), nameWidth)
 	}
 	if h.actor.OSUser != "" {
 		if who != "" {
 			who += " "
 		}
-		who += "(" + h.actor.OSUser + ")"
+		who += "(" + shorten(h.actor.OSUser, shortWidth) + ")"
 	}
-	clockStr := clock(st, s.Now)
+	now := h.at()
+	clockStr := clock(st, now)
 	if who != "" {
 		segs = append(segs, who)
 	}
 	// The clock matters more than the identity on a narrow screen: put it
 	// before the identity when space is short.
 	line1 := joinFit(append(segs, clockStr), st.Sep, h.width)
-	if !strings.Contains(line1, hms(s.Now)) {
+	if !strings.Contains(line1, hms(now)) {
 		line1 = joinFit(append(segs[:2], clockStr), st.Sep, h.width)
 	}
 
@@ -100,7 +117,7 @@ func (h *header) render() {
 func brandLine(st *Styles, name, title string, readOnly bool) string {
 	out := st.Brand.Render(name)
 	if title != "" {
-		out += " " + st.Dim.Render(title)
+		out += " " + st.Dim.Render(shorten(title, nameWidth))
 	}
 	if readOnly {
 		out += " " + st.Warn.Render("[READ-ONLY]")
@@ -131,30 +148,35 @@ func (h *header) deploymentLine(d *model.DeploymentStatus) string {
 	default:
 		status = st.Warn.Render("⟳ " + status)
 	}
-	segs := []string{st.Dim.Render("deploy ") + st.Bold.Render(d.ID), status}
+	segs := []string{st.Dim.Render("deploy ") + st.Bold.Render(shorten(d.ID, shortWidth)), status}
 	// The countdown before the step's words: it is what a narrow screen
 	// must keep.
 	if !d.NextShiftAt.IsZero() {
-		when := "in " + st.Bold.Render(age(d.NextShiftAt.Sub(h.snap.Now)))
-		if !d.NextShiftAt.After(h.snap.Now) {
+		when := "in " + st.Bold.Render(age(d.NextShiftAt.Sub(h.at())))
+		if !d.NextShiftAt.After(h.at()) {
 			when = st.Bold.Render("due now")
 		}
 		segs = append(segs, "next → "+st.Canary.Render(pct(d.NextShiftTo))+" "+when)
 	}
 	if d.Step != "" {
-		segs = append(segs, d.Step)
+		segs = append(segs, shorten(d.Step, 2*nameWidth))
 	}
 	if d.ReadErr != "" {
 		segs = append(segs, st.Bad.Render("✗ "+shorten(d.ReadErr, 40)))
 	}
 	if d.Config != "" {
-		segs = append(segs, st.Dim.Render(strings.TrimPrefix(d.Config, "CodeDeployDefault.")))
+		segs = append(segs, st.Dim.Render(shorten(strings.TrimPrefix(d.Config, "CodeDeployDefault."), nameWidth)))
 	}
 	return joinFit(segs, st.Sep, h.width)
 }
 
-// freshness says how old one source's data is, loudly when it is stale or
-// the last read failed.
+// staleAfter is the age at which a source is STALE: a poll that should
+// have refreshed it is overdue by a whole interval.
+func staleAfter(poll time.Duration) time.Duration { return 2 * poll }
+
+// freshness says how old one source's data is, measured against the clock
+// (not the last poll that finished: a poll whose calls all hang finishes
+// late or never), loudly when it is stale or the last read failed.
 func (h *header) freshness(name string, at time.Time, errText string) string {
 	st := h.st
 	var out string
@@ -162,8 +184,8 @@ func (h *header) freshness(name string, at time.Time, errText string) string {
 	case at.IsZero():
 		out = st.Warn.Render(name + " ? never read")
 	default:
-		a := h.snap.Now.Sub(at)
-		if a > 3*h.poll {
+		a := h.at().Sub(at)
+		if a > staleAfter(h.poll) {
 			out = st.Bad.Render(name + " STALE " + age(a))
 		} else {
 			out = name + " " + age(a)

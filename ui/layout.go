@@ -5,6 +5,8 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/lipgloss"
+
+	"github.com/perch-dev/perch/internal/termtext"
 )
 
 // The cockpit's screen: sizes from the terminal's, and the frame joined from
@@ -71,7 +73,8 @@ func (m *Model) View() string {
 	}
 	status := ""
 	if m.status != "" {
-		status = m.st.Status.Render("» " + m.status)
+		// Statuses quote results, errors and names: clean them whole.
+		status = m.st.Status.Render("» " + termtext.Clean(m.status, 0))
 	}
 	if p := m.pairPrompt(); p != "" && (m.status == "" || m.pair.Driving) {
 		status = p

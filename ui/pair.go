@@ -60,7 +60,8 @@ func (m *Model) watching() bool { return m.opts.Pairing != nil && !m.pair.Drivin
 // setPair takes a new pair state and re-applies everything that depends on
 // who drives: the write keys, the header and the prompt.
 func (m *Model) setPair(p PairState) {
-	m.pair = p
+	// Seat names are SSH user names: whoever connects chooses them.
+	m.pair = displayPair(p)
 	m.applyWriteKeys()
 	m.header.pair = m.pairLine()
 	m.header.render()
@@ -91,9 +92,9 @@ func (m *Model) pairLine() string {
 	p, st := m.pair, m.st
 	name := func(n string) string {
 		if n == p.Me {
-			return n + " (you)"
+			return shorten(n, shortWidth) + " (you)"
 		}
-		return n
+		return shorten(n, shortWidth)
 	}
 	out := st.Bold.Render("▶ " + name(p.Driver) + " drives")
 	if p.Driver == "" {

@@ -353,7 +353,7 @@ func TestSnapshotRearmsSubscription(t *testing.T) {
 	s.Seq++
 	s.Split = s.Split.WithCanaryPercent(50)
 	eng.publish(s)
-	msg := waitForSnapshot(m.updates)()
+	msg := waitForSnapshot(m.ctx, m.updates)()
 	_, cmd := m.Update(msg)
 	if cmd == nil {
 		t.Fatal("snapshot did not re-arm the subscription")

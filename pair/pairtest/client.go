@@ -182,6 +182,10 @@ func (c *Client) WaitText(text string) (string, error) {
 	return c.WaitFor(fmt.Sprintf("%q", text), func(s string) bool { return strings.Contains(s, text) })
 }
 
+// Resize tells the server the terminal is now w x h, as a client's
+// window-change request does.
+func (c *Client) Resize(w, h int) error { return c.sess.WindowChange(h, w) }
+
 // Close ends the session and the connection.
 func (c *Client) Close() error {
 	c.sess.Close()
