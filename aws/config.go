@@ -43,7 +43,7 @@ type ConfigOptions struct {
 // ErrNoRegion is returned when neither flags, environment nor profile name a
 // region: requests would otherwise be signed for an empty region and fail in
 // a confusing way.
-var ErrNoRegion = errors.New("no AWS region: pass --region or set AWS_REGION")
+var ErrNoRegion = errors.New("no AWS region: pass --region, set AWS_REGION, or add `region = ...` to the profile in ~/.aws/config")
 
 // LoadConfig resolves an SDK config the way the AWS CLI does, with the flags
 // taking precedence. AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are

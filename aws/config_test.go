@@ -16,7 +16,7 @@ import (
 func TestLoadConfigNoRegion(t *testing.T) {
 	isolateAWSEnv(t)
 	_, err := LoadConfig(t.Context(), ConfigOptions{Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
-	if !errors.Is(err, ErrNoRegion) || err.Error() != "no AWS region: pass --region or set AWS_REGION" {
+	if !errors.Is(err, ErrNoRegion) || err.Error() != "no AWS region: pass --region, set AWS_REGION, or add `region = ...` to the profile in ~/.aws/config" {
 		t.Fatalf("err = %v", err)
 	}
 	t.Setenv("AWS_REGION", "eu-west-1")
@@ -96,7 +96,7 @@ func TestDescribeErrorCodes(t *testing.T) {
 		{op("InvalidClientTokenId", "bad"), "",
 			"AWS credentials expired or invalid: run `aws sso login` or refresh them"},
 		{op("AccessDenied", "User: arn:aws:iam::1:user/x is not authorized\nto perform: elasticloadbalancing:ModifyRule"), "",
-			"access denied (GetCallerIdentity): User: arn:aws:iam::1:user/x is not authorized to perform: elasticloadbalancing:ModifyRule"},
+			"access denied: the credentials lack IAM permission sts:GetCallerIdentity (perch's policies are in docs/iam.md): User: arn:aws:iam::1:user/x is not authorized to perform: elasticloadbalancing:ModifyRule"},
 		{op("Throttling", "Rate exceeded"), "", "AWS is throttling requests (GetCallerIdentity) (Throttling); perch will retry more slowly"},
 		{op("ValidationError", "1 validation error"), "", "ValidationError (GetCallerIdentity): 1 validation error"},
 		{&NotFoundError{Kind: "rule", ID: "arn:x"}, "", "rule not found: arn:x"},

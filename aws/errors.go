@@ -112,7 +112,7 @@ func DescribeErrorWithProfile(err error, profile string) string {
 		case credentialCodes[code]:
 			return credMsg
 		case accessDeniedCodes[code]:
-			return "access denied" + operationSuffix(err) + ": " + oneLine(api.ErrorMessage())
+			return accessDenied(err, api)
 		case throttleCodes[code]:
 			return "AWS is throttling requests" + operationSuffix(err) + " (" + code + "); perch will retry more slowly"
 		}
@@ -127,9 +127,54 @@ func DescribeErrorWithProfile(err error, profile string) string {
 	}
 	if strings.Contains(err.Error(), "failed to retrieve credentials") ||
 		strings.Contains(err.Error(), "failed to refresh cached credentials") {
-		return "no usable AWS credentials: " + refresh
+		return noCredentials(err, profile)
 	}
 	return oneLine(err.Error())
+}
+
+// iamPrefix is each service's IAM action prefix, by the SDK's service ID.
+var iamPrefix = map[string]string{
+	"Elastic Load Balancing v2": "elasticloadbalancing",
+	"CloudWatch":                "cloudwatch",
+	"Lambda":                    "lambda",
+	"CodeDeploy":                "codedeploy",
+	"STS":                       "sts",
+	"ECS":                       "ecs",
+	"CloudWatch Logs":           "logs",
+	"Account":                   "account",
+}
+
+// accessDenied names the IAM action that is missing, so the fix is one
+// line in a policy (docs/iam.md has perch's).
+func accessDenied(err error, api smithy.APIError) string {
+	var op *smithy.OperationError
+	if errors.As(err, &op) {
+		action := op.Operation()
+		if p := iamPrefix[op.Service()]; p != "" {
+			action = p + ":" + action
+		}
+		return "access denied: the credentials lack IAM permission " + action + " (perch's policies are in docs/iam.md): " + oneLine(api.ErrorMessage())
+	}
+	return "access denied: " + oneLine(api.ErrorMessage()) + " (perch's IAM policies are in docs/iam.md)"
+}
+
+// noCredentials says where the SDK's default chain looked, in the order
+// it looks, and how to give it something.
+func noCredentials(err error, profile string) string {
+	where := "the environment (AWS_ACCESS_KEY_ID, AWS_PROFILE), ~/.aws/credentials and ~/.aws/config"
+	if profile != "" {
+		where += " (profile " + profile + ")"
+	}
+	where += ", SSO, container and instance credentials"
+	fix := "run `aws configure`, or `aws sso login` for an SSO profile"
+	if profile != "" {
+		fix = "run `aws sso login --profile " + profile + "`, or check that profile in ~/.aws/config"
+	}
+	msg := "no AWS credentials found: perch looked in " + where + "; " + fix
+	if errors.Is(err, context.DeadlineExceeded) {
+		msg += " (the instance metadata service did not answer)"
+	}
+	return msg
 }
 
 func notFoundKind(err error) string {
