@@ -202,10 +202,21 @@ func splitOfTargets(v *cdView, targets []cdtypes.DeploymentTarget) (model.Split,
 	if len(targets) != 1 {
 		return model.Split{}, fmt.Errorf("deployment %s: expected one target, got %d", v.id, len(targets))
 	}
-	t := targets[0]
+	canary, err := targetCanaryPercent(v.platform, targets[0])
+	if err != nil {
+		return model.Split{}, fmt.Errorf("deployment %s: %w", v.id, err)
+	}
+	s.CanaryWeight = int(math.Round(canary * 10))
+	s.StableWeight = 1000 - s.CanaryWeight
+	return s, nil
+}
+
+// targetCanaryPercent is the replacement's share of traffic as one
+// deployment target reports it.
+func targetCanaryPercent(platform cdtypes.ComputePlatform, t cdtypes.DeploymentTarget) (float64, error) {
 	var canary float64
 	switch {
-	case v.platform == cdtypes.ComputePlatformLambda && t.LambdaTarget != nil && t.LambdaTarget.LambdaFunctionInfo != nil:
+	case platform == cdtypes.ComputePlatformLambda && t.LambdaTarget != nil && t.LambdaTarget.LambdaFunctionInfo != nil:
 		w := t.LambdaTarget.LambdaFunctionInfo.TargetVersionWeight
 		// The API reference calls it a percentage but models a double that
 		// mirrors the alias's 0-1 fraction; accept both.
@@ -213,7 +224,7 @@ func splitOfTargets(v *cdView, targets []cdtypes.DeploymentTarget) (model.Split,
 			w /= 100
 		}
 		canary = 100 * w
-	case v.platform == cdtypes.ComputePlatformEcs && t.EcsTarget != nil:
+	case platform == cdtypes.ComputePlatformEcs && t.EcsTarget != nil:
 		var blue, green float64
 		var haveBlue bool
 		for _, ts := range t.EcsTarget.TaskSetsInfo {
@@ -231,14 +242,12 @@ func splitOfTargets(v *cdView, targets []cdtypes.DeploymentTarget) (model.Split,
 			canary = 100
 		}
 	default:
-		return model.Split{}, fmt.Errorf("deployment %s: the target carries no %s traffic information", v.id, v.platform)
+		return 0, fmt.Errorf("the target carries no %s traffic information", platform)
 	}
 	if math.IsNaN(canary) || canary < 0 || canary > 100 {
-		return model.Split{}, fmt.Errorf("deployment %s: target weight %v%% is outside 0-100", v.id, canary)
+		return 0, fmt.Errorf("target weight %v%% is outside 0-100", canary)
 	}
-	s.CanaryWeight = int(math.Round(canary * 10))
-	s.StableWeight = 1000 - s.CanaryWeight
-	return s, nil
+	return canary, nil
 }
 
 // Health reports each side's capacity: the ECS task sets' running and

@@ -38,7 +38,7 @@ func motoConfig(t *testing.T) awssdk.Config {
 
 // testConfig goes through LoadConfig, like the CLI, isolated from the
 // developer's own AWS files and environment.
-func testConfig(t *testing.T, endpoint string) awssdk.Config {
+func testConfig(t testing.TB, endpoint string) awssdk.Config {
 	t.Helper()
 	isolateAWSEnv(t)
 	cfg, err := LoadConfig(t.Context(), ConfigOptions{
@@ -53,7 +53,7 @@ func testConfig(t *testing.T, endpoint string) awssdk.Config {
 	return cfg
 }
 
-func isolateAWSEnv(t *testing.T) {
+func isolateAWSEnv(t testing.TB) {
 	t.Helper()
 	dir := t.TempDir()
 	for _, kv := range [][2]string{

@@ -418,6 +418,8 @@ func pathCondition(pattern string) *qnode {
 }
 
 func forwardAction(f forwardConfig) action {
+	// Its own groups: a weight written to one rule must not move another.
+	f.groups = append([]tgWeight(nil), f.groups...)
 	return action{typ: "forward", order: 1, forward: &f}
 }
 

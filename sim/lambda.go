@@ -162,6 +162,7 @@ var lambdaOps = map[string]lambdaHandler{
 	"UpdateAlias":              (*lambdaService).updateAlias,
 	"ListAliases":              (*lambdaService).listAliases,
 	"ListVersionsByFunction":   (*lambdaService).listVersions,
+	"ListFunctions":            (*lambdaService).listFunctions,
 	"GetFunctionConfiguration": (*lambdaService).getFunctionConfiguration,
 	"PublishVersion":           (*lambdaService).publishVersion,
 }
@@ -522,6 +523,25 @@ func (l *lambdaService) getFunctionConfiguration(r *http.Request, req lambdaRequ
 		return 0, nil, lambdaNotFound("Function not found: %s:%s", f.arn, q)
 	}
 	return http.StatusOK, f.configJSON(v, true), nil
+}
+
+// listFunctions lists every function's $LATEST configuration, paged.
+func (l *lambdaService) listFunctions(r *http.Request, _ lambdaRequest, _ []byte) (int, any, *apiError) {
+	q := r.URL.Query()
+	names := sortedKeys(l.functions)
+	lo, hi, next, aerr := lambdaPage(q, len(names))
+	if aerr != nil {
+		return 0, nil, aerr
+	}
+	out := struct {
+		Functions  []configJSON `json:"Functions"`
+		NextMarker string       `json:"NextMarker,omitempty"`
+	}{Functions: []configJSON{}, NextMarker: next}
+	for _, n := range names[lo:hi] {
+		f := l.functions[n]
+		out.Functions = append(out.Functions, f.configJSON(f.latest, false))
+	}
+	return http.StatusOK, out, nil
 }
 
 func (l *lambdaService) listVersions(r *http.Request, req lambdaRequest, _ []byte) (int, any, *apiError) {

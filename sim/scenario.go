@@ -85,10 +85,15 @@ type ALB struct {
 	RolloutMarker *bool    `yaml:"rollout_marker"`
 	PathPattern   string   `yaml:"path_pattern"`
 	Extras        []string `yaml:"extras"`
-	Stable        Side     `yaml:"stable"`
-	Canary        Side     `yaml:"canary"`
-	Events        []Event  `yaml:"events"`
-	Alarms        []Alarm  `yaml:"alarms"`
+	// Listeners and RulesPerListener grow the load balancer for scans:
+	// that many listeners, each with that many weighted rules (0: one
+	// listener with the one rule).
+	Listeners        int     `yaml:"listeners"`
+	RulesPerListener int     `yaml:"rules_per_listener"`
+	Stable           Side    `yaml:"stable"`
+	Canary           Side    `yaml:"canary"`
+	Events           []Event `yaml:"events"`
+	Alarms           []Alarm `yaml:"alarms"`
 }
 
 // Alarm is a CloudWatch metric alarm on one side's ALB metric, created at
@@ -416,6 +421,12 @@ func (sc *Scenario) validate() error {
 		}
 		if *a.TargetsPerSide < 0 || *a.TargetsPerSide > 100 {
 			return ferr(with(p, "targets_per_side"), "%d is out of range (0..100)", *a.TargetsPerSide)
+		}
+		if a.Listeners < 0 || a.Listeners > 50 {
+			return ferr(with(p, "listeners"), "%d is out of range (0..50, ELBv2's limit per load balancer)", a.Listeners)
+		}
+		if a.RulesPerListener < 0 || a.RulesPerListener > 100 {
+			return ferr(with(p, "rules_per_listener"), "%d is out of range (0..100, ELBv2's limit per listener)", a.RulesPerListener)
 		}
 		if s := a.Stickiness.D(); s < 0 || s > maxStickySeconds*time.Second || (s > 0 && s < time.Second) {
 			return ferr(with(p, "stickiness"), "%s is out of range (0s, or 1s..168h)", s)

@@ -185,7 +185,28 @@ func (s *Sim) seedALB(a *ALB) error {
 	for _, x := range a.Extras {
 		s.seedExtra(a, x, ids, lb, l, stable, canary)
 	}
+	s.seedBulk(a, ids, lb, l, fwd)
 	return nil
+}
+
+// seedBulk gives the load balancer a.Listeners listeners of
+// a.RulesPerListener rules each, all forwarding like the canary's rule:
+// an account to scan, not canaries the traffic model drives.
+func (s *Sim) seedBulk(a *ALB, ids idSource, lb *loadBalancer, first *listener, fwd forwardConfig) {
+	e := s.elb
+	for i := range max(a.Listeners, 1) {
+		l := first
+		if i > 0 {
+			l = e.addListener(lb, ids.hex16(), ids.hex16(), 8000+i, []action{fixedResponseAction(404)})
+		}
+		have := 0
+		if i == 0 && !a.DefaultRule {
+			have = 1 // the canary's own rule
+		}
+		for j := have; j < a.RulesPerListener; j++ {
+			e.addRule(l, ids.hex16(), 100+j, []*qnode{pathCondition(fmt.Sprintf("/bulk/%d/*", j))}, []action{forwardAction(fwd)})
+		}
+	}
 }
 
 func (s *Sim) seedExtra(a *ALB, extra string, ids idSource, lb *loadBalancer, l *listener, stable, canary *targetGroup) {

@@ -1,0 +1,64 @@
+package model
+
+import "time"
+
+// Found is one canary a scan of an account found: enough to list it and
+// to open its cockpit.
+type Found struct {
+	Kind    TargetKind `json:"kind"`
+	Name    string     `json:"name"`
+	Region  string     `json:"region"`
+	Profile string     `json:"profile,omitempty"`
+	// ID is what the audit log and the cockpit call it: the rule or
+	// listener ARN, the alias ARN, the deployment ID.
+	ID string `json:"id"`
+
+	// How to open it.
+	RuleARN      string `json:"rule_arn,omitempty"`
+	ListenerARN  string `json:"listener_arn,omitempty"`
+	Function     string `json:"function,omitempty"`
+	Alias        string `json:"alias,omitempty"`
+	DeploymentID string `json:"deployment_id,omitempty"`
+
+	// Sides are the weighted sides as AWS lists them (target groups,
+	// versions); Weights are out of their sum.
+	Sides []FoundSide `json:"sides"`
+	// CanaryPercent is the canary's share, when perch can tell which side
+	// is the canary (a marker, the alias, the deployment); nil otherwise.
+	CanaryPercent *float64 `json:"canary_percent,omitempty"`
+	// Marked: perch's rollout marker is on it.
+	Marked bool `json:"marked"`
+	// Changed is when the split last changed, where that can be known
+	// (the audit log, a deployment's shifts); zero: unknown.
+	Changed time.Time `json:"changed,omitempty"`
+	// Status is a deployment's (InProgress, Ready, ...).
+	Status string `json:"status,omitempty"`
+	// Note says what makes it odd (three target groups, ...).
+	Note string `json:"note,omitempty"`
+}
+
+// FoundSide is one weighted side of a found canary.
+type FoundSide struct {
+	Name   string  `json:"name"`
+	ID     string  `json:"id"`
+	Weight float64 `json:"weight"`
+}
+
+// SplitText is the split as the list shows it: "90/10" for two sides.
+func (f Found) SplitText() string {
+	total := 0.0
+	for _, s := range f.Sides {
+		total += s.Weight
+	}
+	if total <= 0 {
+		return "?"
+	}
+	out := ""
+	for i, s := range f.Sides {
+		if i > 0 {
+			out += "/"
+		}
+		out += FormatPercent(100 * s.Weight / total)
+	}
+	return out
+}
