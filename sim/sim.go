@@ -108,6 +108,7 @@ var statsName = map[string]string{
 	"monitoring":           "cloudwatch",
 	"lambda":               "lambda",
 	"codedeploy":           "codedeploy",
+	"account":              "account",
 }
 
 // New builds a simulator: seeds the scenario's resources and backfills
@@ -177,6 +178,7 @@ func newSim(opts Options, sink datumSink) (*Sim, error) {
 		"monitoring":           s.cw,
 		"lambda":               s.lambda,
 		"codedeploy":           s.codedeploy,
+		"account":              &account{region: opts.Region},
 	}
 	if sink == nil {
 		sink = s.store
