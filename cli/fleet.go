@@ -117,8 +117,9 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 			ad: ot.ad, cd: ot.cd, router: namedRouter{Router: ot.ad.router, name: t.Name},
 			alarms: perchaws.NewAlarms(ot.group.cfg), identity: ot.group,
 			alarmNames: t.Alarms, ladder: t.Ladder, plan: t.Plan, paused: t.Paused,
-			judge:  model.JudgeConfig{Custom: t.Judge()},
-			recent: tailN(recent[ot.ad.router.Target().ID()], 50), describe: ot.group.describe,
+			judge:    model.JudgeConfig{Custom: t.Judge()},
+			readOnly: !g.readOnlySet && f.ReadOnlyProfiles[ot.group.profile],
+			recent:   tailN(recent[ot.ad.router.Target().ID()], 50), describe: ot.group.describe,
 			logger: logger.With("target", t.Name),
 		}))
 		if err != nil {

@@ -292,3 +292,46 @@ func TestFleetWithACodeDeployTarget(t *testing.T) {
 		t.Errorf("shared calls %d, metrics/h %v: want its own 10 metrics a minute counted", st.Last.Calls, st.MetricsPerHour)
 	}
 }
+
+// perch.yaml's read-only profiles open their targets read-only, unless
+// --read-only says otherwise; a production profile is named so.
+func TestReadOnlyProfileInTheFleet(t *testing.T) {
+	sc, err := sim.LoadScenario("healthy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := simtest.Start(t, simtest.Options{Options: sim.Options{Scenario: sc}})
+	state := t.TempDir()
+	cfgFile := filepath.Join(state, "config")
+	if err := os.WriteFile(cfgFile, []byte("[profile prod-ro]\nregion = us-east-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"AWS_PROFILE": "", "AWS_REGION": "", "AWS_ENDPOINT_URL": "",
+		"AWS_CONFIG_FILE": cfgFile, "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(state, "no-credentials"),
+		"AWS_EC2_METADATA_DISABLED": "true", "XDG_STATE_HOME": state,
+	} {
+		t.Setenv(k, v)
+	}
+	f := manifestFleet(env.Manifest, sc, nil, false)
+	for i := range f.Targets {
+		f.Targets[i].Profile = "prod-ro"
+	}
+	f.ReadOnlyProfiles = map[string]bool{"prod-ro": true}
+	for _, c := range []struct {
+		set, flag, want bool
+	}{{false, false, true}, {true, false, false}, {true, true, true}} {
+		g := &globalFlags{endpointURL: env.URL, poll: 10 * time.Second, reconcileAfter: time.Minute, readOnly: c.flag, readOnlySet: c.set}
+		s, err := openFleet(context.Background(), g, f, fleetOptions{clock: env.Clock, credentials: staticCredentials(), via: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.engines[0].Snapshot().ReadOnly; got != c.want {
+			t.Errorf("--read-only given %v = %v: read-only %v, want %v", c.set, c.flag, got, c.want)
+		}
+		s.close()
+	}
+	if !f.IsProduction("prod-ro") {
+		t.Error("prod-ro is not production by the default pattern")
+	}
+}

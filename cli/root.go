@@ -76,6 +76,9 @@ type globalFlags struct {
 	stdLog *stdLogSink
 	// callTimeout bounds each AWS call, retries included.
 	callTimeout time.Duration
+	// readOnlySet: --read-only was given, so it wins over perch.yaml's
+	// read-only profiles in either direction.
+	readOnlySet bool
 }
 
 // Execute runs perch with args and returns the process exit code. Errors
@@ -134,7 +137,8 @@ autopilot), with every action audited.
 Try it with no AWS account:  perch demo`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRunE: func(*cobra.Command, []string) error {
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			g.readOnlySet = cmd.Flags().Changed("read-only")
 			// Zero would mean "no deadline" to some readers of the value;
 			// perch never waits on AWS without one.
 			if g.callTimeout <= 0 {

@@ -299,6 +299,7 @@ type engineWiring struct {
 	plan       *model.Plan
 	paused     bool
 	judge      model.JudgeConfig
+	readOnly   bool // read-only whatever --read-only says (perch.yaml's profile)
 	recent     []model.AuditEntry
 	describe   func(error) string
 	logger     *slog.Logger
@@ -327,7 +328,7 @@ func engineConfig(g *globalFlags, log rollout.AuditLog, clk clock.Clock, w engin
 		AutopilotUser: osUser(),
 		Poll:          g.poll,
 		CallTimeout:   g.callTimeout,
-		ReadOnly:      g.readOnly,
+		ReadOnly:      g.readOnly || w.readOnly,
 		DescribeError: w.describe,
 		RecentAudit:   w.recent,
 		Judge:         w.judge,

@@ -3,6 +3,9 @@
 // metrics. Parsing is strict: an unknown key is an error, and every error
 // names the line it is about.
 //
+//	production: {pattern: "(?i)prod"}  # profiles and accounts that get a PROD badge (this is the default)
+//	profiles:
+//	  prod-admin: {read_only: true}   # open this profile's targets read-only unless --read-only=false
 //	publish_delay: 60s          # when CloudWatch has a period's datapoint (default 60s)
 //	lookback: 3m                # how much of the newest data each poll re-reads (default 3m)
 //	defaults:                   # every target inherits these unless it sets its own
@@ -33,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -51,7 +55,34 @@ type File struct {
 	// again, because CloudWatch fills the newest periods in late.
 	Lookback time.Duration
 	Targets  []Target
+	// Production matches the profiles and accounts (ID or alias) that are
+	// production: their screens carry a PROD badge. Default: the word
+	// "prod" anywhere, in any case.
+	Production *regexp.Regexp
+	// ReadOnlyProfiles are the profiles perch opens read-only unless
+	// --read-only=false says otherwise.
+	ReadOnlyProfiles map[string]bool
 }
+
+// DefaultProduction is the production pattern when the file sets none.
+const DefaultProduction = `(?i)prod`
+
+// IsProduction reports whether a profile or account is production by
+// f's pattern (or the default one for a nil f).
+func (f *File) IsProduction(names ...string) bool {
+	re := defaultProductionRE
+	if f != nil && f.Production != nil {
+		re = f.Production
+	}
+	for _, n := range names {
+		if n != "" && re.MatchString(n) {
+			return true
+		}
+	}
+	return false
+}
+
+var defaultProductionRE = regexp.MustCompile(DefaultProduction)
 
 // Defaults for the File-level settings.
 const (

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -55,7 +56,7 @@ func (p *parser) file(data []byte) *File {
 		return nil
 	}
 	root := doc.Content[0]
-	fields := p.mapping(root, "the config file", "publish_delay", "lookback", "defaults", "targets")
+	fields := p.mapping(root, "the config file", "publish_delay", "lookback", "defaults", "targets", "production", "profiles")
 	if fields == nil {
 		return nil
 	}
@@ -75,6 +76,12 @@ func (p *parser) file(data []byte) *File {
 			}
 			f.Lookback = d
 		}
+	}
+	if v := fields.get("production"); v != nil {
+		p.production(v, f)
+	}
+	if v := fields.get("profiles"); v != nil {
+		p.profiles(v, f)
 	}
 	def := Target{Ladder: model.DefaultLadder()}
 	if v := fields.get("defaults"); v != nil {
@@ -103,6 +110,45 @@ func (p *parser) file(data []byte) *File {
 		f.Targets = append(f.Targets, t)
 	}
 	return f
+}
+
+// production reads production: {pattern: REGEX}.
+func (p *parser) production(n *yaml.Node, f *File) {
+	fs := p.mapping(n, "production", "pattern")
+	if fs == nil {
+		return
+	}
+	if v := fs.get("pattern"); v != nil {
+		if s, ok := p.str(v, "production pattern"); ok {
+			re, err := regexp.Compile(s)
+			if err != nil {
+				p.errf(v.Line, "production pattern %q: %v", s, err)
+				return
+			}
+			f.Production = re
+		}
+	}
+}
+
+// profiles reads profiles: {NAME: {read_only: BOOL}}.
+func (p *parser) profiles(n *yaml.Node, f *File) {
+	if n.Kind != yaml.MappingNode {
+		p.errf(n.Line, "profiles: want a mapping of profile names to their settings (read_only)")
+		return
+	}
+	f.ReadOnlyProfiles = map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		name := n.Content[i].Value
+		fs := p.mapping(n.Content[i+1], "profile "+name, "read_only")
+		if fs == nil {
+			continue
+		}
+		if v := fs.get("read_only"); v != nil {
+			if ro, ok := p.boolean(v, "profile "+name+" read_only"); ok && ro {
+				f.ReadOnlyProfiles[name] = true
+			}
+		}
+	}
 }
 
 // inheritedKeys are the settings defaults gives every target that does not
