@@ -36,7 +36,6 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return m.opts.Back
 	}
 	if m.pairKey(msg) || m.replayKey(msg) {
-		m.layout()
 		return nil
 	}
 	switch {
@@ -50,7 +49,6 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return m.quit()
 	case key.Matches(msg, m.keys.Help):
 		m.help.ShowAll = !m.help.ShowAll
-		m.layout()
 		return nil
 	case key.Matches(msg, m.keys.Focus):
 		m.setFocus(1 - m.focus)
@@ -79,7 +77,6 @@ func (m *Model) confirmKey(msg tea.KeyMsg) tea.Cmd {
 	case confirmYes:
 		in := m.confirm.Intent(m.opts.Actor)
 		m.confirm.Close()
-		m.layout()
 		// The world may have changed while the dialog was open.
 		if why := m.writeBlocked(); why != "" {
 			m.status = why + ": nothing was sent"
@@ -89,7 +86,6 @@ func (m *Model) confirmKey(msg tea.KeyMsg) tea.Cmd {
 	case confirmNo:
 		m.confirm.Close()
 		m.status = "cancelled: nothing was sent"
-		m.layout()
 		return nil
 	default:
 		return cmd
@@ -103,7 +99,6 @@ func (m *Model) pickKey(msg tea.KeyMsg) tea.Cmd {
 	case confirmYes:
 		in := m.pick.Intent(m.opts.Actor)
 		m.pick.Close()
-		m.layout()
 		if why := m.writeBlocked(); why != "" {
 			m.status = why + ": nothing was sent"
 			return nil
@@ -112,7 +107,6 @@ func (m *Model) pickKey(msg tea.KeyMsg) tea.Cmd {
 	case confirmNo:
 		m.pick.Close()
 		m.status = "cancelled: the canary is still unconfirmed, and perch writes nothing until it is"
-		m.layout()
 	}
 	return nil
 }
@@ -158,7 +152,6 @@ func (m *Model) writeKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, m.keys.Rollback):
 			m.confirm.Open(model.Rollback, m.snap)
 			m.status = fmt.Sprintf("y sends StopDeployment %s with autoRollbackEnabled: CodeDeploy moves all traffic back to %s", d.ID, m.snap.Target.StableName)
-			m.layout()
 		case key.Matches(msg, m.keys.Autopilot):
 			m.status = "no autopilot here: CodeDeploy runs its own configuration (" + d.Routing.String() + ")"
 		default:
@@ -169,7 +162,6 @@ func (m *Model) writeKey(msg tea.KeyMsg) tea.Cmd {
 	if m.snap.Target.CanaryUnconfirmed != "" {
 		m.pick.Open(m.snap)
 		m.status = "perch does not know which side is the canary as a fact: say which before the first write"
-		m.layout()
 		return nil
 	}
 	switch {
@@ -179,10 +171,8 @@ func (m *Model) writeKey(msg tea.KeyMsg) tea.Cmd {
 		return m.step(model.StepDown)
 	case key.Matches(msg, m.keys.Rollback):
 		m.confirm.Open(model.Rollback, m.snap)
-		m.layout()
 	case key.Matches(msg, m.keys.Promote):
 		m.confirm.Open(model.Promote, m.snap)
-		m.layout()
 	}
 	return nil
 }
@@ -242,7 +232,6 @@ func (m *Model) send(in model.Intent) tea.Cmd {
 	}
 	m.inflight = desc
 	m.gauge.SetPending(desc)
-	m.layout()
 	eng, ctx := m.eng, m.ctx
 	return func() tea.Msg { return resultMsg{eng.Execute(ctx, in)} }
 }

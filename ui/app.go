@@ -82,6 +82,9 @@ type Model struct {
 	quitWarned    bool // q once said the autopilot stops with perch
 	pair          PairState
 
+	// Drawn by flush at the end of each message; View joins them.
+	statusLine, helpLine string
+
 	header  header
 	gauge   gauge
 	verdict verdict
@@ -184,30 +187,37 @@ func (m *Model) tick() tea.Cmd {
 // the viewer stays behind.
 func (m *Model) Close() { m.detach() }
 
+// Update handles one message, then draws what it changed, once (flush).
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.quitting {
 		return m, nil
 	}
+	cmd := m.update(msg)
+	m.flush()
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.layout()
-		return m, nil
+		m.help.Width = msg.Width
+		return nil
 	case snapshotMsg:
 		m.setSnapshot(msg.snap)
-		return m, waitForSnapshot(m.ctx, m.updates)
+		return waitForSnapshot(m.ctx, m.updates)
 	case clockMsg:
 		m.header.SetNow(msg.now)
-		return m, m.tick()
+		return m.tick()
 	case pairChangedMsg:
 		m.setPair(m.opts.Pairing.Pair())
-		return m, waitForPair(m.opts.Pairing.Changed())
+		return waitForPair(m.opts.Pairing.Changed())
 	case autopilotSteeredMsg:
 		m.autopilotSteered(msg.res)
-		return m, nil
+		return nil
 	case subscriptionEnd:
 		m.status = "engine stopped sending updates: the screen is frozen"
-		return m, nil
+		return nil
 	case resultMsg:
 		m.inflight = ""
 		m.gauge.SetPending("")
@@ -215,16 +225,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.last = &res
 		m.verdict.SetResult(m.last)
 		m.status = resultStatus(res)
-		m.layout()
-		return m, nil
+		return nil
 	case tea.KeyMsg:
-		return m, m.handleKey(msg)
+		return m.handleKey(msg)
 	}
 	if m.confirm.open {
 		_, cmd := m.confirm.Update(msg)
-		return m, cmd
+		return cmd
 	}
-	return m, nil
+	return nil
 }
 
 func (m *Model) readOnly() bool { return m.opts.ReadOnly || m.snap.ReadOnly }
@@ -237,10 +246,8 @@ func (m *Model) setSnapshot(s model.Snapshot) {
 	}
 	m.applyWriteKeys()
 	m.keys.SetCodeDeploy(s.Deployment != nil, s.Deployment != nil && s.Deployment.Waiting != "" && !m.readOnly() && !m.watching())
-	m.header.readOnly = m.readOnly() && m.opts.Replay == nil
-	if m.opts.Replay != nil {
-		m.header.replay = m.replayLine(m.opts.Replay.Replay())
-	}
+	m.header.SetReadOnly(m.readOnly() && m.opts.Replay == nil)
+	m.refreshReplay()
 	m.header.SetSnapshot(s)
 	m.gauge.SetSnapshot(s)
 	m.verdict.SetResult(m.last)
@@ -248,9 +255,7 @@ func (m *Model) setSnapshot(s model.Snapshot) {
 	m.setAutopilotHelp(s.Autopilot)
 	m.alarms.SetSnapshot(s)
 	m.audit.SetSnapshot(s)
-	m.charts.snap = s
-	m.layout()
-	m.charts.redraw()
+	m.charts.SetSnapshot(s)
 }
 
 func (m *Model) quit() tea.Cmd {

@@ -16,8 +16,13 @@ const defaultWindow = 1 // 30m
 
 // charts is the grid of canary-versus-stable charts. Drawing a chart costs
 // milliseconds, so it happens only when the data, the size or the window
-// changes; View only joins cached strings.
+// changes (stale), and at most once per message; a focus change only
+// composes the drawn pieces again (recompose). View only joins cached
+// strings.
 type charts struct {
+	stale
+	recompose bool
+
 	st      *Styles
 	width   int
 	height  int
@@ -37,28 +42,41 @@ type charts struct {
 }
 
 func (c *charts) SetSize(w, h int) {
-	if w == c.width && h == c.height {
-		return
-	}
-	c.width, c.height = w, h
-	c.redraw()
+	set(&c.stale, &c.width, w)
+	set(&c.stale, &c.height, h)
 }
 
-func (c *charts) SetFocused(f bool) { c.focused = f; c.compose() }
+// SetSnapshot takes new data: the charts are drawn again.
+func (c *charts) SetSnapshot(s model.Snapshot) { c.snap = s; c.invalidate() }
+
+func (c *charts) SetFocused(f bool) {
+	if f != c.focused {
+		c.focused = f
+		c.recompose = true
+	}
+}
 
 func (c *charts) Window() time.Duration { return chartWindows[c.window] }
 
 // ShiftWindow moves along chartWindows, redrawing only when it moved.
 func (c *charts) ShiftWindow(delta int) {
 	n := min(max(c.window+delta, 0), len(chartWindows)-1)
-	if n == c.window {
-		return
-	}
-	c.window = n
-	c.redraw()
+	set(&c.stale, &c.window, n)
 }
 
 func (c *charts) View() string { return c.view }
+
+// flush draws the charts when their data, size or window changed, and
+// only composes them again when their focus did.
+func (c *charts) flush() {
+	switch {
+	case c.due():
+		c.redraw()
+	case c.recompose:
+		c.compose()
+	}
+	c.recompose = false
+}
 
 // period guesses the metric period from the spacing of request points.
 func period(s model.Snapshot) time.Duration {

@@ -5,23 +5,23 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/lipgloss"
-
-	"github.com/perch-dev/perch/internal/termtext"
 )
 
 // The cockpit's screen: sizes from the terminal's, and the frame joined from
 // the components' cached views.
 
 // layout sizes every component from the terminal size; the charts take
-// whatever the fixed parts leave.
+// whatever the fixed parts leave. It runs in flush, once per message, and
+// draws the gauge and the alarm strip, whose heights it needs; a size that
+// did not change marks nothing stale.
 func (m *Model) layout() {
 	w, h := m.width, m.height
 	if w <= 0 || h <= 0 {
 		return
 	}
-	m.help.Width = w
 	m.header.SetSize(w, m.header.Height())
 	m.gauge.SetSize(w, 0)
+	m.gauge.flush()
 	m.verdict.SetSize(w, 1)
 	alarmLines := 1
 	if h >= 40 {
@@ -31,6 +31,7 @@ func (m *Model) layout() {
 		alarmLines = 3
 	}
 	m.alarms.SetSize(w, alarmLines)
+	m.alarms.flush()
 	auditH := min(max(h/8, 2), 12) + 1
 	m.audit.SetSize(w, auditH)
 	chartsH := h - m.header.Height() - m.gauge.Height() - 1 - m.alarms.Height() - auditH - 1 - m.helpHeight()
@@ -46,9 +47,10 @@ func (m *Model) layout() {
 	m.pick.SetSize(w, chartsH+m.alarms.Height()+auditH)
 }
 
+// helpHeight is the help bar's lines, from the bar flush drew first.
 func (m *Model) helpHeight() int {
 	if m.help.ShowAll && !m.confirm.open && !m.pick.open {
-		return lipgloss.Height(m.helpView())
+		return lipgloss.Height(m.helpLine)
 	}
 	return 1
 }
@@ -71,21 +73,12 @@ func (m *Model) View() string {
 		}
 		parts = append(parts, m.alarms.View(), m.audit.View())
 	}
-	status := ""
-	if m.status != "" {
-		// Statuses quote results, errors and names: clean them whole.
-		status = m.st.Status.Render("» " + termtext.Clean(m.status, 0))
-	}
-	if p := m.pairPrompt(); p != "" && (m.status == "" || m.pair.Driving) {
-		status = p
-	}
-	parts = append(parts, trunc(status, m.width))
-	parts = append(parts, m.helpView())
+	parts = append(parts, m.statusLine, m.helpLine)
 	return padLines(strings.Join(parts, "\n"), m.height)
 }
 
 // helpView renders the help bar: the confirm dialog's keys while it is
-// open, a replay's keys in a replay.
+// open, a replay's keys in a replay. flush caches it.
 func (m *Model) helpView() string {
 	if m.confirm.open {
 		return fit(m.help.View(confirmHelp{m.keys}), m.width)

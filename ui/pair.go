@@ -63,9 +63,7 @@ func (m *Model) setPair(p PairState) {
 	// Seat names are SSH user names: whoever connects chooses them.
 	m.pair = displayPair(p)
 	m.applyWriteKeys()
-	m.header.pair = m.pairLine()
-	m.header.render()
-	m.layout()
+	m.header.SetPair(m.pairLine())
 }
 
 func (m *Model) applyWriteKeys() {
