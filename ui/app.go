@@ -61,9 +61,11 @@ type Model struct {
 	eng   rollout.Control
 	opts  Options
 	st    Styles
-	keys  KeyMap
+	keys  KeyMap // picked from keySets by pickKeys
 	rkeys replayKeys
-	help  help.Model
+	// keySets are the key maps this cockpit can show, built once.
+	keySets *keySets
+	help    help.Model
 
 	// ctx is never cancelled by the cockpit: an action it sent runs to
 	// its audited outcome even if the cockpit quits meanwhile (the engine's
@@ -112,7 +114,8 @@ func New(eng rollout.Control, o Options) *Model {
 	}
 	// A recording's title and an SSH user's name are someone else's text.
 	o.Title = termtext.Clean(o.Title, 0)
-	m := &Model{eng: eng, opts: o, st: NewStyles(o.Renderer), keys: DefaultKeyMap(), rkeys: newReplayKeys()}
+	ks := newKeySets(o.Back != nil)
+	m := &Model{eng: eng, opts: o, st: NewStyles(o.Renderer), keys: ks.weights, keySets: ks, rkeys: newReplayKeys()}
 	m.ctx = context.Background()
 	m.help = m.st.help()
 	m.header = header{st: &m.st, actor: displayActor(o.Actor), poll: o.Poll, title: o.Title}
@@ -124,7 +127,6 @@ func New(eng rollout.Control, o Options) *Model {
 	m.confirm = newConfirm(&m.st, &m.keys)
 	m.pick = canaryPick{st: &m.st, keys: &m.keys}
 	m.charts.focused = true
-	m.keys.Back.SetEnabled(o.Back != nil)
 	if o.Pairing != nil {
 		m.setPair(o.Pairing.Pair())
 	}
@@ -244,15 +246,13 @@ func (m *Model) setSnapshot(s model.Snapshot) {
 	if s.Last != nil {
 		m.last = s.Last
 	}
-	m.applyWriteKeys()
-	m.keys.SetCodeDeploy(s.Deployment != nil, s.Deployment != nil && s.Deployment.Waiting != "" && !m.readOnly() && !m.watching())
+	m.pickKeys()
 	m.header.SetReadOnly(m.readOnly() && m.opts.Replay == nil)
 	m.refreshReplay()
 	m.header.SetSnapshot(s)
 	m.gauge.SetSnapshot(s)
 	m.verdict.SetResult(m.last)
 	m.verdict.SetJudgement(s.Verdict, s.Autopilot)
-	m.setAutopilotHelp(s.Autopilot)
 	m.alarms.SetSnapshot(s)
 	m.audit.SetSnapshot(s)
 	m.charts.SetSnapshot(s)

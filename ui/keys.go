@@ -114,29 +114,6 @@ func (k *KeyMap) isWriteKey(msg tea.KeyMsg) bool {
 	return false
 }
 
-// SetCodeDeploy says what the write keys do on a CodeDeploy deployment:
-// CodeDeploy moves the traffic, so + - and P stay in the help with the
-// reason they do nothing, r stops the deployment with rollback, and c
-// continues it while it waits. SetReadOnly still hides them all.
-func (k *KeyMap) SetCodeDeploy(on, canContinue bool) {
-	d := DefaultKeyMap()
-	k.StepUp.SetHelp(d.StepUp.Help().Key, d.StepUp.Help().Desc)
-	k.StepDown.SetHelp(d.StepDown.Help().Key, d.StepDown.Help().Desc)
-	k.Step.SetHelp(d.Step.Help().Key, d.Step.Help().Desc)
-	k.Promote.SetHelp(d.Promote.Help().Key, d.Promote.Help().Desc)
-	k.Rollback.SetHelp(d.Rollback.Help().Key, d.Rollback.Help().Desc)
-	k.Continue.SetEnabled(on && canContinue)
-	if !on {
-		return
-	}
-	const off = "off: CodeDeploy shifts traffic itself"
-	k.StepUp.SetHelp("+", "step up "+off)
-	k.StepDown.SetHelp("-", "step down "+off)
-	k.Step.SetHelp("+/-", "step off")
-	k.Promote.SetHelp("P", "promote off (CodeDeploy)")
-	k.Rollback.SetHelp("r", "stop + roll back")
-}
-
 // ShortHelp is the one-line help bar, most important first: a narrow
 // screen drops entries from the end.
 func (k KeyMap) ShortHelp() []key.Binding {

@@ -58,28 +58,12 @@ func waitForPair(ch <-chan struct{}) tea.Cmd {
 func (m *Model) watching() bool { return m.opts.Pairing != nil && !m.pair.Driving }
 
 // setPair takes a new pair state and re-applies everything that depends on
-// who drives: the write keys, the header and the prompt.
+// who drives: the keys, the header and the prompt.
 func (m *Model) setPair(p PairState) {
 	// Seat names are SSH user names: whoever connects chooses them.
 	m.pair = displayPair(p)
-	m.applyWriteKeys()
+	m.pickKeys()
 	m.header.SetPair(m.pairLine())
-}
-
-func (m *Model) applyWriteKeys() {
-	m.keys.SetReadOnly(m.readOnly() || m.watching())
-	m.keys.Wheel.SetEnabled(false)
-	if m.opts.Pairing == nil || m.readOnly() {
-		return
-	}
-	switch {
-	case m.pair.Driving && m.pair.Asker != "":
-		m.keys.Wheel.SetEnabled(true)
-		m.keys.Wheel.SetHelp("D", "hand over to "+m.pair.Asker)
-	case !m.pair.Driving && !m.pair.asked():
-		m.keys.Wheel.SetEnabled(true)
-		m.keys.Wheel.SetHelp("D", "ask for the wheel")
-	}
 }
 
 // pairLine is the header's "who drives, who watches" segment.
