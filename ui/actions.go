@@ -15,7 +15,8 @@ import (
 // autopilot.go.
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
-	if msg.String() == "ctrl+c" {
+	// Before the dialogs: it must work even while a reason is typed.
+	if key.Matches(msg, m.keys.ForceQuit) {
 		return m.quit()
 	}
 	if m.opts.Pairing != nil {
@@ -42,8 +43,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Quit):
 		if m.autopilotRunning() && !m.quitWarned {
 			m.quitWarned = true
-			m.status = fmt.Sprintf("the autopilot is running: it stops when perch exits and traffic stays at canary %s. Press q again to quit.",
-				pct(m.snap.Split.CanaryPercent()))
+			m.status = fmt.Sprintf("the autopilot is running: it stops when perch exits and traffic stays at canary %s. Press %s again to quit.",
+				pct(m.snap.Split.CanaryPercent()), m.keys.Quit.Help().Key)
 			return nil
 		}
 		return m.quit()

@@ -61,7 +61,7 @@ func (a *auditPane) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	step := 1
-	if km.String() == "pgup" || km.String() == "pgdown" {
+	if key.Matches(km, a.keys.AuditPage) {
 		step = max(1, a.rows()-1)
 	}
 	// The offset moves only as far as clamp lets it: a key that scrolls

@@ -93,12 +93,12 @@ func (c *confirm) Update(msg tea.Msg) (confirmOutcome, tea.Cmd) {
 	if c.typing {
 		// While typing, y and n are letters; enter confirms, esc cancels,
 		// tab hands the keys back to the dialog.
-		switch km.String() {
-		case "enter":
+		switch {
+		case key.Matches(km, c.keys.TypedConfirm):
 			return confirmYes, nil
-		case "esc":
+		case key.Matches(km, c.keys.TypedCancel):
 			return confirmNo, nil
-		case "tab":
+		case key.Matches(km, c.keys.DoneTyping):
 			c.typing = false
 			c.reason.Blur()
 			return confirmPending, nil
@@ -159,7 +159,7 @@ func (c *confirm) render() string {
 	lines = append(lines, "", c.reason.View(), "")
 	hint := hints(c.keys.Confirm, c.keys.Cancel, c.keys.Reason)
 	if c.typing {
-		hint = "enter confirm · esc cancel · tab done typing"
+		hint = hints(c.keys.TypedConfirm, c.keys.TypedCancel, c.keys.DoneTyping)
 	}
 	lines = append(lines, st.Dim.Render(hint))
 	inner := max(20, min(c.width-4, 90))

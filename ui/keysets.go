@@ -110,6 +110,7 @@ func (m *Model) pickKeys() {
 		m.keys.Autopilot = k.autopilot(m.snap.Autopilot)
 	}
 	m.keys.Wheel = m.wheelKey()
+	m.keys.KeepWheel.SetEnabled(m.opts.Pairing != nil && m.pair.Driving && m.pair.Asker != "")
 }
 
 // wheelKey is D in a shared session: a watcher asks for the wheel (once),

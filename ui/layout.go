@@ -81,7 +81,7 @@ func (m *Model) View() string {
 // open, a replay's keys in a replay. flush caches it.
 func (m *Model) helpView() string {
 	if m.confirm.open {
-		return fit(m.help.View(confirmHelp{m.keys}), m.width)
+		return fit(m.help.View(confirmHelp{m.keys, m.confirm.typing}), m.width)
 	}
 	if m.pick.open {
 		return fit(m.help.View(canaryPickHelp{m.keys}), m.width)

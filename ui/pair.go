@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -109,7 +110,8 @@ func (m *Model) pairPrompt() string {
 	}
 	switch {
 	case p.Driving:
-		out := m.st.Banner.Render(p.Asker + " asks for the wheel: D hand over · esc keep it")
+		out := m.st.Banner.Render(p.Asker + " asks for the wheel: " +
+			m.keys.Wheel.Help().Key + " hand over · " + m.keys.KeepWheel.Help().Key + " keep it")
 		if at != "" {
 			out += m.st.Dim.Render(" · passes at " + at + " if you stay idle")
 		}
@@ -124,8 +126,8 @@ func (m *Model) pairPrompt() string {
 	return ""
 }
 
-// pairKey handles D and esc in a shared session; it reports whether it
-// used the key.
+// pairKey handles the wheel's keys in a shared session; it reports
+// whether it used the key.
 func (m *Model) pairKey(msg tea.KeyMsg) bool {
 	if m.opts.Pairing == nil {
 		return false
@@ -146,7 +148,7 @@ func (m *Model) pairKey(msg tea.KeyMsg) bool {
 			m.opts.Pairing.AskForWheel()
 		}
 		return true
-	case msg.String() == "esc" && m.pair.Driving && m.pair.Asker != "":
+	case key.Matches(msg, m.keys.KeepWheel):
 		m.opts.Pairing.KeepWheel()
 		m.status = "kept the wheel"
 		return true
