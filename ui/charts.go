@@ -35,7 +35,7 @@ type charts struct {
 	titles  []string           // metric name and latest values in words
 	bodies  []string           // drawn charts (or sparklines)
 	canvas  []chartCanvas      // reused between redraws
-	mode    string
+	mode    chartMode
 	view    string
 
 	redraws int // how many times the expensive part ran; tests watch it
@@ -130,15 +130,15 @@ func (c *charts) redraw() {
 
 	hp := c.height - 1 // below the grid's own title line
 	gap := per*5/2 + time.Second
-	c.mode = chartModeN(c.width, c.height, n)
+	c.mode = chartModeFor(c.width, c.height, n)
 	switch c.mode {
-	case "wide":
+	case chartsWide:
 		pw := (c.width - 2*(n-1)) / n
 		for i, m := range metrics {
 			c.bodies[i] = drawChart(c.st, &c.canvas[i], chartSpec{w: pw, h: hp - 1, from: from, to: to, floor: m.floor, gap: gap,
 				stable: c.data[i][model.Stable], canary: c.data[i][model.Canary]})
 		}
-	case "stacked":
+	case chartsStacked:
 		ph := hp / n
 		for i, m := range metrics {
 			c.bodies[i] = drawChart(c.st, &c.canvas[i], chartSpec{w: c.width, h: ph - 1, from: from, to: to, floor: m.floor, gap: gap,
@@ -175,20 +175,36 @@ func (c *charts) setMetrics(ms []metric) {
 // it with two lines per metric.
 const compactHeight = 10
 
-// chartMode picks the form for a w x h area for the three-chart set.
-func chartMode(w, h int) string { return chartModeN(w, h, 3) }
+// chartMode is the form the charts take in their area.
+type chartMode int
 
-// chartModeN picks the form for n charts in a w x h area: side by side,
-// stacked, or sparklines when there is no room for axes. Stacked charts
-// need four rows each besides their title.
-func chartModeN(w, h, n int) string {
-	switch hp := h - 1; {
-	case w >= 120 && hp >= 8:
-		return "wide"
-	case hp >= 18 && hp/n-1 >= 4:
+const (
+	chartsCompact chartMode = iota // sparklines, no axes: the fallback
+	chartsStacked                  // one chart under the other
+	chartsWide                     // side by side
+)
+
+func (m chartMode) String() string {
+	switch m {
+	case chartsStacked:
 		return "stacked"
+	case chartsWide:
+		return "wide"
 	}
 	return "compact"
+}
+
+// chartModeFor picks the form for n charts in a w x h area: side by side,
+// stacked, or sparklines when there is no room for axes. Stacked charts
+// need four rows each besides their title.
+func chartModeFor(w, h, n int) chartMode {
+	switch hp := h - 1; {
+	case w >= 120 && hp >= 8:
+		return chartsWide
+	case hp >= 18 && hp/n-1 >= 4:
+		return chartsStacked
+	}
+	return chartsCompact
 }
 
 // compactLines is how many lines each metric gets in the compact form: a
@@ -257,7 +273,7 @@ func (c *charts) compose() {
 		canary, stable = "canary "+t.CanaryName, "stable "+t.StableName
 	}
 	legend := st.Canary.Render("⣀⠤ "+canary+" (dotted)") + st.Sep + st.Stable.Render("── "+stable+" (line)")
-	if c.mode == "compact" {
+	if c.mode == chartsCompact {
 		legend = st.Canary.Render("▲ "+canary) + st.Sep + st.Stable.Render("■ "+stable) + st.Dim.Render(" · same scale per metric")
 	}
 	head := name + st.Dim.Render(fmt.Sprintf("  window %s ([ ]) · ", fmtWindow(c.Window()))) + legend
@@ -265,7 +281,7 @@ func (c *charts) compose() {
 
 	hp := c.height - 1
 	switch c.mode {
-	case "wide":
+	case chartsWide:
 		n := len(c.metrics)
 		pw := (c.width - 2*(n-1)) / n
 		cols := make([]string, n)
@@ -273,7 +289,7 @@ func (c *charts) compose() {
 			cols[i] = trunc(c.titles[i], pw) + "\n" + c.bodies[i]
 		}
 		lines = append(lines, joinColumns(cols, pw, "  "))
-	case "stacked":
+	case chartsStacked:
 		for i := range c.metrics {
 			lines = append(lines, trunc(c.titles[i], c.width), c.bodies[i])
 		}

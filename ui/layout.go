@@ -36,8 +36,10 @@ func (m *Model) layout() {
 	m.audit.SetSize(w, auditH)
 	chartsH := h - m.header.Height() - m.gauge.Height() - 1 - m.alarms.Height() - auditH - 1 - m.helpHeight()
 	chartsH = max(chartsH, 0)
-	// Sparklines cannot use more height; the audit pane can.
-	if chartMode(w, chartsH) == "compact" && chartsH > compactHeight {
+	// Sparklines cannot use more height; the audit pane can. The layout
+	// asks for the three-chart (ALB) set whatever the target: a four-chart
+	// set in compactHeight gets two lines per metric.
+	if chartModeFor(w, chartsH, 3) == chartsCompact && chartsH > compactHeight {
 		m.audit.SetSize(w, auditH+chartsH-compactHeight)
 		auditH += chartsH - compactHeight
 		chartsH = compactHeight
