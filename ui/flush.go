@@ -77,10 +77,8 @@ func (m *Model) flush() {
 	}
 	// The help bar first: in the full help its height is the layout's input.
 	m.helpLine = m.helpView()
-	// layout draws the parts whose height decides the charts' (gauge, alarms).
+	// layout draws the fixed parts, whose heights decide the charts'.
 	m.layout()
-	m.header.flush()
-	m.verdict.flush()
 	m.charts.flush()
 	m.audit.flush()
 	m.confirm.flush()

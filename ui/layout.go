@@ -12,8 +12,8 @@ import (
 
 // layout sizes every component from the terminal size; the charts take
 // whatever the fixed parts leave. It runs in flush, once per message, and
-// draws the gauge and the alarm strip, whose heights it needs; a size that
-// did not change marks nothing stale.
+// draws the fixed parts (header, gauge, verdict, alarm strip) before it
+// reads their heights; a size that did not change marks nothing stale.
 func (m *Model) layout() {
 	w, h := m.width, m.height
 	if w <= 0 || h <= 0 {
@@ -21,7 +21,6 @@ func (m *Model) layout() {
 	}
 	m.header.SetSize(w, m.header.Height())
 	m.gauge.SetSize(w, 0)
-	m.gauge.flush()
 	m.verdict.SetSize(w, 1)
 	alarmLines := 1
 	if h >= 40 {
@@ -31,6 +30,9 @@ func (m *Model) layout() {
 		alarmLines = 3
 	}
 	m.alarms.SetSize(w, alarmLines)
+	m.header.flush()
+	m.gauge.flush()
+	m.verdict.flush()
 	m.alarms.flush()
 	auditH := min(max(h/8, 2), 12) + 1
 	m.audit.SetSize(w, auditH)
