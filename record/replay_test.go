@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
 	"github.com/perch-dev/perch/audit"
@@ -26,8 +26,6 @@ import (
 	"github.com/perch-dev/perch/sim/simtest"
 	"github.com/perch-dev/perch/ui"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const screenW, screenH = 200, 50
 
@@ -62,27 +60,6 @@ func (e static) Subscribe() (<-chan model.Snapshot, func()) {
 	return ch, func() {}
 }
 func (e static) Execute(context.Context, model.Intent) model.Result { return model.Result{} }
-
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run go test ./record -run %s -update): %v", t.Name(), err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s (rerun with -update if intended)\n--- got ---\n%s\n--- want ---\n%s", t.Name(), path, got, want)
-	}
-}
 
 type step struct {
 	at     time.Time
@@ -142,7 +119,7 @@ func recordErrorSpike(t *testing.T) (string, []step) {
 			env.Advance(30 * time.Second)
 		}
 		eng.PollOnce(ctx)
-		golden := ""
+		name := ""
 		switch i {
 		case 2, 4:
 			act(model.StepUp)
@@ -151,17 +128,17 @@ func recordErrorSpike(t *testing.T) (string, []step) {
 		}
 		switch i {
 		case 0:
-			golden = "replay-start"
+			name = "replay-start"
 		case 4:
-			golden = "replay-stepped"
+			name = "replay-stepped"
 		case 24:
-			golden = "replay-rolled-back"
+			name = "replay-rolled-back"
 		}
 		s := eng.Snapshot()
 		if err := rec.WaitSeq(s.Seq, 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		steps = append(steps, step{at: env.Clock.Now(), seq: s.Seq, live: render(static{s}, ui.Options{Actor: actor}), golden: golden})
+		steps = append(steps, step{at: env.Clock.Now(), seq: s.Seq, live: render(static{s}, ui.Options{Actor: actor}), golden: name})
 	}
 	if err := rec.Stop(); err != nil {
 		t.Fatal(err)
@@ -211,7 +188,7 @@ func TestErrorSpikeReplaysToTheSameScreens(t *testing.T) {
 				i, s.at.Format(time.TimeOnly), got, s.live)
 		}
 		if s.golden != "" {
-			checkGolden(t, s.golden+"-200x50", got)
+			t.Run(s.golden+"-200x50", func(t *testing.T) { golden.RequireEqual(t, []byte(got)) })
 		}
 	}
 	if st := player.Replay(); !st.At.Equal(rec.End()) {

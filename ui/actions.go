@@ -15,7 +15,8 @@ import (
 // autopilot.go.
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
-	if msg.String() == "ctrl+c" {
+	// Before the dialogs: it must work even while a reason is typed.
+	if key.Matches(msg, m.keys.ForceQuit) {
 		return m.quit()
 	}
 	if m.opts.Pairing != nil {
@@ -36,21 +37,19 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return m.opts.Back
 	}
 	if m.pairKey(msg) || m.replayKey(msg) {
-		m.layout()
 		return nil
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
 		if m.autopilotRunning() && !m.quitWarned {
 			m.quitWarned = true
-			m.status = fmt.Sprintf("the autopilot is running: it stops when perch exits and traffic stays at canary %s. Press q again to quit.",
-				pct(m.snap.Split.CanaryPercent()))
+			m.status = fmt.Sprintf("the autopilot is running: it stops when perch exits and traffic stays at canary %s. Press %s again to quit.",
+				pct(m.snap.Split.CanaryPercent()), m.keys.Quit.Help().Key)
 			return nil
 		}
 		return m.quit()
 	case key.Matches(msg, m.keys.Help):
 		m.help.ShowAll = !m.help.ShowAll
-		m.layout()
 		return nil
 	case key.Matches(msg, m.keys.Focus):
 		m.setFocus(1 - m.focus)
@@ -79,7 +78,6 @@ func (m *Model) confirmKey(msg tea.KeyMsg) tea.Cmd {
 	case confirmYes:
 		in := m.confirm.Intent(m.opts.Actor)
 		m.confirm.Close()
-		m.layout()
 		// The world may have changed while the dialog was open.
 		if why := m.writeBlocked(); why != "" {
 			m.status = why + ": nothing was sent"
@@ -89,7 +87,6 @@ func (m *Model) confirmKey(msg tea.KeyMsg) tea.Cmd {
 	case confirmNo:
 		m.confirm.Close()
 		m.status = "cancelled: nothing was sent"
-		m.layout()
 		return nil
 	default:
 		return cmd
@@ -103,7 +100,6 @@ func (m *Model) pickKey(msg tea.KeyMsg) tea.Cmd {
 	case confirmYes:
 		in := m.pick.Intent(m.opts.Actor)
 		m.pick.Close()
-		m.layout()
 		if why := m.writeBlocked(); why != "" {
 			m.status = why + ": nothing was sent"
 			return nil
@@ -112,7 +108,6 @@ func (m *Model) pickKey(msg tea.KeyMsg) tea.Cmd {
 	case confirmNo:
 		m.pick.Close()
 		m.status = "cancelled: the canary is still unconfirmed, and perch writes nothing until it is"
-		m.layout()
 	}
 	return nil
 }
@@ -158,7 +153,6 @@ func (m *Model) writeKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, m.keys.Rollback):
 			m.confirm.Open(model.Rollback, m.snap)
 			m.status = fmt.Sprintf("y sends StopDeployment %s with autoRollbackEnabled: CodeDeploy moves all traffic back to %s", d.ID, m.snap.Target.StableName)
-			m.layout()
 		case key.Matches(msg, m.keys.Autopilot):
 			m.status = "no autopilot here: CodeDeploy runs its own configuration (" + d.Routing.String() + ")"
 		default:
@@ -169,7 +163,6 @@ func (m *Model) writeKey(msg tea.KeyMsg) tea.Cmd {
 	if m.snap.Target.CanaryUnconfirmed != "" {
 		m.pick.Open(m.snap)
 		m.status = "perch does not know which side is the canary as a fact: say which before the first write"
-		m.layout()
 		return nil
 	}
 	switch {
@@ -179,10 +172,8 @@ func (m *Model) writeKey(msg tea.KeyMsg) tea.Cmd {
 		return m.step(model.StepDown)
 	case key.Matches(msg, m.keys.Rollback):
 		m.confirm.Open(model.Rollback, m.snap)
-		m.layout()
 	case key.Matches(msg, m.keys.Promote):
 		m.confirm.Open(model.Promote, m.snap)
-		m.layout()
 	}
 	return nil
 }
@@ -242,7 +233,6 @@ func (m *Model) send(in model.Intent) tea.Cmd {
 	}
 	m.inflight = desc
 	m.gauge.SetPending(desc)
-	m.layout()
 	eng, ctx := m.eng, m.ctx
 	return func() tea.Msg { return resultMsg{eng.Execute(ctx, in)} }
 }

@@ -11,6 +11,7 @@ import (
 
 // alarms is the strip of watched CloudWatch alarms, worst first.
 type alarms struct {
+	stale
 	st       *Styles
 	width    int
 	maxLines int
@@ -19,13 +20,17 @@ type alarms struct {
 	lines    int
 }
 
-func (a *alarms) SetSize(w, h int) { a.width, a.maxLines = w, max(1, h); a.render() }
+func (a *alarms) SetSize(w, h int) {
+	set(&a.stale, &a.width, w)
+	set(&a.stale, &a.maxLines, max(1, h))
+}
 
-func (a *alarms) SetSnapshot(s model.Snapshot) { a.snap = s; a.render() }
+func (a *alarms) SetSnapshot(s model.Snapshot) { a.snap = s; a.invalidate() }
 
 func (a *alarms) View() string { return a.view }
 
-// Height is the lines the strip uses now (at most its size).
+// Height is the lines the strip uses now (at most its size), as of its
+// last drawing: the layout draws the strip before it asks.
 func (a *alarms) Height() int { return a.lines }
 
 func severity(s model.AlarmState) int {

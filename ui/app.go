@@ -61,9 +61,11 @@ type Model struct {
 	eng   rollout.Control
 	opts  Options
 	st    Styles
-	keys  KeyMap
+	keys  KeyMap // picked from keySets by pickKeys
 	rkeys replayKeys
-	help  help.Model
+	// keySets are the key maps this cockpit can show, built once.
+	keySets *keySets
+	help    help.Model
 
 	// ctx is never cancelled by the cockpit: an action it sent runs to
 	// its audited outcome even if the cockpit quits meanwhile (the engine's
@@ -81,6 +83,9 @@ type Model struct {
 	quitting      bool // after quit, late messages must not change the screen
 	quitWarned    bool // q once said the autopilot stops with perch
 	pair          PairState
+
+	// Drawn by flush at the end of each message; View joins them.
+	statusLine, helpLine string
 
 	header  header
 	gauge   gauge
@@ -109,7 +114,8 @@ func New(eng rollout.Control, o Options) *Model {
 	}
 	// A recording's title and an SSH user's name are someone else's text.
 	o.Title = termtext.Clean(o.Title, 0)
-	m := &Model{eng: eng, opts: o, st: NewStyles(o.Renderer), keys: DefaultKeyMap(), rkeys: newReplayKeys()}
+	ks := newKeySets(o.Back != nil)
+	m := &Model{eng: eng, opts: o, st: NewStyles(o.Renderer), keys: ks.weights, keySets: ks, rkeys: newReplayKeys()}
 	m.ctx = context.Background()
 	m.help = m.st.help()
 	m.header = header{st: &m.st, actor: displayActor(o.Actor), poll: o.Poll, title: o.Title}
@@ -121,7 +127,6 @@ func New(eng rollout.Control, o Options) *Model {
 	m.confirm = newConfirm(&m.st, &m.keys)
 	m.pick = canaryPick{st: &m.st, keys: &m.keys}
 	m.charts.focused = true
-	m.keys.Back.SetEnabled(o.Back != nil)
 	if o.Pairing != nil {
 		m.setPair(o.Pairing.Pair())
 	}
@@ -184,30 +189,37 @@ func (m *Model) tick() tea.Cmd {
 // the viewer stays behind.
 func (m *Model) Close() { m.detach() }
 
+// Update handles one message, then draws what it changed, once (flush).
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.quitting {
 		return m, nil
 	}
+	cmd := m.update(msg)
+	m.flush()
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.layout()
-		return m, nil
+		m.help.Width = msg.Width
+		return nil
 	case snapshotMsg:
 		m.setSnapshot(msg.snap)
-		return m, waitForSnapshot(m.ctx, m.updates)
+		return waitForSnapshot(m.ctx, m.updates)
 	case clockMsg:
 		m.header.SetNow(msg.now)
-		return m, m.tick()
+		return m.tick()
 	case pairChangedMsg:
 		m.setPair(m.opts.Pairing.Pair())
-		return m, waitForPair(m.opts.Pairing.Changed())
+		return waitForPair(m.opts.Pairing.Changed())
 	case autopilotSteeredMsg:
 		m.autopilotSteered(msg.res)
-		return m, nil
+		return nil
 	case subscriptionEnd:
 		m.status = "engine stopped sending updates: the screen is frozen"
-		return m, nil
+		return nil
 	case resultMsg:
 		m.inflight = ""
 		m.gauge.SetPending("")
@@ -215,16 +227,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.last = &res
 		m.verdict.SetResult(m.last)
 		m.status = resultStatus(res)
-		m.layout()
-		return m, nil
+		return nil
 	case tea.KeyMsg:
-		return m, m.handleKey(msg)
+		return m.handleKey(msg)
 	}
 	if m.confirm.open {
 		_, cmd := m.confirm.Update(msg)
-		return m, cmd
+		return cmd
 	}
-	return m, nil
+	return nil
 }
 
 func (m *Model) readOnly() bool { return m.opts.ReadOnly || m.snap.ReadOnly }
@@ -235,22 +246,16 @@ func (m *Model) setSnapshot(s model.Snapshot) {
 	if s.Last != nil {
 		m.last = s.Last
 	}
-	m.applyWriteKeys()
-	m.keys.SetCodeDeploy(s.Deployment != nil, s.Deployment != nil && s.Deployment.Waiting != "" && !m.readOnly() && !m.watching())
-	m.header.readOnly = m.readOnly() && m.opts.Replay == nil
-	if m.opts.Replay != nil {
-		m.header.replay = m.replayLine(m.opts.Replay.Replay())
-	}
+	m.pickKeys()
+	m.header.SetReadOnly(m.readOnly() && m.opts.Replay == nil)
+	m.refreshReplay()
 	m.header.SetSnapshot(s)
 	m.gauge.SetSnapshot(s)
 	m.verdict.SetResult(m.last)
 	m.verdict.SetJudgement(s.Verdict, s.Autopilot)
-	m.setAutopilotHelp(s.Autopilot)
 	m.alarms.SetSnapshot(s)
 	m.audit.SetSnapshot(s)
-	m.charts.snap = s
-	m.layout()
-	m.charts.redraw()
+	m.charts.SetSnapshot(s)
 }
 
 func (m *Model) quit() tea.Cmd {

@@ -13,6 +13,7 @@ import (
 // auditPane lists the newest audit entries, newest first, one line each.
 // When focused it scrolls back through older ones.
 type auditPane struct {
+	stale
 	st      *Styles
 	keys    *KeyMap
 	width   int
@@ -25,7 +26,11 @@ type auditPane struct {
 	view    string
 }
 
-func (a *auditPane) SetSize(w, h int) { a.width, a.height = w, h; a.clamp(); a.render() }
+func (a *auditPane) SetSize(w, h int) {
+	set(&a.stale, &a.width, w)
+	set(&a.stale, &a.height, h)
+	a.clamp()
+}
 
 func (a *auditPane) SetSnapshot(s model.Snapshot) {
 	// Keep the operator's place when scrolled back and new entries arrive.
@@ -35,10 +40,10 @@ func (a *auditPane) SetSnapshot(s model.Snapshot) {
 	a.entries = s.Audit
 	a.headSeq, a.head = logHead(s)
 	a.clamp()
-	a.render()
+	a.invalidate()
 }
 
-func (a *auditPane) SetFocused(f bool) { a.focused = f; a.render() }
+func (a *auditPane) SetFocused(f bool) { set(&a.stale, &a.focused, f) }
 
 func (a *auditPane) View() string { return a.view }
 
@@ -56,9 +61,12 @@ func (a *auditPane) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	step := 1
-	if km.String() == "pgup" || km.String() == "pgdown" {
+	if key.Matches(km, a.keys.AuditPage) {
 		step = max(1, a.rows()-1)
 	}
+	// The offset moves only as far as clamp lets it: a key that scrolls
+	// nothing draws nothing.
+	off := a.offset
 	switch {
 	case key.Matches(km, a.keys.ScrollUp):
 		a.offset -= step
@@ -68,7 +76,9 @@ func (a *auditPane) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	a.clamp()
-	a.render()
+	if a.offset != off {
+		a.invalidate()
+	}
 	return nil
 }
 

@@ -52,17 +52,3 @@ func (m *Model) autopilotSteered(res model.Result) {
 	}
 	m.quitWarned = false
 }
-
-// setAutopilotHelp makes the space key's help say what it will do.
-func (m *Model) setAutopilotHelp(a *model.AutopilotStatus) {
-	switch {
-	case a == nil:
-		m.keys.Autopilot.SetHelp("space", "autopilot: no plan")
-	case a.State.Done:
-		m.keys.Autopilot.SetHelp("space", "autopilot: done")
-	case a.State.Paused:
-		m.keys.Autopilot.SetHelp("space", "resume autopilot")
-	default:
-		m.keys.Autopilot.SetHelp("space", "pause autopilot")
-	}
-}

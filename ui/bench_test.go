@@ -49,3 +49,24 @@ func BenchmarkRedrawAfterSnapshot200x50TrueColor(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+// BenchmarkRedrawAfterLayoutSnapshot200x50 alternates snapshots with and
+// without a drift banner: the gauge's height changes with each, so the
+// layout resizes the charts as well as giving them new data, and they
+// must still be drawn once.
+func BenchmarkRedrawAfterLayoutSnapshot200x50(b *testing.B) {
+	m, _ := newTestModel(errorSpikeSnapshot(), Options{})
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
+	plain, drift := errorSpikeSnapshot(), errorSpikeSnapshot()
+	drift.Drift = driftSnapshot().Drift
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		s := plain
+		if i%2 == 0 {
+			s = drift
+		}
+		s.Seq = uint64(i)
+		m.Update(snapshotMsg{s})
+		_ = m.View()
+	}
+}

@@ -16,6 +16,7 @@ import (
 // not know which side is the canary as a fact: the operator names it, and
 // the engine audits the answer and writes it to AWS as the rollout marker.
 type canaryPick struct {
+	stale
 	st     *Styles
 	keys   *KeyMap
 	open   bool
@@ -23,12 +24,19 @@ type canaryPick struct {
 	choice model.Side // the side the operator is about to name the canary
 	width  int
 	height int
+	view   string
 }
 
-func (c *canaryPick) SetSize(w, h int) { c.width, c.height = w, h }
+func (c *canaryPick) SetSize(w, h int) {
+	set(&c.stale, &c.width, w)
+	set(&c.stale, &c.height, h)
+}
 
 // Open shows the dialog as of s, on perch's guess.
-func (c *canaryPick) Open(s model.Snapshot) { c.open, c.snap, c.choice = true, s, model.Canary }
+func (c *canaryPick) Open(s model.Snapshot) {
+	c.open, c.snap, c.choice = true, s, model.Canary
+	c.invalidate()
+}
 
 func (c *canaryPick) Close() { c.open = false }
 
@@ -44,9 +52,9 @@ func (c *canaryPick) Intent(actor model.Actor) model.Intent {
 func (c *canaryPick) Update(msg tea.KeyMsg) confirmOutcome {
 	switch {
 	case key.Matches(msg, c.keys.FirstSide):
-		c.choice = model.Stable
+		set(&c.stale, &c.choice, model.Stable)
 	case key.Matches(msg, c.keys.SecondSide):
-		c.choice = model.Canary
+		set(&c.stale, &c.choice, model.Canary)
 	case key.Matches(msg, c.keys.Confirm):
 		return confirmYes
 	case key.Matches(msg, c.keys.Cancel):
@@ -55,7 +63,16 @@ func (c *canaryPick) Update(msg tea.KeyMsg) confirmOutcome {
 	return confirmPending
 }
 
-func (c *canaryPick) View() string {
+func (c *canaryPick) View() string { return c.view }
+
+// flush draws the dialog when it is open and something changed.
+func (c *canaryPick) flush() {
+	if c.open && c.due() {
+		c.view = c.render()
+	}
+}
+
+func (c *canaryPick) render() string {
 	st, s := c.st, c.snap
 	t := s.Target
 	lines := []string{

@@ -16,8 +16,13 @@ const defaultWindow = 1 // 30m
 
 // charts is the grid of canary-versus-stable charts. Drawing a chart costs
 // milliseconds, so it happens only when the data, the size or the window
-// changes; View only joins cached strings.
+// changes (stale), and at most once per message; a focus change only
+// composes the drawn pieces again (recompose). View only joins cached
+// strings.
 type charts struct {
+	stale
+	recompose bool
+
 	st      *Styles
 	width   int
 	height  int
@@ -30,35 +35,48 @@ type charts struct {
 	titles  []string           // metric name and latest values in words
 	bodies  []string           // drawn charts (or sparklines)
 	canvas  []chartCanvas      // reused between redraws
-	mode    string
+	mode    chartMode
 	view    string
 
 	redraws int // how many times the expensive part ran; tests watch it
 }
 
 func (c *charts) SetSize(w, h int) {
-	if w == c.width && h == c.height {
-		return
-	}
-	c.width, c.height = w, h
-	c.redraw()
+	set(&c.stale, &c.width, w)
+	set(&c.stale, &c.height, h)
 }
 
-func (c *charts) SetFocused(f bool) { c.focused = f; c.compose() }
+// SetSnapshot takes new data: the charts are drawn again.
+func (c *charts) SetSnapshot(s model.Snapshot) { c.snap = s; c.invalidate() }
+
+func (c *charts) SetFocused(f bool) {
+	if f != c.focused {
+		c.focused = f
+		c.recompose = true
+	}
+}
 
 func (c *charts) Window() time.Duration { return chartWindows[c.window] }
 
 // ShiftWindow moves along chartWindows, redrawing only when it moved.
 func (c *charts) ShiftWindow(delta int) {
 	n := min(max(c.window+delta, 0), len(chartWindows)-1)
-	if n == c.window {
-		return
-	}
-	c.window = n
-	c.redraw()
+	set(&c.stale, &c.window, n)
 }
 
 func (c *charts) View() string { return c.view }
+
+// flush draws the charts when their data, size or window changed, and
+// only composes them again when their focus did.
+func (c *charts) flush() {
+	switch {
+	case c.due():
+		c.redraw()
+	case c.recompose:
+		c.compose()
+	}
+	c.recompose = false
+}
 
 // period guesses the metric period from the spacing of request points.
 func period(s model.Snapshot) time.Duration {
@@ -112,15 +130,15 @@ func (c *charts) redraw() {
 
 	hp := c.height - 1 // below the grid's own title line
 	gap := per*5/2 + time.Second
-	c.mode = chartModeN(c.width, c.height, n)
+	c.mode = chartModeFor(c.width, c.height, n)
 	switch c.mode {
-	case "wide":
+	case chartsWide:
 		pw := (c.width - 2*(n-1)) / n
 		for i, m := range metrics {
 			c.bodies[i] = drawChart(c.st, &c.canvas[i], chartSpec{w: pw, h: hp - 1, from: from, to: to, floor: m.floor, gap: gap,
 				stable: c.data[i][model.Stable], canary: c.data[i][model.Canary]})
 		}
-	case "stacked":
+	case chartsStacked:
 		ph := hp / n
 		for i, m := range metrics {
 			c.bodies[i] = drawChart(c.st, &c.canvas[i], chartSpec{w: c.width, h: ph - 1, from: from, to: to, floor: m.floor, gap: gap,
@@ -151,31 +169,6 @@ func (c *charts) setMetrics(ms []metric) {
 		c.canvas = make([]chartCanvas, len(ms))
 	}
 }
-
-// compactHeight is all the compact form can use: a title line and three
-// lines per metric of the three-chart (ALB) set. A four-chart set fits in
-// it with two lines per metric.
-const compactHeight = 10
-
-// chartMode picks the form for a w x h area for the three-chart set.
-func chartMode(w, h int) string { return chartModeN(w, h, 3) }
-
-// chartModeN picks the form for n charts in a w x h area: side by side,
-// stacked, or sparklines when there is no room for axes. Stacked charts
-// need four rows each besides their title.
-func chartModeN(w, h, n int) string {
-	switch hp := h - 1; {
-	case w >= 120 && hp >= 8:
-		return "wide"
-	case hp >= 18 && hp/n-1 >= 4:
-		return "stacked"
-	}
-	return "compact"
-}
-
-// compactLines is how many lines each metric gets in the compact form: a
-// title and both sparklines (3), the sparklines alone (2), or the title (1).
-func compactLines(hp, n int) int { return min(3, max(1, hp/n)) }
 
 // title names a metric and gives both sides' newest values in words.
 func (c *charts) title(i int) string {
@@ -239,7 +232,7 @@ func (c *charts) compose() {
 		canary, stable = "canary "+t.CanaryName, "stable "+t.StableName
 	}
 	legend := st.Canary.Render("⣀⠤ "+canary+" (dotted)") + st.Sep + st.Stable.Render("── "+stable+" (line)")
-	if c.mode == "compact" {
+	if c.mode == chartsCompact {
 		legend = st.Canary.Render("▲ "+canary) + st.Sep + st.Stable.Render("■ "+stable) + st.Dim.Render(" · same scale per metric")
 	}
 	head := name + st.Dim.Render(fmt.Sprintf("  window %s ([ ]) · ", fmtWindow(c.Window()))) + legend
@@ -247,7 +240,7 @@ func (c *charts) compose() {
 
 	hp := c.height - 1
 	switch c.mode {
-	case "wide":
+	case chartsWide:
 		n := len(c.metrics)
 		pw := (c.width - 2*(n-1)) / n
 		cols := make([]string, n)
@@ -255,7 +248,7 @@ func (c *charts) compose() {
 			cols[i] = trunc(c.titles[i], pw) + "\n" + c.bodies[i]
 		}
 		lines = append(lines, joinColumns(cols, pw, "  "))
-	case "stacked":
+	case chartsStacked:
 		for i := range c.metrics {
 			lines = append(lines, trunc(c.titles[i], c.width), c.bodies[i])
 		}
@@ -282,49 +275,6 @@ func (c *charts) compose() {
 		}
 	}
 	c.view = padLines(strings.Join(lines, "\n"), c.height)
-}
-
-func short(title string) string { return strings.Fields(title)[0] }
-
-// shortWidth is the longest short name, which the compact form pads to so
-// that the sparklines of all metrics line up.
-func (c *charts) shortWidth() int {
-	w := 0
-	for _, m := range c.metrics {
-		w = max(w, len(short(m.title)))
-	}
-	return w
-}
-
-// joinColumns puts blocks side by side, padding each line to w cells. It
-// avoids lipgloss.JoinHorizontal, which measures every line again.
-func joinColumns(blocks []string, w int, sep string) string {
-	split := make([][]string, len(blocks))
-	rows := 0
-	for i, b := range blocks {
-		split[i] = strings.Split(b, "\n")
-		rows = max(rows, len(split[i]))
-	}
-	var sb strings.Builder
-	for r := range rows {
-		if r > 0 {
-			sb.WriteByte('\n')
-		}
-		for i := range blocks {
-			if i > 0 {
-				sb.WriteString(sep)
-			}
-			l := ""
-			if r < len(split[i]) {
-				l = split[i][r]
-			}
-			sb.WriteString(l)
-			if pad := w - visibleWidth(l); pad > 0 && i < len(blocks)-1 {
-				sb.WriteString(strings.Repeat(" ", pad))
-			}
-		}
-	}
-	return sb.String()
 }
 
 func fmtWindow(d time.Duration) string {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/exp/golden"
+
 	"github.com/perch-dev/perch/model"
 )
 
@@ -52,7 +54,7 @@ func TestLambdaCockpitChartsInLambdasWords(t *testing.T) {
 			}
 		}
 		if sz.w == 80 || sz.w == 200 {
-			checkGolden(t, "lambda-throttles-"+itoa(sz.w)+"x"+itoa(sz.h), got)
+			t.Run("lambda-throttles-"+itoa(sz.w)+"x"+itoa(sz.h), func(t *testing.T) { golden.RequireEqual(t, []byte(got)) })
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/perch-dev/perch/model"
 )
@@ -73,7 +74,7 @@ func TestGoldenCodeDeployScreens(t *testing.T) {
 			name := c.name + "-" + itoa(sz.w) + "x" + itoa(sz.h)
 			t.Run(name, func(t *testing.T) {
 				m, _ := newTestModel(c.snap(), c.opts)
-				checkGolden(t, name, screen(t, m, sz.w, sz.h))
+				golden.RequireEqual(t, []byte(screen(t, m, sz.w, sz.h)))
 			})
 		}
 	}

@@ -19,6 +19,7 @@ import (
 // at once. It shows what will happen and the health of the side that is
 // about to take the traffic, and takes an optional reason for the audit log.
 type confirm struct {
+	stale
 	st     *Styles
 	keys   *KeyMap
 	open   bool
@@ -28,6 +29,7 @@ type confirm struct {
 	typing bool // the reason field has the keys
 	width  int
 	height int
+	view   string
 }
 
 // confirmOutcome is what a key did to the dialog.
@@ -55,7 +57,8 @@ func newConfirm(st *Styles, keys *KeyMap) confirm {
 }
 
 func (c *confirm) SetSize(w, h int) {
-	c.width, c.height = w, h
+	set(&c.stale, &c.width, w)
+	set(&c.stale, &c.height, h)
 	c.reason.Width = max(10, min(70, w-16)-len(c.reason.Prompt))
 }
 
@@ -64,6 +67,7 @@ func (c *confirm) Open(kind model.IntentKind, s model.Snapshot) {
 	c.open, c.kind, c.snap, c.typing = true, kind, s, false
 	c.reason.Reset()
 	c.reason.Blur()
+	c.invalidate()
 }
 
 func (c *confirm) Close() { c.open, c.typing = false, false; c.reason.Blur() }
@@ -75,6 +79,8 @@ func (c *confirm) Intent(actor model.Actor) model.Intent {
 }
 
 func (c *confirm) Update(msg tea.Msg) (confirmOutcome, tea.Cmd) {
+	// Whatever reaches the open dialog may change it: the reason, the mode.
+	c.invalidate()
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
 		if c.typing {
@@ -87,12 +93,12 @@ func (c *confirm) Update(msg tea.Msg) (confirmOutcome, tea.Cmd) {
 	if c.typing {
 		// While typing, y and n are letters; enter confirms, esc cancels,
 		// tab hands the keys back to the dialog.
-		switch km.String() {
-		case "enter":
+		switch {
+		case key.Matches(km, c.keys.TypedConfirm):
 			return confirmYes, nil
-		case "esc":
+		case key.Matches(km, c.keys.TypedCancel):
 			return confirmNo, nil
-		case "tab":
+		case key.Matches(km, c.keys.DoneTyping):
 			c.typing = false
 			c.reason.Blur()
 			return confirmPending, nil
@@ -113,8 +119,17 @@ func (c *confirm) Update(msg tea.Msg) (confirmOutcome, tea.Cmd) {
 	return confirmPending, nil
 }
 
-// View renders the dialog box centred in its area.
-func (c *confirm) View() string {
+func (c *confirm) View() string { return c.view }
+
+// flush draws the dialog when it is open and something changed.
+func (c *confirm) flush() {
+	if c.open && c.due() {
+		c.view = c.render()
+	}
+}
+
+// render draws the dialog box centred in its area.
+func (c *confirm) render() string {
 	st := c.st
 	s := c.snap
 	cur := s.Split.CanaryPercent()
@@ -144,7 +159,7 @@ func (c *confirm) View() string {
 	lines = append(lines, "", c.reason.View(), "")
 	hint := hints(c.keys.Confirm, c.keys.Cancel, c.keys.Reason)
 	if c.typing {
-		hint = "enter confirm · esc cancel · tab done typing"
+		hint = hints(c.keys.TypedConfirm, c.keys.TypedCancel, c.keys.DoneTyping)
 	}
 	lines = append(lines, st.Dim.Render(hint))
 	inner := max(20, min(c.width-4, 90))

@@ -270,8 +270,18 @@ func (m *FleetModel) View() string {
 }
 
 func (m *FleetModel) helpView() string {
+	km := m.helpKeys()
 	if m.help.ShowAll {
-		return fit(m.help.View(m.keys), m.width)
+		return fit(m.help.View(km), m.width)
 	}
-	return shortHelp(m.help, m.keys.ShortHelp(), m.width)
+	return shortHelp(m.help, km.ShortHelp(), m.width)
+}
+
+// helpKeys are the keys that work now: while the filter is typed, only
+// those that end it.
+func (m *FleetModel) helpKeys() help.KeyMap {
+	if m.filtering {
+		return fleetFilterHelp{m.keys}
+	}
+	return m.keys
 }

@@ -13,7 +13,7 @@ import (
 // quit. Enter hands the keyboard to a cockpit (fleet_cockpit.go).
 
 func (m *FleetModel) handleKey(msg tea.KeyMsg) tea.Cmd {
-	if msg.String() == "ctrl+c" {
+	if key.Matches(msg, m.keys.ForceQuit) {
 		return m.quit()
 	}
 	if !m.filtering && msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
@@ -29,11 +29,11 @@ func (m *FleetModel) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return tea.Batch(cmds...)
 	}
 	if m.filtering {
-		switch msg.String() {
-		case "enter":
+		switch {
+		case key.Matches(msg, m.keys.Apply):
 			m.filtering = false
 			m.filter.Blur()
-		case "esc":
+		case key.Matches(msg, m.keys.Clear):
 			m.filtering = false
 			m.filter.Blur()
 			m.filter.SetValue("")
@@ -51,7 +51,8 @@ func (m *FleetModel) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Quit):
 		if n := m.autopilots(); n > 0 && !m.quitWarned {
 			m.quitWarned = true
-			m.note = fmt.Sprintf("%d autopilot%s running: they stop when perch exits and traffic stays where it is. Press q again to quit.", n, plural(n))
+			m.note = fmt.Sprintf("%d autopilot%s running: they stop when perch exits and traffic stays where it is. Press %s again to quit.",
+				n, plural(n), m.keys.Quit.Help().Key)
 			return nil
 		}
 		return m.quit()
@@ -141,7 +142,7 @@ func (m *FleetModel) footerHeight() int {
 		h++
 	}
 	if m.help.ShowAll {
-		h += lipgloss.Height(m.help.View(m.keys)) - 1
+		h += lipgloss.Height(m.help.View(m.helpKeys())) - 1
 	}
 	return h
 }

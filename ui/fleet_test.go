@@ -10,6 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/perch-dev/perch/model"
@@ -132,7 +133,7 @@ func TestFleetGoldenScreens(t *testing.T) {
 		name := "fleet-" + itoa(sz.w) + "x" + itoa(sz.h)
 		t.Run(name, func(t *testing.T) {
 			m, _ := newTestFleetView(20)
-			checkGolden(t, name, fleetScreen(t, m, sz.w, sz.h))
+			golden.RequireEqual(t, []byte(fleetScreen(t, m, sz.w, sz.h)))
 		})
 	}
 	t.Run("fleet-filter-80x24", func(t *testing.T) {
@@ -141,7 +142,7 @@ func TestFleetGoldenScreens(t *testing.T) {
 		for _, k := range []string{"/", "f", "a", "i", "l", "enter"} {
 			m.Update(keyMsg(k))
 		}
-		checkGolden(t, "fleet-filter-80x24", fleetScreen(t, m, 80, 24))
+		golden.RequireEqual(t, []byte(fleetScreen(t, m, 80, 24)))
 	})
 	t.Run("fleet-cockpit-80x24", func(t *testing.T) {
 		m, _ := newTestFleetView(20)
@@ -150,7 +151,7 @@ func TestFleetGoldenScreens(t *testing.T) {
 		m.Update(keyMsg("down"))
 		m.Update(keyMsg("down"))
 		m.Update(keyMsg("enter"))
-		checkGolden(t, "fleet-cockpit-80x24", fleetScreen(t, m, 80, 24))
+		golden.RequireEqual(t, []byte(fleetScreen(t, m, 80, 24)))
 	})
 }
 

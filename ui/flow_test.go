@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
 )
 
@@ -40,7 +41,7 @@ func TestCockpitFlow(t *testing.T) {
 	tm.Send(keyMsg("q"))
 
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
-	checkGolden(t, "flow-200x50", ansi.Strip(final.View()))
+	golden.RequireEqual(t, []byte(ansi.Strip(final.View())))
 
 	got := eng.intents()
 	if len(got) != 2 || got[0].Expected == nil || got[1].Expected == nil {

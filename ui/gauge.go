@@ -15,6 +15,7 @@ import (
 // health, and the warnings that must not be missed (unknown state, drift,
 // an action in flight).
 type gauge struct {
+	stale
 	st      *Styles
 	width   int
 	snap    model.Snapshot
@@ -26,12 +27,14 @@ type gauge struct {
 // observedWindow is how far back the observed canary share looks.
 const observedWindow = 5 * time.Minute
 
-func (g *gauge) SetSize(w, _ int) { g.width = w; g.render() }
+func (g *gauge) SetSize(w, _ int) { set(&g.stale, &g.width, w) }
 
-func (g *gauge) SetSnapshot(s model.Snapshot) { g.snap = s; g.render() }
+func (g *gauge) SetSnapshot(s model.Snapshot) { g.snap = s; g.invalidate() }
 
-func (g *gauge) SetPending(p string) { g.pending = p; g.render() }
+func (g *gauge) SetPending(p string) { set(&g.stale, &g.pending, p) }
 
+// Height is the lines of the last drawing: the layout draws the gauge
+// before it asks.
 func (g *gauge) Height() int { return len(g.lines) }
 
 func (g *gauge) View() string { return g.view }

@@ -1,52 +1,18 @@
 package ui
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/perch-dev/perch/model"
 )
 
-// updateGolden reports the -update flag. teatest's golden package already
-// defines it (a second definition would panic), so look it up.
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	if f == nil {
-		return false
-	}
-	g, ok := f.Value.(flag.Getter)
-	if !ok {
-		return false
-	}
-	v, _ := g.Get().(bool)
-	return v
-}
-
-// checkGolden compares got with testdata/name.golden (or rewrites it).
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if updateGolden() {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatalf("write golden %s: %v", path, err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden %s (run go test ./ui -run %s -update): %v", path, t.Name(), err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s (rerun with -update if the change is intended)\n--- got ---\n%s\n--- want ---\n%s",
-			t.Name(), path, got, want)
-	}
-}
+// Golden screens are compared with golden.RequireEqual, which reads
+// testdata/<test name>.golden and rewrites it under -update.
 
 // screen renders m at w x h and returns the stripped view after checking it
 // fills the terminal exactly, with no line wider than the screen.
@@ -101,13 +67,13 @@ func TestGoldenScreens(t *testing.T) {
 				for _, r := range c.keys {
 					m.Update(keyMsg(string(r)))
 				}
-				checkGolden(t, name, screen(t, m, sz.w, sz.h))
+				golden.RequireEqual(t, []byte(screen(t, m, sz.w, sz.h)))
 			})
 		}
 	}
 	t.Run("error-spike-250x70", func(t *testing.T) {
 		m, _ := newTestModel(errorSpikeSnapshot(), Options{})
-		checkGolden(t, "error-spike-250x70", screen(t, m, 250, 70))
+		golden.RequireEqual(t, []byte(screen(t, m, 250, 70)))
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 // header is the top two lines: what perch is attached to, as whom, the
 // snapshot's clock, and how fresh each data source is.
 type header struct {
+	stale
 	st       *Styles
 	actor    model.Actor
 	poll     time.Duration
@@ -35,13 +36,22 @@ func (h *header) Height() int {
 	return headerHeight
 }
 
-func (h *header) SetSize(w, _ int) { h.width = w; h.render() }
+func (h *header) SetSize(w, _ int) { set(&h.stale, &h.width, w) }
 
-func (h *header) SetSnapshot(s model.Snapshot) { h.snap = s; h.render() }
+func (h *header) SetSnapshot(s model.Snapshot) { h.snap = s; h.invalidate() }
 
 // SetNow moves the header's clock: ages grow while no snapshot arrives,
 // which is exactly when every call is hanging.
-func (h *header) SetNow(t time.Time) { h.now = t; h.render() }
+func (h *header) SetNow(t time.Time) { h.now = t; h.invalidate() }
+
+// SetReadOnly marks the first line [READ-ONLY].
+func (h *header) SetReadOnly(ro bool) { set(&h.stale, &h.readOnly, ro) }
+
+// SetPair is the shared session's "who drives" segment ("" for none).
+func (h *header) SetPair(line string) { set(&h.stale, &h.pair, line) }
+
+// SetReplay is the replay's mode and position ("" for none).
+func (h *header) SetReplay(line string) { set(&h.stale, &h.replay, line) }
 
 // at is the time the header measures ages against: the clock, or the
 // snapshot's time when that is newer or there is no clock.

@@ -27,11 +27,16 @@ type KeyMap struct {
 	Window    key.Binding // Narrower and Wider as one entry in the short help
 	ScrollUp  key.Binding
 	ScrollDn  key.Binding
+	AuditPage key.Binding // makes ScrollUp and ScrollDn move a page
 	Help      key.Binding
-	Quit      key.Binding
+	Quit      key.Binding // warns once while the autopilot runs
+	ForceQuit key.Binding // quits at once, from anywhere, even a dialog
 	// Wheel asks for (watcher) or hands over (driver) the wheel of a shared
 	// session; enabled only in one.
 	Wheel key.Binding
+	// KeepWheel declines a request for the wheel; enabled only while one
+	// is pending and this cockpit drives.
+	KeepWheel key.Binding
 	// Continue ends a CodeDeploy deployment's wait; enabled only while one
 	// waits.
 	Continue key.Binding
@@ -42,19 +47,28 @@ type KeyMap struct {
 	Confirm key.Binding
 	Cancel  key.Binding
 	Reason  key.Binding
+	// While the reason is typed y and n are letters: these stand in.
+	TypedConfirm key.Binding
+	TypedCancel  key.Binding
+	DoneTyping   key.Binding
 
 	// Inside the "which side is the canary?" dialog.
 	FirstSide  key.Binding
 	SecondSide key.Binding
 }
 
-// helpKey and quitKey are the same in the cockpit and the fleet view.
+// helpKey, quitKey and forceQuitKey are the same in the cockpit and the
+// fleet view.
 func helpKey() key.Binding {
 	return key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help"))
 }
 
 func quitKey() key.Binding {
-	return key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit"))
+	return key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit"))
+}
+
+func forceQuitKey() key.Binding {
+	return key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit now"))
 }
 
 // DefaultKeyMap is the DESIGN.md key set.
@@ -72,15 +86,22 @@ func DefaultKeyMap() KeyMap {
 		Window:    key.NewBinding(key.WithKeys("[", "]"), key.WithHelp("[ ]", "window")),
 		ScrollUp:  key.NewBinding(key.WithKeys("up", "k", "pgup"), key.WithHelp("↑/k", "audit newer")),
 		ScrollDn:  key.NewBinding(key.WithKeys("down", "j", "pgdown"), key.WithHelp("↓/j", "audit older")),
+		AuditPage: key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "audit by page")),
 		Help:      helpKey(),
 		Quit:      quitKey(),
+		ForceQuit: forceQuitKey(),
 		Wheel:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "ask for the wheel"), key.WithDisabled()),
+		KeepWheel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "keep the wheel"), key.WithDisabled()),
 		Continue:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "continue deployment"), key.WithDisabled()),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "fleet"), key.WithDisabled()),
 
 		Confirm: key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "confirm")),
 		Cancel:  key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel")),
 		Reason:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "type a reason")),
+
+		TypedConfirm: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm")),
+		TypedCancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		DoneTyping:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "done typing")),
 
 		FirstSide:  key.NewBinding(key.WithKeys("1", "up", "k"), key.WithHelp("1", "first side")),
 		SecondSide: key.NewBinding(key.WithKeys("2", "down", "j"), key.WithHelp("2", "second side")),
@@ -114,29 +135,6 @@ func (k *KeyMap) isWriteKey(msg tea.KeyMsg) bool {
 	return false
 }
 
-// SetCodeDeploy says what the write keys do on a CodeDeploy deployment:
-// CodeDeploy moves the traffic, so + - and P stay in the help with the
-// reason they do nothing, r stops the deployment with rollback, and c
-// continues it while it waits. SetReadOnly still hides them all.
-func (k *KeyMap) SetCodeDeploy(on, canContinue bool) {
-	d := DefaultKeyMap()
-	k.StepUp.SetHelp(d.StepUp.Help().Key, d.StepUp.Help().Desc)
-	k.StepDown.SetHelp(d.StepDown.Help().Key, d.StepDown.Help().Desc)
-	k.Step.SetHelp(d.Step.Help().Key, d.Step.Help().Desc)
-	k.Promote.SetHelp(d.Promote.Help().Key, d.Promote.Help().Desc)
-	k.Rollback.SetHelp(d.Rollback.Help().Key, d.Rollback.Help().Desc)
-	k.Continue.SetEnabled(on && canContinue)
-	if !on {
-		return
-	}
-	const off = "off: CodeDeploy shifts traffic itself"
-	k.StepUp.SetHelp("+", "step up "+off)
-	k.StepDown.SetHelp("-", "step down "+off)
-	k.Step.SetHelp("+/-", "step off")
-	k.Promote.SetHelp("P", "promote off (CodeDeploy)")
-	k.Rollback.SetHelp("r", "stop + roll back")
-}
-
 // ShortHelp is the one-line help bar, most important first: a narrow
 // screen drops entries from the end.
 func (k KeyMap) ShortHelp() []key.Binding {
@@ -146,16 +144,23 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the `?` view, grouped in columns.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Wheel, k.StepUp, k.StepDown, k.Rollback, k.Promote, k.Autopilot, k.Continue},
-		{k.Focus, k.ScrollUp, k.ScrollDn, k.Narrower, k.Wider},
-		{k.Help, k.Quit},
+		{k.Wheel, k.KeepWheel, k.StepUp, k.StepDown, k.Rollback, k.Promote, k.Autopilot, k.Continue},
+		{k.Focus, k.ScrollUp, k.ScrollDn, k.AuditPage, k.Narrower, k.Wider},
+		{k.Help, k.Quit, k.ForceQuit},
 	}
 }
 
-// confirmHelp is the help shown while the confirm dialog is open.
-type confirmHelp struct{ k KeyMap }
+// confirmHelp is the help shown while the confirm dialog is open, and
+// while its reason is typed.
+type confirmHelp struct {
+	k      KeyMap
+	typing bool
+}
 
 func (c confirmHelp) ShortHelp() []key.Binding {
+	if c.typing {
+		return []key.Binding{c.k.TypedConfirm, c.k.TypedCancel, c.k.DoneTyping}
+	}
 	return []key.Binding{c.k.Confirm, c.k.Cancel, c.k.Reason}
 }
 
@@ -202,8 +207,8 @@ func (h replayHelp) ShortHelp() []key.Binding {
 func (h replayHelp) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{h.r.Pause, h.r.Back, h.r.Forward, h.r.Start, h.r.End, h.r.Slower, h.r.Faster},
-		{h.k.Focus, h.k.ScrollUp, h.k.ScrollDn, h.k.Narrower, h.k.Wider},
-		{h.k.Help, h.k.Quit},
+		{h.k.Focus, h.k.ScrollUp, h.k.ScrollDn, h.k.AuditPage, h.k.Narrower, h.k.Wider},
+		{h.k.Help, h.k.Quit, h.k.ForceQuit},
 	}
 }
 
@@ -211,7 +216,9 @@ func (h replayHelp) FullHelp() [][]key.Binding {
 // its own.
 type fleetKeyMap struct {
 	Up, Down, Move, PageUp, PageDown, Top, Bottom key.Binding
-	Open, Filter, Clear, Help, Quit               key.Binding
+	Open, Filter, Clear, Help, Quit, ForceQuit    key.Binding
+	// Apply ends typing the filter and keeps it (Clear drops it).
+	Apply key.Binding
 }
 
 func defaultFleetKeys() fleetKeyMap {
@@ -228,6 +235,9 @@ func defaultFleetKeys() fleetKeyMap {
 		Clear:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 		Help:     helpKey(),
 		Quit:     quitKey(),
+
+		ForceQuit: forceQuitKey(),
+		Apply:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply filter")),
 	}
 }
 
@@ -236,8 +246,18 @@ func (k fleetKeyMap) ShortHelp() []key.Binding {
 }
 
 func (k fleetKeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Open, k.Filter, k.Clear}, {k.Help, k.Quit}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Open, k.Filter, k.Clear}, {k.Help, k.Quit, k.ForceQuit}}
 }
+
+// fleetFilterHelp is the fleet view's help while the filter is typed:
+// every other key is a letter of the filter then.
+type fleetFilterHelp struct{ k fleetKeyMap }
+
+func (f fleetFilterHelp) ShortHelp() []key.Binding {
+	return []key.Binding{f.k.Apply, f.k.Clear, f.k.ForceQuit}
+}
+
+func (f fleetFilterHelp) FullHelp() [][]key.Binding { return [][]key.Binding{f.ShortHelp()} }
 
 // shortHelp renders the enabled bindings of bs that fit in w cells, most
 // important first. It is given only those that fit because bubbles/help

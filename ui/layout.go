@@ -5,21 +5,20 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/lipgloss"
-
-	"github.com/perch-dev/perch/internal/termtext"
 )
 
 // The cockpit's screen: sizes from the terminal's, and the frame joined from
 // the components' cached views.
 
 // layout sizes every component from the terminal size; the charts take
-// whatever the fixed parts leave.
+// whatever the fixed parts leave. It runs in flush, once per message, and
+// draws the fixed parts (header, gauge, verdict, alarm strip) before it
+// reads their heights; a size that did not change marks nothing stale.
 func (m *Model) layout() {
 	w, h := m.width, m.height
 	if w <= 0 || h <= 0 {
 		return
 	}
-	m.help.Width = w
 	m.header.SetSize(w, m.header.Height())
 	m.gauge.SetSize(w, 0)
 	m.verdict.SetSize(w, 1)
@@ -31,12 +30,18 @@ func (m *Model) layout() {
 		alarmLines = 3
 	}
 	m.alarms.SetSize(w, alarmLines)
+	m.header.flush()
+	m.gauge.flush()
+	m.verdict.flush()
+	m.alarms.flush()
 	auditH := min(max(h/8, 2), 12) + 1
 	m.audit.SetSize(w, auditH)
 	chartsH := h - m.header.Height() - m.gauge.Height() - 1 - m.alarms.Height() - auditH - 1 - m.helpHeight()
 	chartsH = max(chartsH, 0)
-	// Sparklines cannot use more height; the audit pane can.
-	if chartMode(w, chartsH) == "compact" && chartsH > compactHeight {
+	// Sparklines cannot use more height; the audit pane can. The layout
+	// asks for the three-chart (ALB) set whatever the target: a four-chart
+	// set in compactHeight gets two lines per metric.
+	if chartModeFor(w, chartsH, 3) == chartsCompact && chartsH > compactHeight {
 		m.audit.SetSize(w, auditH+chartsH-compactHeight)
 		auditH += chartsH - compactHeight
 		chartsH = compactHeight
@@ -46,9 +51,10 @@ func (m *Model) layout() {
 	m.pick.SetSize(w, chartsH+m.alarms.Height()+auditH)
 }
 
+// helpHeight is the help bar's lines, from the bar flush drew first.
 func (m *Model) helpHeight() int {
 	if m.help.ShowAll && !m.confirm.open && !m.pick.open {
-		return lipgloss.Height(m.helpView())
+		return lipgloss.Height(m.helpLine)
 	}
 	return 1
 }
@@ -71,24 +77,15 @@ func (m *Model) View() string {
 		}
 		parts = append(parts, m.alarms.View(), m.audit.View())
 	}
-	status := ""
-	if m.status != "" {
-		// Statuses quote results, errors and names: clean them whole.
-		status = m.st.Status.Render("» " + termtext.Clean(m.status, 0))
-	}
-	if p := m.pairPrompt(); p != "" && (m.status == "" || m.pair.Driving) {
-		status = p
-	}
-	parts = append(parts, trunc(status, m.width))
-	parts = append(parts, m.helpView())
+	parts = append(parts, m.statusLine, m.helpLine)
 	return padLines(strings.Join(parts, "\n"), m.height)
 }
 
 // helpView renders the help bar: the confirm dialog's keys while it is
-// open, a replay's keys in a replay.
+// open, a replay's keys in a replay. flush caches it.
 func (m *Model) helpView() string {
 	if m.confirm.open {
-		return fit(m.help.View(confirmHelp{m.keys}), m.width)
+		return fit(m.help.View(confirmHelp{m.keys, m.confirm.typing}), m.width)
 	}
 	if m.pick.open {
 		return fit(m.help.View(canaryPickHelp{m.keys}), m.width)

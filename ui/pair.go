@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -58,30 +59,12 @@ func waitForPair(ch <-chan struct{}) tea.Cmd {
 func (m *Model) watching() bool { return m.opts.Pairing != nil && !m.pair.Driving }
 
 // setPair takes a new pair state and re-applies everything that depends on
-// who drives: the write keys, the header and the prompt.
+// who drives: the keys, the header and the prompt.
 func (m *Model) setPair(p PairState) {
 	// Seat names are SSH user names: whoever connects chooses them.
 	m.pair = displayPair(p)
-	m.applyWriteKeys()
-	m.header.pair = m.pairLine()
-	m.header.render()
-	m.layout()
-}
-
-func (m *Model) applyWriteKeys() {
-	m.keys.SetReadOnly(m.readOnly() || m.watching())
-	m.keys.Wheel.SetEnabled(false)
-	if m.opts.Pairing == nil || m.readOnly() {
-		return
-	}
-	switch {
-	case m.pair.Driving && m.pair.Asker != "":
-		m.keys.Wheel.SetEnabled(true)
-		m.keys.Wheel.SetHelp("D", "hand over to "+m.pair.Asker)
-	case !m.pair.Driving && !m.pair.asked():
-		m.keys.Wheel.SetEnabled(true)
-		m.keys.Wheel.SetHelp("D", "ask for the wheel")
-	}
+	m.pickKeys()
+	m.header.SetPair(m.pairLine())
 }
 
 // pairLine is the header's "who drives, who watches" segment.
@@ -127,7 +110,8 @@ func (m *Model) pairPrompt() string {
 	}
 	switch {
 	case p.Driving:
-		out := m.st.Banner.Render(p.Asker + " asks for the wheel: D hand over · esc keep it")
+		out := m.st.Banner.Render(p.Asker + " asks for the wheel: " +
+			m.keys.Wheel.Help().Key + " hand over · " + m.keys.KeepWheel.Help().Key + " keep it")
 		if at != "" {
 			out += m.st.Dim.Render(" · passes at " + at + " if you stay idle")
 		}
@@ -142,8 +126,8 @@ func (m *Model) pairPrompt() string {
 	return ""
 }
 
-// pairKey handles D and esc in a shared session; it reports whether it
-// used the key.
+// pairKey handles the wheel's keys in a shared session; it reports
+// whether it used the key.
 func (m *Model) pairKey(msg tea.KeyMsg) bool {
 	if m.opts.Pairing == nil {
 		return false
@@ -164,7 +148,7 @@ func (m *Model) pairKey(msg tea.KeyMsg) bool {
 			m.opts.Pairing.AskForWheel()
 		}
 		return true
-	case msg.String() == "esc" && m.pair.Driving && m.pair.Asker != "":
+	case key.Matches(msg, m.keys.KeepWheel):
 		m.opts.Pairing.KeepWheel()
 		m.status = "kept the wheel"
 		return true

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
 )
 
 // fakePairing is a seat whose state the test sets by hand.
@@ -90,7 +92,7 @@ func TestDriverIsAskedAndHandsOver(t *testing.T) {
 	}
 	fp.set(t, m, PairState{Me: "ana", Driving: true, Driver: "ana", Watchers: []string{"bob"}, Asker: "bob", PassesAt: fixNow.Add(time.Minute)})
 	v = screen(t, m, 80, 24)
-	checkGolden(t, "pair-asked-80x24", v)
+	t.Run("pair-asked-80x24", func(t *testing.T) { golden.RequireEqual(t, []byte(v)) })
 	if !strings.HasPrefix(lastLineOf(v), "D hand over to bob • +/- step") {
 		t.Errorf("driver's help: %q", lastLineOf(v))
 	}

@@ -60,8 +60,7 @@ func (m *Model) refreshReplay() {
 	if m.opts.Replay == nil {
 		return
 	}
-	m.header.replay = m.replayLine(m.opts.Replay.Replay())
-	m.header.render()
+	m.header.SetReplay(m.replayLine(m.opts.Replay.Replay()))
 }
 
 func (m *Model) replayLine(r model.ReplayState) string {

@@ -11,6 +11,7 @@ import (
 // verdict first, then what the autopilot is doing, then the newest
 // action's result. A narrow screen keeps the front of the line.
 type verdict struct {
+	stale
 	st    *Styles
 	width int
 	last  *model.Result
@@ -19,16 +20,16 @@ type verdict struct {
 	view  string
 }
 
-func (v *verdict) SetSize(w, _ int) { v.width = w; v.render() }
+func (v *verdict) SetSize(w, _ int) { set(&v.stale, &v.width, w) }
 
 // SetResult shows r (nil: no action yet).
-func (v *verdict) SetResult(r *model.Result) { v.last = r; v.render() }
+func (v *verdict) SetResult(r *model.Result) { v.last = r; v.invalidate() }
 
 // SetJudgement shows the judge's verdict and the autopilot's state (nil:
 // not computed yet / no plan).
 func (v *verdict) SetJudgement(j *model.Verdict, a *model.AutopilotStatus) {
 	v.judge, v.auto = j, a
-	v.render()
+	v.invalidate()
 }
 
 func (v *verdict) View() string { return v.view }
