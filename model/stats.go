@@ -77,10 +77,12 @@ func extraNeeded(M, V, m, v, L, z float64) float64 {
 }
 
 // aligned is several series laid on a common, sorted time axis; vals[s][i]
-// is series s at times[i], NaN where that series has no point.
+// is series s at times[i], NaN where that series has no point, and
+// has[s][i] tells a missing point from a point whose value is NaN.
 type aligned struct {
 	times []time.Time
 	vals  [][]float64
+	has   [][]bool
 }
 
 // alignSince lays the points at or after since of each series on one time
@@ -109,9 +111,10 @@ func alignSince(since time.Time, series ...[]Point) aligned {
 		cur[k] = s[i:]
 		n = max(n, len(s)-i)
 	}
-	a := aligned{times: make([]time.Time, 0, n), vals: make([][]float64, len(series))}
+	a := aligned{times: make([]time.Time, 0, n), vals: make([][]float64, len(series)), has: make([][]bool, len(series))}
 	for k := range a.vals {
 		a.vals[k] = make([]float64, 0, n)
+		a.has[k] = make([]bool, 0, n)
 	}
 	for {
 		var next time.Time
@@ -126,14 +129,15 @@ func alignSince(since time.Time, series ...[]Point) aligned {
 		}
 		a.times = append(a.times, next)
 		for k, s := range cur {
-			v := math.NaN()
+			v, has := math.NaN(), false
 			// A duplicated timestamp keeps its last value, as Upsert would.
 			for len(s) > 0 && s[0].T.Equal(next) {
-				v = s[0].V
+				v, has = s[0].V, true
 				s = s[1:]
 			}
 			cur[k] = s
 			a.vals[k] = append(a.vals[k], v)
+			a.has[k] = append(a.has[k], has)
 		}
 	}
 }

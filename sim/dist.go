@@ -213,3 +213,26 @@ func (l lognormal) histogram(r *rand.Rand, n int, scale float64) (values, counts
 // roundMicro rounds to a microsecond (for values in seconds) so that
 // latencies that look equal merge into one histogram value.
 func roundMicro(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+
+// SlowShare is the chance that a request's published latency (the centre
+// of its bin) is above thresholdMs, on a side whose latency has median
+// p50 and 99th percentile p99 (milliseconds): the share of its requests
+// TC(threshold:) counts. The evaluation's oracle, which knows every
+// side's true distribution, reads it here.
+func SlowShare(p50, p99, thresholdMs float64) float64 {
+	if !(thresholdMs > 0) {
+		return 1
+	}
+	j := binOf(math.Log(thresholdMs))
+	for binCentre(j) <= thresholdMs {
+		j++
+	}
+	l := newLognormal(p50, p99)
+	if l.sigma == 0 {
+		if binOf(l.mu) >= j {
+			return 1
+		}
+		return 0
+	}
+	return l.tailAbove(float64(j) * latencyBin)
+}

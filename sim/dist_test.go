@@ -87,3 +87,17 @@ func BenchmarkHistogram(b *testing.B) {
 		l.histogram(r, 4500, 0.001)
 	}
 }
+
+func TestSlowShare(t *testing.T) {
+	// Stable's own p99 as the threshold: about 1% slower.
+	if q := SlowShare(40, 180, 180); math.Abs(q-0.01) > 0.001 {
+		t.Errorf("share above its own p99 = %v", q)
+	}
+	// The latency-regression canary: P(lognormal(55, p99 540) > 180) = 11.4%.
+	if q := SlowShare(55, 540, 180); math.Abs(q-0.114) > 0.003 {
+		t.Errorf("regressed share = %v", q)
+	}
+	if SlowShare(40, 40, 30) != 1 || SlowShare(40, 40, 50) != 0 {
+		t.Error("a latency without spread is all above or all below")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
@@ -170,6 +171,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.layout()
 		return m, nil
 	case tea.KeyMsg:
+		if !m.confirm.open && key.Matches(msg, m.keys.Evidence) {
+			m.toggleEvidence()
+			return m, nil
+		}
 		return m, m.handleKey(msg)
 	}
 	if m.confirm.open {

@@ -27,8 +27,11 @@ type KeyMap struct {
 	Window    key.Binding // Narrower and Wider as one entry in the short help
 	ScrollUp  key.Binding
 	ScrollDn  key.Binding
-	Help      key.Binding
-	Quit      key.Binding
+	// Evidence opens the judge's evidence per metric under the verdict:
+	// which test and window decided, every test's evidence against its bar.
+	Evidence key.Binding
+	Help     key.Binding
+	Quit     key.Binding
 	// Wheel asks for (watcher) or hands over (driver) the wheel of a shared
 	// session; enabled only in one.
 	Wheel key.Binding
@@ -68,6 +71,7 @@ func DefaultKeyMap() KeyMap {
 		Window:    key.NewBinding(key.WithKeys("[", "]"), key.WithHelp("[ ]", "window")),
 		ScrollUp:  key.NewBinding(key.WithKeys("up", "k", "pgup"), key.WithHelp("↑/k", "audit newer")),
 		ScrollDn:  key.NewBinding(key.WithKeys("down", "j", "pgdown"), key.WithHelp("↓/j", "audit older")),
+		Evidence:  key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "judge's evidence")),
 		Help:      helpKey(),
 		Quit:      quitKey(),
 		Wheel:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "ask for the wheel"), key.WithDisabled()),
@@ -140,7 +144,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Wheel, k.StepUp, k.StepDown, k.Rollback, k.Promote, k.Autopilot, k.Continue},
-		{k.Focus, k.ScrollUp, k.ScrollDn, k.Narrower, k.Wider},
+		{k.Focus, k.ScrollUp, k.ScrollDn, k.Narrower, k.Wider, k.Evidence},
 		{k.Help, k.Quit},
 	}
 }
@@ -195,7 +199,7 @@ func (h replayHelp) ShortHelp() []key.Binding {
 func (h replayHelp) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{h.r.Pause, h.r.Back, h.r.Forward, h.r.Start, h.r.End, h.r.Slower, h.r.Faster},
-		{h.k.Focus, h.k.ScrollUp, h.k.ScrollDn, h.k.Narrower, h.k.Wider},
+		{h.k.Focus, h.k.ScrollUp, h.k.ScrollDn, h.k.Narrower, h.k.Wider, h.k.Evidence},
 		{h.k.Help, h.k.Quit},
 	}
 }
