@@ -6,31 +6,36 @@ import (
 	"time"
 )
 
-// countMixture is the prior over the canary/stable rate ratio theta that a
-// count metric's e-processes mix over: a grid around the regression that
-// matters (theta*), reaching far above it. Each component pays log(1/w)
-// extra evidence, once. theta* carries the most weight, since it sets the
-// power behind PASS; the large ratios carry most of the rest, since a large
-// regression must cross in as few periods as the counts allow (two or
-// three), where every nat counts, while a small one accrues evidence over
-// tens of periods and hardly notices its component's cost. Weights sum
-// to 1.
+// countMixture is the grid of canary/stable rate ratios theta that a count
+// metric's e-processes mix over, reaching far above the regression that
+// matters (theta*), with the weights the step test and the change detector
+// give them; countStartWeights are the from-start test's. Each component
+// pays log(1/w) extra evidence, once, so the weights say where the budget
+// is spent:
+//   - the from-start test puts most on theta* itself: a small regression
+//     from the first request is what it alone catches soon, in tens of
+//     periods, and a 2x canary is the most common bad deploy; a large one
+//     clears its low bar (about six nats) in two periods anyway;
+//   - the detector's bar is about thirteen nats, where a large regression
+//     that starts late must cross in as few periods as the counts allow
+//     (three at 100 canary requests a minute and 10x errors), so the large
+//     ratios weigh most; theta* keeps a quarter, which sets the power
+//     behind a PASS on the recent window.
+//
+// Weights sum to 1 in both.
 func countMixture(thetaStar float64) []mixPoint {
-	mix := []mixPoint{
-		{thetaStar, 0.35},
+	return []mixPoint{
+		{thetaStar, 0.25},
 		{1.5 * thetaStar, 0.1},
-		{2.5 * thetaStar, 0.2},
-		{5 * thetaStar, 0.2},
-		{10 * thetaStar, 0.08},
-		{25 * thetaStar, 0.02},
+		{2.5 * thetaStar, 0.25},
+		{5 * thetaStar, 0.25},
+		{10 * thetaStar, 0.1},
+		{25 * thetaStar, 0.05},
 	}
-	if lo := thetaStar / 1.5; lo > 1.05 {
-		mix = append(mix, mixPoint{lo, 0.05})
-	} else {
-		mix[0].w += 0.05
-	}
-	return mix
 }
+
+// countStartWeights are the from-start test's weights over countMixture.
+func countStartWeights() []float64 { return []float64{0.55, 0.15, 0.12, 0.12, 0.04, 0.02} }
 
 // shareUnder is the canary's share of the counted requests when its rate
 // is theta times stable's and its share of requests is p0.
@@ -149,7 +154,7 @@ func judgeCounts(sig Signals, spec countSpec, j *judging, b budget) MetricVerdic
 	for k, m := range mix {
 		logTheta[k] = math.Log(m.x)
 	}
-	tr := newTrail(mix, len(periods))
+	tr := newTrail(mix, countStartWeights(), len(periods))
 	for _, p := range periods {
 		p0 := p.nc / (p.nc + p.ns)
 		lambda := p.nc*r1 + p.ns*rs // expected count under the regression
@@ -177,8 +182,8 @@ func judgeCounts(sig Signals, spec countSpec, j *judging, b budget) MetricVerdic
 		nc, _ := countTotals(periods, dec.From)
 		mv.CanaryRequests, mv.NeededRequests = nc, nc
 		mv.Effect, mv.EffectSize = countEffect(periods, dec.From, spec.what)
-		mv.Summary = fmt.Sprintf("%s %s, %s since %s, evidence %s ≥ %s", spec.signal.Label(), mv.Effect,
-			dec.Test, dec.From.UTC().Format("15:04"), formatE(mv.Evidence), formatE(mv.Threshold))
+		mv.Summary = fmt.Sprintf("%s %s, %s, evidence %s ≥ %s", spec.signal.Label(), mv.Effect,
+			testPhrase(dec.Test, dec.From), formatE(mv.Evidence), formatE(mv.Threshold))
 		return mv
 	}
 

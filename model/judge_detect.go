@@ -119,8 +119,13 @@ func (b budget) logBar(test TestKind) float64 {
 // component c are at i*len(mix)+c: one allocation per metric, not three
 // per period, since the judge runs at every poll over hours of periods.
 type trail struct {
-	mix   []mixPoint
-	times []time.Time
+	// mix is the grid of alternatives, weighted as the step test and the
+	// change detector weigh them; startW is the from-start test's own
+	// weights over the same grid (each test is its own e-process, so each
+	// may have its own prior, fixed in advance).
+	mix    []mixPoint
+	startW []float64
+	times  []time.Time
 	logL  []float64
 	// altMean and altSecond are the expected log likelihood ratio and
 	// its second moment (or variance) per period under the configured
@@ -128,10 +133,30 @@ type trail struct {
 	altMean, altSecond []float64
 }
 
-func newTrail(mix []mixPoint, capacity int) *trail {
+// newTrail prepares a trail; startW nil gives the from-start test mix's
+// weights.
+func newTrail(mix []mixPoint, startW []float64, capacity int) *trail {
 	k := len(mix)
-	return &trail{mix: mix, times: make([]time.Time, 0, capacity), logL: make([]float64, 0, capacity*k),
+	if startW == nil {
+		startW = make([]float64, k)
+		for c, m := range mix {
+			startW[c] = m.w
+		}
+	}
+	return &trail{mix: mix, startW: startW, times: make([]time.Time, 0, capacity), logL: make([]float64, 0, capacity*k),
 		altMean: make([]float64, 0, capacity*k), altSecond: make([]float64, 0, capacity*k)}
+}
+
+// weights are test's weights over the grid.
+func (l *trail) weights(test TestKind) []float64 {
+	if test == TestFromStart {
+		return l.startW
+	}
+	w := make([]float64, len(l.mix))
+	for c, m := range l.mix {
+		w[c] = m.w
+	}
+	return w
 }
 
 // next appends period t and returns its three rows to fill in.
@@ -190,7 +215,7 @@ func (l *trail) tests(b budget, sc scope) ([]TestEvidence, float64) {
 	}
 	var out []TestEvidence
 	if sc.fromStart && len(l.times) > 0 {
-		out = append(out, l.evidence(TestFromStart, l.times[0], logMixture(sumA, l.mix), b))
+		out = append(out, l.evidence(TestFromStart, l.times[0], logMixtureW(sumA, l.startW), b))
 	}
 	if stepFrom >= 0 {
 		out = append(out, l.evidence(TestStep, l.times[stepFrom], logMixture(sumS, l.mix), b))
@@ -234,9 +259,9 @@ func decisive(tests []TestEvidence) (TestEvidence, bool) {
 // configured regression, have taken test over its bar with probability
 // z's power (the normal approximation of extraNeeded), and how many more
 // units of data (perUnit moments each) it would take otherwise.
-func (l *trail) power(from int, bar, z float64, perMean, perSecond []float64) (extra float64) {
+func (l *trail) power(from int, test TestKind, bar, z float64, perMean, perSecond []float64) (extra float64) {
 	extra = math.Inf(1)
-	for c, m := range l.mix {
+	for c, w := range l.weights(test) {
 		var M, V float64
 		k := len(l.mix)
 		for i := from; i < len(l.times); i++ {
@@ -247,7 +272,7 @@ func (l *trail) power(from int, bar, z float64, perMean, perSecond []float64) (e
 		if perMean != nil {
 			pm, pv = perMean[c], perSecond[c]
 		}
-		extra = math.Min(extra, extraNeeded(M, V, pm, pv, bar-math.Log(m.w), z))
+		extra = math.Min(extra, extraNeeded(M, V, pm, pv, bar-math.Log(w), z))
 	}
 	return extra
 }

@@ -60,7 +60,7 @@ func judgeSign(sig Signals, cs CustomSignal, minReq float64, j *judging, b budge
 		ratio     float64
 		hasRatio  bool
 	}
-	tr := newTrail(mix, len(a.times))
+	tr := newTrail(mix, nil, len(a.times))
 	var ps []signPeriod
 	for i, t := range a.times {
 		vc, vs := a.vals[0][i], a.vals[1][i]
@@ -120,8 +120,8 @@ func judgeSign(sig Signals, cs CustomSignal, minReq float64, j *judging, b budge
 		mv.Evidence, mv.Threshold = math.Exp(math.Min(score+dec.logBar, maxLogE)), dec.Threshold
 		mv.Periods, mv.NeededPeriods = k, float64(k)
 		mv.CanaryRequests, mv.NeededRequests = req, req
-		mv.Summary = fmt.Sprintf("%s %s, %s since %s, evidence %s ≥ %s", cs.Name.Label(), mv.Effect,
-			dec.Test, dec.From.UTC().Format("15:04"), formatE(mv.Evidence), formatE(mv.Threshold))
+		mv.Summary = fmt.Sprintf("%s %s, %s, evidence %s ≥ %s", cs.Name.Label(), mv.Effect,
+			testPhrase(dec.Test, dec.From), formatE(mv.Evidence), formatE(mv.Threshold))
 		return mv
 	}
 

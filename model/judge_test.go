@@ -62,10 +62,16 @@ func TestErrorEValueKnown(t *testing.T) {
 	//   theta 10:  (20/11)^3 (2/11)     = 16000/14641
 	//   theta 20:  (40/21)^3 (2/21)     = 128000/194481
 	//   theta 50:  (100/51)^3 (2/51)    = 2000000/6765201
-	//   theta 4/3: (8/7)^3 (6/7)        = 3072/2401
-	// with prior weights 0.35, 0.1, 0.2, 0.2, 0.08, 0.02, 0.05.
-	want := 0.35*128/81 + 0.1*27/16 + 0.2*125/81 + 0.2*16000/14641 + 0.08*128000/194481 + 0.02*2000000/6765201 + 0.05*3072/2401
-	approx(t, "hand-computed e-value", want, 1.3715816, 1e-6)
+	// The from-start test weighs them 0.55, 0.15, 0.12, 0.12, 0.04, 0.02;
+	// the change detector 0.25, 0.1, 0.25, 0.25, 0.1, 0.05.
+	lr := []float64{128.0 / 81, 27.0 / 16, 125.0 / 81, 16000.0 / 14641, 128000.0 / 194481, 2000000.0 / 6765201}
+	var want, wantDet float64
+	for i, w := range countStartWeights() {
+		want += w * lr[i]
+		wantDet += countMixture(2)[i].w * lr[i]
+	}
+	approx(t, "hand-computed e-value", want, 1.470824, 1e-6)
+	approx(t, "hand-computed detector e-value", wantDet, 1.303417, 1e-6)
 	sig := buildSignals([]row{{nc: 100, ns: 100, ec: 3, es: 1, pc: -1, ps: -1}})
 	v := Judge(sig, JudgeConfig{NoLatency: true, Since: simBase}, simBase.Add(time.Minute))
 	m, _ := v.Metric(Errors5xx)
@@ -74,10 +80,11 @@ func TestErrorEValueKnown(t *testing.T) {
 	// One metric: the from-start test alone would need 1/alpha over its
 	// share of the budget.
 	approx(t, "from-start bar", start.Threshold, 100/shareFromStart, 1e-9)
-	// After one period the change detector has one start: the same ratio,
-	// against a bar T = 1440 periods times higher (and its own share).
+	// After one period the change detector has one start: the same ratios,
+	// its own weights, against a bar T = 1440 periods times higher (and
+	// its own share).
 	det := testEvidence(t, m, TestDetector)
-	approx(t, "detector evidence", det.Evidence, want, 1e-9)
+	approx(t, "detector evidence", det.Evidence, wantDet, 1e-9)
 	approx(t, "detector bar", det.Threshold, 100*1440/shareDetector, 1e-6)
 
 	// Two periods multiply per component, then mix (a mixture of products,
@@ -85,11 +92,11 @@ func TestErrorEValueKnown(t *testing.T) {
 	// period: p0 = 1/5, no canary errors, stable 2: per theta
 	// ((1-p1)/(4/5))^2 with p1 = theta/(theta+4).
 	var mix, sr float64
-	for _, c := range countMixture(2) {
+	for i, c := range countMixture(2) {
 		p1 := c.x / (c.x + 4)
 		second := math.Pow((1-p1)/0.8, 2)
 		first := math.Pow(2*c.x/(c.x+1), 3) * (2 / (c.x + 1))
-		mix += c.w * first * second
+		mix += countStartWeights()[i] * first * second
 		// Shiryaev-Roberts: R_2 = (R_1 + 1) L_2 = (L_1 + 1) L_2.
 		sr += c.w * (first + 1) * second
 	}
@@ -382,7 +389,7 @@ func TestVerdictSummaries(t *testing.T) {
 	// Which test and from when, and its evidence against its bar: errors
 	// get 60% of alpha beside latency, 1/0.006 over the from-start test's
 	// share.
-	for _, want := range []string{"FAIL", "errors canary", "canary 40.0% vs stable 0.56%", "72.0x", "from the start since 12:00", "≥ 303"} {
+	for _, want := range []string{"FAIL", "errors canary", "canary 40.0% vs stable 0.56%", "72.0x", "from the start at 12:00", "≥ 303"} {
 		if !strings.Contains(v.Summary, want) {
 			t.Errorf("summary %q lacks %q", v.Summary, want)
 		}

@@ -73,7 +73,7 @@ func (tr *trail) passCheck(b budget, sc scope, ws time.Time, z float64, perMean,
 
 	best := passCheck{extra: math.Inf(1), test: TestDetector, from: ws}
 	for _, c := range cands {
-		extra := tr.power(c.from, b.logBar(c.test), z, perMean, perSecond)
+		extra := tr.power(c.from, c.test, b.logBar(c.test), z, perMean, perSecond)
 		from := ws
 		switch c.test {
 		case TestFromStart:
@@ -103,6 +103,18 @@ func (j *judging) recentETA(pc passCheck, have, extra float64) time.Duration {
 		return -1
 	}
 	return j.tr.eta(extra)
+}
+
+// testPhrase names a test and where its evidence starts, for a summary.
+func testPhrase(test TestKind, from time.Time) string {
+	at := from.UTC().Format("15:04")
+	switch test {
+	case TestFromStart:
+		return "from the start at " + at
+	case TestStep:
+		return "since the step began at " + at
+	}
+	return fmt.Sprintf("%s from %s", test, at)
 }
 
 // windowPhrase says which window a PASS rests on, for a summary.

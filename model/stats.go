@@ -19,9 +19,18 @@ const maxLogE = 700
 
 // logMixture returns log(sum_k w_k * exp(logL_k)) without overflow.
 func logMixture(logL []float64, mix []mixPoint) float64 {
+	w := make([]float64, len(mix))
+	for k, m := range mix {
+		w[k] = m.w
+	}
+	return logMixtureW(logL, w)
+}
+
+// logMixtureW is logMixture with the weights given apart from the points.
+func logMixtureW(logL, w []float64) float64 {
 	top := math.Inf(-1)
-	for k := range mix {
-		if v := logL[k] + math.Log(mix[k].w); v > top {
+	for k := range w {
+		if v := logL[k] + math.Log(w[k]); v > top {
 			top = v
 		}
 	}
@@ -29,8 +38,8 @@ func logMixture(logL []float64, mix []mixPoint) float64 {
 		return top
 	}
 	var s float64
-	for k := range mix {
-		s += math.Exp(logL[k] + math.Log(mix[k].w) - top)
+	for k := range w {
+		s += math.Exp(logL[k] + math.Log(w[k]) - top)
 	}
 	return math.Min(top+math.Log(s), maxLogE)
 }
