@@ -126,7 +126,7 @@ type trail struct {
 	mix    []mixPoint
 	startW []float64
 	times  []time.Time
-	logL  []float64
+	logL   []float64
 	// altMean and altSecond are the expected log likelihood ratio and
 	// its second moment (or variance) per period under the configured
 	// regression.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	perchaws "github.com/perch-dev/perch/aws"
 	"github.com/perch-dev/perch/audit"
+	perchaws "github.com/perch-dev/perch/aws"
 	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/rollout"
 	"github.com/perch-dev/perch/sim/simtest"
