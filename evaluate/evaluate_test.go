@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"sort"
 	"strings"
@@ -87,9 +88,9 @@ func TestDoubledErrorRateIsCaughtAtLeastThreeTimesSooner(t *testing.T) {
 
 // At 10x the alarm's first 60 s period usually holds five errors already,
 // and no one can act before that period is published (90 s after the
-// regression starts). The 3x target cannot be met; what is asserted is
-// what holds: the judge is at most one period behind the alarms, and
-// neither fires before the data exists.
+// regression starts). What is asserted is what holds: the judge is no
+// later than the old judge's 150 s, at most one period behind the alarms,
+// as fast as the oracle, and nothing fires before the data exists.
 func TestTenfoldErrorRateIsCaughtWithinAPeriodOfTheAlarms(t *testing.T) {
 	rep := evaluateScenario(t, "eval-10x", Options{})
 	s := rep.Summary
@@ -97,9 +98,10 @@ func TestTenfoldErrorRateIsCaughtWithinAPeriodOfTheAlarms(t *testing.T) {
 		t.Fatalf("missing medians: %+v", s)
 	}
 	j, b := *s.Judge.MedianDetectionSeconds, *s.AlarmBaseline.MedianDetectionSeconds
-	if j > b+60 {
-		t.Errorf("judge median %.0fs is more than one period behind the alarms' %.0fs", j, b)
+	if j > b+60 || j > 150 {
+		t.Errorf("judge median %.0fs: more than one period behind the alarms' %.0fs, or later than 150 s", j, b)
 	}
+	checkOracleRatio(t, s)
 	const floor = 90 // the first period ends at 60 s and is published 30 s later
 	for _, r := range rep.Runs {
 		if !r.Judge.Detected || !r.Baseline.Detected {
@@ -111,6 +113,155 @@ func TestTenfoldErrorRateIsCaughtWithinAPeriodOfTheAlarms(t *testing.T) {
 		if r.Judge.Seconds > 5*60 {
 			t.Errorf("seed %d: judge took %vs on a 10x error rate", r.Seed, r.Judge.Seconds)
 		}
+	}
+}
+
+// checkOracleRatio asserts the judge is within 1.5x of the physical limit.
+func checkOracleRatio(t *testing.T, s Summary) {
+	t.Helper()
+	if s.Oracle == nil || s.OracleRatio == nil {
+		t.Fatalf("no oracle figures: %+v", s)
+	}
+	if *s.OracleRatio > 1.5 {
+		t.Errorf("judge median %.0fs is %.2fx the oracle's %.0fs (want at most 1.5x)",
+			*s.Judge.MedianDetectionSeconds, *s.OracleRatio, *s.Oracle.MedianDetectionSeconds)
+	}
+	if s.Oracle.FalseRollbackRate > 0.05 {
+		t.Errorf("the oracle fired before the regression in %.0f%% of runs", 100*s.Oracle.FalseRollbackRate)
+	}
+}
+
+// detectedWithin asserts the judge's median time from the regression.
+func detectedWithin(t *testing.T, s Summary, limit time.Duration) {
+	t.Helper()
+	if m := s.Judge.MedianDetectionSeconds; m == nil || *m > limit.Seconds() {
+		t.Errorf("judge median %v s, want at most %s", m, limit)
+	}
+	if s.Judge.FalseRollbackRate != 0 {
+		t.Errorf("judge false rollbacks before the regression: %.1f%%", 100*s.Judge.FalseRollbackRate)
+	}
+}
+
+// Ten times the errors two minutes after attaching to a canary with an
+// hour of healthy history: the change detector, not the hour of healthy
+// evidence, decides.
+func TestErrorSpikeAfterAHealthyHour(t *testing.T) {
+	s := evaluateScenario(t, "eval-error-spike", Options{}).Summary
+	detectedWithin(t, s, 4*time.Minute)
+	checkOracleRatio(t, s)
+	if s.Judge.PassAfterOnsetRuns != 0 {
+		t.Errorf("PASS after the spike began in %d runs", s.Judge.PassAfterOnsetRuns)
+	}
+}
+
+// Late onsets: hours of healthy history at the canary's weight, then a
+// regression. The judge must catch them in minutes and never say PASS
+// between the onset and its FAIL.
+func TestLateOnsets(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		limit  time.Duration
+		signal model.Signal
+		oracle bool
+	}{
+		// 3x p99 after two hours: the oracle, which knows the canary's
+		// share of slow requests before and after, needs one period; the
+		// conditional test two (see docs/evaluate.md), so its ratio is not
+		// asserted here.
+		{"eval-late-p99", 3 * time.Minute, model.SlowRequests, false},
+		{"eval-late-5x", 5 * time.Minute, model.Errors5xx, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := evaluateScenario(t, c.name, Options{}).Summary
+			detectedWithin(t, s, c.limit)
+			if c.oracle {
+				checkOracleRatio(t, s)
+			}
+			if s.Judge.PassAfterOnsetRuns != 0 {
+				t.Errorf("PASS after the onset in %d runs", s.Judge.PassAfterOnsetRuns)
+			}
+			if m := s.Judge.SignalMedians[c.signal]; m == nil {
+				t.Errorf("no median for %s: %+v", c.signal, s.Judge.SignalMedians)
+			}
+		})
+	}
+}
+
+// Latency-only regressions, judged by the canary's share of requests
+// slower than stable's p99.
+func TestLatencyOnlyRegressions(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		limit time.Duration
+	}{
+		{"eval-p99-40", 5 * time.Minute},
+		{"eval-p99-40-even", 10 * time.Minute},
+		{"eval-p99-20", 5 * time.Minute},
+		{"eval-p99-2x-low", 30 * time.Minute},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rep := evaluateScenario(t, c.name, Options{})
+			detectedWithin(t, rep.Summary, c.limit)
+			checkOracleRatio(t, rep.Summary)
+			for _, r := range rep.Runs {
+				if r.Judge.Detected && !reflect.DeepEqual(r.Judge.Signals, []model.Signal{model.SlowRequests}) {
+					t.Fatalf("seed %d: failed on %v: %s", r.Seed, r.Judge.Signals, r.Judge.Why)
+				}
+			}
+		})
+	}
+}
+
+// No false rollbacks where the canary is no worse: bursts both sides
+// share, and a canary better than stable.
+func TestNoRollbackOfACanaryNoWorseThanStable(t *testing.T) {
+	for _, name := range []string{"eval-common-mode", "eval-better"} {
+		t.Run(name, func(t *testing.T) {
+			rep := evaluateScenario(t, name, Options{})
+			if rep.Summary.Judge.FalseRollbackRate != 0 {
+				t.Errorf("judge rolled back %.1f%%", 100*rep.Summary.Judge.FalseRollbackRate)
+			}
+			if name == "eval-common-mode" && rep.Summary.AlarmBaseline.FalseRollbackRate < 0.5 {
+				t.Errorf("the bursts should trip the fixed-threshold alarms (that is the point): %.0f%%",
+					100*rep.Summary.AlarmBaseline.FalseRollbackRate)
+			}
+		})
+	}
+}
+
+// The oracle's threshold gives a healthy day a 1% chance of a false alarm:
+// checked on days it was not calibrated on.
+func TestOracleThresholdIsCalibrated(t *testing.T) {
+	reg := &Regression{Stable: SideParams{ErrorRate: 0.005, P50: 40, P99: 180}, Canary: SideParams{ErrorRate: 0.025, P50: 40, P99: 180},
+		CanaryPerMinute: 300}
+	o := newOracle(reg, 180)
+	rng := rand.New(rand.NewPCG(99, 100))
+	days := 1000
+	if raceEnabled {
+		days = 200
+	}
+	crossed := 0
+	for range days {
+		var w float64
+		for range oracleDay {
+			n := poissonDraw(rng, reg.CanaryPerMinute)
+			w = math.Max(0, w+o.llr(n, binomialDraw(rng, n, o.r0), binomialDraw(rng, n, o.q0)))
+			if w >= o.h {
+				crossed++
+				break
+			}
+		}
+	}
+	rate := float64(crossed) / float64(days)
+	t.Logf("threshold %.2f nats: %d of %d healthy days crossed", o.h, crossed, days)
+	if rate > 0.01+3*math.Sqrt(0.01*0.99/float64(days)) || (days >= 1000 && rate < 0.002) {
+		t.Fatalf("healthy days crossing the oracle's threshold: %.2f%%, want about 1%%", 100*rate)
+	}
+	// A latency regression without slow counts is invisible to it.
+	lat := *reg
+	lat.Canary = SideParams{ErrorRate: 0.005, P50: 40, P99: 540}
+	if o := newOracle(&lat, 0); !math.IsInf(o.h, 1) {
+		t.Fatalf("an oracle with nothing to see has threshold %v", o.h)
 	}
 }
 
@@ -143,8 +294,9 @@ func TestFastTailMatchesPollingToTheEnd(t *testing.T) {
 	detected := 0
 	for i := range fast.Runs {
 		f, p := fast.Runs[i], full.Runs[i]
-		if !reflect.DeepEqual(f.Judge, p.Judge) || !reflect.DeepEqual(f.Baseline, p.Baseline) {
-			t.Errorf("seed %d: fast judge %+v alarms %+v; polled judge %+v alarms %+v", f.Seed, f.Judge, f.Baseline, p.Judge, p.Baseline)
+		if !reflect.DeepEqual(f.Judge, p.Judge) || !reflect.DeepEqual(f.Baseline, p.Baseline) || !reflect.DeepEqual(f.Oracle, p.Oracle) {
+			t.Errorf("seed %d: fast judge %+v alarms %+v oracle %+v; polled judge %+v alarms %+v oracle %+v",
+				f.Seed, f.Judge, f.Baseline, f.Oracle, p.Judge, p.Baseline, p.Oracle)
 		}
 		if f.Baseline.Detected && f.Baseline.At > f.Judge.At {
 			detected++ // an alarm found by the fast tail itself
@@ -167,17 +319,40 @@ func TestSummaryJSONShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = `{"runs":4,"judge":{"false_rollback_rate":0.25,"median_detection_seconds":150,"insufficient_runs":1},` +
-		`"alarm_baseline":{"false_rollback_rate":0,"median_detection_seconds":750},"detection_ratio":5}`
+	const want = `{"runs":4,"judge":{"false_rollback_rate":0.25,"median_detection_seconds":150,"insufficient_runs":1,` +
+		`"pass_after_onset_runs":0,"median_detection_seconds_by_signal":{}},` +
+		`"alarm_baseline":{"false_rollback_rate":0,"median_detection_seconds":750},"detection_ratio":5,"oracle_ratio":null}`
 	if string(b) != want {
 		t.Fatalf("got  %s\nwant %s", b, want)
 	}
 	// Fewer than half detected: no median, no ratio, and null in JSON.
 	b, _ = json.Marshal(Summarize([]Run{{Judge: sec(60)}, {}, {}}))
-	const none = `{"runs":3,"judge":{"false_rollback_rate":0,"median_detection_seconds":null,"insufficient_runs":0},` +
-		`"alarm_baseline":{"false_rollback_rate":0,"median_detection_seconds":null},"detection_ratio":null}`
+	const none = `{"runs":3,"judge":{"false_rollback_rate":0,"median_detection_seconds":null,"insufficient_runs":0,` +
+		`"pass_after_onset_runs":0,"median_detection_seconds_by_signal":{}},` +
+		`"alarm_baseline":{"false_rollback_rate":0,"median_detection_seconds":null},"detection_ratio":null,"oracle_ratio":null}`
 	if string(b) != none {
 		t.Fatalf("got  %s\nwant %s", b, none)
+	}
+	// With a regression: the oracle, its ratio, the runs that said PASS
+	// after the onset, and each metric's own median.
+	withOracle := func(r Run, o Outcome, errs *Outcome) Run {
+		r.Oracle = &o
+		if errs != nil {
+			r.Signals = map[model.Signal]Outcome{model.Errors5xx: *errs}
+		}
+		return r
+	}
+	s120, s60 := sec(120), sec(60)
+	b, _ = json.Marshal(Summarize([]Run{
+		withOracle(Run{Judge: sec(120), PassAfterOnset: true}, sec(60), &s120),
+		withOracle(Run{Judge: sec(240)}, sec(120), &s60),
+	}))
+	const regression = `{"runs":2,"judge":{"false_rollback_rate":0,"median_detection_seconds":180,"insufficient_runs":0,` +
+		`"pass_after_onset_runs":1,"median_detection_seconds_by_signal":{"errors_5xx":90}},` +
+		`"alarm_baseline":{"false_rollback_rate":0,"median_detection_seconds":null},` +
+		`"oracle":{"false_rollback_rate":0,"median_detection_seconds":90},"detection_ratio":null,"oracle_ratio":2}`
+	if string(b) != regression {
+		t.Fatalf("got  %s\nwant %s", b, regression)
 	}
 }
 
@@ -260,6 +435,12 @@ func TestTimelineOf(t *testing.T) {
 		{"error-spike", -3 * time.Hour, 8 * time.Minute, "canary 5xx 5% vs stable 0.5% (10x)"},
 		{"latency-regression", -time.Hour, 2 * time.Minute, "p99 540 ms"},
 		{"drift", -time.Hour, -1, ""},
+		{"eval-error-spike", -time.Hour, 2 * time.Minute, "(10x)"},
+		{"eval-late-p99", -2 * time.Hour, 2 * time.Minute, "canary p99 540 ms vs stable 180 ms"},
+		{"eval-late-5x", -3 * time.Hour, 2 * time.Minute, "(5x)"},
+		{"eval-p99-40", 0, 0, "canary p99 252 ms"},
+		{"eval-common-mode", 0, -1, ""},
+		{"eval-better", 0, -1, ""},
 	}
 	for _, c := range cases {
 		sc, err := sim.LoadScenario(c.name)

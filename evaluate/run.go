@@ -229,7 +229,15 @@ func runOne(ctx context.Context, rc runConfig, seed int64) (Run, error) {
 			return Run{}, err
 		}
 		clk.Set(now)
-		snap := engine.PollOnce(ctx)
+		// Between two published periods there is nothing new to read:
+		// the engine then polls as a fleet member does, keeping the
+		// verdict the last read gave (see "Speed" in docs/evaluate.md).
+		var snap model.Snapshot
+		if metrics.stale(now) {
+			snap = engine.PollOnce(ctx)
+		} else {
+			snap = engine.PollFed(ctx, nil)
+		}
 		if snap.MetricsErr != "" {
 			return Run{}, fmt.Errorf("seed %d: poll at %s: %s", seed, short(now.Sub(Epoch)), snap.MetricsErr)
 		}
@@ -419,6 +427,12 @@ type periodMetrics struct {
 	last    []model.SeriesData
 	visible time.Time // newest period end visible at the last read
 	fetches int
+}
+
+// stale reports whether a period has become visible since the last read
+// (or nothing was read yet): only then can a read at now bring new data.
+func (p *periodMetrics) stale(now time.Time) bool {
+	return p.last == nil || now.Add(-p.delay).Truncate(time.Minute).After(p.visible)
 }
 
 func (p *periodMetrics) Fetch(ctx context.Context, start, end time.Time) ([]model.SeriesData, error) {

@@ -19,18 +19,18 @@ import (
 //   - the detector's bar is about thirteen nats, where a large regression
 //     that starts late must cross in as few periods as the counts allow
 //     (three at 100 canary requests a minute and 10x errors), so the large
-//     ratios weigh most; theta* keeps a quarter, which sets the power
-//     behind a PASS on the recent window.
+//     ratios weigh most; theta* keeps a fifth, which sets the power behind
+//     a PASS on the recent window.
 //
 // Weights sum to 1 in both.
 func countMixture(thetaStar float64) []mixPoint {
 	return []mixPoint{
-		{thetaStar, 0.25},
+		{thetaStar, 0.2},
 		{1.5 * thetaStar, 0.1},
-		{2.5 * thetaStar, 0.25},
-		{5 * thetaStar, 0.25},
-		{10 * thetaStar, 0.1},
-		{25 * thetaStar, 0.05},
+		{2.5 * thetaStar, 0.3},
+		{5 * thetaStar, 0.3},
+		{10 * thetaStar, 0.07},
+		{25 * thetaStar, 0.03},
 	}
 }
 

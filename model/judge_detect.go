@@ -48,9 +48,9 @@ const (
 // less (a nat of it is a few percent); a step, a likely moment for a
 // regression, gets a little of its own.
 const (
-	shareFromStart = 0.55
+	shareFromStart = 0.5
 	shareSteps     = 0.05
-	shareDetector  = 0.4
+	shareDetector  = 0.45
 )
 
 // TestEvidence is one test's evidence for one metric.
@@ -83,11 +83,12 @@ type budget struct {
 
 // errorsWeight is the errors metric's weight in the split of alpha over
 // the metrics, each other metric (latency, custom signals) weighing 1:
-// with latency, errors get 60% and latency 40%. A failed request is what
+// with latency, errors get 64% and latency 36%. A failed request is what
 // matters most to users and what the static alarms watch, and its counts
 // are the sparser (0.5% of requests against latency's 1% above stable's
-// p99), so a share of its budget buys more there.
-const errorsWeight = 1.5
+// p99), so a share of its budget buys more there; latency's regressions
+// tend to move many requests at once and cross with room to spare.
+const errorsWeight = 1.75
 
 // metricAlpha is one metric's part of alpha (Bonferroni, weighted), given
 // how many metrics besides errors are judged.
