@@ -164,12 +164,14 @@ func TestLateOnsets(t *testing.T) {
 		signal model.Signal
 		oracle bool
 	}{
-		// 3x p99 after two hours: the oracle, which knows the canary's
-		// share of slow requests before and after, needs one period; the
-		// conditional test two (see docs/evaluate.md), so its ratio is not
-		// asserted here.
+		// Neither oracle ratio is asserted on these seeds (docs/evaluate.md
+		// has the 200-run figures and why): 3x p99 after two hours takes
+		// the oracle, which knows the canary's share of slow requests
+		// before and after, one period and the conditional test two; 5x
+		// errors takes the judge three periods in 57% of runs and four in
+		// most of the rest, so 40 seeds can put its median either side.
 		{"eval-late-p99", 3 * time.Minute, model.SlowRequests, false},
-		{"eval-late-5x", 5 * time.Minute, model.Errors5xx, true},
+		{"eval-late-5x", 5 * time.Minute, model.Errors5xx, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := evaluateScenario(t, c.name, Options{}).Summary
@@ -287,7 +289,7 @@ func TestLowTrafficIsInsufficientWithARequestsNeededFigure(t *testing.T) {
 // the rest in hour-long steps for the alarms. It must time every alarm
 // exactly as polling to the end does.
 func TestFastTailMatchesPollingToTheEnd(t *testing.T) {
-	opts := Options{Runs: 6, Duration: 90 * time.Minute}
+	opts := Options{Runs: 8, Duration: 4 * time.Hour}
 	fast := evaluateScenario(t, "eval-2x", opts)
 	opts.fullPolling = true
 	full := evaluateScenario(t, "eval-2x", opts)
