@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -412,5 +413,32 @@ func BenchmarkJudge6h(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Judge(sig, cfg, now)
+	}
+}
+
+// A verdict with no effect measured (NaN) and an unreachable need (+Inf)
+// survives JSON (recordings, status --json) and comes back the same.
+func TestMetricVerdictJSON(t *testing.T) {
+	in := MetricVerdict{Signal: Errors5xx, Kind: VerdictInsufficient, EffectSize: math.NaN(), NeededRequests: math.Inf(1),
+		Evidence: 2, Threshold: 300, Tests: []TestEvidence{{Test: TestDetector, Evidence: 2, Threshold: 300}}, Summary: "s"}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"effect_size":null`) || !strings.Contains(string(b), `"needed_requests":null`) {
+		t.Fatalf("JSON %s", b)
+	}
+	var out MetricVerdict
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(out.EffectSize) || !math.IsInf(out.NeededRequests, 1) || out.Summary != "s" || len(out.Tests) != 1 || out.Threshold != 300 {
+		t.Fatalf("round trip: %+v", out)
+	}
+	in.EffectSize, in.NeededRequests = 1.5, 1200
+	b, _ = json.Marshal(in)
+	json.Unmarshal(b, &out)
+	if out.EffectSize != 1.5 || out.NeededRequests != 1200 {
+		t.Fatalf("finite values: %+v", out)
 	}
 }
