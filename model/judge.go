@@ -174,9 +174,10 @@ func (c JudgeConfig) withDefaults() JudgeConfig {
 type MetricVerdict struct {
 	Signal Signal      `json:"signal"`
 	Kind   VerdictKind `json:"kind"`
-	// Evidence is the e-value against "the canary is no worse": FAIL when
-	// it reaches Threshold. Under the null it stays below 1/alpha' with
-	// probability 1-alpha' at every look together.
+	// Evidence is the e-value against "the canary is no worse" of the
+	// test in Test (for FAIL, the tests' combined evidence on that test's
+	// scale), and Threshold that test's bar: FAIL when the evidence
+	// reaches it. Tests has each test's own figures.
 	Evidence  float64 `json:"evidence"`
 	Threshold float64 `json:"threshold"`
 	// Effect describes the observed difference for people; EffectSize is
@@ -363,103 +364,6 @@ func newest(pts []Point) float64 {
 	return pts[len(pts)-1].V
 }
 
-// formatMs prints a latency: 180 ms, 1.2 s.
-func formatMs(ms float64) string {
-	if ms >= 1000 {
-		return fmt.Sprintf("%.3g s", ms/1000)
-	}
-	return fmt.Sprintf("%.3g ms", ms)
-}
-
-// rate is the recent canary traffic, for turning requests into time.
-type rate struct {
-	perMinute float64       // canary requests per minute, recent
-	share     float64       // canary share of requests, recent (0-1)
-	period    time.Duration // spacing of the data
-	// paired is the chance that a canary request lands in a period where
-	// stable served too: only those carry error-rate evidence. 1 at any
-	// real traffic; small at a few requests an hour.
-	paired float64
-	start  time.Time // the recent window, [start, end)
-	end    time.Time
-}
-
-// traffic measures the canary's recent request rate and share over the
-// last cfg.RateWindow periods (or more: see below). The window ends at the newest period with
-// data, unless that is more than three periods ago: CloudWatch publishes a
-// minute or two late, and those not-yet-published periods are not idle
-// ones, but a longer silence is.
-func traffic(sig Signals, cfg JudgeConfig, now time.Time) rate {
-	a := alignSince(cfg.Since, sig[Canary][Requests], sig[Stable][Requests])
-	r := rate{period: cfg.Period}
-	if len(a.times) == 0 {
-		return r
-	}
-	end := a.times[len(a.times)-1].Add(r.period)
-	if floor := now.Add(-3 * r.period); end.Before(floor) {
-		end = floor
-	}
-	// At low traffic the last few periods are mostly empty and say
-	// nothing; the window doubles until it holds enough requests to
-	// estimate a rate from, or reaches back to Since.
-	first := a.times[0]
-	span := time.Duration(cfg.RateWindow) * r.period
-	var c, s float64
-	for {
-		start := end.Add(-span)
-		c, s = 0, 0
-		for i, t := range a.times {
-			if t.Before(start) || !t.Before(end) {
-				continue
-			}
-			if x := a.vals[0][i]; x > 0 {
-				c += x
-			}
-			if y := a.vals[1][i]; y > 0 {
-				s += y
-			}
-		}
-		r.start, r.end = start, end
-		if (c >= minRateRequests && s >= minRateRequests) || !first.Before(start) {
-			break
-		}
-		span *= 2
-	}
-	if r.start.Before(first) {
-		// Before the first datum is before the canary took traffic.
-		r.start = first
-		span = end.Sub(first)
-	}
-	r.perMinute = c / span.Minutes()
-	if c+s > 0 {
-		r.share = c / (c + s)
-	}
-	// Expected rather than observed: with Poisson arrivals a period has
-	// stable traffic with probability 1-exp(-stable requests per period),
-	// which is smooth where the observed fraction of a few requests is not.
-	r.paired = -math.Expm1(-s / (span.Minutes() / r.period.Minutes()))
-	return r
-}
-
-// minRateRequests is how many requests a window needs on each side before
-// its rate and share are taken as the current ones.
-const minRateRequests = 10
-
-// eta turns a number of canary requests into time at the recent rate.
-func (r rate) eta(requests float64) time.Duration {
-	if requests <= 0 {
-		return 0
-	}
-	if !(r.perMinute > 0) || math.IsInf(requests, 1) {
-		return -1
-	}
-	mins := requests / r.perMinute
-	if mins > float64(math.MaxInt64/int64(time.Minute)) {
-		return time.Duration(math.MaxInt64)
-	}
-	return time.Duration(mins * float64(time.Minute))
-}
-
 // overall combines the metrics: any FAIL fails; PASS needs every metric to
 // pass; otherwise the summary names the metric furthest from enough data.
 func overall(v *Verdict, cfg JudgeConfig, now time.Time) {
@@ -532,48 +436,4 @@ func further(a, b MetricVerdict) bool {
 		return a.ETA > b.ETA
 	}
 	return a.MoreRequests() > b.MoreRequests()
-}
-
-// formatCount prints a request count for the screen: 840, 12.3k, 4.1M.
-func formatCount(n float64) string {
-	switch {
-	case math.IsInf(n, 1):
-		return "∞"
-	case n >= 1e9:
-		return fmt.Sprintf("%.1fG", n/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.1fM", n/1e6)
-	case n >= 1e4:
-		return fmt.Sprintf("%.1fk", n/1e3)
-	}
-	return fmt.Sprintf("%.0f", math.Ceil(n))
-}
-
-// formatETA prints a duration roughly: 40s, 12m, 3h20m, 9d.
-func formatETA(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "never at the current traffic"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()+0.5))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()+0.5))
-	case d < 48*time.Hour:
-		h := int(d.Hours())
-		return fmt.Sprintf("%dh%02dm", h, int(d.Minutes())-60*h)
-	case d < 2*365*24*time.Hour:
-		return fmt.Sprintf("%dd", int(d.Hours()/24+0.5))
-	}
-	return "years"
-}
-
-// formatE prints an e-value: 0.31, 12, 4.2e+05.
-func formatE(e float64) string {
-	if e >= 1e4 {
-		return fmt.Sprintf("%.1e", e)
-	}
-	if e >= 10 {
-		return fmt.Sprintf("%.0f", e)
-	}
-	return fmt.Sprintf("%.2g", e)
 }
