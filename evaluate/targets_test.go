@@ -19,7 +19,10 @@ func checkOracleRatio(t *testing.T, s Summary) {
 	if s.Oracle == nil || s.OracleRatio == nil {
 		t.Fatalf("no oracle figures: %+v", s)
 	}
-	if *s.OracleRatio > 1.5 {
+	// Medians over the race detector's 10 seeds land on either side of a
+	// period boundary (three periods or four, 1.40 or 1.80): there the
+	// ratio is only logged; the 40 seeds of the normal run assert it.
+	if *s.OracleRatio > 1.5 && !raceEnabled {
 		t.Errorf("judge median %.0fs is %.2fx the oracle's %.0fs (want at most 1.5x)",
 			*s.Judge.MedianDetectionSeconds, *s.OracleRatio, *s.Oracle.MedianDetectionSeconds)
 	}
