@@ -17,6 +17,9 @@ import (
 type CodeDeployMetrics struct {
 	batcher *Batcher
 	router  *CodeDeployRouter
+	// slow learns its threshold anew when the router moves on to another
+	// deployment (its stable latency metric changes).
+	slow slowCounts
 }
 
 // NewCodeDeployMetrics prepares metrics for the router's deployment.
@@ -33,15 +36,17 @@ func (m *CodeDeployMetrics) Queries() []MetricQuery {
 	return ALBQueries(v.target, "")
 }
 
-// Fetch returns a SeriesData for every side × signal, Points possibly empty.
+// Fetch returns a SeriesData for every side × signal, Points possibly
+// empty, with the slow-request counts once their threshold is known.
 func (m *CodeDeployMetrics) Fetch(ctx context.Context, start, end time.Time) ([]model.SeriesData, error) {
-	qs := m.Queries()
-	got, err := m.batcher.Fetch(ctx, qs, start, end)
+	base := m.Queries()
+	qs, got, err := fetchWithSlow(ctx, m.batcher, &m.slow, base, start, end)
 	if err != nil {
 		return nil, err
 	}
+	series := SeriesFrom(qs, got)
 	if m.router.view().platform == cdtypes.ComputePlatformLambda {
-		return LambdaSeriesFrom(qs, got), nil
+		series = LambdaSeriesFrom(qs, got)
 	}
-	return SeriesFrom(qs, got), nil
+	return slowSeries(series, m.slow.thresholdMs(base)), nil
 }

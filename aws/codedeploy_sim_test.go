@@ -227,6 +227,17 @@ func TestSimCodeDeployLambdaAndMetrics(t *testing.T) {
 	if canary < 250 || canary > 500 || stable < 5000 {
 		t.Fatalf("invocations stable %v canary %v", stable, canary)
 	}
+	// The slow counts come with them: TC on each version's Duration above
+	// stable's p99, learnt from the same read.
+	slow := map[model.Side]int{}
+	for _, sd := range data {
+		if sd.Signal == model.SlowRequests {
+			slow[sd.Side] = len(sd.Points)
+		}
+	}
+	if slow[model.Stable] == 0 || slow[model.Canary] == 0 {
+		t.Fatalf("no slow-request counts for the deployment's versions: %v", slow)
+	}
 	env.Advance(time.Minute)
 	st, err := r.Deployment(ctx)
 	if s, _ := r.ReadSplit(ctx); err != nil || st.Status != "Succeeded" || s.CanaryPercent() != 100 {

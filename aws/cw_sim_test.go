@@ -29,11 +29,16 @@ func TestSimMetricsFetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := env.Sim.Stats(); st["cloudwatch:GetMetricData"] != 1 || len(st) != 1 {
-		t.Fatalf("Fetch calls = %v, want exactly one GetMetricData", st)
+	// The first read learns the slow-request threshold from stable's p99s
+	// and asks for the slow counts of the same window in a second call.
+	if st := env.Sim.Stats(); st["cloudwatch:GetMetricData"] != 2 || len(st) != 1 {
+		t.Fatalf("first Fetch calls = %v, want two GetMetricData", st)
 	}
-	if len(got) != 10 {
-		t.Fatalf("%d series, want 10", len(got))
+	if len(got) != 13 {
+		t.Fatalf("%d series, want 13 (10, the slow counts of both sides, the threshold)", len(got))
+	}
+	if m.QueryCount() != 12 {
+		t.Fatalf("QueryCount after the threshold is known = %d, want 12", m.QueryCount())
 	}
 	by := map[model.Side]map[model.Signal][]model.Point{model.Stable: {}, model.Canary: {}}
 	for _, s := range got {
@@ -81,6 +86,59 @@ func TestSimMetricsFetch(t *testing.T) {
 	perMin := (st + ca) / float64(len(by[model.Stable][model.Requests]))
 	if perMin < 850 || perMin > 1150 {
 		t.Errorf("%.0f requests a minute, want about 1000", perMin)
+	}
+	// The threshold is stable's p99 (180 ms), and about 1% of each side's
+	// requests are slower.
+	th := by[model.Stable][model.SlowThreshold]
+	if len(th) != len(by[model.Stable][model.Requests]) || th[0].V < 160 || th[0].V > 200 {
+		t.Fatalf("slow threshold %v, want about 180 ms for each stable period", th)
+	}
+	for _, side := range model.Sides {
+		slow, req := by[side][model.SlowRequests], by[side][model.Requests]
+		if len(slow) != len(req) {
+			t.Fatalf("%s: %d slow counts for %d request periods", side, len(slow), len(req))
+		}
+		if share := model.Sum(slow, time.Time{}) / model.Sum(req, time.Time{}); share > 0.03 {
+			t.Errorf("%s: %.3f of requests slower than stable's p99", side, share)
+		}
+	}
+	env.Sim.ResetStats()
+	if _, err := m.Fetch(t.Context(), now.Add(-5*time.Minute), now); err != nil {
+		t.Fatal(err)
+	}
+	if st := env.Sim.Stats(); st["cloudwatch:GetMetricData"] != 1 {
+		t.Fatalf("a later Fetch made %v, want one GetMetricData", st)
+	}
+}
+
+// A short first read (too few stable periods for a threshold) leaves the
+// slow counts out until a read has enough; latency is then judged by p99.
+func TestSimMetricsSlowCountsWaitForABaseline(t *testing.T) {
+	env, cfg := simEnv(t, "healthy")
+	mt := simTarget(t, env, "checkout")
+	r, err := NewALBRouter(t.Context(), cfg, ALBOptions{RuleARN: mt.RuleARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewALBMetrics(cfg, r.Target())
+	now := env.Clock.Now()
+	got, err := m.Fetch(t.Context(), now.Add(-4*time.Minute), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sd := range got {
+		if sd.Signal == model.SlowRequests || sd.Signal == model.SlowThreshold {
+			t.Fatalf("slow counts from %d points of history: %+v", len(sd.Points), sd)
+		}
+	}
+	if m.QueryCount() != 10 {
+		t.Fatalf("QueryCount = %d before a threshold", m.QueryCount())
+	}
+	if _, err := m.Fetch(t.Context(), now.Add(-20*time.Minute), now); err != nil {
+		t.Fatal(err)
+	}
+	if m.QueryCount() != 12 {
+		t.Fatalf("QueryCount = %d after a read with enough history", m.QueryCount())
 	}
 }
 

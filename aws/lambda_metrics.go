@@ -68,6 +68,7 @@ func LambdaQueries(function, alias, stableVersion, canaryVersion, idPrefix strin
 type LambdaMetrics struct {
 	batcher *Batcher
 	queries []MetricQuery
+	slow    slowCounts
 }
 
 // NewLambdaMetrics prepares the ten queries (two versions × five signals)
@@ -79,18 +80,21 @@ func NewLambdaMetrics(cfg awssdk.Config, r *LambdaRouter) *LambdaMetrics {
 }
 
 // QueryCount is how many metrics each Fetch requests.
-func (m *LambdaMetrics) QueryCount() int { return len(m.queries) }
+func (m *LambdaMetrics) QueryCount() int { return len(m.queries) + len(m.slow.queries(m.queries)) }
 
-// Queries returns the queries Fetch sends, for batching with other targets.
+// Queries returns the queries a shared poll can batch with other targets':
+// the ten without the slow counts, whose threshold is learnt per reader.
 func (m *LambdaMetrics) Queries() []MetricQuery { return append([]MetricQuery(nil), m.queries...) }
 
-// Fetch returns a SeriesData for every side × signal, Points possibly empty.
+// Fetch returns a SeriesData for every side × signal, Points possibly
+// empty; once the slow-invocation threshold is known (from stable's
+// Duration p99, see slowCounts), also the slow counts.
 func (m *LambdaMetrics) Fetch(ctx context.Context, start, end time.Time) ([]model.SeriesData, error) {
-	got, err := m.batcher.Fetch(ctx, m.queries, start, end)
+	qs, got, err := fetchWithSlow(ctx, m.batcher, &m.slow, m.queries, start, end)
 	if err != nil {
 		return nil, err
 	}
-	return LambdaSeriesFrom(m.queries, got), nil
+	return slowSeries(LambdaSeriesFrom(qs, got), m.slow.thresholdMs(m.queries)), nil
 }
 
 // LambdaSeriesFrom is SeriesFrom for Lambda queries. Lambda publishes

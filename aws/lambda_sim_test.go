@@ -241,8 +241,10 @@ func TestSimLambdaMetricsOneCallThrottlesPerVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := env.Sim.Stats(); st["cloudwatch:GetMetricData"] != 1 || len(st) != 1 {
-		t.Fatalf("one fetch made %v", st)
+	// One call, and a second for the slow counts of the same window once
+	// the first has taught the threshold (stable's Duration p99).
+	if st := env.Sim.Stats(); st["cloudwatch:GetMetricData"] != 2 || len(st) != 1 {
+		t.Fatalf("the first fetch made %v", st)
 	}
 	got := map[model.Side]map[model.Signal][]model.Point{model.Stable: {}, model.Canary: {}}
 	for _, sd := range data {
@@ -271,5 +273,17 @@ func TestSimLambdaMetricsOneCallThrottlesPerVersion(t *testing.T) {
 	}
 	if len(got[model.Canary][model.Errors5xx]) != len(got[model.Canary][model.Requests]) {
 		t.Fatal("canary errors are missing periods")
+	}
+	// The canary's p99 is 9 s against stable's threshold: most of its
+	// invocations are slow; about 1% of stable's.
+	th := got[model.Stable][model.SlowThreshold]
+	if len(th) == 0 || th[0].V <= 0 || th[0].V >= 4000 {
+		t.Fatalf("slow threshold %v ms", th)
+	}
+	share := func(side model.Side) float64 {
+		return model.Sum(got[side][model.SlowRequests], time.Time{}) / model.Sum(got[side][model.Requests], time.Time{})
+	}
+	if s, c := share(model.Stable), share(model.Canary); s > 0.03 || c < 0.2 {
+		t.Fatalf("slow shares: stable %.3f, canary %.3f", s, c)
 	}
 }

@@ -147,27 +147,32 @@ func checkQueryIDs(queries []MetricQuery) error {
 type Metrics struct {
 	batcher *Batcher
 	queries []MetricQuery
+	slow    slowCounts
 }
 
-// NewALBMetrics prepares the ten queries (two sides × five signals) for t.
+// NewALBMetrics prepares the ten queries (two sides × five signals) for t,
+// and from the first read on, the two slow-request counts (see slowCounts).
 func NewALBMetrics(cfg awssdk.Config, t model.Target) *Metrics {
 	return &Metrics{batcher: NewBatcher(cfg), queries: ALBQueries(t, "")}
 }
 
 // QueryCount is how many metrics each Fetch requests: CloudWatch bills
 // GetMetricData per metric requested.
-func (m *Metrics) QueryCount() int { return len(m.queries) }
+func (m *Metrics) QueryCount() int { return len(m.queries) + len(m.slow.queries(m.queries)) }
 
-// Queries returns the queries Fetch sends, for batching with other targets.
+// Queries returns the queries a shared poll can batch with other targets':
+// the ten without the slow counts, whose threshold is learnt per reader.
 func (m *Metrics) Queries() []MetricQuery { return append([]MetricQuery(nil), m.queries...) }
 
-// Fetch returns a SeriesData for every side × signal, Points possibly empty.
+// Fetch returns a SeriesData for every side × signal, Points possibly
+// empty; once the slow-request threshold is known, also the slow counts
+// and the threshold they were counted at.
 func (m *Metrics) Fetch(ctx context.Context, start, end time.Time) ([]model.SeriesData, error) {
-	got, err := m.batcher.Fetch(ctx, m.queries, start, end)
+	qs, got, err := fetchWithSlow(ctx, m.batcher, &m.slow, m.queries, start, end)
 	if err != nil {
 		return nil, err
 	}
-	return SeriesFrom(m.queries, got), nil
+	return slowSeries(SeriesFrom(qs, got), m.slow.thresholdMs(m.queries)), nil
 }
 
 // SeriesFrom turns a Batcher result into SeriesData for queries. ALB

@@ -27,19 +27,27 @@ func newEvaluateCmd(g *globalFlags) *cobra.Command {
 		Short: "Measure the judge against fixed-threshold alarms on simulated traffic",
 		Long: `Play a scenario many times on the simulator with a virtual clock, one seed per
 run, and apply to the same data perch's judge (its verdict read at every poll of
-perch's engine, through the same AWS adapters) and the seed's fixed-threshold
-alarms on the canary's 5xx (>= 5 in one 60 s period; >= 10 over two periods).
+perch's engine, through the same AWS adapters), the seed's fixed-threshold
+alarms on the canary's 5xx (>= 5 in one 60 s period; >= 10 over two periods),
+and the oracle: a CUSUM that knows the canary's true rates before and after the
+regression, at a 1% chance of a false alarm in 24 hours, the physical limit.
 
 Per run: the time from the regression's start to detection, whether a
 detection was a false rollback (on a healthy canary, or before the regression
-started), and the requests seen. --json prints the summary:
+started), whether the judge said PASS after the regression began, and the
+requests seen. --json prints the summary:
 {"runs", "judge": {"false_rollback_rate", "median_detection_seconds",
-"insufficient_runs"}, "alarm_baseline": {...}, "detection_ratio"} (simulated
-seconds; null where there is no median).
+"insufficient_runs", "pass_after_onset_runs",
+"median_detection_seconds_by_signal"}, "alarm_baseline": {...},
+"oracle": {...}, "detection_ratio", "oracle_ratio"} (simulated seconds; null
+where there is no median; the oracle only with a regression).
 
-Built-in evaluation scenarios: eval-healthy, eval-2x, eval-10x, eval-low-traffic.
+Built-in evaluation scenarios: eval-healthy, eval-2x, eval-10x, eval-2x-late,
+eval-low-traffic, eval-error-spike, eval-late-p99, eval-late-5x, eval-p99-40,
+eval-p99-40-even, eval-p99-20, eval-p99-2x-low, eval-common-mode, eval-better.
 Runs last --duration (default 60m; 12h with a regression, each run ending once
-both sides have fired). See docs/evaluate.md.`,
+every detector has fired); --duration 24h on eval-healthy checks the judge's
+24-hour false-alarm bound. See docs/evaluate.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {
@@ -88,7 +96,7 @@ both sides have fired). See docs/evaluate.md.`,
 	f.StringVar(&scenario, "scenario", "", "built-in scenario name or a scenario YAML file")
 	f.IntVar(&runs, "runs", evaluate.DefaultRuns, "how many seeded runs")
 	f.Int64Var(&seed, "seed", 1, "first seed: run i uses seed S+i")
-	f.DurationVar(&duration, "duration", 0, "how long each run watches (0: 60m, or 12h when the scenario has a regression)")
+	f.DurationVar(&duration, "duration", 0, "how long each run watches (0: 60m, or 12h when the scenario has a regression; 24h for the false-alarm bound)")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	f.BoolVar(&perRun, "per-run", false, "also print one row per run")
 	cmd.MarkFlagRequired("scenario")

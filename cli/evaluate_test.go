@@ -25,13 +25,13 @@ func TestEvaluateJSONHasExactlyTheSummaryKeys(t *testing.T) {
 		sort.Strings(ks)
 		return strings.Join(ks, ",")
 	}
-	if got := keys(top); got != "alarm_baseline,detection_ratio,judge,runs" {
+	if got := keys(top); got != "alarm_baseline,detection_ratio,judge,oracle,oracle_ratio,runs" {
 		t.Fatalf("top-level keys %s", got)
 	}
 	var judge, alarms map[string]json.RawMessage
 	json.Unmarshal(top["judge"], &judge)
 	json.Unmarshal(top["alarm_baseline"], &alarms)
-	if got := keys(judge); got != "false_rollback_rate,insufficient_runs,median_detection_seconds" {
+	if got := keys(judge); got != "false_rollback_rate,insufficient_runs,median_detection_seconds,median_detection_seconds_by_signal,pass_after_onset_runs" {
 		t.Errorf("judge keys %s", got)
 	}
 	if got := keys(alarms); got != "false_rollback_rate,median_detection_seconds" {

@@ -111,7 +111,7 @@ func Evaluate(ctx context.Context, opts Options) (*Report, error) {
 	}
 	rc := runConfig{
 		scenario: opts.Scenario, timeline: tl, poll: opts.Poll, horizon: opts.Duration,
-		judge: opts.Judge, alarms: opts.Alarms, fullPolling: opts.fullPolling,
+		judge: opts.Judge, alarms: opts.Alarms, fullPolling: opts.fullPolling, oracles: &oracleCache{},
 	}
 
 	started := time.Now()
@@ -175,7 +175,12 @@ type Summary struct {
 	Runs           int             `json:"runs"`
 	Judge          JudgeSummary    `json:"judge"`
 	AlarmBaseline  BaselineSummary `json:"alarm_baseline"`
+	Oracle         *OracleSummary  `json:"oracle,omitempty"`
 	DetectionRatio *float64        `json:"detection_ratio"`
+	// OracleRatio is the judge's median over the oracle's (1 would be as
+	// fast as physically possible); null when either median is, and on a
+	// scenario without a regression.
+	OracleRatio *float64 `json:"oracle_ratio"`
 }
 
 // JudgeSummary is the judge's side of the summary.
@@ -184,10 +189,23 @@ type JudgeSummary struct {
 	MedianDetectionSeconds *float64 `json:"median_detection_seconds"`
 	// InsufficientRuns counts runs whose last verdict was INSUFFICIENT.
 	InsufficientRuns int `json:"insufficient_runs"`
+	// PassAfterOnsetRuns counts runs in which the judge said PASS at a
+	// poll after the regression began and before it detected it.
+	PassAfterOnsetRuns int `json:"pass_after_onset_runs"`
+	// SignalMedians is, per metric judged, the median time from the
+	// regression to that metric's own first FAIL (null: the median run's
+	// metric did not fail).
+	SignalMedians map[model.Signal]*float64 `json:"median_detection_seconds_by_signal"`
 }
 
 // BaselineSummary is the alarms' side of the summary.
 type BaselineSummary struct {
+	FalseRollbackRate      float64  `json:"false_rollback_rate"`
+	MedianDetectionSeconds *float64 `json:"median_detection_seconds"`
+}
+
+// OracleSummary is the physical limit's side of the summary.
+type OracleSummary struct {
 	FalseRollbackRate      float64  `json:"false_rollback_rate"`
 	MedianDetectionSeconds *float64 `json:"median_detection_seconds"`
 }
@@ -197,19 +215,50 @@ func Summarize(runs []Run) Summary {
 	s := Summary{Runs: len(runs)}
 	judge := make([]Outcome, len(runs))
 	alarms := make([]Outcome, len(runs))
+	oracle := make([]Outcome, len(runs))
+	signals := map[model.Signal][]Outcome{}
+	regression := false
 	for i, r := range runs {
 		judge[i], alarms[i] = r.Judge, r.Baseline
+		if r.Oracle != nil {
+			oracle[i] = *r.Oracle
+			regression = true
+		}
 		if r.Verdict == model.VerdictInsufficient {
 			s.Judge.InsufficientRuns++
 		}
+		if r.PassAfterOnset {
+			s.Judge.PassAfterOnsetRuns++
+		}
+		for sgl := range r.Signals {
+			signals[sgl] = nil
+		}
+	}
+	for sgl := range signals {
+		os := make([]Outcome, len(runs))
+		for i, r := range runs {
+			os[i] = r.Signals[sgl]
+		}
+		signals[sgl] = os
 	}
 	s.Judge.FalseRollbackRate = falseRate(judge)
 	s.Judge.MedianDetectionSeconds = MedianSeconds(judge)
+	s.Judge.SignalMedians = map[model.Signal]*float64{}
+	for sgl, os := range signals {
+		s.Judge.SignalMedians[sgl] = MedianSeconds(os)
+	}
 	s.AlarmBaseline.FalseRollbackRate = falseRate(alarms)
 	s.AlarmBaseline.MedianDetectionSeconds = MedianSeconds(alarms)
 	if j, b := s.Judge.MedianDetectionSeconds, s.AlarmBaseline.MedianDetectionSeconds; j != nil && b != nil && *j > 0 {
 		r := *b / *j
 		s.DetectionRatio = &r
+	}
+	if regression {
+		s.Oracle = &OracleSummary{FalseRollbackRate: falseRate(oracle), MedianDetectionSeconds: MedianSeconds(oracle)}
+		if j, o := s.Judge.MedianDetectionSeconds, s.Oracle.MedianDetectionSeconds; j != nil && o != nil && *o > 0 {
+			r := *j / *o
+			s.OracleRatio = &r
+		}
 	}
 	return s
 }

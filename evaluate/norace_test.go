@@ -3,3 +3,5 @@
 package evaluate
 
 const testRuns = 40
+
+const raceEnabled = false

@@ -6,3 +6,5 @@ package evaluate
 // statistical tests play fewer seeds (it checks the concurrency, the
 // normal run the statistics).
 const testRuns = 10
+
+const raceEnabled = true

@@ -27,11 +27,18 @@ func (r *Report) WriteText(w io.Writer, perRun bool) error {
 
 	tw := tabwriter.NewWriter(ew, 0, 0, 3, ' ', 0)
 	fmt.Fprintf(tw, "\tfalse rollbacks\tdetected\tdetection p10 / median / p90\n")
-	judge, alarms := r.outcomes()
-	for _, row := range []struct {
+	judge, alarms, oracle := r.outcomes()
+	rows := []struct {
 		name string
 		os   []Outcome
-	}{{"judge (perch)", judge}, {"alarms (fixed threshold)", alarms}} {
+	}{{"judge (perch)", judge}, {"alarms (fixed threshold)", alarms}}
+	if oracle != nil {
+		rows = append(rows, struct {
+			name string
+			os   []Outcome
+		}{"oracle (knows the rates)", oracle})
+	}
+	for _, row := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", row.name, falseCell(row.os), r.detectedCell(row.os), r.quantilesCell(row.os))
 	}
 	if err := tw.Flush(); err != nil {
@@ -52,6 +59,17 @@ func (r *Report) WriteText(w io.Writer, perRun bool) error {
 		}
 	default:
 		ew.printf("\ndetection ratio: none (a median is missing: fewer than half of the runs detected within %s)\n", short(r.Duration))
+	}
+	if s := r.Summary; s.Oracle != nil {
+		if s.OracleRatio != nil {
+			ew.printf("oracle ratio %.2f: the judge's median over the oracle's (1 is the physical limit)\n", *s.OracleRatio)
+		} else {
+			ew.printf("oracle ratio: none (a median is missing)\n")
+		}
+		ew.printf("PASS after the regression began and before the judge detected it: %d runs\n", s.Judge.PassAfterOnsetRuns)
+	}
+	if line := r.signalsLine(); line != "" {
+		ew.printf("%s\n", line)
 	}
 	ew.printf("%s\n", r.verdictLine())
 	if line := r.neededLine(); line != "" {
@@ -79,12 +97,36 @@ func (r *Report) seedRange() string {
 	return fmt.Sprintf("%d-%d", r.Runs[0].Seed, r.Runs[len(r.Runs)-1].Seed)
 }
 
-func (r *Report) outcomes() (judge, alarms []Outcome) {
+func (r *Report) outcomes() (judge, alarms, oracle []Outcome) {
 	for _, run := range r.Runs {
 		judge = append(judge, run.Judge)
 		alarms = append(alarms, run.Baseline)
+		if run.Oracle != nil {
+			oracle = append(oracle, *run.Oracle)
+		}
 	}
-	return judge, alarms
+	return judge, alarms, oracle
+}
+
+// signalsLine gives each metric's own median time to FAIL.
+func (r *Report) signalsLine() string {
+	if r.Timeline.Regression == nil || len(r.Summary.Judge.SignalMedians) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(r.Summary.Judge.SignalMedians))
+	for sgl := range r.Summary.Judge.SignalMedians {
+		names = append(names, string(sgl))
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		v := r.Summary.Judge.SignalMedians[model.Signal(n)]
+		parts[i] = n + " not within " + short(r.Duration)
+		if v != nil {
+			parts[i] = n + " " + seconds(*v)
+		}
+	}
+	return "each metric's own median time to FAIL: " + strings.Join(parts, ", ")
 }
 
 func falseCell(os []Outcome) string {
@@ -215,10 +257,14 @@ func count(x float64) string {
 
 func (r *Report) writeRuns(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "seed\tjudge\talarms\tlast verdict\tcanary requests\trequests\twatched\n")
+	fmt.Fprintf(tw, "seed\tjudge\talarms\toracle\tlast verdict\tcanary requests\trequests\twatched\n")
 	for _, run := range r.Runs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.0f\t%.0f\t%s\n", run.Seed, outcomeCell(run.Judge), outcomeCell(run.Baseline),
-			verdictCell(run), run.CanaryRequests, run.Requests, short(run.Watched))
+		oracle := "-"
+		if run.Oracle != nil {
+			oracle = outcomeCell(*run.Oracle)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%.0f\t%.0f\t%s\n", run.Seed, outcomeCell(run.Judge), outcomeCell(run.Baseline),
+			oracle, verdictCell(run), run.CanaryRequests, run.Requests, short(run.Watched))
 	}
 	tw.Flush()
 }

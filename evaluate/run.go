@@ -2,7 +2,6 @@ package evaluate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -47,6 +46,16 @@ type Run struct {
 	Seed     int64   `json:"seed"`
 	Judge    Outcome `json:"judge"`
 	Baseline Outcome `json:"alarm_baseline"`
+	// Oracle is the CUSUM that knows the true rates (see oracle.go); it
+	// is not run on a scenario without a regression.
+	Oracle *Outcome `json:"oracle,omitempty"`
+	// Signals is, per metric the judge weighed, when that metric's own
+	// verdict first said FAIL (polling goes on after the overall FAIL,
+	// for up to signalChase, to time the others).
+	Signals map[model.Signal]Outcome `json:"signals,omitempty"`
+	// PassAfterOnset: the judge said PASS at a poll after the regression
+	// began and before it detected it.
+	PassAfterOnset bool `json:"pass_after_onset"`
 	// Verdict is the judge's overall verdict at its last look (at the end
 	// of the run, or when it fired), and Summary its one line.
 	Verdict model.VerdictKind `json:"verdict"`
@@ -80,6 +89,32 @@ type runConfig struct {
 	// instead of reading the rest of the data in large steps for the
 	// baseline; tests use it to check both ways agree.
 	fullPolling bool
+	// oracles caches the oracle by slow-request threshold: its
+	// calibration is the same for every run that learnt the same one.
+	oracles *oracleCache
+}
+
+// signalChase is how long the engine keeps polling after the judge fired,
+// to time the metrics that had not failed yet.
+const signalChase = time.Hour
+
+type oracleCache struct {
+	mu sync.Mutex
+	m  map[float64]*oracle
+}
+
+func (c *oracleCache) get(reg *Regression, thresholdMs float64) *oracle {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[float64]*oracle{}
+	}
+	o, ok := c.m[thresholdMs]
+	if !ok {
+		o = newOracle(reg, thresholdMs)
+		c.m[thresholdMs] = o
+	}
+	return o
 }
 
 // runOne plays one seed: the simulator on a manual clock, perch's engine
@@ -138,9 +173,11 @@ func runOne(ctx context.Context, rc runConfig, seed int64) (Run, error) {
 	var regression time.Time
 	if rc.timeline.Regression != nil {
 		regression = Epoch.Add(rc.timeline.Regression.At)
+		r.Oracle = &Outcome{}
 	}
 	end := Epoch.Add(rc.horizon)
 	base := newBaseline(rc.alarms)
+	var orc *oracleRun
 	seen := requestTally{}
 	// pollAt is the first poll at or after t: polls are at Epoch + k*poll.
 	pollAt := func(t time.Time) time.Time {
@@ -161,48 +198,84 @@ func runOne(ctx context.Context, rc runConfig, seed int64) (Run, error) {
 		}
 		o.Detected, o.Seconds = true, at.Sub(regression).Seconds()
 	}
-	checkBaseline := func(errs []model.Point) {
-		if r.Baseline.fired() {
+	// observe feeds the data read to the detectors that judge periods as
+	// they become visible: the alarms and the oracle.
+	observe := func(canary model.SideSignals, thresholdMs float64) {
+		if !r.Baseline.fired() {
+			if b, ok := base.observe(canary[model.Errors5xx]); ok {
+				fire(&r.Baseline, pollAt(b.period.Add(time.Minute+delay)), b.String())
+			}
+		}
+		if r.Oracle == nil || r.Oracle.fired() {
 			return
 		}
-		if b, ok := base.observe(errs); ok {
-			visible := b.period.Add(time.Minute + delay)
-			fire(&r.Baseline, pollAt(visible), b.String())
+		if orc == nil {
+			orc = newOracleRun(rc.oracles.get(rc.timeline.Regression, thresholdMs))
+		}
+		if p, ok := orc.observe(canary); ok {
+			fire(r.Oracle, pollAt(p.Add(time.Minute+delay)), "oracle CUSUM")
 		}
 	}
+	settled := func() bool { return r.Baseline.fired() && (r.Oracle == nil || r.Oracle.fired()) }
+	var chase map[model.Signal]bool // metrics still to time after the judge fired
+	var firedAt time.Time
 	// Phase one: perch's engine at every poll until the judge has fired
-	// or the horizon is reached.
+	// (and its other regressed metrics have, or signalChase is over), or
+	// the horizon is reached.
 	now := Epoch
 	for ; !now.After(end); now = now.Add(rc.poll) {
 		if err := ctx.Err(); err != nil {
 			return Run{}, err
 		}
 		clk.Set(now)
-		snap := engine.PollOnce(ctx)
+		// Between two published periods there is nothing new to read:
+		// the engine then polls as a fleet member does, keeping the
+		// verdict the last read gave (see "Speed" in docs/evaluate.md).
+		var snap model.Snapshot
+		if metrics.stale(now) {
+			snap = engine.PollOnce(ctx)
+		} else {
+			snap = engine.PollFed(ctx, nil)
+		}
 		if snap.MetricsErr != "" {
 			return Run{}, fmt.Errorf("seed %d: poll at %s: %s", seed, short(now.Sub(Epoch)), snap.MetricsErr)
 		}
 		seen.add(snap.Signals)
-		checkBaseline(snap.Signals[model.Canary][model.Errors5xx])
+		observe(snap.Signals[model.Canary], newestValue(snap.Signals[model.Stable][model.SlowThreshold]))
 		if v := snap.Verdict; v != nil {
-			r.Verdict, r.Summary = v.Overall, v.Summary
-			r.MoreRequests = 0
-			if e, ok := v.Metric(model.Errors5xx); ok && v.Overall == model.VerdictInsufficient {
-				r.MoreRequests = e.MoreRequests()
-			}
-			if v.Overall == model.VerdictPass && r.PassedAt < 0 {
-				r.PassedAt = now.Sub(Epoch)
+			r.timeSignals(v, now, regression, fire)
+			if !r.Judge.fired() {
+				r.Verdict, r.Summary = v.Overall, v.Summary
+				r.MoreRequests = 0
+				if e, ok := v.Metric(model.Errors5xx); ok && v.Overall == model.VerdictInsufficient {
+					r.MoreRequests = e.MoreRequests()
+				}
+				if v.Overall == model.VerdictPass && r.PassedAt < 0 {
+					r.PassedAt = now.Sub(Epoch)
+				}
+				if v.Overall == model.VerdictPass && !regression.IsZero() && !now.Before(regression) {
+					r.PassAfterOnset = true
+				}
 			}
 			if v.Overall == model.VerdictFail && !r.Judge.fired() {
 				fire(&r.Judge, now, v.Summary)
+				firedAt = now
+				chase = map[model.Signal]bool{}
 				for _, m := range v.Metrics {
 					if m.Kind == model.VerdictFail {
 						r.Judge.Signals = append(r.Judge.Signals, m.Signal)
+					} else if rc.timeline.Regression.regresses(m.Signal) {
+						chase[m.Signal] = true
 					}
 				}
 			}
 		}
-		if r.Judge.fired() && (r.Baseline.fired() || !rc.fullPolling) {
+		for sgl := range chase {
+			if _, ok := r.Signals[sgl]; ok {
+				delete(chase, sgl)
+			}
+		}
+		if r.Judge.fired() && (len(chase) == 0 || now.Sub(firedAt) >= signalChase) && (settled() || !rc.fullPolling) {
 			break
 		}
 	}
@@ -212,14 +285,14 @@ func runOne(ctx context.Context, rc runConfig, seed int64) (Run, error) {
 	r.Watched = now.Sub(Epoch)
 
 	// Phase two: the judge has fired, so polling perch at every poll
-	// would only repeat its verdict. The baseline needs the rest of the
-	// data; it is read through the same adapter in large steps, and each
-	// breach is timed at the first poll after its period became visible,
-	// exactly as polling would have timed it.
-	if !r.Baseline.fired() && r.Judge.fired() && !rc.fullPolling && now.Before(end) {
+	// would only repeat its verdict. The alarms and the oracle need the
+	// rest of the data; it is read through the same adapter in large
+	// steps, and each detection is timed at the first poll after its
+	// period became visible, exactly as polling would have timed it.
+	if !settled() && r.Judge.fired() && !rc.fullPolling && now.Before(end) {
 		const step = time.Hour
 		from := now.Add(-5 * time.Minute)
-		for !r.Baseline.fired() && now.Before(end) {
+		for !settled() && now.Before(end) {
 			if now = now.Add(step); now.After(end) {
 				now = end
 			}
@@ -230,17 +303,26 @@ func runOne(ctx context.Context, rc runConfig, seed int64) (Run, error) {
 				return Run{}, fmt.Errorf("seed %d: read metrics to %s: %w", seed, short(now.Sub(Epoch)), err)
 			}
 			from = now.Add(-5 * time.Minute)
+			canary := model.SideSignals{}
+			threshold := 0.0
 			for _, sd := range data {
-				if sd.Side == model.Canary && sd.Signal == model.Errors5xx {
-					checkBaseline(sd.Points)
+				if sd.Side == model.Canary {
+					canary[sd.Signal] = sd.Points
+				}
+				if sd.Side == model.Stable && sd.Signal == model.SlowThreshold {
+					threshold = newestValue(sd.Points)
 				}
 			}
+			observe(canary, threshold)
 			seen.addData(data)
 		}
 		r.Watched = now.Sub(Epoch)
-		if r.Baseline.fired() {
-			// The run ends at that poll, not at the end of the read.
-			r.Watched = r.Baseline.At
+		if settled() {
+			// The run ends at the last detection, not at the end of the read.
+			r.Watched = max(r.Baseline.At, r.Judge.At)
+			if r.Oracle != nil {
+				r.Watched = max(r.Watched, r.Oracle.At)
+			}
 		}
 	}
 	// Count what a poll at the end of the run could have read.
@@ -249,123 +331,43 @@ func runOne(ctx context.Context, rc runConfig, seed int64) (Run, error) {
 	return r, nil
 }
 
-// requestTally counts requests per period once, however often a period is
-// read again.
-type requestTally [2]map[time.Time]float64
-
-func (t *requestTally) put(side model.Side, pts []model.Point) {
-	if t[side] == nil {
-		t[side] = map[time.Time]float64{}
-	}
-	for _, p := range pts {
-		t[side][p.T] = p.V
-	}
-}
-
-func (t *requestTally) add(sig model.Signals) {
-	for _, side := range model.Sides {
-		t.put(side, sig[side][model.Requests])
-	}
-}
-
-func (t *requestTally) addData(data []model.SeriesData) {
-	for _, sd := range data {
-		if sd.Signal == model.Requests {
-			t.put(sd.Side, sd.Points)
+// timeSignals records when each metric's own verdict first said FAIL.
+func (r *Run) timeSignals(v *model.Verdict, now, regression time.Time, fire func(*Outcome, time.Time, string)) {
+	for _, m := range v.Metrics {
+		if m.Kind != model.VerdictFail {
+			continue
 		}
-	}
-}
-
-// totals adds up the periods that start before end.
-func (t *requestTally) totals(end time.Time) (canary, all float64) {
-	for _, side := range model.Sides {
-		for at, v := range t[side] {
-			if !at.Before(end) {
-				continue
-			}
-			all += v
-			if side == model.Canary {
-				canary += v
-			}
+		if r.Signals == nil {
+			r.Signals = map[model.Signal]Outcome{}
 		}
-	}
-	return canary, all
-}
-
-// periodMetrics reads through the real adapter only when a period has
-// become visible since its last read: the simulator publishes a period
-// once, publish_delay after it ends, so a read in between returns what the
-// last one did. Answering it from memory gives the engine the same data
-// at every poll for a sixth of the calls.
-type periodMetrics struct {
-	inner   *perchaws.Metrics
-	delay   time.Duration
-	last    []model.SeriesData
-	visible time.Time // newest period end visible at the last read
-	fetches int
-}
-
-func (p *periodMetrics) Fetch(ctx context.Context, start, end time.Time) ([]model.SeriesData, error) {
-	visible := end.Add(-p.delay).Truncate(time.Minute)
-	if p.last != nil && !visible.After(p.visible) {
-		return p.last, nil
-	}
-	data, err := p.inner.Fetch(ctx, start, end)
-	p.fetches++
-	if err != nil {
-		return nil, err
-	}
-	p.last, p.visible = data, visible
-	return data, nil
-}
-
-// scriptedRouter reads the split through the real router at attach and
-// again after each scripted weight change; nothing else moves it, since
-// an evaluation never writes.
-type scriptedRouter struct {
-	inner   *perchaws.ALBRouter
-	clock   clock.Clock
-	start   time.Time
-	changes []time.Duration
-
-	mu    sync.Mutex
-	split model.Split
-	read  time.Time
-	ok    bool
-}
-
-func (r *scriptedRouter) Target() model.Target { return r.inner.Target() }
-
-func (r *scriptedRouter) ReadSplit(ctx context.Context) (model.Split, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	now := r.clock.Now()
-	stale := !r.ok
-	for _, c := range r.changes {
-		if at := r.start.Add(c); at.After(r.read) && !at.After(now) {
-			stale = true
+		if _, ok := r.Signals[m.Signal]; ok {
+			continue
 		}
+		var o Outcome
+		fire(&o, now, m.Summary)
+		r.Signals[m.Signal] = o
 	}
-	if !stale {
-		return r.split, nil
-	}
-	s, err := r.inner.ReadSplit(ctx)
-	if err != nil {
-		return model.Split{}, err
-	}
-	r.split, r.read, r.ok = s, now, true
-	return s, nil
 }
 
-func (r *scriptedRouter) WriteSplit(context.Context, model.Split) error {
-	return errors.New("evaluate never moves traffic")
+// regresses reports whether the judge's metric s should see this
+// regression: errors for an error rate, the slow counts or the p99 for
+// latency.
+func (reg *Regression) regresses(s model.Signal) bool {
+	if reg == nil {
+		return false
+	}
+	switch s {
+	case model.Errors5xx:
+		return reg.Errors()
+	case model.SlowRequests, model.LatencyP99, model.LatencyP50:
+		return reg.Latency()
+	}
+	return false
 }
 
-// discardAudit: an evaluation changes nothing, and there is nothing to
-// keep of the engine's drift notes.
-type discardAudit struct{}
-
-func (discardAudit) Append(e model.AuditEntry) (model.AuditEntry, error) { return e, nil }
-
-// Head: a log that keeps nothing has no head to show.
-func (discardAudit) Head() (int64, string, error) { return 0, "", nil }
+func newestValue(pts []model.Point) float64 {
+	if len(pts) == 0 {
+		return 0
+	}
+	return pts[len(pts)-1].V
+}

@@ -34,9 +34,29 @@ type Regression struct {
 	At time.Duration `json:"at"`
 	// What says how much worse, e.g. "canary 5xx 1% vs stable 0.5% (2x)".
 	What string `json:"what"`
+	// Stable and Canary are the sides' parameters from that moment on,
+	// and CanaryPerMinute the canary's requests a minute: what the oracle
+	// knows (see oracle.go).
+	Stable, Canary  SideParams `json:"-"`
+	CanaryPerMinute float64    `json:"-"`
+}
+
+// SideParams are one side's scripted error rate and latency (ms).
+type SideParams struct{ ErrorRate, P50, P99 float64 }
+
+// Errors and Latency say what got worse.
+func (r *Regression) Errors() bool { return r.Canary.ErrorRate > r.Stable.ErrorRate }
+
+// Latency reports whether the canary's latency got worse.
+func (r *Regression) Latency() bool {
+	return r.Canary.P99 > r.Stable.P99 || r.Canary.P50 > r.Stable.P50
 }
 
 type sideParams struct{ errRate, p50, p99 float64 }
+
+func (p sideParams) exported() SideParams {
+	return SideParams{ErrorRate: p.errRate, P50: p.p50, P99: p.p99}
+}
 
 func (p *sideParams) apply(s *sim.Side) {
 	if s == nil {
@@ -104,7 +124,8 @@ func TimelineOf(sc *sim.Scenario) (Timeline, error) {
 		}
 		if tl.Regression == nil {
 			if w := worse(stable, canary); w != "" {
-				tl.Regression = &Regression{At: at, What: w}
+				tl.Regression = &Regression{At: at, What: w, Stable: stable.exported(), Canary: canary.exported(),
+					CanaryPerMinute: rpm * float64(weight) / 100}
 			}
 		}
 	}

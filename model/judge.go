@@ -33,12 +33,14 @@ type CustomSignal struct {
 // JudgeConfig tunes the judge. The zero value of each field means its
 // default (see DefaultJudgeConfig).
 type JudgeConfig struct {
-	// Alpha bounds the probability that a healthy canary is ever judged
-	// FAIL, however often the judge is consulted (Ville's inequality). It
-	// is split evenly over the metrics judged (Bonferroni), so the bound
-	// holds for the overall verdict, not just per metric. Default 0.01:
-	// the issue asks for at most 1% false rollbacks, and the tests measure
-	// the realised rate well below it (the bound is loose in discrete time).
+	// Alpha bounds the probability that a healthy canary watched for
+	// Horizon is ever judged FAIL, however often the judge is consulted
+	// (Doob's maximal inequality; see judge_detect.go for how the
+	// from-start test, the step test and the change detector share it).
+	// It is split evenly over the metrics judged (Bonferroni), so the
+	// bound holds for the overall verdict, not just per metric. Default
+	// 0.01: at most 1% false rollbacks in a day's watch, and the
+	// evaluation measures the realised rate below it.
 	Alpha float64
 	// Power is the probability with which PASS promises the configured
 	// regression would have been caught. Default 0.8.
@@ -85,6 +87,24 @@ type JudgeConfig struct {
 	// RateWindow is how many recent periods give the current canary
 	// request rate and share, for the time estimate. Default 10.
 	RateWindow int
+	// RecentWindow is N in "PASS describes now": PASS needs the current
+	// step, or the last N, whichever is longer, alone to have shown the
+	// configured regression with the configured power. Default 30m: old
+	// healthy evidence cannot vouch for the canary as it is now, and half
+	// an hour is two to six typical bake steps, long enough that a canary
+	// taking a few hundred requests a minute can pass on it (see
+	// docs/evaluate.md for the arithmetic).
+	RecentWindow time.Duration
+	// Horizon is how long a healthy canary may be watched with Alpha still
+	// bounding its chance of a false FAIL: the change detector's average
+	// run length is set from it. Default 24h.
+	Horizon time.Duration
+	// StartTestFor is how long after its first judged period the
+	// from-start test runs; the change detector carries on after. The
+	// from-start test needs its start to be a fixed point, and perch's
+	// engine keeps six hours of periods, after which the oldest one in the
+	// data moves. Default 5h.
+	StartTestFor time.Duration
 }
 
 // DefaultJudgeConfig is the configuration the zero value stands for.
@@ -100,6 +120,9 @@ func DefaultJudgeConfig() JudgeConfig {
 		SignAlternative:       0.9,
 		RateWindow:            10,
 		Period:                time.Minute,
+		RecentWindow:          30 * time.Minute,
+		Horizon:               24 * time.Hour,
+		StartTestFor:          5 * time.Hour,
 	}
 }
 
@@ -135,6 +158,15 @@ func (c JudgeConfig) withDefaults() JudgeConfig {
 	if c.RateWindow <= 0 {
 		c.RateWindow = d.RateWindow
 	}
+	if c.RecentWindow <= 0 {
+		c.RecentWindow = d.RecentWindow
+	}
+	if c.Horizon < c.Period {
+		c.Horizon = d.Horizon
+	}
+	if c.StartTestFor <= 0 {
+		c.StartTestFor = d.StartTestFor
+	}
 	return c
 }
 
@@ -142,9 +174,10 @@ func (c JudgeConfig) withDefaults() JudgeConfig {
 type MetricVerdict struct {
 	Signal Signal      `json:"signal"`
 	Kind   VerdictKind `json:"kind"`
-	// Evidence is the e-value against "the canary is no worse": FAIL when
-	// it reaches Threshold. Under the null it stays below 1/alpha' with
-	// probability 1-alpha' at every look together.
+	// Evidence is the e-value against "the canary is no worse" of the
+	// test in Test (for FAIL, the tests' combined evidence on that test's
+	// scale), and Threshold that test's bar: FAIL when the evidence
+	// reaches it. Tests has each test's own figures.
 	Evidence  float64 `json:"evidence"`
 	Threshold float64 `json:"threshold"`
 	// Effect describes the observed difference for people; EffectSize is
@@ -167,6 +200,19 @@ type MetricVerdict struct {
 	// ETA is how long the remaining requests take at the recent canary
 	// request rate; negative when there is no recent canary traffic.
 	ETA time.Duration `json:"eta"`
+	// Test is the test that produced the verdict: for FAIL the one with
+	// the most evidence for its share of the budget; for PASS or
+	// INSUFFICIENT the one whose power over the recent window PASS rests
+	// on (or would). From and To bound the periods it weighed.
+	Test TestKind  `json:"test,omitempty"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Tests is every test's evidence, for the screen that explains it.
+	Tests []TestEvidence `json:"tests,omitempty"`
+	// Invalid says which data was refused (a count that is NaN, negative,
+	// not whole, or more than its requests): the metric never PASSes
+	// while it is in the data judged.
+	Invalid string `json:"invalid,omitempty"`
 	// Summary is one line about this metric.
 	Summary string `json:"summary"`
 }
@@ -181,6 +227,11 @@ type Verdict struct {
 	Overall VerdictKind     `json:"overall"`
 	Metrics []MetricVerdict `json:"metrics"`
 	Summary string          `json:"summary"` // one line for the screen
+	// Test, From and To are the deciding metric's: which test and window
+	// produced the verdict.
+	Test TestKind  `json:"test,omitempty"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
 }
 
 // Metric returns the verdict for one signal.
@@ -193,145 +244,143 @@ func (v Verdict) Metric(s Signal) (MetricVerdict, bool) {
 	return MetricVerdict{}, false
 }
 
-// Judge compares canary with stable on the data at or after cfg.Since.
-// It is a pure function of the data, recomputed from scratch at every poll
-// (a few hundred microseconds for 6 hours of 1-minute periods). Its tests
-// are anytime-valid: a healthy canary reaches FAIL with probability at most
-// cfg.Alpha however many times Judge is consulted while data accrues.
+// Judge compares canary with stable on the data at or after cfg.Since,
+// with no step known: JudgeSteps without its step test.
+func Judge(sig Signals, cfg JudgeConfig, now time.Time) Verdict {
+	return JudgeSteps(sig, cfg, now, time.Time{}, 0)
+}
+
+// JudgeSteps compares canary with stable on the data at or after
+// cfg.Since. stepStart is when the current step (the split's last change)
+// began, and steps bounds how many steps the rollout has (the plan's
+// length, or the ladder's for a hand-driven canary); with stepStart zero
+// there is no step test.
 //
-// A period with no data on a side is no data, never zero: error-rate
-// evidence comes only from periods in which both sides served requests,
-// and latency evidence only from periods in which both sides have a p99.
-// (A missing 5xx count next to a request count is zero errors: ALB
-// publishes no 5xx datapoint for a period without any.)
+// It is a pure function of the data, recomputed from scratch at every poll
+// (about a millisecond for six hours of one-minute periods). Every metric
+// runs three anytime-valid tests on the same per-period likelihood ratios
+// (judge_detect.go): from the start, since the step began, and a change
+// detector that lets evidence start at any period, so a regression that
+// begins hours into a healthy canary is caught in minutes. A healthy
+// canary watched for cfg.Horizon reaches FAIL with probability at most
+// cfg.Alpha however many times JudgeSteps is consulted.
+//
+// PASS describes now: it needs the recent window (the current step, or the
+// last cfg.RecentWindow, whichever is longer) alone to have been enough to
+// show the configured regression with the configured power; old healthy
+// history cannot vouch for the canary as it is now.
+//
+// A period with no data on a side is no data, never zero: count evidence
+// comes only from periods in which both sides served requests, and p99
+// evidence only from periods in which both sides have a p99. (A missing
+// 5xx count next to a request count is zero errors: ALB publishes no 5xx
+// datapoint for a period without any.) A count that cannot be one (NaN,
+// negative, not whole) is refused and keeps the metric from PASS.
 //
 // The newest period may be incomplete and revised by a later poll; the
-// error-rate test conditions on the errors seen so far in it, which keeps
-// its guarantee, while a revised p99 is a fresh draw and counted once.
-func Judge(sig Signals, cfg JudgeConfig, now time.Time) Verdict {
+// count tests condition on the counts seen so far in it, which keeps their
+// guarantee, while a revised p99 is a fresh draw and counted once.
+func JudgeSteps(sig Signals, cfg JudgeConfig, now, stepStart time.Time, steps int) Verdict {
 	cfg = cfg.withDefaults()
 	signs := make([]CustomSignal, 0, 1+len(cfg.Custom))
-	if !cfg.NoLatency {
+	slowCounts := !cfg.NoLatency && cfg.Latency == LatencyP99 && hasCounts(sig, SlowRequests, cfg.Since)
+	if !cfg.NoLatency && !slowCounts {
 		signs = append(signs, CustomSignal{Name: cfg.Latency, HigherIsWorse: true, Tolerance: cfg.LatencyTolerance})
 	}
 	signs = append(signs, cfg.Custom...)
-	// Bonferroni over the metrics: each FAILs at alpha/m, so any FAIL at all
-	// has probability at most alpha under the null.
-	threshold := float64(1+len(signs)) / cfg.Alpha
-	tr := traffic(sig, cfg, now)
+	metrics := 1 + len(signs)
+	if slowCounts {
+		metrics++
+	}
 
-	v := Verdict{Metrics: make([]MetricVerdict, 0, 1+len(signs))}
-	v.Metrics = append(v.Metrics, judgeErrors(sig, cfg, threshold, tr))
+	j := &judging{cfg: cfg, now: now, tr: traffic(sig, cfg, now),
+		budget: budget{periods: float64(cfg.Horizon) / float64(cfg.Period)}}
+	if first, ok := firstPeriod(sig, cfg.Since); ok {
+		// The from-start test runs while its start is a fixed point.
+		j.scope.fromStart = now.Sub(first) <= cfg.StartTestFor
+		if !stepStart.IsZero() && stepStart.After(first) && steps >= 1 {
+			j.scope.stepStart, j.budget.steps = stepStart, steps
+		}
+	}
+
+	v := Verdict{Metrics: make([]MetricVerdict, 0, metrics)}
+	others := metrics - 1
+	errorsBudget := j.budget.forMetric(metricAlpha(cfg.Alpha, true, others))
+	otherBudget := j.budget.forMetric(metricAlpha(cfg.Alpha, false, others))
+	v.Metrics = append(v.Metrics, judgeCounts(sig, countSpec{signal: Errors5xx, missingIsZero: true, what: "errors"}, j, errorsBudget))
+	if slowCounts {
+		what := "slow requests"
+		if th := newest(sig[Stable][SlowThreshold]); th > 0 {
+			what = "slower than " + formatMs(th)
+		}
+		v.Metrics = append(v.Metrics, judgeCounts(sig, countSpec{signal: SlowRequests, what: what}, j, otherBudget))
+	}
 	for _, cs := range signs {
 		minReq := 0.0
 		if cs.Name == cfg.Latency && !cfg.NoLatency {
 			minReq = cfg.LatencyMinRequests
 		}
-		v.Metrics = append(v.Metrics, judgeSign(sig, cs, minReq, cfg, threshold, tr))
+		v.Metrics = append(v.Metrics, judgeSign(sig, cs, minReq, j, otherBudget))
 	}
-	v.Overall, v.Summary = overall(v.Metrics, cfg)
+	overall(&v, cfg, now)
 	return v
 }
 
-// rate is the recent canary traffic, for turning requests into time.
-type rate struct {
-	perMinute float64       // canary requests per minute, recent
-	share     float64       // canary share of requests, recent (0-1)
-	period    time.Duration // spacing of the data
-	// paired is the chance that a canary request lands in a period where
-	// stable served too: only those carry error-rate evidence. 1 at any
-	// real traffic; small at a few requests an hour.
-	paired float64
-	start  time.Time // the recent window, [start, end)
-	end    time.Time
+// hasCounts reports whether both sides have a count of s since since.
+func hasCounts(sig Signals, s Signal, since time.Time) bool {
+	for _, side := range Sides {
+		pts := sig[side][s]
+		if len(pts) == 0 || pts[len(pts)-1].T.Before(since) {
+			return false
+		}
+	}
+	return true
 }
 
-// traffic measures the canary's recent request rate and share over the
-// last cfg.RateWindow periods (or more: see below). The window ends at the newest period with
-// data, unless that is more than three periods ago: CloudWatch publishes a
-// minute or two late, and those not-yet-published periods are not idle
-// ones, but a longer silence is.
-func traffic(sig Signals, cfg JudgeConfig, now time.Time) rate {
-	a := alignSince(cfg.Since, sig[Canary][Requests], sig[Stable][Requests])
-	r := rate{period: cfg.Period}
-	if len(a.times) == 0 {
-		return r
-	}
-	end := a.times[len(a.times)-1].Add(r.period)
-	if floor := now.Add(-3 * r.period); end.Before(floor) {
-		end = floor
-	}
-	// At low traffic the last few periods are mostly empty and say
-	// nothing; the window doubles until it holds enough requests to
-	// estimate a rate from, or reaches back to Since.
-	first := a.times[0]
-	span := time.Duration(cfg.RateWindow) * r.period
-	var c, s float64
-	for {
-		start := end.Add(-span)
-		c, s = 0, 0
-		for i, t := range a.times {
-			if t.Before(start) || !t.Before(end) {
+// firstPeriod is the first period at or after since with requests on
+// either side.
+func firstPeriod(sig Signals, since time.Time) (time.Time, bool) {
+	var first time.Time
+	found := false
+	for _, side := range Sides {
+		for _, p := range sig[side][Requests] {
+			if p.T.Before(since) {
 				continue
 			}
-			if x := a.vals[0][i]; x > 0 {
-				c += x
+			if !found || p.T.Before(first) {
+				first, found = p.T, true
 			}
-			if y := a.vals[1][i]; y > 0 {
-				s += y
-			}
-		}
-		r.start, r.end = start, end
-		if (c >= minRateRequests && s >= minRateRequests) || !first.Before(start) {
 			break
 		}
-		span *= 2
 	}
-	if r.start.Before(first) {
-		// Before the first datum is before the canary took traffic.
-		r.start = first
-		span = end.Sub(first)
-	}
-	r.perMinute = c / span.Minutes()
-	if c+s > 0 {
-		r.share = c / (c + s)
-	}
-	// Expected rather than observed: with Poisson arrivals a period has
-	// stable traffic with probability 1-exp(-stable requests per period),
-	// which is smooth where the observed fraction of a few requests is not.
-	r.paired = -math.Expm1(-s / (span.Minutes() / r.period.Minutes()))
-	return r
+	return first, found
 }
 
-// minRateRequests is how many requests a window needs on each side before
-// its rate and share are taken as the current ones.
-const minRateRequests = 10
-
-// eta turns a number of canary requests into time at the recent rate.
-func (r rate) eta(requests float64) time.Duration {
-	if requests <= 0 {
+// newest is the newest point's value, 0 for none.
+func newest(pts []Point) float64 {
+	if len(pts) == 0 {
 		return 0
 	}
-	if !(r.perMinute > 0) || math.IsInf(requests, 1) {
-		return -1
-	}
-	mins := requests / r.perMinute
-	if mins > float64(math.MaxInt64/int64(time.Minute)) {
-		return time.Duration(math.MaxInt64)
-	}
-	return time.Duration(mins * float64(time.Minute))
+	return pts[len(pts)-1].V
 }
 
 // overall combines the metrics: any FAIL fails; PASS needs every metric to
 // pass; otherwise the summary names the metric furthest from enough data.
-func overall(ms []MetricVerdict, cfg JudgeConfig) (VerdictKind, string) {
+func overall(v *Verdict, cfg JudgeConfig, now time.Time) {
+	ms := v.Metrics
 	var fails []string
-	worst := -1
+	worst, strongest, invalid := -1, -1, -1
 	allPass := true
 	for i, m := range ms {
+		if m.Invalid != "" && invalid < 0 {
+			invalid = i
+		}
 		switch m.Kind {
 		case VerdictFail:
 			fails = append(fails, m.Summary)
+			if strongest < 0 || m.Evidence/m.Threshold > ms[strongest].Evidence/ms[strongest].Threshold {
+				strongest = i
+			}
 		case VerdictInsufficient:
 			allPass = false
 			if worst < 0 || further(m, ms[worst]) {
@@ -339,19 +388,43 @@ func overall(ms []MetricVerdict, cfg JudgeConfig) (VerdictKind, string) {
 			}
 		}
 	}
+	decided := func(i int) {
+		v.Test, v.From, v.To = ms[i].Test, ms[i].From, ms[i].To
+	}
 	switch {
 	case len(fails) > 0:
-		return VerdictFail, "FAIL: " + strings.Join(fails, "; ")
+		v.Overall, v.Summary = VerdictFail, "FAIL: "+strings.Join(fails, "; ")
+		decided(strongest)
+		return
 	case allPass:
 		var sb strings.Builder
-		fmt.Fprintf(&sb, "PASS: no %gx error rate", cfg.MinRelativeRegression)
-		for _, m := range ms[1:] {
-			fmt.Fprintf(&sb, ", no worse %s", m.Signal.Label())
+		for i, m := range ms {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			switch m.Signal {
+			case Errors5xx:
+				fmt.Fprintf(&sb, "no %gx error rate", cfg.MinRelativeRegression)
+			case SlowRequests:
+				fmt.Fprintf(&sb, "no %gx share of slow requests", cfg.MinRelativeRegression)
+			default:
+				fmt.Fprintf(&sb, "no worse %s", m.Signal.Label())
+			}
 		}
-		fmt.Fprintf(&sb, " (%s canary requests)", formatCount(ms[0].CanaryRequests))
-		return VerdictPass, sb.String()
+		w := ms[0]
+		fmt.Fprintf(&sb, " %s (%s canary requests)", windowPhrase(passCheck{test: w.Test, from: w.From}, now), formatCount(w.CanaryRequests))
+		v.Overall, v.Summary = VerdictPass, "PASS: "+sb.String()
+		decided(0)
+		return
 	}
-	return VerdictInsufficient, "INSUFFICIENT: " + ms[worst].Summary
+	v.Overall = VerdictInsufficient
+	if invalid >= 0 {
+		v.Summary = "INSUFFICIENT: " + ms[invalid].Summary
+		decided(invalid)
+		return
+	}
+	v.Summary = "INSUFFICIENT: healthy so far, too little recent data to rule out a new regression: " + ms[worst].Summary
+	decided(worst)
 }
 
 // further reports whether a is further from enough data than b.
@@ -363,48 +436,4 @@ func further(a, b MetricVerdict) bool {
 		return a.ETA > b.ETA
 	}
 	return a.MoreRequests() > b.MoreRequests()
-}
-
-// formatCount prints a request count for the screen: 840, 12.3k, 4.1M.
-func formatCount(n float64) string {
-	switch {
-	case math.IsInf(n, 1):
-		return "∞"
-	case n >= 1e9:
-		return fmt.Sprintf("%.1fG", n/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.1fM", n/1e6)
-	case n >= 1e4:
-		return fmt.Sprintf("%.1fk", n/1e3)
-	}
-	return fmt.Sprintf("%.0f", math.Ceil(n))
-}
-
-// formatETA prints a duration roughly: 40s, 12m, 3h20m, 9d.
-func formatETA(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "never at the current traffic"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()+0.5))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()+0.5))
-	case d < 48*time.Hour:
-		h := int(d.Hours())
-		return fmt.Sprintf("%dh%02dm", h, int(d.Minutes())-60*h)
-	case d < 2*365*24*time.Hour:
-		return fmt.Sprintf("%dd", int(d.Hours()/24+0.5))
-	}
-	return "years"
-}
-
-// formatE prints an e-value: 0.31, 12, 4.2e+05.
-func formatE(e float64) string {
-	if e >= 1e4 {
-		return fmt.Sprintf("%.1e", e)
-	}
-	if e >= 10 {
-		return fmt.Sprintf("%.0f", e)
-	}
-	return fmt.Sprintf("%.2g", e)
 }

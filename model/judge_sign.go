@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// signMixture is the prior over q, the chance that a period counts against
+// signGrid is the prior over q, the chance that a period counts against
 // the canary, under the alternative "the canary is worse". Equal weights
 // over a grid from barely worse to nearly always worse.
 var signGrid = [...]float64{0.6, 0.7, 0.8, 0.9, 0.97}
@@ -19,113 +19,162 @@ func signMixture() []mixPoint {
 	return mix
 }
 
-// judgeSign runs a sequential sign test on a per-period signal.
+// judgeSign runs the sequential sign tests on a per-period signal: latency
+// p99 where the slow-request counts are not available, and custom signals.
 //
 // A period counts against the canary ("+") when its value is worse than
 // stable's by more than the tolerance. If the canary is no worse than that
 // tolerance, each period is "+" with probability at most 1/2, whatever the
 // shape or scale of the noise; the likelihood ratio of Bernoulli(q) against
-// Bernoulli(1/2), mixed over q > 1/2, is then a nonnegative supermartingale
-// and FAILs with probability at most 1/threshold at any look. It assumes
-// periods are independent given the true difference; a warming-up canary
-// (slow first minutes) is a real difference, and Since should start after
-// any warm-up the operator expects.
+// Bernoulli(1/2), mixed over q > 1/2, is then a nonnegative supermartingale,
+// and feeds the same three tests as the counts (judge_detect.go). It
+// assumes periods are independent given the true difference; a warming-up
+// canary (slow first minutes) is a real difference, and Since should start
+// after any warm-up the operator expects.
 //
 // minReq > 0 guards quantile signals: see JudgeConfig.LatencyMinRequests.
-func judgeSign(sig Signals, cs CustomSignal, minReq float64, cfg JudgeConfig, threshold float64, tr rate) MetricVerdict {
-	mv := MetricVerdict{Signal: cs.Name, Threshold: threshold, EffectSize: math.NaN()}
+func judgeSign(sig Signals, cs CustomSignal, minReq float64, j *judging, b budget) MetricVerdict {
+	cfg := j.cfg
+	mv := MetricVerdict{Signal: cs.Name, EffectSize: math.NaN()}
 	a := alignSince(cfg.Since,
 		sig[Canary][cs.Name], sig[Stable][cs.Name],
 		sig[Canary][Requests], sig[Stable][Requests])
 	mix := signMixture()
+	pa := cfg.SignAlternative
+	// What a period adds under "worse in SignAlternative of the periods",
+	// per component: the mean and variance of its log likelihood ratio.
+	altMean := make([]float64, len(mix))
+	altVar := make([]float64, len(mix))
+	up := make([]float64, len(mix))
+	down := make([]float64, len(mix))
+	for k, m := range mix {
+		up[k], down[k] = math.Log(2*m.x), math.Log(2*(1-m.x))
+		altMean[k] = pa*up[k] + (1-pa)*down[k]
+		altVar[k] = pa * (1 - pa) * (up[k] - down[k]) * (up[k] - down[k])
+	}
 
-	var k, plus, recent int
-	var canaryReq float64
-	ratios := make([]float64, 0, len(a.times))
+	type signPeriod struct {
+		t         time.Time
+		plus      bool
+		canaryReq float64
+		ratio     float64
+		hasRatio  bool
+	}
+	tr := newTrail(mix, nil, len(a.times))
+	var ps []signPeriod
 	for i, t := range a.times {
 		vc, vs := a.vals[0][i], a.vals[1][i]
-		if math.IsNaN(vc) || math.IsNaN(vs) {
+		if math.IsNaN(vc) || math.IsNaN(vs) || math.IsInf(vc, 0) || math.IsInf(vs, 0) {
 			continue
 		}
 		nc, ns := a.vals[2][i], a.vals[3][i]
 		if minReq > 0 && !math.IsNaN(ns) && ns < minReq && !(ns >= nc) {
 			continue
 		}
-		k++
-		if !t.Before(tr.start) && t.Before(tr.end) {
-			recent++
-		}
-		if nc > 0 {
-			canaryReq += nc
-		}
 		tol := cs.Tolerance * math.Abs(vs)
-		if (cs.HigherIsWorse && vc > vs+tol) || (!cs.HigherIsWorse && vc < vs-tol) {
-			plus++
+		p := signPeriod{t: t, plus: (cs.HigherIsWorse && vc > vs+tol) || (!cs.HigherIsWorse && vc < vs-tol)}
+		if nc > 0 {
+			p.canaryReq = nc
 		}
 		if vs != 0 {
-			ratios = append(ratios, vc/vs)
+			p.ratio, p.hasRatio = vc/vs, true
+		}
+		ps = append(ps, p)
+		logL, mean, variance := tr.next(t)
+		copy(mean, altMean)
+		copy(variance, altVar)
+		for k := range mix {
+			logL[k] = down[k]
+			if p.plus {
+				logL[k] = up[k]
+			}
 		}
 	}
-	logL := make([]float64, len(mix))
-	for j, m := range mix {
-		logL[j] = float64(plus)*math.Log(2*m.x) + float64(k-plus)*math.Log(2*(1-m.x))
+	summarise := func(from time.Time) (k, plus int, canaryReq float64) {
+		ratios := make([]float64, 0, len(ps))
+		for _, p := range ps {
+			if p.t.Before(from) {
+				continue
+			}
+			k++
+			canaryReq += p.canaryReq
+			if p.plus {
+				plus++
+			}
+			if p.hasRatio {
+				ratios = append(ratios, p.ratio)
+			}
+		}
+		mv.EffectSize = median(ratios)
+		mv.Effect = signEffect(cs, mv.EffectSize, plus, k)
+		return k, plus, canaryReq
 	}
-	logE := logMixture(logL, mix)
-	mv.Evidence = math.Exp(logE)
-	mv.Periods = k
-	mv.CanaryRequests = canaryReq
-	mv.EffectSize = median(ratios)
-	mv.Effect = signEffect(cs, mv.EffectSize, plus, k)
 
-	if logE >= math.Log(threshold) {
+	tests, score := tr.tests(b, j.scope)
+	mv.Tests = tests
+	if score >= 0 {
+		dec, _ := decisive(tests)
+		k, _, req := summarise(dec.From)
 		mv.Kind = VerdictFail
-		mv.NeededPeriods = float64(k)
-		mv.NeededRequests = canaryReq
-		mv.Summary = fmt.Sprintf("%s %s, evidence %s ≥ %s", cs.Name.Label(), mv.Effect, formatE(mv.Evidence), formatE(threshold))
+		mv.Test, mv.From, mv.To = dec.Test, dec.From, tr.times[len(tr.times)-1].Add(cfg.Period)
+		mv.Evidence, mv.Threshold = math.Exp(math.Min(score+dec.logBar, maxLogE)), dec.Threshold
+		mv.Periods, mv.NeededPeriods = k, float64(k)
+		mv.CanaryRequests, mv.NeededRequests = req, req
+		mv.Summary = fmt.Sprintf("%s %s, %s, evidence %s ≥ %s", cs.Name.Label(), mv.Effect,
+			testPhrase(dec.Test, dec.From), formatE(mv.Evidence), formatE(mv.Threshold))
 		return mv
 	}
 
-	// Power against "worse in SignAlternative of the periods": each period
-	// adds a fixed expected log likelihood ratio, so the periods needed
-	// follow from extraNeeded with one unit per compared period.
-	pa := cfg.SignAlternative
-	z := normalQuantile(cfg.Power)
-	extra := math.Inf(1)
-	for _, m := range mix {
-		up, down := math.Log(2*m.x), math.Log(2*(1-m.x))
-		g := pa*up + (1-pa)*down
-		v := pa * (1 - pa) * (up - down) * (up - down)
-		extra = math.Min(extra, extraNeeded(float64(k)*g, float64(k)*v, g, v, math.Log(threshold/m.w), z))
+	ws := j.windowStart()
+	pc := tr.passCheck(b, j.scope, ws, normalQuantile(cfg.Power), altMean, altVar)
+	k, _, req := summarise(pc.from)
+	mv.Periods, mv.CanaryRequests = k, req
+	mv.Test, mv.From, mv.To = pc.test, pc.from, j.now
+	if dec, ok := decisive(tests); ok {
+		mv.Evidence, mv.Threshold = dec.Evidence, dec.Threshold
 	}
-	extra = math.Ceil(extra)
+	extra := math.Ceil(pc.extra)
 	mv.NeededPeriods = float64(k) + extra
 	if extra == 0 {
 		mv.Kind = VerdictPass
-		mv.NeededRequests = canaryReq
-		mv.Summary = fmt.Sprintf("%s %s", cs.Name.Label(), mv.Effect)
+		mv.NeededRequests = req
+		mv.Summary = fmt.Sprintf("%s %s %s", cs.Name.Label(), mv.Effect, windowPhrase(pc, j.now))
 		return mv
 	}
 	mv.Kind = VerdictInsufficient
-	perPeriod := tr.perMinute * tr.period.Minutes()
-	mv.NeededRequests = canaryReq + extra*perPeriod
-	if perPeriod == 0 {
+	perPeriod := j.tr.perMinute * j.tr.period.Minutes()
+	mv.NeededRequests = req + extra*perPeriod
+	if perPeriod == 0 || math.IsInf(extra, 1) {
 		mv.NeededRequests = math.Inf(1)
 	}
-	// Periods arrive at the rate the recent window compared them.
+	// Comparable periods arrive at the rate the recent traffic window
+	// compared them; a sliding window holds no more than it spans.
+	recent := 0
+	for _, p := range ps {
+		if !p.t.Before(j.tr.start) && p.t.Before(j.tr.end) {
+			recent++
+		}
+	}
 	mv.ETA = -1
-	if recent > 0 {
-		window := tr.end.Sub(tr.start)
-		mv.ETA = time.Duration(extra * float64(window) / float64(recent))
+	if recent > 0 && !math.IsInf(extra, 1) {
+		per := j.tr.end.Sub(j.tr.start) / time.Duration(recent)
+		mv.ETA = time.Duration(extra) * per
+		if !pc.grows && time.Duration(float64(k)+extra)*per > j.cfg.RecentWindow {
+			mv.ETA = -1
+		}
 	}
 	when := " (none comparable recently)"
-	if mv.ETA >= 0 {
+	switch {
+	case mv.ETA >= 0:
 		when = fmt.Sprintf(" (~%s)", formatETA(mv.ETA))
+	case recent > 0 && !pc.grows:
+		when = " (more than the window holds: hold a step longer)"
 	}
 	if k == 0 {
-		mv.Summary = fmt.Sprintf("%s: no periods with data on both sides yet; ~%.0f needed%s", cs.Name.Label(), extra, when)
+		mv.Summary = fmt.Sprintf("%s: no periods with data on both sides %s; ~%.0f needed%s", cs.Name.Label(), windowPhrase(pc, j.now), extra, when)
 		return mv
 	}
-	mv.Summary = fmt.Sprintf("%s: ~%.0f more periods with data on both sides%s", cs.Name.Label(), extra, when)
+	mv.Summary = fmt.Sprintf("%s: ~%.0f more periods with data on both sides %s%s", cs.Name.Label(), extra, windowPhrase(pc, j.now), when)
 	return mv
 }
 

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -40,6 +41,18 @@ func buildSignals(rows []row) Signals {
 	return sig
 }
 
+// testEvidence finds one test's evidence in a metric's verdict.
+func testEvidence(t *testing.T, m MetricVerdict, test TestKind) TestEvidence {
+	t.Helper()
+	for _, te := range m.Tests {
+		if te.Test == test {
+			return te
+		}
+	}
+	t.Fatalf("%s: no %s test in %+v", m.Signal, test, m.Tests)
+	return TestEvidence{}
+}
+
 func TestErrorEValueKnown(t *testing.T) {
 	// One period, equal traffic (p0 = 1/2), canary 3 errors, stable 1.
 	// Under theta the canary's share of errors is p1 = theta/(theta+1), and
@@ -50,34 +63,50 @@ func TestErrorEValueKnown(t *testing.T) {
 	//   theta 10:  (20/11)^3 (2/11)     = 16000/14641
 	//   theta 20:  (40/21)^3 (2/21)     = 128000/194481
 	//   theta 50:  (100/51)^3 (2/51)    = 2000000/6765201
-	//   theta 4/3: (8/7)^3 (6/7)        = 3072/2401
-	// The prior puts 0.3 on theta* = 2 and 0.7/6 on each other point.
-	want := 0.3*128/81 + 0.7/6*(27.0/16+125.0/81+16000.0/14641+128000.0/194481+2000000.0/6765201+3072.0/2401)
-	approx(t, "hand-computed e-value", want, 1.2390331, 1e-6)
+	// The from-start test weighs them 0.55, 0.15, 0.12, 0.12, 0.04, 0.02;
+	// the change detector 0.2, 0.1, 0.3, 0.3, 0.07, 0.03.
+	lr := []float64{128.0 / 81, 27.0 / 16, 125.0 / 81, 16000.0 / 14641, 128000.0 / 194481, 2000000.0 / 6765201}
+	var want, wantDet float64
+	for i, w := range countStartWeights() {
+		want += w * lr[i]
+		wantDet += countMixture(2)[i].w * lr[i]
+	}
+	approx(t, "hand-computed e-value", want, 1.470824, 1e-6)
+	approx(t, "hand-computed detector e-value", wantDet, 1.330549, 1e-6)
 	sig := buildSignals([]row{{nc: 100, ns: 100, ec: 3, es: 1, pc: -1, ps: -1}})
 	v := Judge(sig, JudgeConfig{NoLatency: true, Since: simBase}, simBase.Add(time.Minute))
 	m, _ := v.Metric(Errors5xx)
-	approx(t, "Judge evidence", m.Evidence, want, 1e-9)
-	if m.Threshold != 100 { // one metric: 1/alpha
-		t.Errorf("threshold %v, want 100", m.Threshold)
-	}
+	start := testEvidence(t, m, TestFromStart)
+	approx(t, "from-start evidence", start.Evidence, want, 1e-9)
+	// One metric: the from-start test alone would need 1/alpha over its
+	// share of the budget.
+	approx(t, "from-start bar", start.Threshold, 100/shareFromStart, 1e-9)
+	// After one period the change detector has one start: the same ratios,
+	// its own weights, against a bar T = 1440 periods times higher (and
+	// its own share).
+	det := testEvidence(t, m, TestDetector)
+	approx(t, "detector evidence", det.Evidence, wantDet, 1e-9)
+	approx(t, "detector bar", det.Threshold, 100*1440/shareDetector, 1e-6)
 
 	// Two periods multiply per component, then mix (a mixture of products,
 	// not a product of mixtures, which would not be a martingale). Second
 	// period: p0 = 1/5, no canary errors, stable 2: per theta
 	// ((1-p1)/(4/5))^2 with p1 = theta/(theta+4).
-	var mix float64
-	for _, c := range errorMixture(2) {
+	var mix, sr float64
+	for i, c := range countMixture(2) {
 		p1 := c.x / (c.x + 4)
 		second := math.Pow((1-p1)/0.8, 2)
 		first := math.Pow(2*c.x/(c.x+1), 3) * (2 / (c.x + 1))
-		mix += c.w * first * second
+		mix += countStartWeights()[i] * first * second
+		// Shiryaev-Roberts: R_2 = (R_1 + 1) L_2 = (L_1 + 1) L_2.
+		sr += c.w * (first + 1) * second
 	}
 	sig = buildSignals([]row{{100, 100, 3, 1, -1, -1}, {50, 200, 0, 2, -1, -1}})
 	v = Judge(sig, JudgeConfig{NoLatency: true, Since: simBase}, simBase.Add(2*time.Minute))
 	m, _ = v.Metric(Errors5xx)
-	approx(t, "two-period evidence", m.Evidence, mix, 1e-9)
-	if m.Evidence >= 1 {
+	approx(t, "two-period evidence", testEvidence(t, m, TestFromStart).Evidence, mix, 1e-9)
+	approx(t, "two-period detector", testEvidence(t, m, TestDetector).Evidence, sr, 1e-9)
+	if testEvidence(t, m, TestFromStart).Evidence >= 1 {
 		t.Errorf("stable-only errors should count for the canary: %v", m.Evidence)
 	}
 }
@@ -100,15 +129,13 @@ func TestSignEValueKnown(t *testing.T) {
 	v := Judge(buildSignals(rows), JudgeConfig{Since: simBase}, simBase.Add(7*time.Minute))
 	m, ok := v.Metric(LatencyP99)
 	if !ok {
-		t.Fatal("no latency verdict")
+		t.Fatal("no latency verdict: without slow-request counts latency is the p99 sign test")
 	}
-	approx(t, "sign evidence", m.Evidence, want, 1e-9)
-	if m.Periods != 5 {
-		t.Errorf("compared %d periods, want 5 (missing p99 is no data)", m.Periods)
-	}
-	if m.Threshold != 200 { // two metrics: 2/alpha
-		t.Errorf("threshold %v", m.Threshold)
-	}
+	start := testEvidence(t, m, TestFromStart)
+	approx(t, "sign evidence", start.Evidence, want, 1e-9)
+	// Two metrics: errors get 1.75 parts of alpha, latency 1: 2.75/alpha,
+	// over the test's share.
+	approx(t, "bar", start.Threshold, 275/shareFromStart, 1e-9)
 	if !strings.Contains(m.Effect, "4 of 5") {
 		t.Errorf("effect %q", m.Effect)
 	}
@@ -232,22 +259,30 @@ func TestCustomSignalDirection(t *testing.T) {
 	}
 }
 
+// stepJudge judges with a step that began after the first period, as
+// the engine does for a canary the autopilot stepped: the step is the
+// window PASS rests on, and it grows.
+func stepJudge(cfg JudgeConfig) func(sig Signals, now time.Time) Verdict {
+	return func(sig Signals, now time.Time) Verdict {
+		return JudgeSteps(sig, cfg, now, simBase.Add(time.Minute), 4)
+	}
+}
+
 func TestZeroErrorsBothSides(t *testing.T) {
 	// No errors anywhere: no evidence either way. The needed figure uses the
 	// rule-of-three bound and the absolute floor, so it is finite, and PASS
-	// arrives once that many canary requests have been served.
+	// arrives once that many canary requests have been served in the step.
 	c := healthy
 	c.stableRate, c.canaryRate = 0, 0
 	rng := rand.New(rand.NewPCG(21, 22))
-	cfg := DefaultJudgeConfig()
-	cfg.Since = simBase
+	judge := stepJudge(DefaultJudgeConfig())
 	var sig Signals
 	var predicted time.Time
 	passAt := -1
 	for i := 0; i < 240 && passAt < 0; i++ {
 		c.step(rng, &sig, i)
 		now := simBase.Add(time.Duration(i+1) * time.Minute)
-		v := Judge(sig, cfg, now)
+		v := judge(sig, now)
 		e, _ := v.Metric(Errors5xx)
 		if i+1 == 10 {
 			if e.Kind != VerdictInsufficient || math.IsInf(e.NeededRequests, 1) || e.ETA <= 0 {
@@ -276,10 +311,10 @@ func TestZeroErrorsBothSides(t *testing.T) {
 
 func TestETAPredictsPass(t *testing.T) {
 	// With a known stable rate and steady traffic, the time INSUFFICIENT
-	// predicts after 15 minutes should match when PASS arrives.
+	// predicts after 15 minutes of a step should match when PASS arrives.
 	cfg := DefaultJudgeConfig()
 	cfg.NoLatency = true
-	cfg.Since = simBase
+	judge := stepJudge(cfg)
 	rng := rand.New(rand.NewPCG(41, 42))
 	var ratios []float64
 	for r := 0; r < 30; r++ {
@@ -287,7 +322,7 @@ func TestETAPredictsPass(t *testing.T) {
 		var predicted time.Duration
 		for i := 0; i < 300; i++ {
 			healthy.step(rng, &sig, i)
-			v := Judge(sig, cfg, simBase.Add(time.Duration(i+1)*time.Minute))
+			v := judge(sig, simBase.Add(time.Duration(i+1)*time.Minute))
 			if i+1 == 15 {
 				predicted = 15*time.Minute + v.Metrics[0].ETA
 			}
@@ -305,21 +340,20 @@ func TestETAPredictsPass(t *testing.T) {
 }
 
 func TestPassIsCalibrated(t *testing.T) {
-	// PASS promises that a regression of MinRelativeRegression would have
-	// been detected with probability Power by then. Find when healthy
-	// canaries reach PASS on errors, then check how many 2x canaries on
-	// the same traffic were FAILed by that time.
+	// PASS on a step promises that a regression of MinRelativeRegression
+	// over the step would have been detected with probability Power by
+	// then. Find when healthy canaries reach PASS on errors, then check how
+	// many 2x canaries on the same traffic were FAILed by that time.
 	cfg := DefaultJudgeConfig()
 	cfg.NoLatency = true
+	judge := stepJudge(cfg)
 	rng := rand.New(rand.NewPCG(31, 32))
 	var passTimes []float64
 	for r := 0; r < 40; r++ {
 		var sig Signals
-		cfg.Since = simBase
 		for i := 0; i < 300; i++ {
 			healthy.step(rng, &sig, i)
-			v := Judge(sig, cfg, simBase.Add(time.Duration(i+1)*time.Minute))
-			if v.Overall == VerdictPass {
+			if judge(sig, simBase.Add(time.Duration(i+1)*time.Minute)).Overall == VerdictPass {
 				passTimes = append(passTimes, float64(i+1))
 				break
 			}
@@ -331,10 +365,11 @@ func TestPassIsCalibrated(t *testing.T) {
 	passAt := int(median(passTimes))
 	c := healthy
 	c.canaryRate = 2 * c.stableRate
+	c.regressFrom = 1 // from the step on
 	detected := 0
 	const runs = 200
 	for r := 0; r < runs; r++ {
-		if at, _ := c.firstFail(rng, cfg, passAt); at > 0 {
+		if at, _, _ := c.watch(rng, passAt, 0, judge); at >= 0 {
 			detected++
 		}
 	}
@@ -352,7 +387,10 @@ func TestVerdictSummaries(t *testing.T) {
 	if v.Overall != VerdictFail {
 		t.Fatalf("%+v", v)
 	}
-	for _, want := range []string{"FAIL", "errors canary", "canary 40.0% vs stable 0.56%", "72.0x", "≥ 200"} {
+	// Which test and from when, and its evidence against its bar: errors
+	// get 1.75/2.75 of alpha beside latency, 2.75/(1.75 alpha) = 157 over
+	// the from-start test's half of the budget.
+	for _, want := range []string{"FAIL", "errors canary", "canary 40.0% vs stable 0.56%", "72.0x", "from the start at 12:00", "≥ 314"} {
 		if !strings.Contains(v.Summary, want) {
 			t.Errorf("summary %q lacks %q", v.Summary, want)
 		}
@@ -375,5 +413,32 @@ func BenchmarkJudge6h(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Judge(sig, cfg, now)
+	}
+}
+
+// A verdict with no effect measured (NaN) and an unreachable need (+Inf)
+// survives JSON (recordings, status --json) and comes back the same.
+func TestMetricVerdictJSON(t *testing.T) {
+	in := MetricVerdict{Signal: Errors5xx, Kind: VerdictInsufficient, EffectSize: math.NaN(), NeededRequests: math.Inf(1),
+		Evidence: 2, Threshold: 300, Tests: []TestEvidence{{Test: TestDetector, Evidence: 2, Threshold: 300}}, Summary: "s"}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"effect_size":null`) || !strings.Contains(string(b), `"needed_requests":null`) {
+		t.Fatalf("JSON %s", b)
+	}
+	var out MetricVerdict
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(out.EffectSize) || !math.IsInf(out.NeededRequests, 1) || out.Summary != "s" || len(out.Tests) != 1 || out.Threshold != 300 {
+		t.Fatalf("round trip: %+v", out)
+	}
+	in.EffectSize, in.NeededRequests = 1.5, 1200
+	b, _ = json.Marshal(in)
+	json.Unmarshal(b, &out)
+	if out.EffectSize != 1.5 || out.NeededRequests != 1200 {
+		t.Fatalf("finite values: %+v", out)
 	}
 }

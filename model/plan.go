@@ -161,6 +161,13 @@ func (p Plan) Next(state PlanState, now time.Time, verdict VerdictKind, alarmFir
 		return hold("baking step %d (%s): %s left", state.Step+1, FormatPercent(step.Percent), shortDuration(left.Round(time.Second)))
 	}
 	if verdict != VerdictPass {
+		if state.Step == len(p.Steps)-1 && samePercent(currentPercent, 100) {
+			// All traffic is on the canary: stable serves nothing to
+			// compare with, so no PASS can come, and completing moves no
+			// traffic.
+			return PlanDecision{Action: PlanComplete, ToPercent: currentPercent, Step: state.Step,
+				Reason: fmt.Sprintf("last step (%s) baked; stable has no traffic left to judge against: plan complete", FormatPercent(step.Percent))}
+		}
 		return hold("bake of step %d done; waiting for the judge (%s)", state.Step+1, verdict)
 	}
 	if state.Step == len(p.Steps)-1 {

@@ -162,6 +162,7 @@ func TestPlanNext(t *testing.T) {
 	p, _ := ParsePlan("5%:10m,25%:10m,100%")
 	noFail := p
 	noFail.Policy = PlanPolicy{}
+	half, _ := ParsePlan("5%:10m,50%")
 	t0 := simBase
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
 	st := func(step int, entered time.Duration) PlanState { return PlanState{Step: step, EnteredAt: at(entered)} }
@@ -186,7 +187,11 @@ func TestPlanNext(t *testing.T) {
 		{"baked and pass", p, st(0, 0), 10 * m, pass, false, 5, PlanAdvance, 25, "step 2 of 3, 25%"},
 		{"pass but still baking", p, st(1, 0), 9 * m, pass, false, 25, PlanHold, 25, "baking step 2"},
 		{"last step", p, st(2, 0), 0, pass, false, 100, PlanComplete, 100, "complete"},
-		{"last step insufficient", p, st(2, 0), time.Hour, insuff, false, 100, PlanHold, 100, "waiting"},
+		// At 100% stable serves nothing to compare with: the judge can
+		// never PASS, and completing moves no traffic.
+		{"last step at 100% without a verdict", p, st(2, 0), time.Hour, insuff, false, 100, PlanComplete, 100, "no traffic left to judge against"},
+		{"last step at 100% still fails on an alarm", p, st(2, 0), time.Hour, insuff, true, 100, PlanRollback, 0, "ALARM"},
+		{"last step below 100% insufficient", half, st(1, 0), time.Hour, insuff, false, 50, PlanHold, 50, "waiting"},
 		{"fail rolls back", p, st(1, 0), 20 * m, fail, false, 25, PlanRollback, 0, "FAIL"},
 		{"fail while baking rolls back", p, st(1, 0), time.Minute, fail, false, 25, PlanRollback, 0, "FAIL"},
 		{"alarm rolls back even on pass", p, st(1, 0), 20 * m, pass, true, 25, PlanRollback, 0, "ALARM"},

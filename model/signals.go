@@ -32,6 +32,12 @@ const (
 	LatencyP50 Signal = "latency_p50" // milliseconds
 	LatencyP99 Signal = "latency_p99" // milliseconds
 	Throttles  Signal = "throttles"   // count per period (Lambda)
+	// SlowRequests counts the requests slower than SlowThreshold, per
+	// period (CloudWatch's TC(threshold:) on the latency metric).
+	SlowRequests Signal = "slow_requests"
+	// SlowThreshold is, for each period with a slow count, the latency in
+	// milliseconds it counted above (taken from stable).
+	SlowThreshold Signal = "slow_threshold"
 )
 
 // Label is the signal's name in words, for verdicts and screens. It is
@@ -50,6 +56,10 @@ func (s Signal) Label() string {
 		return "p99"
 	case Throttles:
 		return "throttles"
+	case SlowRequests:
+		return "slow requests"
+	case SlowThreshold:
+		return "slow threshold"
 	}
 	return string(s)
 }

@@ -19,9 +19,18 @@ const maxLogE = 700
 
 // logMixture returns log(sum_k w_k * exp(logL_k)) without overflow.
 func logMixture(logL []float64, mix []mixPoint) float64 {
+	w := make([]float64, len(mix))
+	for k, m := range mix {
+		w[k] = m.w
+	}
+	return logMixtureW(logL, w)
+}
+
+// logMixtureW is logMixture with the weights given apart from the points.
+func logMixtureW(logL, w []float64) float64 {
 	top := math.Inf(-1)
-	for k := range mix {
-		if v := logL[k] + math.Log(mix[k].w); v > top {
+	for k := range w {
+		if v := logL[k] + math.Log(w[k]); v > top {
 			top = v
 		}
 	}
@@ -29,8 +38,8 @@ func logMixture(logL []float64, mix []mixPoint) float64 {
 		return top
 	}
 	var s float64
-	for k := range mix {
-		s += math.Exp(logL[k] + math.Log(mix[k].w) - top)
+	for k := range w {
+		s += math.Exp(logL[k] + math.Log(w[k]) - top)
 	}
 	return math.Min(top+math.Log(s), maxLogE)
 }
@@ -77,10 +86,12 @@ func extraNeeded(M, V, m, v, L, z float64) float64 {
 }
 
 // aligned is several series laid on a common, sorted time axis; vals[s][i]
-// is series s at times[i], NaN where that series has no point.
+// is series s at times[i], NaN where that series has no point, and
+// has[s][i] tells a missing point from a point whose value is NaN.
 type aligned struct {
 	times []time.Time
 	vals  [][]float64
+	has   [][]bool
 }
 
 // alignSince lays the points at or after since of each series on one time
@@ -109,9 +120,10 @@ func alignSince(since time.Time, series ...[]Point) aligned {
 		cur[k] = s[i:]
 		n = max(n, len(s)-i)
 	}
-	a := aligned{times: make([]time.Time, 0, n), vals: make([][]float64, len(series))}
+	a := aligned{times: make([]time.Time, 0, n), vals: make([][]float64, len(series)), has: make([][]bool, len(series))}
 	for k := range a.vals {
 		a.vals[k] = make([]float64, 0, n)
+		a.has[k] = make([]bool, 0, n)
 	}
 	for {
 		var next time.Time
@@ -126,14 +138,15 @@ func alignSince(since time.Time, series ...[]Point) aligned {
 		}
 		a.times = append(a.times, next)
 		for k, s := range cur {
-			v := math.NaN()
+			v, has := math.NaN(), false
 			// A duplicated timestamp keeps its last value, as Upsert would.
 			for len(s) > 0 && s[0].T.Equal(next) {
-				v = s[0].V
+				v, has = s[0].V, true
 				s = s[1:]
 			}
 			cur[k] = s
 			a.vals[k] = append(a.vals[k], v)
+			a.has[k] = append(a.has[k], has)
 		}
 	}
 }

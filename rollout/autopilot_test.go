@@ -63,8 +63,11 @@ func TestAutopilotRollsBackOnTheJudgesFail(t *testing.T) {
 			advances++
 		}
 	}
-	if advances == 0 {
-		t.Fatalf("the autopilot should advance on PASS before the spike: %+v", entries)
+	// At 100 canary requests a minute no step or half hour holds enough to
+	// PASS on (three healthy hours of history do not vouch for now): the
+	// autopilot holds at 10% and never advances.
+	if advances != 0 {
+		t.Fatalf("the autopilot advanced %d times on evidence too thin to PASS on: %+v", advances, entries)
 	}
 	if rollback == nil || rollback.Actor.Via != "autopilot" || !strings.Contains(rollback.Reason, "FAIL") ||
 		!strings.Contains(rollback.Reason, "judge:") {
@@ -78,7 +81,9 @@ func TestAutopilotRollsBackOnTheJudgesFail(t *testing.T) {
 
 func TestAutopilotCompletesAHealthyPlan(t *testing.T) {
 	eng, env, path := autopilotRig(t, "healthy", "10%:5m,25%:5m,50%:5m,100%", false)
-	snap := runFor(eng, env, 3*time.Hour, func(s model.Snapshot) bool {
+	// PASS needs each step's own data to show a 2x error rate: about an
+	// hour and a half at 10% of 1,000 requests a minute, less higher up.
+	snap := runFor(eng, env, 4*time.Hour, func(s model.Snapshot) bool {
 		return s.Autopilot != nil && s.Autopilot.State.Done
 	})
 	if snap.Split.CanaryPercent() != 100 || !snap.Autopilot.State.Done {

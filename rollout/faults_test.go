@@ -405,7 +405,8 @@ func TestFaultLambdaThrottle(t *testing.T) {
 // TestAutopilotHoldsOnStaleMetrics: a PASS from before CloudWatch went
 // away must not carry the plan forward.
 func TestAutopilotHoldsOnStaleMetrics(t *testing.T) {
-	env := simtest.Start(t, simtest.Options{ScenarioName: "healthy"})
+	// Busy enough that the judge passes on the last half hour.
+	env := simtest.Start(t, simtest.Options{ScenarioName: "healthy-busy"})
 	cfg := env.AWS.Copy()
 	cfg.Retryer = quickRetries
 	ctx := context.Background()

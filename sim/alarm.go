@@ -159,11 +159,11 @@ func (c *cloudWatch) validateAlarm(def *cwAlarmDef) error {
 			return cwErrCombination("Exactly one of Statistic and ExtendedStatistic must be given.")
 		}
 		if def.Statistic != "" {
-			if k, err := cwParseStat(def.Statistic); err != nil || k.name == "p" {
+			if k, err := cwParseStat(def.Statistic); err != nil || k.extended() {
 				return cwErrInvalidParam("The value %s for parameter Statistic is invalid.", def.Statistic)
 			}
-		} else if k, err := cwParseStat(def.ExtendedStatistic); err != nil || k.name != "p" {
-			return cwErrInvalidParam("The value %s for parameter ExtendedStatistic is invalid (this simulator supports pNN).", def.ExtendedStatistic)
+		} else if k, err := cwParseStat(def.ExtendedStatistic); err != nil || !k.extended() {
+			return cwErrInvalidParam("The value %s for parameter ExtendedStatistic is invalid.", def.ExtendedStatistic)
 		}
 		if def.Period == 0 {
 			return cwErrMissing("Period")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"strings"
@@ -99,6 +100,32 @@ func TestCWWithAWSCLI(t *testing.T) {
 	}
 	if doubled.Label != "twice" || len(doubled.Values) != 2 || doubled.Values[1] != 20 {
 		t.Errorf("expression result: %+v", doubled)
+	}
+
+	// The statistics perch reads latency through: the count of slow
+	// requests (TC), their share (PR) and a trimmed mean (TM), asked for
+	// by the CLI as a user would.
+	mustRun(t, nil, "put-metric-data", "--namespace", "Perch/CLI", "--metric-data",
+		`[{"MetricName":"TargetResponseTime","Dimensions":[{"Name":"TargetGroup","Value":"targetgroup/canary/1"}],"Timestamp":"2026-11-26T06:57:00Z","Values":[0.05,0.1,0.2,0.5],"Counts":[60,30,8,2],"Unit":"Seconds"}]`)
+	var ranged struct {
+		MetricDataResults []struct {
+			Id     string
+			Values []float64
+		}
+	}
+	mustRun(t, &ranged, "get-metric-data", "--start-time", "2026-11-26T06:00:00Z", "--end-time", "2026-11-26T07:00:00Z",
+		"--metric-data-queries",
+		`[{"Id":"slow","MetricStat":{"Metric":{"Namespace":"Perch/CLI","MetricName":"TargetResponseTime","Dimensions":[{"Name":"TargetGroup","Value":"targetgroup/canary/1"}]},"Period":60,"Stat":"TC(0.1:)"}},
+		  {"Id":"fast","MetricStat":{"Metric":{"Namespace":"Perch/CLI","MetricName":"TargetResponseTime","Dimensions":[{"Name":"TargetGroup","Value":"targetgroup/canary/1"}]},"Period":60,"Stat":"PR(:0.1)"}},
+		  {"Id":"trimmed","MetricStat":{"Metric":{"Namespace":"Perch/CLI","MetricName":"TargetResponseTime","Dimensions":[{"Name":"TargetGroup","Value":"targetgroup/canary/1"}]},"Period":60,"Stat":"TM(:0.1)"}}]`)
+	want := map[string]float64{"slow": 10, "fast": 90, "trimmed": (60*0.05 + 30*0.1) / 90}
+	if len(ranged.MetricDataResults) != len(want) {
+		t.Fatalf("range statistics: %+v", ranged)
+	}
+	for _, r := range ranged.MetricDataResults {
+		if len(r.Values) != 1 || math.Abs(r.Values[0]-want[r.Id]) > 1e-9 {
+			t.Errorf("%s = %v, want %v", r.Id, r.Values, want[r.Id])
+		}
 	}
 
 	mustRun(t, nil, "put-metric-alarm", "--alarm-name", "canary-requests", "--namespace", "Perch/CLI",

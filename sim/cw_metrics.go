@@ -6,7 +6,6 @@ import (
 	"hash/fnv"
 	"math"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -336,90 +335,6 @@ func cwParseGMDToken(tok string, fp uint64) (int, error) {
 		return 0, cwErrNextToken()
 	}
 	return off, nil
-}
-
-// cwStatKind is a parsed statistic name.
-type cwStatKind struct {
-	name       string  // Sum, SampleCount, Average, Minimum, Maximum, or "p"
-	percentile float64 // for "p"
-}
-
-var cwPercentilePattern = regexp.MustCompile(`^p(\d{1,3}(?:\.\d{1,10})?)$`)
-
-func cwParseStat(s string) (cwStatKind, error) {
-	switch s {
-	case "Sum", "SampleCount", "Average", "Minimum", "Maximum":
-		return cwStatKind{name: s}, nil
-	}
-	if m := cwPercentilePattern.FindStringSubmatch(s); m != nil {
-		p, err := strconv.ParseFloat(m[1], 64)
-		if err == nil && p >= 0 && p <= 100 {
-			return cwStatKind{name: "p", percentile: p}, nil
-		}
-	}
-	return cwStatKind{}, cwErrInvalidParam("The statistic %q is not supported (supported: Sum, SampleCount, Average, Minimum, Maximum, pNN, pNN.N).", s)
-}
-
-// cwAggregate computes one statistic over the datums of one period. ok is
-// false when the statistic has no value, e.g. a percentile over datums that
-// were published as statistic sets, which CloudWatch cannot answer either.
-func cwAggregate(st cwStatKind, ds []Datum) (float64, bool) {
-	if len(ds) == 0 {
-		return 0, false
-	}
-	var n, sum float64
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, d := range ds {
-		n += d.SampleCount
-		sum += d.Sum
-		lo = math.Min(lo, d.Min)
-		hi = math.Max(hi, d.Max)
-	}
-	switch st.name {
-	case "Sum":
-		return sum, true
-	case "SampleCount":
-		return n, true
-	case "Average":
-		if n == 0 {
-			return 0, false
-		}
-		return sum / n, true
-	case "Minimum":
-		return lo, true
-	case "Maximum":
-		return hi, true
-	}
-	return cwPercentile(st.percentile, ds)
-}
-
-// cwPercentile is the nearest-rank percentile of the merged histograms.
-func cwPercentile(p float64, ds []Datum) (float64, bool) {
-	type bin struct{ v, c float64 }
-	var bins []bin
-	var total float64
-	for _, d := range ds {
-		if !d.hasHistogram() {
-			return 0, false
-		}
-		for i, v := range d.Values {
-			bins = append(bins, bin{v, d.Counts[i]})
-			total += d.Counts[i]
-		}
-	}
-	if total <= 0 {
-		return 0, false
-	}
-	sort.Slice(bins, func(i, j int) bool { return bins[i].v < bins[j].v })
-	rank := p / 100 * total
-	var cum float64
-	for _, b := range bins {
-		cum += b.c
-		if cum >= rank && cum > 0 {
-			return b.v, true
-		}
-	}
-	return bins[len(bins)-1].v, true
 }
 
 // statSeries answers one MetricStat over [start, end): periods are aligned

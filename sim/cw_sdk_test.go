@@ -153,11 +153,25 @@ func TestCWPutAndGetMetricDataStatistics(t *testing.T) {
 			"p50":         76,
 			"p99":         150,
 			"p99.9":       1000,
+			// The range statistics: values as bounds are exclusive below
+			// and inclusive above; percentages are ranks among the 151
+			// samples, a sample straddling a boundary counting in part.
+			"TC(100:)":  51,                        // 101..150 and 1000
+			"TC(10:20)": 10,                        // 11..20
+			"TS(140:)":  1455 + 1000,               // 141..150 and 1000
+			"TM(10:20)": 15.5,                      // the mean of 11..20
+			"PR(:100)":  100 * 100 / 151.0,         // 1..100 of 151
+			"PR(150:)":  100 * 1 / 151.0,           // just the 1000
+			"WM(:150)":  (150*151/2 + 150) / 151.0, // 1000 counts as 150
+			"tc50":      75.5,                      // half of 151 samples
+			"IQM":       76,                        // TM(25%:75%): symmetric around 76
+			"TM(:50%)":  (75*76/2 + 0.5*76) / 75.5, // 1..75 and half of 76
+			"TC(0.5%:)": 151 - 0.755,               // all but the lowest 0.5%
 		}
 		var qs []types.MetricDataQuery
 		ids := map[string]string{}
 		for stat := range stats {
-			id := "q" + strings.NewReplacer(".", "_").Replace(strings.ToLower(stat))
+			id := fmt.Sprintf("q%d", len(ids))
 			ids[id] = stat
 			qs = append(qs, types.MetricDataQuery{Id: aws.String(id), MetricStat: metricStat("Latency", stat, 60)})
 		}
@@ -547,12 +561,12 @@ func TestCWTypedErrors(t *testing.T) {
 		}
 
 		_, err := c.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
-			MetricDataQueries: []types.MetricDataQuery{{Id: aws.String("m"), MetricStat: metricStat("Errors", "tm99", 60)}},
+			MetricDataQueries: []types.MetricDataQuery{{Id: aws.String("m"), MetricStat: metricStat("Errors", "TC(50%:0.3)", 60)}},
 			StartTime:         aws.Time(cwT0.Add(-time.Hour)), EndTime: aws.Time(cwT0),
 		})
 		var ipv *types.InvalidParameterValueException
 		if !errors.As(err, &ipv) || (env.codesOverridden() && ipv.ErrorCode() != "InvalidParameterValue") {
-			t.Errorf("unsupported stat: got %v, want InvalidParameterValueException/InvalidParameterValue", err)
+			t.Errorf("a range statistic mixing a percentage and a value: got %v, want InvalidParameterValueException/InvalidParameterValue", err)
 		}
 
 		// The SDK checks modelled required members itself, so use one the

@@ -217,6 +217,9 @@ func LoadScenario(nameOrPath string) (*Scenario, error) {
 	return ParseScenario(data, strings.TrimSuffix(path.Base(nameOrPath), path.Ext(nameOrPath)))
 }
 
+// maxFamilyListed is how many members of a family compactNames spells out.
+const maxFamilyListed = 6
+
 // compactNames lists sorted names with families folded, so the list
 // stays one short line: "lambda-{errors,healthy}, low-traffic".
 func compactNames(names []string) string {
@@ -230,6 +233,13 @@ func compactNames(names []string) string {
 		if j-i < 2 {
 			out = append(out, names[i])
 			i++
+			continue
+		}
+		if j-i > maxFamilyListed {
+			// A large family (perch evaluate's) is named by its count;
+			// perch sim --help lists every scenario.
+			out = append(out, fmt.Sprintf("%s-* (%d)", family, j-i))
+			i = j
 			continue
 		}
 		var rest []string

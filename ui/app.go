@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
@@ -229,6 +230,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.status = resultStatus(res)
 		return nil
 	case tea.KeyMsg:
+		if !m.confirm.open && key.Matches(msg, m.keys.Evidence) {
+			m.toggleEvidence()
+			return nil
+		}
 		return m.handleKey(msg)
 	}
 	if m.confirm.open {

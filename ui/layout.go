@@ -21,7 +21,7 @@ func (m *Model) layout() {
 	}
 	m.header.SetSize(w, m.header.Height())
 	m.gauge.SetSize(w, 0)
-	m.verdict.SetSize(w, 1)
+	m.verdict.SetSize(w, 0)
 	alarmLines := 1
 	if h >= 40 {
 		alarmLines = 2
@@ -36,7 +36,7 @@ func (m *Model) layout() {
 	m.alarms.flush()
 	auditH := min(max(h/8, 2), 12) + 1
 	m.audit.SetSize(w, auditH)
-	chartsH := h - m.header.Height() - m.gauge.Height() - 1 - m.alarms.Height() - auditH - 1 - m.helpHeight()
+	chartsH := h - m.header.Height() - m.gauge.Height() - m.verdict.Height() - m.alarms.Height() - auditH - 1 - m.helpHeight()
 	chartsH = max(chartsH, 0)
 	// Sparklines cannot use more height; the audit pane can. The layout
 	// asks for the three-chart (ALB) set whatever the target: a four-chart
