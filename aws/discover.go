@@ -48,14 +48,6 @@ const (
 	batchGetDeploys   = 25  // BatchGetDeployments deploymentIds
 )
 
-// ScanProgress is how far a scan has come, for a progress line.
-type ScanProgress struct {
-	Region string
-	Stage  string // "load balancers", "rules", "functions", ...
-	Done   int    // items of that stage looked at
-	Total  int    // of how many (0: not known yet)
-}
-
 // Scanner finds the canaries in one region: ALB rules and default actions
 // that forward to two or more weighted target groups (at rest only when
 // perch's rollout marker is on them), Lambda aliases with routing, and
@@ -66,17 +58,17 @@ type Scanner struct {
 	cd       discoverCodeDeploy
 	region   string
 	parallel int
-	progress func(ScanProgress)
+	progress func(model.ScanProgress)
 }
 
 // NewScanner scans the region cfg names. progress, when set, is told how
 // the scan goes (from several goroutines: it must be safe for that).
-func NewScanner(cfg awssdk.Config, parallel int, progress func(ScanProgress)) *Scanner {
+func NewScanner(cfg awssdk.Config, parallel int, progress func(model.ScanProgress)) *Scanner {
 	if parallel <= 0 {
 		parallel = DefaultScanParallel
 	}
 	if progress == nil {
-		progress = func(ScanProgress) {}
+		progress = func(model.ScanProgress) {}
 	}
 	return &Scanner{elb: elbv2.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), cd: codedeploy.NewFromConfig(cfg),
 		region: cfg.Region, parallel: parallel, progress: progress}
@@ -167,7 +159,7 @@ func (s *Scanner) scanALB(ctx context.Context) ([]model.Found, error) {
 			break
 		}
 	}
-	s.progress(ScanProgress{Region: s.region, Stage: "load balancers", Done: len(lbs), Total: len(lbs)})
+	s.progress(model.ScanProgress{Region: s.region, Stage: "load balancers", Done: len(lbs), Total: len(lbs)})
 	listeners := make([][]elbtypes.Listener, len(lbs))
 	err := s.forEach(ctx, len(lbs), func(ctx context.Context, i int) error {
 		ls, err := s.listeners(ctx, awssdk.ToString(lbs[i].LoadBalancerArn))
@@ -193,7 +185,7 @@ func (s *Scanner) scanALB(ctx context.Context) ([]model.Found, error) {
 		defer mu.Unlock()
 		found = append(found, f...)
 		done++
-		s.progress(ScanProgress{Region: s.region, Stage: "listeners", Done: done, Total: len(all)})
+		s.progress(model.ScanProgress{Region: s.region, Stage: "listeners", Done: done, Total: len(all)})
 		return err
 	})
 	if err != nil {
@@ -366,7 +358,7 @@ func (s *Scanner) scanLambda(ctx context.Context) ([]model.Found, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		found = append(found, f...)
-		s.progress(ScanProgress{Region: s.region, Stage: "functions", Done: len(found), Total: len(fns)})
+		s.progress(model.ScanProgress{Region: s.region, Stage: "functions", Done: len(found), Total: len(fns)})
 		return err
 	})
 	return found, err
@@ -455,7 +447,7 @@ func (s *Scanner) scanCodeDeploy(ctx context.Context) ([]model.Found, error) {
 			found = append(found, f)
 			platforms = append(platforms, d.ComputePlatform)
 		}
-		s.progress(ScanProgress{Region: s.region, Stage: "deployments", Done: min(lo+batchGetDeploys, len(ids)), Total: len(ids)})
+		s.progress(model.ScanProgress{Region: s.region, Stage: "deployments", Done: min(lo+batchGetDeploys, len(ids)), Total: len(ids)})
 	}
 	err := s.forEach(ctx, len(found), func(ctx context.Context, i int) error {
 		pct, err := s.deploymentShare(ctx, found[i].DeploymentID, platforms[i])

@@ -21,7 +21,7 @@ func TestSimScanFindsExactlyTheCanaries(t *testing.T) {
 	env, cfg := simEnv(t, "discovery")
 	env.Sim.ResetStats()
 	var stages []string
-	found, err := NewScanner(cfg, 4, func(p ScanProgress) { stages = append(stages, p.Stage) }).Scan(t.Context())
+	found, err := NewScanner(cfg, 4, func(p model.ScanProgress) { stages = append(stages, p.Stage) }).Scan(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

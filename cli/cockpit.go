@@ -7,6 +7,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
 
+	"github.com/perch-dev/perch/config"
 	"github.com/perch-dev/perch/ui"
 )
 
@@ -69,7 +70,9 @@ func runCockpit(ctx context.Context, s *session, g *globalFlags, title string, r
 	// Stop the engine (its action in flight finishes and is audited)
 	// before the recorder and, in the caller, the audit log close.
 	defer s.stop()
-	m := ui.New(eng, ui.Options{Actor: s.actor, ReadOnly: g.readOnly, Title: title, Poll: g.poll, Clock: s.clock})
+	profile := g.profile
+	m := ui.New(eng, ui.Options{Actor: s.actor, ReadOnly: g.readOnly, Title: title, Poll: g.poll, Clock: s.clock,
+		Production: func(account string) bool { return (*config.File)(nil).IsProduction(profile, account) }})
 	if _, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx)).Run(); err != nil {
 		return withCode(ExitFailure, fmt.Errorf("cockpit: %w", err))
 	}

@@ -31,6 +31,9 @@ type fleetSession struct {
 	// log: nothing is written after.
 	close func()
 	stop  func()
+	// production says whether a target's account (or any profile of the
+	// file) is production by perch.yaml's pattern.
+	production func(account string) bool
 }
 
 type fleetOptions struct {
@@ -151,8 +154,13 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 	if err != nil {
 		return fail(withCode(ExitFailure, err))
 	}
+	profiles := []string{g.profile}
+	for _, t := range f.Targets {
+		profiles = append(profiles, t.Profile)
+	}
 	s := &fleetSession{
 		fleet: fl, engines: engines, pool: pool, calls: counter, audit: log, actor: actor, logger: logger,
+		production: func(account string) bool { return f.IsProduction(append(profiles, account)...) },
 	}
 	s.close = func() {
 		if s.stop != nil {

@@ -25,6 +25,7 @@ func runFleet(ctx context.Context, s *fleetSession, g *globalFlags, title, open 
 	// arrive once a period, so a period is the shortest honest interval.
 	m := ui.NewFleet(newUIFleet(s.fleet), ui.FleetOptions{
 		Title: title, Actor: s.actor, ReadOnly: g.readOnly, Poll: max(g.poll, time.Minute), Open: open,
+		Production: s.production,
 	})
 	if _, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx)).Run(); err != nil {
 		return withCode(ExitFailure, fmt.Errorf("fleet view: %w", err))
@@ -59,13 +60,17 @@ func addFleetFlags(root *cobra.Command, g *globalFlags) {
 	var target string
 	root.Flags().StringVar(&target, "target", "", "with --config: open this target's cockpit (esc shows the rest of the fleet)")
 	root.Args = cobra.NoArgs
-	root.Long += "\n\nWatch many canaries at once:  perch --config perch.yaml  (perch config validate checks it)"
+	root.Long += "\n\nWith no command, perch lists what is rolling out in the account (every kind, the\nprofile's region or --region a,b) and opens a cockpit on enter; perch ls prints the list.\nWatch many canaries at once:  perch --config perch.yaml  (perch config validate checks it)"
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
 		if g.config == "" {
 			if target != "" {
 				return usageErr("--target names a target of --config FILE")
 			}
-			return cmd.Help()
+			file, err := defaultConfig()
+			if err != nil {
+				return err
+			}
+			return runDiscover(cmd.Context(), g, file)
 		}
 		f, err := loadConfig(g.config)
 		if err != nil {

@@ -37,7 +37,7 @@ SDK's adaptive retries on throttling. The result is cached per profile and regio
 			if parallel < 1 || parallel > 64 {
 				return usageErr("--parallel %d: want 1 to 64", parallel)
 			}
-			scan, err := runScan(cmd.Context(), g, allRegions, parallel, func(p perchaws.ScanProgress) {})
+			scan, err := runScan(cmd.Context(), g, allRegions, parallel, func(p model.ScanProgress) {})
 			if err != nil {
 				return err
 			}
@@ -69,7 +69,7 @@ type scanResult struct {
 
 // runScan scans the regions --region names (comma-separated), or every
 // enabled one, at once, and caches each region's result.
-func runScan(ctx context.Context, g *globalFlags, allRegions bool, parallel int, progress func(perchaws.ScanProgress)) (scanResult, error) {
+func runScan(ctx context.Context, g *globalFlags, allRegions bool, parallel int, progress func(model.ScanProgress)) (scanResult, error) {
 	started := time.Now()
 	regions := splitRegions(g.region)
 	if allRegions && len(regions) > 0 {
@@ -133,7 +133,7 @@ func runScan(ctx context.Context, g *globalFlags, allRegions bool, parallel int,
 	return res, nil
 }
 
-func scanRegion(ctx context.Context, load func(string) (awssdk.Config, error), region string, parallel int, progress func(perchaws.ScanProgress)) ([]model.Found, error) {
+func scanRegion(ctx context.Context, load func(string) (awssdk.Config, error), region string, parallel int, progress func(model.ScanProgress)) ([]model.Found, error) {
 	cfg, err := load(region)
 	if err != nil {
 		return nil, err

@@ -62,3 +62,12 @@ func (f Found) SplitText() string {
 	}
 	return out
 }
+
+// ScanProgress is how far a scan of an account has come, for a progress
+// line.
+type ScanProgress struct {
+	Region string
+	Stage  string // "load balancers", "listeners", "functions", "deployments"
+	Done   int    // items of that stage looked at
+	Total  int    // of how many (0: not known yet)
+}

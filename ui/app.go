@@ -31,9 +31,14 @@ type Options struct {
 	// Replay, when set, makes this cockpit a read-only player of a
 	// recording, with pause, seek and speed keys.
 	Replay Replay
+	// Production, when set, says whether the account (by ID) is production
+	// for the profile perch runs with: the header then shows PROD.
+	Production func(account string) bool
 	// Back, when set, makes esc leave the cockpit: the fleet view that
 	// opened it gets Back's message.
 	Back func() tea.Msg
+	// BackTo names where esc goes, for the help ("fleet" unless set).
+	BackTo string
 	// Clock, when set, is the engine's clock: the header's clock and the
 	// age of each data source follow it between snapshots, so a poll that
 	// hangs shows as growing ages and then STALE. Nil (a replay) measures
@@ -115,11 +120,18 @@ func New(eng rollout.Control, o Options) *Model {
 	}
 	// A recording's title and an SSH user's name are someone else's text.
 	o.Title = termtext.Clean(o.Title, 0)
-	ks := newKeySets(o.Back != nil)
+	backTo := ""
+	if o.Back != nil {
+		backTo = o.BackTo
+		if backTo == "" {
+			backTo = "fleet"
+		}
+	}
+	ks := newKeySets(backTo)
 	m := &Model{eng: eng, opts: o, st: NewStyles(o.Renderer), keys: ks.weights, keySets: ks, rkeys: newReplayKeys()}
 	m.ctx = context.Background()
 	m.help = m.st.help()
-	m.header = header{st: &m.st, actor: displayActor(o.Actor), poll: o.Poll, title: o.Title}
+	m.header = header{st: &m.st, actor: displayActor(o.Actor), poll: o.Poll, title: o.Title, production: o.Production}
 	m.gauge = gauge{st: &m.st}
 	m.verdict = verdict{st: &m.st}
 	m.charts = charts{st: &m.st, window: defaultWindow}
@@ -276,3 +288,7 @@ func (m *Model) quit() tea.Cmd {
 func (m *Model) String() string {
 	return fmt.Sprintf("cockpit(%s, inflight=%q)", m.snap.Target.Name, m.inflight)
 }
+
+// takesCommandLine reports whether ":" may open the command line over
+// this cockpit: not while a dialog has the keys.
+func (m *Model) takesCommandLine() bool { return !m.confirm.open && !m.pick.open }

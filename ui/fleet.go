@@ -37,6 +37,9 @@ type FleetOptions struct {
 	// Open names a target whose cockpit opens at start (esc shows the
 	// fleet).
 	Open string
+	// Production says whether a profile or account is production: the
+	// view and its cockpits show PROD.
+	Production func(profileOrAccount string) bool
 }
 
 type fleetStatusMsg struct{ st rollout.FleetStats }

@@ -38,6 +38,9 @@ func (m *FleetModel) renderChrome() {
 		}
 	}
 	brand := brandLine(&st, "perch fleet", m.opts.Title, m.opts.ReadOnly)
+	if m.production() {
+		brand += " " + st.Bad.Render("[PROD]")
+	}
 	now := clock(&st, m.now)
 	// Counts in words when they fit, as glyphs and numbers when not, and
 	// the title goes before the counts do: failures must stay on screen
@@ -120,4 +123,19 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// production reports whether any target's account is production by the
+// options' pattern (which the caller also matches against profiles).
+func (m *FleetModel) production() bool {
+	p := m.opts.Production
+	if p == nil {
+		return false
+	}
+	for _, s := range m.snaps {
+		if p(s.Identity.Account) {
+			return true
+		}
+	}
+	return false
 }

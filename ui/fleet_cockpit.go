@@ -31,7 +31,7 @@ func (m *FleetModel) openCockpit() tea.Cmd {
 	}
 	c := New(m.engines[i], Options{
 		Actor: m.opts.Actor, ReadOnly: m.opts.ReadOnly, Renderer: m.opts.Renderer,
-		Title: title, Poll: m.opts.Poll,
+		Title: title, Poll: m.opts.Poll, Production: m.opts.Production,
 		Back: func() tea.Msg { return backMsg{gen} },
 	})
 	c.Update(tea.WindowSizeMsg{Width: m.width, Height: m.height})

@@ -15,7 +15,9 @@ type header struct {
 	actor    model.Actor
 	poll     time.Duration
 	readOnly bool
-	title    string
+	// production says whether an account is production (nil: never).
+	production func(account string) bool
+	title      string
 	pair     string // who drives and who watches, in a shared session
 	replay   string // the replay's mode and position
 	width    int
@@ -68,6 +70,9 @@ func (h *header) render() {
 	s, st := h.snap, h.st
 
 	brand := brandLine(st, "perch", h.title, h.readOnly)
+	if h.production != nil && h.production(s.Identity.Account) {
+		brand += " " + st.Bad.Render("[PROD]")
+	}
 	target := st.Bold.Render(shorten(s.Target.Name, nameWidth))
 	if where := strings.TrimSpace(string(s.Target.Kind) + " " + s.Target.Region); where != "" {
 		target += st.Dim.Render(" (" + where + ")")

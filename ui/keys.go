@@ -288,3 +288,43 @@ func hints(bs ...key.Binding) string {
 	}
 	return strings.Join(out, " · ")
 }
+
+// discoverKeyMap is the list of an account's canaries, and its command
+// line (which the cockpits it opens share).
+type discoverKeyMap struct {
+	Open, Rescan, Command, Filter, Help, Quit, ForceQuit key.Binding
+	// Inside the command line.
+	Submit, CancelLine, Complete key.Binding
+}
+
+func defaultDiscoverKeys() discoverKeyMap {
+	return discoverKeyMap{
+		Open:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "cockpit")),
+		Rescan:     key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "rescan")),
+		Command:    key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command")),
+		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Help:       helpKey(),
+		Quit:       key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		ForceQuit:  forceQuitKey(),
+		Submit:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
+		CancelLine: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		Complete:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
+	}
+}
+
+func (k discoverKeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Open, k.Filter, k.Rescan, k.Command, k.Help, k.Quit}
+}
+
+func (k discoverKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Open, k.Filter, k.Rescan, k.Command}, {k.Help, k.Quit, k.ForceQuit}}
+}
+
+// cmdlineHelp is the help while the command line is open.
+type cmdlineHelp struct{ k discoverKeyMap }
+
+func (h cmdlineHelp) ShortHelp() []key.Binding {
+	return []key.Binding{h.k.Submit, h.k.Complete, h.k.CancelLine}
+}
+
+func (h cmdlineHelp) FullHelp() [][]key.Binding { return [][]key.Binding{h.ShortHelp()} }

@@ -29,11 +29,14 @@ type keySets struct {
 	handOverTo                   string // whom handOver's help names
 }
 
-// newKeySets builds the variants from DefaultKeyMap; back enables esc
-// back to the fleet view.
-func newKeySets(back bool) *keySets {
+// newKeySets builds the variants from DefaultKeyMap; backTo, when set,
+// enables esc back to the view that opened the cockpit, named so.
+func newKeySets(backTo string) *keySets {
 	base := DefaultKeyMap()
-	base.Back.SetEnabled(back)
+	base.Back.SetEnabled(backTo != "")
+	if backTo != "" {
+		base.Back.SetHelp("esc", backTo)
+	}
 	k := &keySets{weights: base, codeDeploy: base, readOnly: base}
 
 	// CodeDeploy moves the traffic: + - and P stay in the help with the
