@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 // Alarm states.
@@ -37,7 +39,7 @@ var cwComparisons = map[string]string{
 type cwAlarmDef struct {
 	Name, Description     string
 	Namespace, MetricName string
-	Dimensions            []Dimension
+	Dimensions            []metrics.Dimension
 	Statistic             string // Sum, Average, ... (or empty with ExtendedStatistic)
 	ExtendedStatistic     string // pNN
 	Period                int64  // seconds

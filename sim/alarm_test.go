@@ -6,19 +6,20 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
-var alarmDims = []Dimension{{"LoadBalancer", "app/checkout/1"}, {"TargetGroup", "targetgroup/canary/2"}}
+var alarmDims = []metrics.Dimension{{Name: "LoadBalancer", Value: "app/checkout/1"}, {Name: "TargetGroup", Value: "targetgroup/canary/2"}}
 
-func newAlarmCW(t *testing.T) (*cloudWatch, *clock.Manual, *MetricStore) {
+func newAlarmCW(t *testing.T) (*cloudWatch, *clock.Manual, *metrics.Store) {
 	t.Helper()
 	clk := clock.NewManual(cwT0)
-	store := NewMetricStore(6 * time.Hour)
+	store := metrics.NewStore(6 * time.Hour)
 	return newCloudWatch(clk, store), clk, store
 }
 
-func putErrors(store *MetricStore, at time.Time, v float64) {
-	store.Put(Datum{Namespace: "AWS/ApplicationELB", MetricName: "HTTPCode_Target_5XX_Count", Dimensions: alarmDims,
+func putErrors(store *metrics.Store, at time.Time, v float64) {
+	store.Put(metrics.Datum{Namespace: "AWS/ApplicationELB", MetricName: "HTTPCode_Target_5XX_Count", Dimensions: alarmDims,
 		Timestamp: at, Unit: "Count", SampleCount: 1, Sum: v, Min: v, Max: v})
 }
 
@@ -166,15 +167,15 @@ func TestAlarmMetricMathAndPercentile(t *testing.T) {
 		ExtendedStatistic: "p99", Period: 60, EvaluationPeriods: 1, Threshold: 0.5, ComparisonOperator: "GreaterThanThreshold"}); err != nil {
 		t.Fatal(err)
 	}
-	store.Put(Datum{Namespace: "AWS/ApplicationELB", MetricName: "RequestCount", Dimensions: alarmDims, Timestamp: cwT0, SampleCount: 1, Sum: 100})
-	store.Put(Datum{Namespace: "AWS/ApplicationELB", MetricName: "TargetResponseTime", Dimensions: alarmDims, Timestamp: cwT0,
+	store.Put(metrics.Datum{Namespace: "AWS/ApplicationELB", MetricName: "RequestCount", Dimensions: alarmDims, Timestamp: cwT0, SampleCount: 1, Sum: 100})
+	store.Put(metrics.Datum{Namespace: "AWS/ApplicationELB", MetricName: "TargetResponseTime", Dimensions: alarmDims, Timestamp: cwT0,
 		Values: []float64{0.05, 0.9}, Counts: []float64{98, 2}})
 	clk.Set(cwT0.Add(time.Minute))
 	wantState(t, cw, "rate", alarmOK, "") // FILL(err,0): no errors published means 0%
 	wantState(t, cw, "p99", alarmAlarm, "")
 
 	putErrors(store, cwT0.Add(time.Minute), 5)
-	store.Put(Datum{Namespace: "AWS/ApplicationELB", MetricName: "RequestCount", Dimensions: alarmDims, Timestamp: cwT0.Add(time.Minute), SampleCount: 1, Sum: 100})
+	store.Put(metrics.Datum{Namespace: "AWS/ApplicationELB", MetricName: "RequestCount", Dimensions: alarmDims, Timestamp: cwT0.Add(time.Minute), SampleCount: 1, Sum: 100})
 	clk.Set(cwT0.Add(2 * time.Minute))
 	wantState(t, cw, "rate", alarmAlarm, "")
 }

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 // CodeDeploy scripts CodeDeploy applications, deployment groups and
@@ -373,7 +375,7 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 				tg = g.tgs[1]
 			}
 			lbARN := alb.LoadBalancerARN
-			if err := s.cw.putAlarm(cdAlarmDef(al, albNamespace, []Dimension{
+			if err := s.cw.putAlarm(cdAlarmDef(al, albNamespace, []metrics.Dimension{
 				{Name: "LoadBalancer", Value: lbDimension(lbARN)}, {Name: "TargetGroup", Value: tgDimension(tg.arn)},
 			}, fmt.Sprintf("%s %s of the %s target group %s, watched by CodeDeploy group %s", al.Statistic, al.Metric, al.Side, tg.name, g.name))); err != nil {
 				return fmt.Errorf("alarm %s: %w", al.Name, err)
@@ -400,7 +402,7 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 			if al.Metric == "Duration" {
 				unit = "Milliseconds"
 			}
-			def := cdAlarmDef(al, lambdaNamespace, []Dimension{
+			def := cdAlarmDef(al, lambdaNamespace, []metrics.Dimension{
 				{Name: "FunctionName", Value: l.Name}, {Name: "Resource", Value: l.Name + ":" + l.Alias},
 				{Name: "ExecutedVersion", Value: version},
 			}, fmt.Sprintf("%s %s of version %s through %s:%s, watched by CodeDeploy group %s", al.Statistic, al.Metric, version, l.Name, l.Alias, g.name))
@@ -450,7 +452,7 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 	return nil
 }
 
-func cdAlarmDef(al Alarm, namespace string, dims []Dimension, desc string) cwAlarmDef {
+func cdAlarmDef(al Alarm, namespace string, dims []metrics.Dimension, desc string) cwAlarmDef {
 	def := cwAlarmDef{
 		Name: al.Name, Description: desc, Namespace: namespace, MetricName: al.Metric, Dimensions: dims,
 		Period:             int64(al.Period.D() / time.Second),

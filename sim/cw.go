@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 // cloudWatch simulates the CloudWatch API (metrics and metric alarms) over
@@ -41,7 +42,7 @@ type cloudWatch struct {
 	mu sync.Mutex
 
 	clk     clock.Clock
-	store   *MetricStore
+	store   *metrics.Store
 	region  string
 	account string
 
@@ -68,7 +69,7 @@ var cwHandlers = map[string]cwHandler{
 
 // newCloudWatch returns a simulator reading metrics from store and time from
 // clk (the simulation's virtual clock, which alarm evaluation follows).
-func newCloudWatch(clk clock.Clock, store *MetricStore) *cloudWatch {
+func newCloudWatch(clk clock.Clock, store *metrics.Store) *cloudWatch {
 	return &cloudWatch{
 		clk:        clk,
 		store:      store,

@@ -6,15 +6,16 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 func TestCWExpressions(t *testing.T) {
-	store := NewMetricStore(0)
+	store := metrics.NewStore(0)
 	for i := 0; i < 3; i++ {
 		ts := cwT0.Add(time.Duration(i) * time.Minute)
-		store.Put(Datum{Namespace: "N", MetricName: "A", Timestamp: ts, SampleCount: 1, Sum: float64(i + 1)})
+		store.Put(metrics.Datum{Namespace: "N", MetricName: "A", Timestamp: ts, SampleCount: 1, Sum: float64(i + 1)})
 		if i != 1 {
-			store.Put(Datum{Namespace: "N", MetricName: "B", Timestamp: ts, SampleCount: 1, Sum: -2})
+			store.Put(metrics.Datum{Namespace: "N", MetricName: "B", Timestamp: ts, SampleCount: 1, Sum: -2})
 		}
 	}
 	cw := newCloudWatch(clock.NewManual(cwT0), store)

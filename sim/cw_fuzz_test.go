@@ -12,19 +12,20 @@ import (
 	"github.com/aws/smithy-go/encoding/cbor"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 // fuzzCW is a simulator with a little data and one alarm, so that fuzzed
 // requests reach the statistics, expression and alarm code, not only the
 // decoders.
 func fuzzCW() *cloudWatch {
-	store := NewMetricStore(6 * time.Hour)
+	store := metrics.NewStore(6 * time.Hour)
 	for i := 0; i < 5; i++ {
-		store.Put(Datum{Namespace: "N", MetricName: "M", Dimensions: []Dimension{{"D", "v"}},
+		store.Put(metrics.Datum{Namespace: "N", MetricName: "M", Dimensions: []metrics.Dimension{{Name: "D", Value: "v"}},
 			Timestamp: cwT0.Add(-time.Duration(i) * time.Minute), Values: []float64{1, 2, 3}, Counts: []float64{1, 1, float64(i)}})
 	}
 	cw := newCloudWatch(clock.NewManual(cwT0), store)
-	if err := cw.putAlarm(cwAlarmDef{Name: "a", Namespace: "N", MetricName: "M", Dimensions: []Dimension{{"D", "v"}},
+	if err := cw.putAlarm(cwAlarmDef{Name: "a", Namespace: "N", MetricName: "M", Dimensions: []metrics.Dimension{{Name: "D", Value: "v"}},
 		Statistic: "Sum", Period: 60, EvaluationPeriods: 2, Threshold: 1, ComparisonOperator: "GreaterThanThreshold"}); err != nil {
 		panic(err)
 	}

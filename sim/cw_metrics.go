@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 // Limits CloudWatch enforces on GetMetricData and PutMetricData.
@@ -26,7 +28,7 @@ var cwQueryIDPattern = regexp.MustCompile(`^[a-z][a-zA-Z0-9_]*$`)
 // cwMetricStat is MetricStat{Metric{Namespace, MetricName, Dimensions}, Period, Stat, Unit}.
 type cwMetricStat struct {
 	Namespace, MetricName string
-	Dimensions            []Dimension
+	Dimensions            []metrics.Dimension
 	Period                int64
 	Stat                  string
 	Unit                  string
@@ -50,8 +52,8 @@ type cwGMDInput struct {
 	NextToken     string
 }
 
-func cwParseDimensions(f cwFields, key string) ([]Dimension, error) {
-	var dims []Dimension
+func cwParseDimensions(f cwFields, key string) ([]metrics.Dimension, error) {
+	var dims []metrics.Dimension
 	for _, d := range f.objs(key) {
 		name, _ := d.str("Name")
 		value, _ := d.str("Value")
@@ -61,7 +63,7 @@ func cwParseDimensions(f cwFields, key string) ([]Dimension, error) {
 		if !d.has("Value") {
 			return nil, cwErrMissing(d.path + "Value")
 		}
-		dims = append(dims, Dimension{Name: name, Value: value})
+		dims = append(dims, metrics.Dimension{Name: name, Value: value})
 	}
 	if len(dims) > cwMaxDimensions {
 		return nil, cwErrInvalidParam("The collection %s must not have a size greater than %d.", key, cwMaxDimensions)
@@ -343,8 +345,8 @@ func (c *cloudWatch) statSeries(st *cwMetricStat, start, end time.Time) *cwSerie
 	kind, _ := cwParseStat(st.Stat) // validated when parsed
 	p := st.Period
 	from := cwAlignDown(start.Unix(), p)
-	ds := c.store.query(st.Namespace, st.MetricName, st.Dimensions, st.Unit, time.Unix(from, 0), end)
-	buckets := map[int64][]Datum{}
+	ds := c.store.Query(st.Namespace, st.MetricName, st.Dimensions, st.Unit, time.Unix(from, 0), end)
+	buckets := map[int64][]metrics.Datum{}
 	for _, d := range ds {
 		b := cwAlignDown(d.Timestamp.Unix(), p)
 		buckets[b] = append(buckets[b], d)
@@ -400,7 +402,7 @@ func (c *cloudWatch) listMetrics(f cwFields) (cwObj, error) {
 		}
 	}
 	var matched []cwObj
-	for _, m := range c.store.metrics() {
+	for _, m := range c.store.Metrics() {
 		if (hasNS && m.Namespace != ns) || (hasName && m.MetricName != name) {
 			continue
 		}
@@ -432,7 +434,7 @@ func (c *cloudWatch) listMetrics(f cwFields) (cwObj, error) {
 	return res, nil
 }
 
-func cwDimsObj(dims []Dimension) []cwObj {
+func cwDimsObj(dims []metrics.Dimension) []cwObj {
 	out := make([]cwObj, len(dims))
 	for i, d := range dims {
 		out[i] = cwObj{{"Name", d.Name}, {"Value", d.Value}}
@@ -459,7 +461,7 @@ func (c *cloudWatch) putMetricData(f cwFields) (cwObj, error) {
 		return nil, cwErrValidation("The collection MetricData must not have a size greater than %d.", cwMaxPutData)
 	}
 	now := c.clk.Now()
-	datums := make([]Datum, 0, len(items))
+	datums := make([]metrics.Datum, 0, len(items))
 	for _, it := range items {
 		d, err := cwParsePutDatum(it, ns, now)
 		if err != nil {
@@ -474,8 +476,8 @@ func (c *cloudWatch) putMetricData(f cwFields) (cwObj, error) {
 	return nil, nil
 }
 
-func cwParsePutDatum(it cwFields, ns string, now time.Time) (Datum, error) {
-	d := Datum{Namespace: ns, Unit: "None"}
+func cwParsePutDatum(it cwFields, ns string, now time.Time) (metrics.Datum, error) {
+	d := metrics.Datum{Namespace: ns, Unit: "None"}
 	d.MetricName, _ = it.str("MetricName")
 	if d.MetricName == "" {
 		if *it.err != nil {

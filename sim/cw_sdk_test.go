@@ -23,6 +23,7 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 // cwT0 is a minute-aligned start for the virtual clock.
@@ -31,7 +32,7 @@ var cwT0 = time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)
 type cwEnv struct {
 	cw    *cloudWatch
 	clk   *clock.Manual
-	store *MetricStore
+	store *metrics.Store
 	url   string
 	// seen records the protocol of every request, so a test can prove the
 	// client really spoke the protocol under test.
@@ -47,7 +48,7 @@ func (env *cwEnv) codesOverridden() bool {
 
 func newCWEnv(t *testing.T) *cwEnv {
 	t.Helper()
-	env := &cwEnv{clk: clock.NewManual(cwT0), store: NewMetricStore(6 * time.Hour)}
+	env := &cwEnv{clk: clock.NewManual(cwT0), store: metrics.NewStore(6 * time.Hour)}
 	env.cw = newCloudWatch(env.clk, env.store)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
@@ -213,8 +214,8 @@ func TestCWPeriodAggregationAndScanOrder(t *testing.T) {
 		// Ten one-minute datums, value i at minute i (from cwT0-10m).
 		base := cwT0.Add(-10 * time.Minute)
 		for i := 0; i < 10; i++ {
-			env.store.Put(Datum{Namespace: "Perch/Test", MetricName: "Requests", Dimensions: []Dimension{
-				{"LoadBalancer", "app/checkout/50dc6c495c0c9188"}, {"TargetGroup", "targetgroup/checkout-canary/73e2d6bc24d8a067"},
+			env.store.Put(metrics.Datum{Namespace: "Perch/Test", MetricName: "Requests", Dimensions: []metrics.Dimension{
+				{Name: "LoadBalancer", Value: "app/checkout/50dc6c495c0c9188"}, {Name: "TargetGroup", Value: "targetgroup/checkout-canary/73e2d6bc24d8a067"},
 			}, Timestamp: base.Add(time.Duration(i) * time.Minute), Unit: "Count", SampleCount: 1, Sum: float64(i), Min: float64(i), Max: float64(i)})
 		}
 		out, err := c.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
@@ -274,12 +275,12 @@ func TestCWMetricMath(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, env *cwEnv, c *cloudwatch.Client) {
 		ctx := ctxT(t)
 		base := cwT0.Add(-4 * time.Minute)
-		dims := []Dimension{{"LoadBalancer", "app/checkout/50dc6c495c0c9188"}, {"TargetGroup", "targetgroup/checkout-canary/73e2d6bc24d8a067"}}
+		dims := []metrics.Dimension{{Name: "LoadBalancer", Value: "app/checkout/50dc6c495c0c9188"}, {Name: "TargetGroup", Value: "targetgroup/checkout-canary/73e2d6bc24d8a067"}}
 		for i := 0; i < 4; i++ {
 			ts := base.Add(time.Duration(i) * time.Minute)
-			env.store.Put(Datum{Namespace: "Perch/Test", MetricName: "RequestCount", Dimensions: dims, Timestamp: ts, SampleCount: 1, Sum: 200})
+			env.store.Put(metrics.Datum{Namespace: "Perch/Test", MetricName: "RequestCount", Dimensions: dims, Timestamp: ts, SampleCount: 1, Sum: 200})
 			if i%2 == 1 {
-				env.store.Put(Datum{Namespace: "Perch/Test", MetricName: "Errors", Dimensions: dims, Timestamp: ts, SampleCount: 1, Sum: 10})
+				env.store.Put(metrics.Datum{Namespace: "Perch/Test", MetricName: "Errors", Dimensions: dims, Timestamp: ts, SampleCount: 1, Sum: 10})
 			}
 		}
 		out, err := c.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
@@ -352,9 +353,9 @@ func TestCWGetMetricDataLimitsAndPagination(t *testing.T) {
 			t.Fatalf("500 queries: %v", err)
 		}
 
-		dims := []Dimension{{"LoadBalancer", "app/checkout/50dc6c495c0c9188"}, {"TargetGroup", "targetgroup/checkout-canary/73e2d6bc24d8a067"}}
+		dims := []metrics.Dimension{{Name: "LoadBalancer", Value: "app/checkout/50dc6c495c0c9188"}, {Name: "TargetGroup", Value: "targetgroup/checkout-canary/73e2d6bc24d8a067"}}
 		for i := 0; i < 25; i++ {
-			env.store.Put(Datum{Namespace: "Perch/Test", MetricName: "Requests", Dimensions: dims, Timestamp: cwT0.Add(-time.Duration(i+1) * time.Minute), SampleCount: 1, Sum: float64(i), Min: float64(i), Max: float64(i)})
+			env.store.Put(metrics.Datum{Namespace: "Perch/Test", MetricName: "Requests", Dimensions: dims, Timestamp: cwT0.Add(-time.Duration(i+1) * time.Minute), SampleCount: 1, Sum: float64(i), Min: float64(i), Max: float64(i)})
 		}
 		in := &cloudwatch.GetMetricDataInput{
 			MetricDataQueries: []types.MetricDataQuery{
@@ -413,11 +414,11 @@ func TestCWListMetrics(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, env *cwEnv, c *cloudwatch.Client) {
 		ctx := ctxT(t)
 		for i := 0; i < 3; i++ {
-			env.store.Put(Datum{Namespace: "AWS/ApplicationELB", MetricName: "RequestCount", Dimensions: []Dimension{
-				{"LoadBalancer", "app/a/1"}, {"TargetGroup", fmt.Sprintf("targetgroup/tg%d/1", i)},
+			env.store.Put(metrics.Datum{Namespace: "AWS/ApplicationELB", MetricName: "RequestCount", Dimensions: []metrics.Dimension{
+				{Name: "LoadBalancer", Value: "app/a/1"}, {Name: "TargetGroup", Value: fmt.Sprintf("targetgroup/tg%d/1", i)},
 			}, Timestamp: cwT0, SampleCount: 1, Sum: 1})
 		}
-		env.store.Put(Datum{Namespace: "AWS/Lambda", MetricName: "Errors", Timestamp: cwT0, SampleCount: 1, Sum: 1})
+		env.store.Put(metrics.Datum{Namespace: "AWS/Lambda", MetricName: "Errors", Timestamp: cwT0, SampleCount: 1, Sum: 1})
 		out, err := c.ListMetrics(ctx, &cloudwatch.ListMetricsInput{
 			Namespace:  aws.String("AWS/ApplicationELB"),
 			Dimensions: []types.DimensionFilter{{Name: aws.String("TargetGroup"), Value: aws.String("targetgroup/tg1/1")}},
@@ -614,11 +615,11 @@ func TestCWMetricMathAlarmRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("PutMetricAlarm: %v", err)
 		}
-		dims := []Dimension{{"LoadBalancer", "app/checkout/50dc6c495c0c9188"}, {"TargetGroup", "targetgroup/checkout-canary/73e2d6bc24d8a067"}}
+		dims := []metrics.Dimension{{Name: "LoadBalancer", Value: "app/checkout/50dc6c495c0c9188"}, {Name: "TargetGroup", Value: "targetgroup/checkout-canary/73e2d6bc24d8a067"}}
 		for i := 1; i <= 2; i++ {
 			ts := cwT0.Add(-time.Duration(i) * time.Minute)
-			env.store.Put(Datum{Namespace: "Perch/Test", MetricName: "Requests", Dimensions: dims, Timestamp: ts, Unit: "Count", SampleCount: 1, Sum: 100})
-			env.store.Put(Datum{Namespace: "Perch/Test", MetricName: "Errors", Dimensions: dims, Timestamp: ts, Unit: "Count", SampleCount: 1, Sum: 9})
+			env.store.Put(metrics.Datum{Namespace: "Perch/Test", MetricName: "Requests", Dimensions: dims, Timestamp: ts, Unit: "Count", SampleCount: 1, Sum: 100})
+			env.store.Put(metrics.Datum{Namespace: "Perch/Test", MetricName: "Errors", Dimensions: dims, Timestamp: ts, Unit: "Count", SampleCount: 1, Sum: 9})
 		}
 		out, err := c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{ActionPrefix: aws.String("arn:aws:sns:us-east-1:123456789012:ok")})
 		if err != nil {

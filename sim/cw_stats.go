@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 // cwStatKind is a parsed statistic name.
@@ -112,7 +114,7 @@ func cwParseBound(s string) (v float64, pct, ok bool, err error) {
 // cwAggregate computes one statistic over the datums of one period. ok is
 // false when the statistic has no value, e.g. a percentile over datums that
 // were published as statistic sets, which CloudWatch cannot answer either.
-func cwAggregate(st cwStatKind, ds []Datum) (float64, bool) {
+func cwAggregate(st cwStatKind, ds []metrics.Datum) (float64, bool) {
 	if len(ds) == 0 {
 		return 0, false
 	}
@@ -155,11 +157,11 @@ type cwSample struct{ v, c float64 }
 // cwMergedBins merges the datums' histograms into bins sorted by value.
 // ok is false when a datum has no histogram: extended statistics need
 // the samples, and a statistic set does not have them.
-func cwMergedBins(ds []Datum) ([]cwSample, bool) {
+func cwMergedBins(ds []metrics.Datum) ([]cwSample, bool) {
 	var bins []cwSample
 	sorted := true
 	for _, d := range ds {
-		if !d.hasHistogram() {
+		if !d.HasHistogram() {
 			return nil, false
 		}
 		for i, v := range d.Values {

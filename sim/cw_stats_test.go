@@ -3,6 +3,8 @@ package sim
 import (
 	"math"
 	"testing"
+
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 func TestCWParseStat(t *testing.T) {
@@ -39,14 +41,14 @@ func TestCWParseStat(t *testing.T) {
 }
 
 func TestCWRangeStatsNeedSamples(t *testing.T) {
-	set := []Datum{{SampleCount: 3, Sum: 6, Min: 1, Max: 3}}
+	set := []metrics.Datum{{SampleCount: 3, Sum: 6, Min: 1, Max: 3}}
 	for _, s := range []string{"TC(1:)", "PR(:2)", "TM(10%:90%)", "p50"} {
 		k, _ := cwParseStat(s)
 		if v, ok := cwAggregate(k, set); ok {
 			t.Errorf("%s over a statistic set = %v, want no value (CloudWatch has no samples to count)", s, v)
 		}
 	}
-	hist := []Datum{{Values: []float64{1, 2, 3}, Counts: []float64{1, 1, 1}}}
+	hist := []metrics.Datum{{Values: []float64{1, 2, 3}, Counts: []float64{1, 1, 1}}}
 	for s, want := range map[string]float64{"TC(3:)": 0, "PR(3:)": 0, "TS(3:)": 0} {
 		k, _ := cwParseStat(s)
 		if v, ok := cwAggregate(k, hist); !ok || v != want {
@@ -58,7 +60,7 @@ func TestCWRangeStatsNeedSamples(t *testing.T) {
 		t.Errorf("TM with no sample in range = %v, want no value", v)
 	}
 	// Two datums in one period, given out of order, merge.
-	two := []Datum{{Values: []float64{5, 9}, Counts: []float64{1, 2}}, {Values: []float64{1, 7}, Counts: []float64{3, 1}}}
+	two := []metrics.Datum{{Values: []float64{5, 9}, Counts: []float64{1, 2}}, {Values: []float64{1, 7}, Counts: []float64{3, 1}}}
 	k, _ = cwParseStat("TC(6:)")
 	if v, _ := cwAggregate(k, two); v != 3 {
 		t.Errorf("TC(6:) over two datums = %v, want 3", v)
@@ -77,7 +79,7 @@ func FuzzCWParseStat(f *testing.F) {
 	for _, s := range []string{"p99", "TC(0.18:)", "TM(2%:98%)", "tc90", "IQM", "PR(:300)", "WM(10%:90%)"} {
 		f.Add(s)
 	}
-	hist := []Datum{{Values: []float64{0.01, 0.1, 0.2, 5}, Counts: []float64{10, 3, 1, 1}}}
+	hist := []metrics.Datum{{Values: []float64{0.01, 0.1, 0.2, 5}, Counts: []float64{10, 3, 1, 1}}}
 	f.Fuzz(func(t *testing.T, s string) {
 		k, err := cwParseStat(s)
 		if err != nil {

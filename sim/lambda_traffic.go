@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 const lambdaNamespace = "AWS/Lambda"
@@ -27,7 +29,7 @@ type lambdaRun struct {
 type lambdaTraffic struct {
 	periodSchedule
 	lambda *lambdaService
-	store  datumSink
+	store  metrics.Sink
 	seed   uint64
 	runs   []*lambdaRun
 	// quiet suppresses the change hook while a scripted event rewrites an
@@ -35,7 +37,7 @@ type lambdaTraffic struct {
 	quiet bool
 }
 
-func newLambdaTraffic(l *lambdaService, store datumSink, seed int64, start time.Time, sc *Scenario) *lambdaTraffic {
+func newLambdaTraffic(l *lambdaService, store metrics.Sink, seed int64, start time.Time, sc *Scenario) *lambdaTraffic {
 	t := &lambdaTraffic{periodSchedule: newPeriodSchedule(start, sc), lambda: l, store: store, seed: uint64(seed)}
 	l.changed = t.aliasChanged
 	return t
@@ -132,7 +134,7 @@ func (r *lambdaRun) sharesOver(from time.Time) map[string]float64 {
 	out := map[string]float64{}
 	r.over(from, func(s map[string]float64, d time.Duration) {
 		for v, w := range s {
-			out[v] += w * d.Seconds() / period.Seconds()
+			out[v] += w * d.Seconds() / metrics.Period.Seconds()
 		}
 	})
 	return out
@@ -187,7 +189,7 @@ func (t *lambdaTraffic) generate(r *lambdaRun, from time.Time) {
 	if c := math.Round(concurrency); c > 0 {
 		sets := r.dimensionSets("")
 		for _, dims := range sets[1:] {
-			t.store.Put(Datum{Namespace: lambdaNamespace, MetricName: "ConcurrentExecutions", Dimensions: dims,
+			t.store.Put(metrics.Datum{Namespace: lambdaNamespace, MetricName: "ConcurrentExecutions", Dimensions: dims,
 				Timestamp: from, Unit: "Count", SampleCount: 1, Sum: c, Min: c, Max: c})
 		}
 	}
@@ -197,10 +199,10 @@ func (t *lambdaTraffic) generate(r *lambdaRun, from time.Time) {
 // {FunctionName, Resource, ExecutedVersion}, {FunctionName, Resource} and
 // {FunctionName}. Only the first separates the versions of a weighted
 // alias.
-func (r *lambdaRun) dimensionSets(version string) [3][]Dimension {
-	fn := Dimension{Name: "FunctionName", Value: r.fn.name}
-	res := Dimension{Name: "Resource", Value: r.resource}
-	return [3][]Dimension{
+func (r *lambdaRun) dimensionSets(version string) [3][]metrics.Dimension {
+	fn := metrics.Dimension{Name: "FunctionName", Value: r.fn.name}
+	res := metrics.Dimension{Name: "Resource", Value: r.resource}
+	return [3][]metrics.Dimension{
 		{fn, res, {Name: "ExecutedVersion", Value: version}},
 		{fn, res},
 		{fn},
@@ -217,7 +219,7 @@ func (t *lambdaTraffic) publishVersion(rng *rand.Rand, r *lambdaRun, at time.Tim
 	}
 	dist := newLognormal(vp.p50, vp.p99)
 	meanSeconds := math.Exp(dist.mu+dist.sigma*dist.sigma/2) / 1000
-	demand := float64(n) / period.Seconds() * meanSeconds
+	demand := float64(n) / metrics.Period.Seconds() * meanSeconds
 	throttled := 0
 	if lim := float64(vp.limit); vp.limit > 0 && demand > lim {
 		throttled = binomial(rng, n, 1-lim/demand)
@@ -226,12 +228,12 @@ func (t *lambdaTraffic) publishVersion(rng *rand.Rand, r *lambdaRun, at time.Tim
 	errs := binomial(rng, executed, vp.errRate)
 	values, counts := dist.histogram(rng, executed, 1)
 	for _, dims := range r.dimensionSets(version) {
-		put := func(d Datum) {
+		put := func(d metrics.Datum) {
 			d.Namespace, d.Dimensions, d.Timestamp = lambdaNamespace, dims, at
 			t.store.Put(d)
 		}
 		if executed > 0 {
-			put(Datum{MetricName: "Invocations", Unit: "Count", SampleCount: float64(executed), Sum: float64(executed), Min: 1, Max: 1})
+			put(metrics.Datum{MetricName: "Invocations", Unit: "Count", SampleCount: float64(executed), Sum: float64(executed), Min: 1, Max: 1})
 			// Lambda publishes Errors for every invocation (0 or 1), so a
 			// clean period has an Errors datapoint of 0.
 			lo, hi := 0.0, 0.0
@@ -241,12 +243,12 @@ func (t *lambdaTraffic) publishVersion(rng *rand.Rand, r *lambdaRun, at time.Tim
 			if errs > 0 {
 				hi = 1
 			}
-			put(Datum{MetricName: "Errors", Unit: "Count", SampleCount: float64(executed), Sum: float64(errs), Min: lo, Max: hi})
-			put(Datum{MetricName: "Duration", Unit: "Milliseconds", Values: values, Counts: counts})
+			put(metrics.Datum{MetricName: "Errors", Unit: "Count", SampleCount: float64(executed), Sum: float64(errs), Min: lo, Max: hi})
+			put(metrics.Datum{MetricName: "Duration", Unit: "Milliseconds", Values: values, Counts: counts})
 		}
 		if throttled > 0 {
-			put(Datum{MetricName: "Throttles", Unit: "Count", SampleCount: float64(throttled), Sum: float64(throttled), Min: 1, Max: 1})
+			put(metrics.Datum{MetricName: "Throttles", Unit: "Count", SampleCount: float64(throttled), Sum: float64(throttled), Min: 1, Max: 1})
 		}
 	}
-	return float64(executed) / period.Seconds() * meanSeconds
+	return float64(executed) / metrics.Period.Seconds() * meanSeconds
 }

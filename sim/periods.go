@@ -1,14 +1,10 @@
 package sim
 
-import "time"
+import (
+	"time"
 
-// period is CloudWatch's standard resolution and the publishing interval
-// of both the ALB and the Lambda traffic models.
-const period = 60 * time.Second
-
-// datumSink is where the traffic models publish: the MetricStore, or a
-// recorder in tests.
-type datumSink interface{ Put(Datum) }
+	"github.com/perch-dev/perch/sim/metrics"
+)
 
 // periodSchedule is the publishing clock both traffic models share: a
 // period is generated once it has ended and the publish delay has passed,
@@ -27,7 +23,7 @@ func newPeriodSchedule(start time.Time, sc *Scenario) periodSchedule {
 		start:     start,
 		delay:     sc.PublishDelay.D(),
 		retention: max(sc.History.D(), 6*time.Hour),
-		next:      start.Add(-sc.History.D()).Truncate(period),
+		next:      start.Add(-sc.History.D()).Truncate(metrics.Period),
 		now:       start,
 	}
 }
@@ -43,12 +39,12 @@ func (s *periodSchedule) advance(now time.Time, script func(now time.Time), publ
 	now = s.now
 	script(now)
 	// Periods older than the store keeps would be pruned at once.
-	if floor := now.Add(-s.retention - s.delay - period).Truncate(period); s.next.Before(floor) {
+	if floor := now.Add(-s.retention - s.delay - metrics.Period).Truncate(metrics.Period); s.next.Before(floor) {
 		s.next = floor
 	}
-	for !s.next.Add(period + s.delay).After(now) {
+	for !s.next.Add(metrics.Period + s.delay).After(now) {
 		publish(s.next)
-		s.next = s.next.Add(period)
+		s.next = s.next.Add(metrics.Period)
 	}
 	return s.next
 }
@@ -126,7 +122,7 @@ func (r *routing[S]) prune(next time.Time) {
 // (a change mid-period routes the rest of it the new way, as AWS does),
 // calling add with the split and how long it held.
 func (r *routing[S]) over(from time.Time, add func(s S, d time.Duration)) {
-	to := from.Add(period)
+	to := from.Add(metrics.Period)
 	cur := r.history[0]
 	pos := from
 	for _, h := range r.history[1:] {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perch-dev/perch/sim/metrics"
 	"gopkg.in/yaml.v3"
 )
 
@@ -635,9 +636,9 @@ func (a *ALB) validateAlarm(p []any, al *Alarm) error {
 		return ferr(with(p, "statistic"), "%q is not Sum, Average, Minimum, Maximum, SampleCount or a percentile like p99", al.Statistic)
 	}
 	if al.Period == 0 {
-		al.Period = Duration(period)
+		al.Period = Duration(metrics.Period)
 	}
-	if d := al.Period.D(); d < period || d%period != 0 {
+	if d := al.Period.D(); d < metrics.Period || d%metrics.Period != 0 {
 		return ferr(with(p, "period"), "%s must be a positive multiple of 60s", d)
 	}
 	if al.EvaluationPeriods == 0 {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 // Manifest tells a client what the simulator seeded and where it is.
@@ -77,7 +79,7 @@ func (s idSource) instance() string {
 
 // seedScenario creates each ALB canary's resources and registers it with
 // the traffic model.
-func (s *Sim) seedScenario(sink datumSink) error {
+func (s *Sim) seedScenario(sink metrics.Sink) error {
 	s.traffic = newTraffic(s.elb, sink, s.seed, s.start, s.scenario)
 	for i := range s.scenario.ALBs {
 		if err := s.seedALB(&s.scenario.ALBs[i]); err != nil {
@@ -158,7 +160,7 @@ func (s *Sim) seedALB(a *ALB) error {
 			Description: fmt.Sprintf("%s %s of %s on %s (from scenario %s)", al.Statistic, al.Metric, al.Side, a.Name, s.scenario.Name),
 			Namespace:   albNamespace,
 			MetricName:  al.Metric,
-			Dimensions: []Dimension{
+			Dimensions: []metrics.Dimension{
 				{Name: "LoadBalancer", Value: lbDimension(lb.arn)},
 				{Name: "TargetGroup", Value: tgDimension(tgARN)},
 			},

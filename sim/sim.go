@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 // Options configures a simulator.
@@ -76,7 +77,7 @@ type Sim struct {
 	log      *slog.Logger
 	start    time.Time
 
-	store   *MetricStore
+	store   *metrics.Store
 	cw      *cloudWatch
 	elb     *elbv2
 	sts     *stsService
@@ -119,7 +120,7 @@ func New(opts Options) (*Sim, error) {
 
 // newSim is New with the traffic model's output redirected to sink when
 // sink is non-nil (tests record what is published).
-func newSim(opts Options, sink datumSink) (*Sim, error) {
+func newSim(opts Options, sink metrics.Sink) (*Sim, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
@@ -166,7 +167,7 @@ func newSim(opts Options, sink datumSink) (*Sim, error) {
 		stats:    map[string]int{},
 		reqIDs:   rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)),
 	}
-	s.store = NewMetricStore(max(sc.History.D(), 6*time.Hour))
+	s.store = metrics.NewStore(max(sc.History.D(), 6*time.Hour))
 	s.cw = newCloudWatch(opts.Clock, s.store)
 	s.elb = newELBv2(opts.Region, opts.Account)
 	s.sts = newSTS(callerARN, opts.Account, seed)

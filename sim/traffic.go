@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 const albNamespace = "AWS/ApplicationELB"
@@ -75,12 +77,12 @@ type canaryRun struct {
 type traffic struct {
 	periodSchedule
 	elb      *elbv2
-	store    datumSink
+	store    metrics.Sink
 	seed     uint64
 	canaries []*canaryRun
 }
 
-func newTraffic(elb *elbv2, store datumSink, seed int64, start time.Time, sc *Scenario) *traffic {
+func newTraffic(elb *elbv2, store metrics.Sink, seed int64, start time.Time, sc *Scenario) *traffic {
 	t := &traffic{periodSchedule: newPeriodSchedule(start, sc), elb: elb, store: store, seed: uint64(seed)}
 	elb.actionsChanged = t.actionsChanged
 	return t
@@ -202,7 +204,7 @@ func (c *canaryRun) sharesOver(from time.Time) (stable, canary float64) {
 		ws += s.stable * d.Seconds()
 		wc += s.canary * d.Seconds()
 	})
-	return ws / period.Seconds(), wc / period.Seconds()
+	return ws / metrics.Period.Seconds(), wc / metrics.Period.Seconds()
 }
 
 // paramsAt is the scenario parameters in force at t.
@@ -249,12 +251,12 @@ func (t *traffic) publishSide(r *rand.Rand, tgDim string, c *canaryRun, at time.
 		n4 = binomial(r, n-n5, sp.err4xxRate/rest)
 	}
 	values, counts := newLognormal(sp.p50, sp.p99).histogram(r, n, 0.001)
-	dims := []Dimension{{Name: "LoadBalancer", Value: c.lbDim}, {Name: "TargetGroup", Value: tgDim}}
+	dims := []metrics.Dimension{{Name: "LoadBalancer", Value: c.lbDim}, {Name: "TargetGroup", Value: tgDim}}
 	count := func(name string, k int) {
 		if k == 0 {
 			return // ALB omits zero-valued error counts; consumers treat absence as 0
 		}
-		t.store.Put(Datum{
+		t.store.Put(metrics.Datum{
 			Namespace: albNamespace, MetricName: name, Dimensions: dims, Timestamp: at, Unit: "Count",
 			SampleCount: float64(k), Sum: float64(k), Min: 1, Max: 1,
 		})
@@ -262,7 +264,7 @@ func (t *traffic) publishSide(r *rand.Rand, tgDim string, c *canaryRun, at time.
 	count("RequestCount", n)
 	count("HTTPCode_Target_5XX_Count", n5)
 	count("HTTPCode_Target_4XX_Count", n4)
-	t.store.Put(Datum{
+	t.store.Put(metrics.Datum{
 		Namespace: albNamespace, MetricName: "TargetResponseTime", Dimensions: dims, Timestamp: at, Unit: "Seconds",
 		Values: values, Counts: counts,
 	})

@@ -11,18 +11,19 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 var epoch = time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)
 
 // recorder captures what the traffic model publishes.
-type recorder struct{ datums []Datum }
+type recorder struct{ datums []metrics.Datum }
 
-func (r *recorder) Put(d Datum) { r.datums = append(r.datums, d) }
+func (r *recorder) Put(d metrics.Datum) { r.datums = append(r.datums, d) }
 
 // side selects the datums of one metric for one target group dimension.
-func (r *recorder) side(metric, tgARN string) map[time.Time]Datum {
-	out := map[time.Time]Datum{}
+func (r *recorder) side(metric, tgARN string) map[time.Time]metrics.Datum {
+	out := map[time.Time]metrics.Datum{}
 	for _, d := range r.datums {
 		if d.MetricName == metric && d.Dimensions[1].Value == tgDimension(tgARN) {
 			if _, dup := out[d.Timestamp]; dup {
@@ -107,8 +108,8 @@ func TestTrafficIsDeterministicWhateverTheQueryPattern(t *testing.T) {
 		b.Sync()
 		b.Sync()
 	}
-	byKey := func(r *recorder) map[string]Datum {
-		out := map[string]Datum{}
+	byKey := func(r *recorder) map[string]metrics.Datum {
+		out := map[string]metrics.Datum{}
 		for _, d := range r.datums {
 			if d.Timestamp.Before(epoch.Add(44 * time.Minute)) {
 				out[d.MetricName+d.Dimensions[1].Value+d.Timestamp.String()] = d
@@ -223,7 +224,7 @@ func TestErrorSpikeRaisesCanaryErrors(t *testing.T) {
 }
 
 // percentile merges histograms and reads the q-quantile.
-func percentile(ds []Datum, q float64) float64 {
+func percentile(ds []metrics.Datum, q float64) float64 {
 	type vc struct{ v, c float64 }
 	var all []vc
 	total := 0.0
@@ -249,7 +250,7 @@ func TestLatencyRegressionAndHistogramBounds(t *testing.T) {
 	tg := s.Manifest("").Targets[0]
 	clk.Advance(62 * time.Minute)
 	s.Sync()
-	var before, after, stable []Datum
+	var before, after, stable []metrics.Datum
 	for ts, d := range rec.side("TargetResponseTime", tg.CanaryTargetGroupARN) {
 		if len(d.Values) > maxLatencyDraws || len(d.Values) != len(d.Counts) || d.Unit != "Seconds" {
 			t.Fatalf("histogram at %s has %d values / %d counts, unit %s", ts, len(d.Values), len(d.Counts), d.Unit)
@@ -270,7 +271,7 @@ func TestLatencyRegressionAndHistogramBounds(t *testing.T) {
 			t.Fatalf("histogram counts %v != requests %v at %s", n, req, d.Timestamp)
 		}
 	}
-	check := func(name string, ds []Datum, p50, p99 float64) {
+	check := func(name string, ds []metrics.Datum, p50, p99 float64) {
 		t.Helper()
 		if got := percentile(ds, 0.5); math.Abs(got-p50)/p50 > 0.08 {
 			t.Errorf("%s p50 = %.4fs, want %.3fs", name, got, p50)

@@ -1,4 +1,7 @@
-package sim
+// Package metrics holds the simulated CloudWatch's data: the datums the
+// traffic models and PutMetricData publish, keyed by metric identity, and the
+// 60-second period both the models and CloudWatch count in.
+package metrics
 
 import (
 	"math"
@@ -26,12 +29,12 @@ type Datum struct {
 	Values, Counts             []float64
 }
 
-// hasHistogram reports whether percentiles can be computed from d.
-func (d *Datum) hasHistogram() bool { return len(d.Values) > 0 }
+// HasHistogram reports whether percentiles can be computed from d.
+func (d *Datum) HasHistogram() bool { return len(d.Values) > 0 }
 
-// MetricStore keeps published datums per metric identity. It has its own
+// Store keeps published datums per metric identity. It has its own
 // mutex because the traffic model may publish outside a request.
-type MetricStore struct {
+type Store struct {
 	mu        sync.Mutex
 	retention time.Duration
 	newest    time.Time
@@ -44,22 +47,22 @@ type metricSeries struct {
 	datums          []Datum     // sorted by Timestamp, stable for equal times
 }
 
-// NewMetricStore returns an empty store that forgets datums older than
+// NewStore returns an empty store that forgets datums older than
 // retention, measured from the newest datum it has seen (not the wall
 // clock), so a simulation's virtual time decides what is kept.
 // retention <= 0 keeps everything.
-func NewMetricStore(retention time.Duration) *MetricStore {
-	return &MetricStore{retention: retention, series: map[string]*metricSeries{}}
+func NewStore(retention time.Duration) *Store {
+	return &Store{retention: retention, series: map[string]*metricSeries{}}
 }
 
 // Put stores d. Statistic values are derived from a histogram when one is
 // given, so queries never need to know which form was published.
-func (m *MetricStore) Put(d Datum) {
+func (m *Store) Put(d Datum) {
 	d = normalizeDatum(d)
 	if d.Unit == "" {
 		d.Unit = "None" // what CloudWatch records when no unit is given
 	}
-	if d.SampleCount <= 0 && !d.hasHistogram() {
+	if d.SampleCount <= 0 && !d.HasHistogram() {
 		return // nothing observed: CloudWatch stores no datapoint either
 	}
 	key, dims := metricSeriesKey(d.Namespace, d.MetricName, d.Dimensions)
@@ -85,7 +88,7 @@ func (m *MetricStore) Put(d Datum) {
 	}
 }
 
-func (m *MetricStore) pruneLocked() {
+func (m *Store) pruneLocked() {
 	if m.retention <= 0 {
 		return
 	}
@@ -104,10 +107,10 @@ func (m *MetricStore) pruneLocked() {
 	}
 }
 
-// query returns copies of the datums of exactly this metric identity with
+// Query returns copies of the datums of exactly this metric identity with
 // start <= Timestamp < end, oldest first. unit "" matches any unit; a
 // non-empty unit (including "None") filters, as CloudWatch does.
-func (m *MetricStore) query(namespace, name string, dims []Dimension, unit string, start, end time.Time) []Datum {
+func (m *Store) Query(namespace, name string, dims []Dimension, unit string, start, end time.Time) []Datum {
 	key, _ := metricSeriesKey(namespace, name, dims)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -129,25 +132,25 @@ func (m *MetricStore) query(namespace, name string, dims []Dimension, unit strin
 	return out
 }
 
-// metricID is a metric's identity as ListMetrics reports it.
-type metricID struct {
+// MetricID is a metric's identity as ListMetrics reports it.
+type MetricID struct {
 	Namespace, MetricName string
 	Dimensions            []Dimension
 }
 
-// metrics lists every stored metric identity in a stable order so that
+// Metrics lists every stored metric identity in a stable order so that
 // ListMetrics pagination tokens stay meaningful between calls.
-func (m *MetricStore) metrics() []metricID {
+func (m *Store) Metrics() []MetricID {
 	m.mu.Lock()
 	keys := make([]string, 0, len(m.series))
 	for k := range m.series {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	out := make([]metricID, 0, len(keys))
+	out := make([]MetricID, 0, len(keys))
 	for _, k := range keys {
 		s := m.series[k]
-		out = append(out, metricID{Namespace: s.namespace, MetricName: s.name, Dimensions: append([]Dimension(nil), s.dims...)})
+		out = append(out, MetricID{Namespace: s.namespace, MetricName: s.name, Dimensions: append([]Dimension(nil), s.dims...)})
 	}
 	m.mu.Unlock()
 	return out
@@ -213,3 +216,11 @@ func normalizeDatum(d Datum) Datum {
 	}
 	return d
 }
+
+// Period is CloudWatch's standard resolution and the publishing interval
+// of the traffic models.
+const Period = 60 * time.Second
+
+// Sink is where the traffic models publish: the Store, or a recorder in
+// tests.
+type Sink interface{ Put(Datum) }
