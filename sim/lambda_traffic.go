@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/sim/metrics"
+	"github.com/perch-dev/perch/sim/traffic"
 )
 
 const lambdaNamespace = "AWS/Lambda"
@@ -15,7 +16,7 @@ const lambdaNamespace = "AWS/Lambda"
 // lambdaRun is the traffic model's view of one scenario alias; its
 // routing gives each version's share of the invocations (they sum to 1).
 type lambdaRun struct {
-	routing[map[string]float64]
+	traffic.Routing[map[string]float64]
 	spec     *Lambda
 	fn       *lambdaFunction
 	alias    string
@@ -27,7 +28,7 @@ type lambdaRun struct {
 // into AWS/Lambda metrics, one 60 s period at a time, lazily, on the same
 // schedule as the ALB model.
 type lambdaTraffic struct {
-	periodSchedule
+	traffic.Schedule
 	lambda *lambdaService
 	store  metrics.Sink
 	seed   uint64
@@ -38,7 +39,7 @@ type lambdaTraffic struct {
 }
 
 func newLambdaTraffic(l *lambdaService, store metrics.Sink, seed int64, start time.Time, sc *Scenario) *lambdaTraffic {
-	t := &lambdaTraffic{periodSchedule: newPeriodSchedule(start, sc), lambda: l, store: store, seed: uint64(seed)}
+	t := &lambdaTraffic{Schedule: traffic.NewSchedule(start, sc.History.D(), sc.PublishDelay.D()), lambda: l, store: store, seed: uint64(seed)}
 	l.changed = t.aliasChanged
 	return t
 }
@@ -47,12 +48,13 @@ func (t *lambdaTraffic) addRun(spec *Lambda, f *lambdaFunction) {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte("lambda:" + spec.Name))
 	r := &lambdaRun{spec: spec, fn: f, alias: spec.Alias, resource: f.name + ":" + spec.Alias, stream: h.Sum64()}
-	r.history = []routingChange[map[string]float64]{{shares: r.currentShares()}}
+	var script []traffic.WeightEvent
 	for _, ev := range spec.Events {
 		if ev.CanaryWeight != nil {
-			r.script = append(r.script, weightEvent{at: ev.At.D(), percent: *ev.CanaryWeight})
+			script = append(script, traffic.WeightEvent{At: ev.At.D(), Percent: *ev.CanaryWeight})
 		}
 	}
+	r.Routing = traffic.NewRouting(r.currentShares(), script)
 	t.runs = append(t.runs, r)
 }
 
@@ -77,14 +79,14 @@ func (r *lambdaRun) currentShares() map[string]float64 {
 
 func (t *lambdaTraffic) aliasChanged(function, alias string) {
 	if !t.quiet {
-		t.recordChange(function, alias, t.now)
+		t.recordChange(function, alias, t.Now())
 	}
 }
 
 func (t *lambdaTraffic) recordChange(function, alias string, at time.Time) {
 	for _, r := range t.runs {
 		if r.fn.name == function && r.alias == alias {
-			r.record(at, r.currentShares())
+			r.Record(at, r.currentShares())
 		}
 	}
 }
@@ -92,7 +94,7 @@ func (t *lambdaTraffic) recordChange(function, alias string, at time.Time) {
 // advance plays scripted routing changes up to now and publishes every
 // period that has become visible by now.
 func (t *lambdaTraffic) advance(now time.Time) {
-	next := t.periodSchedule.advance(now, func(now time.Time) {
+	next := t.Schedule.Advance(now, func(now time.Time) {
 		for _, r := range t.runs {
 			t.playScript(r, now)
 		}
@@ -102,14 +104,14 @@ func (t *lambdaTraffic) advance(now time.Time) {
 		}
 	})
 	for _, r := range t.runs {
-		r.prune(next)
+		r.Prune(next)
 	}
 }
 
 // playScript plays canary_weight events: a second operator rewriting the
 // alias (stable as FunctionVersion, the canary by weight).
 func (t *lambdaTraffic) playScript(r *lambdaRun, now time.Time) {
-	r.routing.playScript(t.start, now, func(percent float64) error {
+	r.Routing.PlayScript(t.Start(), now, func(percent float64) error {
 		weights := map[string]float64{}
 		if percent > 0 {
 			weights[r.spec.CanaryVersion] = percent / 100
@@ -132,7 +134,7 @@ func (t *lambdaTraffic) playScript(r *lambdaRun, now time.Time) {
 // from+period).
 func (r *lambdaRun) sharesOver(from time.Time) map[string]float64 {
 	out := map[string]float64{}
-	r.over(from, func(s map[string]float64, d time.Duration) {
+	r.Over(from, func(s map[string]float64, d time.Duration) {
 		for v, w := range s {
 			out[v] += w * d.Seconds() / metrics.Period.Seconds()
 		}
@@ -144,7 +146,7 @@ func (t *lambdaTraffic) paramsAt(r *lambdaRun, at time.Time) lambdaParams {
 	p := r.spec.baseParams()
 	for i := range r.spec.Events {
 		ev := &r.spec.Events[i]
-		if t.start.Add(ev.At.D()).After(at) {
+		if t.Start().Add(ev.At.D()).After(at) {
 			break
 		}
 		p.apply(ev)
@@ -169,14 +171,14 @@ func (t *lambdaTraffic) generate(r *lambdaRun, from time.Time) {
 	split := stream("", 0)
 	total := 0
 	if len(versions) > 0 {
-		total = poisson(split, p.rpm)
+		total = traffic.Poisson(split, p.rpm)
 	}
 	remaining, rest := total, 1.0
 	var concurrency float64
 	for i, v := range versions {
 		n := remaining
 		if i < len(versions)-1 && rest > 0 {
-			n = binomial(split, remaining, math.Min(1, shares[v]/rest))
+			n = traffic.Binomial(split, remaining, math.Min(1, shares[v]/rest))
 		}
 		remaining -= n
 		rest -= shares[v]
@@ -217,16 +219,16 @@ func (t *lambdaTraffic) publishVersion(rng *rand.Rand, r *lambdaRun, at time.Tim
 	if n == 0 {
 		return 0
 	}
-	dist := newLognormal(vp.p50, vp.p99)
-	meanSeconds := math.Exp(dist.mu+dist.sigma*dist.sigma/2) / 1000
+	dist := traffic.NewLognormal(vp.p50, vp.p99)
+	meanSeconds := dist.Mean() / 1000
 	demand := float64(n) / metrics.Period.Seconds() * meanSeconds
 	throttled := 0
 	if lim := float64(vp.limit); vp.limit > 0 && demand > lim {
-		throttled = binomial(rng, n, 1-lim/demand)
+		throttled = traffic.Binomial(rng, n, 1-lim/demand)
 	}
 	executed := n - throttled
-	errs := binomial(rng, executed, vp.errRate)
-	values, counts := dist.histogram(rng, executed, 1)
+	errs := traffic.Binomial(rng, executed, vp.errRate)
+	values, counts := dist.Histogram(rng, executed, 1)
 	for _, dims := range r.dimensionSets(version) {
 		put := func(d metrics.Datum) {
 			d.Namespace, d.Dimensions, d.Timestamp = lambdaNamespace, dims, at

@@ -28,6 +28,7 @@ import (
 
 	"github.com/perch-dev/perch/clock"
 	"github.com/perch-dev/perch/sim/metrics"
+	"github.com/perch-dev/perch/sim/traffic"
 )
 
 // Options configures a simulator.
@@ -81,7 +82,7 @@ type Sim struct {
 	cw      *cloudWatch
 	elb     *elbv2
 	sts     *stsService
-	traffic *traffic
+	traffic *albTraffic
 	lambda  *lambdaService
 	// lambdaTraffic publishes AWS/Lambda metrics from the aliases' routing.
 	lambdaTraffic *lambdaTraffic
@@ -479,4 +480,11 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// SlowShare is the chance that a request's published latency is above
+// thresholdMs on a side with median p50 and 99th percentile p99 (see
+// traffic.SlowShare).
+func SlowShare(p50, p99, thresholdMs float64) float64 {
+	return traffic.SlowShare(p50, p99, thresholdMs)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/sim/metrics"
+	"github.com/perch-dev/perch/sim/traffic"
 )
 
 const albNamespace = "AWS/ApplicationELB"
@@ -61,7 +62,7 @@ type shares struct{ stable, canary float64 }
 
 // canaryRun is the traffic model's view of one scenario ALB canary.
 type canaryRun struct {
-	routing[shares]
+	traffic.Routing[shares]
 	spec      *ALB
 	ruleARN   string // the rule (or listener default rule) that splits
 	stableTG  string
@@ -72,23 +73,23 @@ type canaryRun struct {
 	stream    uint64 // per-canary RNG stream, from its name
 }
 
-// traffic turns the rules' weights and the scenario's parameters into
+// albTraffic turns the rules' weights and the scenario's parameters into
 // ALB metrics, one 60 s period at a time, lazily.
-type traffic struct {
-	periodSchedule
+type albTraffic struct {
+	traffic.Schedule
 	elb      *elbv2
 	store    metrics.Sink
 	seed     uint64
 	canaries []*canaryRun
 }
 
-func newTraffic(elb *elbv2, store metrics.Sink, seed int64, start time.Time, sc *Scenario) *traffic {
-	t := &traffic{periodSchedule: newPeriodSchedule(start, sc), elb: elb, store: store, seed: uint64(seed)}
+func newTraffic(elb *elbv2, store metrics.Sink, seed int64, start time.Time, sc *Scenario) *albTraffic {
+	t := &albTraffic{Schedule: traffic.NewSchedule(start, sc.History.D(), sc.PublishDelay.D()), elb: elb, store: store, seed: uint64(seed)}
 	elb.actionsChanged = t.actionsChanged
 	return t
 }
 
-func (t *traffic) addCanary(spec *ALB, ruleARN, lbARN, stableTG, canaryTG string) {
+func (t *albTraffic) addCanary(spec *ALB, ruleARN, lbARN, stableTG, canaryTG string) {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(spec.Name))
 	c := &canaryRun{
@@ -101,12 +102,13 @@ func (t *traffic) addCanary(spec *ALB, ruleARN, lbARN, stableTG, canaryTG string
 		canaryDim: tgDimension(canaryTG),
 		stream:    h.Sum64(),
 	}
-	c.history = []routingChange[shares]{{shares: t.currentShares(c)}}
+	var script []traffic.WeightEvent
 	for _, ev := range spec.Events {
 		if ev.CanaryWeight != nil {
-			c.script = append(c.script, weightEvent{at: ev.At.D(), percent: float64(*ev.CanaryWeight)})
+			script = append(script, traffic.WeightEvent{At: ev.At.D(), Percent: float64(*ev.CanaryWeight)})
 		}
 	}
+	c.Routing = traffic.NewRouting(t.currentShares(c), script)
 	t.canaries = append(t.canaries, c)
 }
 
@@ -126,7 +128,7 @@ func tgDimension(arn string) string {
 }
 
 // currentShares reads the rule's terminal forward action as it is now.
-func (t *traffic) currentShares(c *canaryRun) shares {
+func (t *albTraffic) currentShares(c *canaryRun) shares {
 	var s shares
 	actions, ok := t.elb.ruleActions(c.ruleARN)
 	if !ok {
@@ -157,22 +159,22 @@ func (t *traffic) currentShares(c *canaryRun) shares {
 
 // actionsChanged records new shares for any canary split by ruleARN, at
 // the time of the request that changed them.
-func (t *traffic) actionsChanged(ruleARN string) {
-	t.recordChange(ruleARN, t.now)
+func (t *albTraffic) actionsChanged(ruleARN string) {
+	t.recordChange(ruleARN, t.Now())
 }
 
-func (t *traffic) recordChange(ruleARN string, at time.Time) {
+func (t *albTraffic) recordChange(ruleARN string, at time.Time) {
 	for _, c := range t.canaries {
 		if c.ruleARN == ruleARN {
-			c.record(at, t.currentShares(c))
+			c.Record(at, t.currentShares(c))
 		}
 	}
 }
 
 // advance applies scripted weight changes up to now and publishes every
 // period that has become visible by now.
-func (t *traffic) advance(now time.Time) {
-	next := t.periodSchedule.advance(now, func(now time.Time) {
+func (t *albTraffic) advance(now time.Time) {
+	next := t.Schedule.Advance(now, func(now time.Time) {
 		for _, c := range t.canaries {
 			t.playScript(c, now)
 		}
@@ -182,14 +184,14 @@ func (t *traffic) advance(now time.Time) {
 		}
 	})
 	for _, c := range t.canaries {
-		c.prune(next)
+		c.Prune(next)
 	}
 }
 
 // playScript plays canary_weight events: a second operator rewriting the
 // weights.
-func (t *traffic) playScript(c *canaryRun, now time.Time) {
-	c.routing.playScript(t.start, now, func(percent float64) error {
+func (t *albTraffic) playScript(c *canaryRun, now time.Time) {
+	c.Routing.PlayScript(t.Start(), now, func(percent float64) error {
 		w := int(percent)
 		// An error means the rule no longer forwards to both sides:
 		// nothing to drift.
@@ -200,7 +202,7 @@ func (t *traffic) playScript(c *canaryRun, now time.Time) {
 // sharesOver is the time-weighted average share over [from, from+period).
 func (c *canaryRun) sharesOver(from time.Time) (stable, canary float64) {
 	var ws, wc float64
-	c.over(from, func(s shares, d time.Duration) {
+	c.Over(from, func(s shares, d time.Duration) {
 		ws += s.stable * d.Seconds()
 		wc += s.canary * d.Seconds()
 	})
@@ -208,11 +210,11 @@ func (c *canaryRun) sharesOver(from time.Time) (stable, canary float64) {
 }
 
 // paramsAt is the scenario parameters in force at t.
-func (t *traffic) paramsAt(c *canaryRun, at time.Time) albParams {
+func (t *albTraffic) paramsAt(c *canaryRun, at time.Time) albParams {
 	p := c.spec.baseParams()
 	for i := range c.spec.Events {
 		ev := &c.spec.Events[i]
-		if t.start.Add(ev.At.D()).After(at) {
+		if t.Start().Add(ev.At.D()).After(at) {
 			break
 		}
 		p.apply(ev)
@@ -224,33 +226,33 @@ func (t *traffic) paramsAt(c *canaryRun, at time.Time) albParams {
 // from streams keyed by (seed, canary, period start, purpose), so the data
 // never depends on when, or how often, the period is generated or queried,
 // and one side's draws never shift the other's.
-func (t *traffic) generate(c *canaryRun, from time.Time) {
+func (t *albTraffic) generate(c *canaryRun, from time.Time) {
 	stream := func(purpose uint64) *rand.Rand {
 		return rand.New(rand.NewPCG(t.seed^c.stream, uint64(from.Unix())<<2|purpose))
 	}
 	p := t.paramsAt(c, from)
 	shareS, shareC := c.sharesOver(from)
 	r := stream(0)
-	total := poisson(r, p.rpm*(shareS+shareC))
+	total := traffic.Poisson(r, p.rpm*(shareS+shareC))
 	nS := 0
 	if shareS+shareC > 0 {
-		nS = binomial(r, total, shareS/(shareS+shareC))
+		nS = traffic.Binomial(r, total, shareS/(shareS+shareC))
 	}
 	t.publishSide(stream(1), c.stableDim, c, from, nS, p.stable)
 	t.publishSide(stream(2), c.canaryDim, c, from, total-nS, p.canary)
 }
 
-func (t *traffic) publishSide(r *rand.Rand, tgDim string, c *canaryRun, at time.Time, n int, sp sideParams) {
+func (t *albTraffic) publishSide(r *rand.Rand, tgDim string, c *canaryRun, at time.Time, n int, sp sideParams) {
 	if n == 0 {
 		// An ALB publishes nothing for a target group that got no requests.
 		return
 	}
-	n5 := binomial(r, n, sp.errRate)
+	n5 := traffic.Binomial(r, n, sp.errRate)
 	n4 := 0
 	if rest := 1 - sp.errRate; rest > 0 {
-		n4 = binomial(r, n-n5, sp.err4xxRate/rest)
+		n4 = traffic.Binomial(r, n-n5, sp.err4xxRate/rest)
 	}
-	values, counts := newLognormal(sp.p50, sp.p99).histogram(r, n, 0.001)
+	values, counts := traffic.NewLognormal(sp.p50, sp.p99).Histogram(r, n, 0.001)
 	dims := []metrics.Dimension{{Name: "LoadBalancer", Value: c.lbDim}, {Name: "TargetGroup", Value: tgDim}}
 	count := func(name string, k int) {
 		if k == 0 {

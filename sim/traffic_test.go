@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"reflect"
 	"sort"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/perch-dev/perch/clock"
 	"github.com/perch-dev/perch/sim/metrics"
+	"github.com/perch-dev/perch/sim/traffic"
 )
 
 var epoch = time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)
@@ -182,11 +182,9 @@ func TestZeroWeightSidePublishesNothing(t *testing.T) {
 }
 
 func TestMidPeriodShiftIsTimeWeighted(t *testing.T) {
-	c := &canaryRun{routing: routing[shares]{history: []routingChange[shares]{
-		{shares: shares{stable: 1, canary: 0}},
-		{at: epoch.Add(15 * time.Second), shares: shares{stable: 0.5, canary: 0.5}},
-		{at: epoch.Add(45 * time.Second), shares: shares{stable: 0, canary: 1}},
-	}}}
+	c := &canaryRun{Routing: traffic.NewRouting(shares{stable: 1, canary: 0}, nil)}
+	c.Record(epoch.Add(15*time.Second), shares{stable: 0.5, canary: 0.5})
+	c.Record(epoch.Add(45*time.Second), shares{stable: 0, canary: 1})
 	st, ca := c.sharesOver(epoch)
 	if math.Abs(st-0.5) > 1e-9 || math.Abs(ca-0.5) > 1e-9 {
 		t.Errorf("shares over the shifting period = %v/%v, want 0.5/0.5", st, ca)
@@ -252,7 +250,7 @@ func TestLatencyRegressionAndHistogramBounds(t *testing.T) {
 	s.Sync()
 	var before, after, stable []metrics.Datum
 	for ts, d := range rec.side("TargetResponseTime", tg.CanaryTargetGroupARN) {
-		if len(d.Values) > maxLatencyDraws || len(d.Values) != len(d.Counts) || d.Unit != "Seconds" {
+		if len(d.Values) > traffic.MaxLatencyDraws || len(d.Values) != len(d.Counts) || d.Unit != "Seconds" {
 			t.Fatalf("histogram at %s has %d values / %d counts, unit %s", ts, len(d.Values), len(d.Counts), d.Unit)
 		}
 		if ts.Before(epoch.Add(2 * time.Minute)) {
@@ -333,8 +331,8 @@ func TestDayOfTrafficIsCheapAndBounded(t *testing.T) {
 	if len(rec.datums) > 1440*2*4 || len(rec.datums) < 1440*2*2 {
 		t.Errorf("a day published %d datums", len(rec.datums))
 	}
-	if len(s.traffic.canaries[0].history) != 1 {
-		t.Errorf("share history kept %d entries", len(s.traffic.canaries[0].history))
+	if s.traffic.canaries[0].Changes() != 1 {
+		t.Errorf("share history kept %d entries", s.traffic.canaries[0].Changes())
 	}
 	// BenchmarkSimulatedDay holds the cost; a wall-clock bound here would
 	// only flake on a loaded machine.
@@ -355,36 +353,6 @@ func BenchmarkSimulatedDay(b *testing.B) {
 		for range 24 {
 			clk.Advance(time.Hour)
 			s.Sync()
-		}
-	}
-}
-
-func TestSamplers(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, lambda := range []float64{0.07, 5, 29, 31, 1000, 1e6} {
-		sum, n := 0.0, 4000
-		for range n {
-			sum += float64(poisson(r, lambda))
-		}
-		if mean := sum / float64(n); math.Abs(mean-lambda) > 5*math.Sqrt(lambda/float64(n)) {
-			t.Errorf("poisson(%v) mean %v", lambda, mean)
-		}
-	}
-	for _, c := range []struct {
-		n int
-		p float64
-	}{{10, 0.3}, {1000, 0.005}, {1000, 0.995}, {100000, 0.1}, {50, 0.5}, {5, 1}, {0, 0.5}} {
-		sum, trials := 0.0, 3000
-		for range trials {
-			k := binomial(r, c.n, c.p)
-			if k < 0 || k > c.n {
-				t.Fatalf("binomial(%d,%v) = %d", c.n, c.p, k)
-			}
-			sum += float64(k)
-		}
-		mean, want := sum/float64(trials), float64(c.n)*c.p
-		if sd := math.Sqrt(float64(c.n) * c.p * (1 - c.p) / float64(trials)); math.Abs(mean-want) > 5*sd+1e-9 {
-			t.Errorf("binomial(%d,%v) mean %v, want %v", c.n, c.p, mean, want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package sim
+package traffic
 
 import (
 	"math"
@@ -10,10 +10,10 @@ import (
 // a period's request count can be in the millions, and a simulated day
 // must generate in well under a second.
 
-// poisson draws from Poisson(lambda): Knuth's product method for small
+// Poisson draws from Poisson(lambda): Knuth's product method for small
 // means, a rounded normal for large ones (the approximation error is far
 // below what any judge could notice at lambda >= 30).
-func poisson(r *rand.Rand, lambda float64) int {
+func Poisson(r *rand.Rand, lambda float64) int {
 	switch {
 	case lambda <= 0 || math.IsNaN(lambda):
 		return 0
@@ -33,17 +33,17 @@ func poisson(r *rand.Rand, lambda float64) int {
 	}
 }
 
-// binomial draws from Binomial(n, p). Small n: count Bernoulli trials.
+// Binomial draws from Binomial(n, p). Small n: count Bernoulli trials.
 // Rare or near-certain events: inversion, O(n*min(p,1-p)). Otherwise
 // a rounded normal, clamped, which is accurate when n*p*(1-p) is large.
-func binomial(r *rand.Rand, n int, p float64) int {
+func Binomial(r *rand.Rand, n int, p float64) int {
 	switch {
 	case n <= 0 || p <= 0 || math.IsNaN(p):
 		return 0
 	case p >= 1:
 		return n
 	case p > 0.5:
-		return n - binomial(r, n, 1-p)
+		return n - Binomial(r, n, 1-p)
 	case n < 64:
 		k := 0
 		for range n {
@@ -77,27 +77,31 @@ func binomial(r *rand.Rand, n int, p float64) int {
 	}
 }
 
-// lognormal is a latency distribution fixed by its median and 99th
+// Lognormal is a latency distribution fixed by its median and 99th
 // percentile.
-type lognormal struct {
+type Lognormal struct {
 	mu, sigma float64
 }
 
 // z99 is the standard normal's 99th percentile.
 const z99 = 2.3263478740408408
 
-func newLognormal(p50, p99 float64) lognormal {
+// NewLognormal is the distribution with median p50 and 99th percentile p99.
+func NewLognormal(p50, p99 float64) Lognormal {
 	sigma := 0.0
 	if p99 > p50 && p50 > 0 {
 		sigma = math.Log(p99/p50) / z99
 	}
-	return lognormal{mu: math.Log(p50), sigma: sigma}
+	return Lognormal{mu: math.Log(p50), sigma: sigma}
 }
 
-// maxLatencyDraws is how many requests a period may have for their
+// Mean is the distribution's mean (in its unit).
+func (l Lognormal) Mean() float64 { return math.Exp(l.mu + l.sigma*l.sigma/2) }
+
+// MaxLatencyDraws is how many requests a period may have for their
 // latencies to be drawn one by one; above it the bins' counts are drawn
 // directly, which costs the same however many requests there are.
-const maxLatencyDraws = 256
+const MaxLatencyDraws = 256
 
 // latencyBin is the width, in natural log, of the bins a latency falls in:
 // 1% of its value. Every latency the simulator publishes is the centre of
@@ -117,26 +121,26 @@ func binOf(x float64) int { return int(math.Floor(x / latencyBin)) }
 
 // tailAbove is P(log-latency >= x), computed as an upper tail so that the
 // far right, where the slow requests are, keeps its precision.
-func (l lognormal) tailAbove(x float64) float64 {
+func (l Lognormal) tailAbove(x float64) float64 {
 	return 0.5 * math.Erfc((x-l.mu)/(l.sigma*math.Sqrt2))
 }
 
 // drawAbove draws a log-latency from the distribution conditioned on
 // being at least x, whose upper tail probability is q = tailAbove(x).
-func (l lognormal) drawAbove(r *rand.Rand, x, q float64) float64 {
+func (l Lognormal) drawAbove(r *rand.Rand, x, q float64) float64 {
 	u := q * (1 - r.Float64()) // in (0, q]
 	z := math.Sqrt2 * math.Erfcinv(2*u)
 	return math.Max(x, l.mu+l.sigma*z)
 }
 
-// histogram returns Values/Counts for n requests' latencies (in the
+// Histogram returns Values/Counts for n requests' latencies (in the
 // distribution's unit times scale), sorted by value. The counts per bin are
-// exactly multinomial: up to maxLatencyDraws requests each draw a latency;
+// exactly multinomial: up to MaxLatencyDraws requests each draw a latency;
 // beyond that, each bin from the lowest up draws its count as a binomial
 // share of the requests not yet placed, and the last few requests draw
 // their latencies from what is left of the distribution. The cost is a few
 // hundred binomial draws at any traffic.
-func (l lognormal) histogram(r *rand.Rand, n int, scale float64) (values, counts []float64) {
+func (l Lognormal) Histogram(r *rand.Rand, n int, scale float64) (values, counts []float64) {
 	if n <= 0 {
 		return nil, nil
 	}
@@ -148,7 +152,7 @@ func (l lognormal) histogram(r *rand.Rand, n int, scale float64) (values, counts
 	switch {
 	case l.sigma == 0:
 		bins = []bin{{binOf(l.mu), float64(n)}}
-	case n <= maxLatencyDraws:
+	case n <= MaxLatencyDraws:
 		js := make([]int, n)
 		for i := range js {
 			js[i] = binOf(l.mu + l.sigma*r.NormFloat64())
@@ -187,7 +191,7 @@ func (l lognormal) histogram(r *rand.Rand, n int, scale float64) (values, counts
 				break
 			}
 			next := l.tailAbove(lower + latencyBin)
-			if c := binomial(r, left, math.Min(math.Max(1-next/above, 0), 1)); c > 0 {
+			if c := Binomial(r, left, math.Min(math.Max(1-next/above, 0), 1)); c > 0 {
 				bins = append(bins, bin{j, float64(c)})
 				left -= c
 			}
@@ -227,7 +231,7 @@ func SlowShare(p50, p99, thresholdMs float64) float64 {
 	for binCentre(j) <= thresholdMs {
 		j++
 	}
-	l := newLognormal(p50, p99)
+	l := NewLognormal(p50, p99)
 	if l.sigma == 0 {
 		if binOf(l.mu) >= j {
 			return 1

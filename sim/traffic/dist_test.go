@@ -1,4 +1,4 @@
-package sim
+package traffic
 
 import (
 	"math"
@@ -14,7 +14,7 @@ import (
 // whole weights, and a judge that trusts the binomial would then see
 // evidence in noise.
 func TestHistogramCountsAboveAThresholdAreBinomial(t *testing.T) {
-	l := newLognormal(40, 180)
+	l := NewLognormal(40, 180)
 	const threshold = 180.0 // ms, any value would do
 	// q is the chance that a request's published value (its bin's
 	// centre) is above the threshold.
@@ -28,7 +28,7 @@ func TestHistogramCountsAboveAThresholdAreBinomial(t *testing.T) {
 		const trials = 1500
 		var sum, sum2 float64
 		for range trials {
-			values, counts := l.histogram(r, n, 1)
+			values, counts := l.Histogram(r, n, 1)
 			if !slices.IsSorted(values) {
 				t.Fatalf("n=%d: values not sorted", n)
 			}
@@ -63,18 +63,14 @@ func TestHistogramCountsAboveAThresholdAreBinomial(t *testing.T) {
 func TestHistogramPercentilesFollowTheDistribution(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 5))
 	for _, c := range []struct{ p50, p99 float64 }{{40, 180}, {55, 540}, {40, 40}, {0.05, 0.3}} {
-		l := newLognormal(c.p50, c.p99)
-		values, counts := l.histogram(r, 1_000_000, 1)
-		var bins []cwSample
-		for i, v := range values {
-			bins = append(bins, cwSample{v, counts[i]})
-		}
+		l := NewLognormal(c.p50, c.p99)
+		values, counts := l.Histogram(r, 1_000_000, 1)
 		for _, want := range []struct{ p, v float64 }{{50, c.p50}, {99, c.p99}} {
-			got, ok := cwPercentile(want.p, bins)
+			got, ok := nearestRank(want.p, values, counts)
 			// Half a bin of quantisation, a little sampling noise, and the
 			// microsecond rounding of tiny values.
 			if !ok || math.Abs(got-want.v) > 0.008*want.v+1e-6 {
-				t.Errorf("p%v of lognormal(%v, %v) = %v", want.p, c.p50, c.p99, got)
+				t.Errorf("p%v of Lognormal(%v, %v) = %v", want.p, c.p50, c.p99, got)
 			}
 		}
 	}
@@ -82,9 +78,9 @@ func TestHistogramPercentilesFollowTheDistribution(t *testing.T) {
 
 func BenchmarkHistogram(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
-	l := newLognormal(40, 180)
+	l := NewLognormal(40, 180)
 	for b.Loop() {
-		l.histogram(r, 4500, 0.001)
+		l.Histogram(r, 4500, 0.001)
 	}
 }
 
@@ -93,11 +89,62 @@ func TestSlowShare(t *testing.T) {
 	if q := SlowShare(40, 180, 180); math.Abs(q-0.01) > 0.001 {
 		t.Errorf("share above its own p99 = %v", q)
 	}
-	// The latency-regression canary: P(lognormal(55, p99 540) > 180) = 11.4%.
+	// The latency-regression canary: P(Lognormal(55, p99 540) > 180) = 11.4%.
 	if q := SlowShare(55, 540, 180); math.Abs(q-0.114) > 0.003 {
 		t.Errorf("regressed share = %v", q)
 	}
 	if SlowShare(40, 40, 30) != 1 || SlowShare(40, 40, 50) != 0 {
 		t.Error("a latency without spread is all above or all below")
+	}
+}
+
+// nearestRank is the nearest-rank percentile of a sorted histogram, as
+// CloudWatch computes pNN.
+func nearestRank(p float64, values, counts []float64) (float64, bool) {
+	var total float64
+	for _, c := range counts {
+		total += c
+	}
+	if total <= 0 {
+		return 0, false
+	}
+	rank := p / 100 * total
+	var cum float64
+	for i, c := range counts {
+		cum += c
+		if cum >= rank && cum > 0 {
+			return values[i], true
+		}
+	}
+	return values[len(values)-1], true
+}
+
+func TestSamplers(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, lambda := range []float64{0.07, 5, 29, 31, 1000, 1e6} {
+		sum, n := 0.0, 4000
+		for range n {
+			sum += float64(Poisson(r, lambda))
+		}
+		if mean := sum / float64(n); math.Abs(mean-lambda) > 5*math.Sqrt(lambda/float64(n)) {
+			t.Errorf("poisson(%v) mean %v", lambda, mean)
+		}
+	}
+	for _, c := range []struct {
+		n int
+		p float64
+	}{{10, 0.3}, {1000, 0.005}, {1000, 0.995}, {100000, 0.1}, {50, 0.5}, {5, 1}, {0, 0.5}} {
+		sum, trials := 0.0, 3000
+		for range trials {
+			k := Binomial(r, c.n, c.p)
+			if k < 0 || k > c.n {
+				t.Fatalf("binomial(%d,%v) = %d", c.n, c.p, k)
+			}
+			sum += float64(k)
+		}
+		mean, want := sum/float64(trials), float64(c.n)*c.p
+		if sd := math.Sqrt(float64(c.n) * c.p * (1 - c.p) / float64(trials)); math.Abs(mean-want) > 5*sd+1e-9 {
+			t.Errorf("binomial(%d,%v) mean %v, want %v", c.n, c.p, mean, want)
+		}
 	}
 }

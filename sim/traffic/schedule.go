@@ -1,4 +1,10 @@
-package sim
+// Package traffic is what the simulator's traffic models share: the
+// publishing schedule (a period is generated once it has ended and the
+// publish delay has passed), a target's routing history and scripted weight
+// events, and the seeded samplers that turn rates into counts and latency
+// histograms. The models themselves live with the service whose metrics they
+// publish (elbv2 for AWS/ApplicationELB, lambda for AWS/Lambda).
+package traffic
 
 import (
 	"time"
@@ -6,10 +12,10 @@ import (
 	"github.com/perch-dev/perch/sim/metrics"
 )
 
-// periodSchedule is the publishing clock both traffic models share: a
+// Schedule is the publishing clock the traffic models share: a
 // period is generated once it has ended and the publish delay has passed,
 // lazily, whenever the simulator's clock is read.
-type periodSchedule struct {
+type Schedule struct {
 	start     time.Time
 	delay     time.Duration
 	retention time.Duration
@@ -18,21 +24,29 @@ type periodSchedule struct {
 	now  time.Time // the time advance was last called with
 }
 
-func newPeriodSchedule(start time.Time, sc *Scenario) periodSchedule {
-	return periodSchedule{
+// NewSchedule starts publishing history before start, each period delay
+// after it ends.
+func NewSchedule(start time.Time, history, delay time.Duration) Schedule {
+	return Schedule{
 		start:     start,
-		delay:     sc.PublishDelay.D(),
-		retention: max(sc.History.D(), 6*time.Hour),
-		next:      start.Add(-sc.History.D()).Truncate(metrics.Period),
+		delay:     delay,
+		retention: max(history, 6*time.Hour),
+		next:      start.Add(-history).Truncate(metrics.Period),
 		now:       start,
 	}
 }
 
-// advance moves the schedule to now (never back), lets script play the
+// Start is the simulator's start, which scripted events count from.
+func (s *Schedule) Start() time.Time { return s.start }
+
+// Now is the latest time Advance was called with.
+func (s *Schedule) Now() time.Time { return s.now }
+
+// Advance moves the schedule to now (never back), lets script play the
 // scripted changes due by then, and calls publish for every period that
 // has become visible. It returns the start of the next ungenerated period:
 // routing changes before it are no longer needed.
-func (s *periodSchedule) advance(now time.Time, script func(now time.Time), publish func(from time.Time)) time.Time {
+func (s *Schedule) Advance(now time.Time, script func(now time.Time), publish func(from time.Time)) time.Time {
 	if now.After(s.now) {
 		s.now = now
 	}
@@ -55,28 +69,37 @@ type routingChange[S any] struct {
 	shares S
 }
 
-// routing is one target's traffic split over time as the traffic models
+// Routing is one target's traffic split over time as the traffic models
 // see it, and its scripted canary_weight events: a second operator
 // rewriting the weights at set times.
-type routing[S any] struct {
+type Routing[S any] struct {
 	// history holds every change still needed to generate ungenerated
 	// periods; history[0] is in force before all others.
 	history []routingChange[S]
-	script  []weightEvent
+	script  []WeightEvent
 	played  int // index of the next script event to play
 }
 
-// weightEvent is a scripted canary_weight: the canary's percent from at
+// WeightEvent is a scripted canary_weight: the canary's Percent from At
 // (after the simulator's start) on.
-type weightEvent struct {
-	at      time.Duration
-	percent float64
+type WeightEvent struct {
+	At      time.Duration
+	Percent float64
 }
 
-func (r *routing[S]) lastAt() time.Time { return r.history[len(r.history)-1].at }
+// NewRouting starts a routing history with the split in force now and the
+// scripted events to play.
+func NewRouting[S any](initial S, script []WeightEvent) Routing[S] {
+	return Routing[S]{history: []routingChange[S]{{shares: initial}}, script: script}
+}
 
-// record adds the split in force from at on.
-func (r *routing[S]) record(at time.Time, s S) {
+// Changes is how many changes the history holds (pruning keeps it short).
+func (r *Routing[S]) Changes() int { return len(r.history) }
+
+func (r *Routing[S]) lastAt() time.Time { return r.history[len(r.history)-1].at }
+
+// Record adds the split in force from at on.
+func (r *Routing[S]) Record(at time.Time, s S) {
 	last := &r.history[len(r.history)-1]
 	if !at.After(last.at) {
 		// Several changes at one instant: the last one wins.
@@ -86,18 +109,18 @@ func (r *routing[S]) record(at time.Time, s S) {
 	r.history = append(r.history, routingChange[S]{at: at, shares: s})
 }
 
-// playScript plays the script's events due by now: rewrite applies one
+// PlayScript plays the script's events due by now: rewrite applies one
 // (an error means the target can no longer take it, and it is skipped),
 // then recorded notes the change at the event's own time, or at the latest
 // recorded change if that is later.
-func (r *routing[S]) playScript(start, now time.Time, rewrite func(percent float64) error, recorded func(at time.Time)) {
+func (r *Routing[S]) PlayScript(start, now time.Time, rewrite func(percent float64) error, recorded func(at time.Time)) {
 	for ; r.played < len(r.script); r.played++ {
 		ev := r.script[r.played]
-		at := start.Add(ev.at)
+		at := start.Add(ev.At)
 		if at.After(now) {
 			return
 		}
-		if rewrite(ev.percent) != nil {
+		if rewrite(ev.Percent) != nil {
 			continue
 		}
 		if last := r.lastAt(); at.Before(last) {
@@ -107,8 +130,8 @@ func (r *routing[S]) playScript(start, now time.Time, rewrite func(percent float
 	}
 }
 
-// prune drops changes that no period from next on can need.
-func (r *routing[S]) prune(next time.Time) {
+// Prune drops changes that no period from next on can need.
+func (r *Routing[S]) Prune(next time.Time) {
 	i := 0
 	for i+1 < len(r.history) && !r.history[i+1].at.After(next) {
 		i++
@@ -118,10 +141,10 @@ func (r *routing[S]) prune(next time.Time) {
 	}
 }
 
-// over walks [from, from+period) in the spans each split was in force
+// Over walks [from, from+period) in the spans each split was in force
 // (a change mid-period routes the rest of it the new way, as AWS does),
 // calling add with the split and how long it held.
-func (r *routing[S]) over(from time.Time, add func(s S, d time.Duration)) {
+func (r *Routing[S]) Over(from time.Time, add func(s S, d time.Duration)) {
 	to := from.Add(metrics.Period)
 	cur := r.history[0]
 	pos := from
