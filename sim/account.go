@@ -12,15 +12,15 @@ import (
 // as disabled, the way an account's opt-in regions are.
 type account struct{ region string }
 
-func (a *account) operation(r *http.Request, _ []byte) string {
+func (a *account) Operation(r *http.Request, _ []byte) string {
 	if r.Method == http.MethodPost && r.URL.Path == "/listRegions" {
 		return "ListRegions"
 	}
 	return ""
 }
 
-func (a *account) serve(w http.ResponseWriter, r *http.Request, body []byte) {
-	if a.operation(r, body) == "" {
+func (a *account) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
+	if a.Operation(r, body) == "" {
 		writeAccountErr(w, http.StatusNotFound, "UnknownOperationException", "the simulator serves only ListRegions of the Account API")
 		return
 	}

@@ -34,9 +34,9 @@ var cwComparisons = map[string]string{
 	"LessThanOrEqualToThreshold":    "less than or equal to",
 }
 
-// cwAlarmDef is a metric alarm's definition, i.e. PutMetricAlarm's input.
+// AlarmDef is a metric alarm's definition, i.e. PutMetricAlarm's input.
 // Scenarios build one directly and call putAlarm.
-type cwAlarmDef struct {
+type AlarmDef struct {
 	Name, Description     string
 	Namespace, MetricName string
 	Dimensions            []metrics.Dimension
@@ -58,7 +58,7 @@ type cwAlarmDef struct {
 
 // cwAlarm is a stored alarm and its state.
 type cwAlarm struct {
-	def           cwAlarmDef
+	def           AlarmDef
 	arn           string
 	state, reason string
 	reasonData    string
@@ -68,9 +68,9 @@ type cwAlarm struct {
 	lastEval      int64 // evaluation tick (Unix seconds) last applied
 }
 
-// putAlarm creates or replaces an alarm. A replaced alarm keeps its state
+// PutAlarm creates or replaces an alarm. A replaced alarm keeps its state
 // until the next evaluation, as in AWS.
-func (c *cloudWatch) putAlarm(def cwAlarmDef) error {
+func (c *CloudWatch) PutAlarm(def AlarmDef) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.putAlarmLocked(def)
@@ -78,7 +78,7 @@ func (c *cloudWatch) putAlarm(def cwAlarmDef) error {
 
 // setAlarmState forces an alarm's state; it holds until the next
 // evaluation tick (the next minute boundary) re-evaluates the metric.
-func (c *cloudWatch) setAlarmState(name, state, reason string) error {
+func (c *CloudWatch) setAlarmState(name, state, reason string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.setAlarmStateLocked(name, state, reason, "")
@@ -86,7 +86,7 @@ func (c *cloudWatch) setAlarmState(name, state, reason string) error {
 
 // alarmState reports an alarm's state after evaluating it at the current
 // virtual time.
-func (c *cloudWatch) alarmState(name string) (state, reason string, ok bool) {
+func (c *CloudWatch) alarmState(name string) (state, reason string, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a := c.alarms[name]
@@ -97,7 +97,7 @@ func (c *cloudWatch) alarmState(name string) (state, reason string, ok bool) {
 	return a.state, a.reason, true
 }
 
-func (c *cloudWatch) validateAlarm(def *cwAlarmDef) error {
+func (c *CloudWatch) validateAlarm(def *AlarmDef) error {
 	if def.Name == "" {
 		return cwErrMissing("AlarmName")
 	}
@@ -186,7 +186,7 @@ func (c *cloudWatch) validateAlarm(def *cwAlarmDef) error {
 	return nil
 }
 
-func (c *cloudWatch) putAlarmLocked(def cwAlarmDef) error {
+func (c *CloudWatch) putAlarmLocked(def AlarmDef) error {
 	if err := c.validateAlarm(&def); err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func (c *cloudWatch) putAlarmLocked(def cwAlarmDef) error {
 	return nil
 }
 
-func (c *cloudWatch) setAlarmStateLocked(name, state, reason, reasonData string) error {
+func (c *CloudWatch) setAlarmStateLocked(name, state, reason, reasonData string) error {
 	a := c.alarms[name]
 	if a == nil {
 		return cwErrNotFound("Alarm %s not found", name)
@@ -251,7 +251,7 @@ func (a *cwAlarm) evalInterval() int64 {
 // evaluateLocked applies, for each alarm, the latest evaluation tick that
 // has not been applied yet. Evaluation is lazy (on request) but depends only
 // on the tick and the stored data, so it does not matter when it runs.
-func (c *cloudWatch) evaluateLocked(now time.Time) {
+func (c *CloudWatch) evaluateLocked(now time.Time) {
 	for _, a := range c.alarms {
 		tick := cwAlignDown(now.Unix(), a.evalInterval())
 		if tick <= a.lastEval {
@@ -269,7 +269,7 @@ type cwEvaluated struct {
 	breach bool
 }
 
-func (c *cloudWatch) evaluateAlarm(a *cwAlarm, tick int64) {
+func (c *CloudWatch) evaluateAlarm(a *cwAlarm, tick int64) {
 	d := a.def
 	p := d.Period
 	n := int(d.EvaluationPeriods)
@@ -489,7 +489,7 @@ func (a *cwAlarm) reasonDataJSON(state string, evals []cwEvaluated, start int64,
 
 // ---- operations ----
 
-func (c *cloudWatch) putMetricAlarmOp(f cwFields) (cwObj, error) {
+func (c *CloudWatch) putMetricAlarmOp(f cwFields) (cwObj, error) {
 	def, err := cwParseAlarmDef(f)
 	if err != nil {
 		return nil, err
@@ -499,8 +499,8 @@ func (c *cloudWatch) putMetricAlarmOp(f cwFields) (cwObj, error) {
 	return nil, c.putAlarmLocked(def)
 }
 
-func cwParseAlarmDef(f cwFields) (cwAlarmDef, error) {
-	var d cwAlarmDef
+func cwParseAlarmDef(f cwFields) (AlarmDef, error) {
+	var d AlarmDef
 	d.Name, _ = f.str("AlarmName")
 	d.Description, _ = f.str("AlarmDescription")
 	d.Namespace, _ = f.str("Namespace")
@@ -544,7 +544,7 @@ func cwParseAlarmDef(f cwFields) (cwAlarmDef, error) {
 	return d, nil
 }
 
-func (c *cloudWatch) setAlarmStateOp(f cwFields) (cwObj, error) {
+func (c *CloudWatch) setAlarmStateOp(f cwFields) (cwObj, error) {
 	name, _ := f.str("AlarmName")
 	state, _ := f.str("StateValue")
 	reason, hasReason := f.str("StateReason")
@@ -568,7 +568,7 @@ func (c *cloudWatch) setAlarmStateOp(f cwFields) (cwObj, error) {
 	return nil, c.setAlarmStateLocked(name, state, reason, data)
 }
 
-func (c *cloudWatch) deleteAlarms(f cwFields) (cwObj, error) {
+func (c *CloudWatch) deleteAlarms(f cwFields) (cwObj, error) {
 	names := f.strs("AlarmNames")
 	if *f.err != nil {
 		return nil, *f.err
@@ -593,7 +593,7 @@ func (c *cloudWatch) deleteAlarms(f cwFields) (cwObj, error) {
 	return nil, nil
 }
 
-func (c *cloudWatch) describeAlarms(f cwFields) (cwObj, error) {
+func (c *CloudWatch) describeAlarms(f cwFields) (cwObj, error) {
 	names := f.strs("AlarmNames")
 	prefix, hasPrefix := f.str("AlarmNamePrefix")
 	state, hasState := f.str("StateValue")

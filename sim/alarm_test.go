@@ -11,11 +11,11 @@ import (
 
 var alarmDims = []metrics.Dimension{{Name: "LoadBalancer", Value: "app/checkout/1"}, {Name: "TargetGroup", Value: "targetgroup/canary/2"}}
 
-func newAlarmCW(t *testing.T) (*cloudWatch, *clock.Manual, *metrics.Store) {
+func newAlarmCW(t *testing.T) (*CloudWatch, *clock.Manual, *metrics.Store) {
 	t.Helper()
 	clk := clock.NewManual(cwT0)
 	store := metrics.NewStore(6 * time.Hour)
-	return newCloudWatch(clk, store), clk, store
+	return NewCloudWatch(clk, store), clk, store
 }
 
 func putErrors(store *metrics.Store, at time.Time, v float64) {
@@ -23,15 +23,15 @@ func putErrors(store *metrics.Store, at time.Time, v float64) {
 		Timestamp: at, Unit: "Count", SampleCount: 1, Sum: v, Min: v, Max: v})
 }
 
-func errorsAlarm(name string, n, m int64, missing string) cwAlarmDef {
-	return cwAlarmDef{
+func errorsAlarm(name string, n, m int64, missing string) AlarmDef {
+	return AlarmDef{
 		Name: name, Namespace: "AWS/ApplicationELB", MetricName: "HTTPCode_Target_5XX_Count", Dimensions: alarmDims,
 		Statistic: "Sum", Period: 60, EvaluationPeriods: n, DatapointsToAlarm: m, Threshold: 5,
 		ComparisonOperator: "GreaterThanThreshold", TreatMissingData: missing, ActionsEnabled: true,
 	}
 }
 
-func wantState(t *testing.T, cw *cloudWatch, name, state, reason string) {
+func wantState(t *testing.T, cw *CloudWatch, name, state, reason string) {
 	t.Helper()
 	got, gotReason, ok := cw.alarmState(name)
 	if !ok {
@@ -47,7 +47,7 @@ func wantState(t *testing.T, cw *cloudWatch, name, state, reason string) {
 
 func TestAlarmThresholdCrossingOKAlarmOK(t *testing.T) {
 	cw, clk, store := newAlarmCW(t)
-	if err := cw.putAlarm(errorsAlarm("canary-5xx", 1, 0, "")); err != nil {
+	if err := cw.PutAlarm(errorsAlarm("canary-5xx", 1, 0, "")); err != nil {
 		t.Fatal(err)
 	}
 	// As in AWS, an alarm that never saw data keeps its creation reason.
@@ -79,7 +79,7 @@ func TestAlarmThresholdCrossingOKAlarmOK(t *testing.T) {
 
 func TestAlarmSetStateHoldsUntilNextEvaluation(t *testing.T) {
 	cw, clk, store := newAlarmCW(t)
-	if err := cw.putAlarm(errorsAlarm("canary-5xx", 1, 0, "")); err != nil {
+	if err := cw.PutAlarm(errorsAlarm("canary-5xx", 1, 0, "")); err != nil {
 		t.Fatal(err)
 	}
 	putErrors(store, cwT0.Add(-time.Minute), 0)
@@ -107,13 +107,13 @@ func TestAlarmSetStateHoldsUntilNextEvaluation(t *testing.T) {
 
 func TestAlarmMOfNAndMissingData(t *testing.T) {
 	cw, clk, store := newAlarmCW(t)
-	for _, def := range []cwAlarmDef{
+	for _, def := range []AlarmDef{
 		errorsAlarm("m-of-n", 3, 2, "missing"),
 		errorsAlarm("breaching", 3, 2, "breaching"),
 		errorsAlarm("not-breaching", 3, 2, "notBreaching"),
 		errorsAlarm("ignore", 3, 2, "ignore"),
 	} {
-		if err := cw.putAlarm(def); err != nil {
+		if err := cw.PutAlarm(def); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -159,11 +159,11 @@ func TestAlarmMetricMathAndPercentile(t *testing.T) {
 	req := cwQuery{ID: "req", Stat: &cwMetricStat{Namespace: "AWS/ApplicationELB", MetricName: "RequestCount", Dimensions: alarmDims, Period: 60, Stat: "Sum"}}
 	errs := cwQuery{ID: "err", Stat: &cwMetricStat{Namespace: "AWS/ApplicationELB", MetricName: "HTTPCode_Target_5XX_Count", Dimensions: alarmDims, Period: 60, Stat: "Sum"}}
 	rate := cwQuery{ID: "rate", Expression: "100*FILL(err,0)/req", ReturnData: true}
-	if err := cw.putAlarm(cwAlarmDef{Name: "rate", Metrics: []cwQuery{req, errs, rate}, EvaluationPeriods: 1,
+	if err := cw.PutAlarm(AlarmDef{Name: "rate", Metrics: []cwQuery{req, errs, rate}, EvaluationPeriods: 1,
 		Threshold: 5, ComparisonOperator: "GreaterThanOrEqualToThreshold"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := cw.putAlarm(cwAlarmDef{Name: "p99", Namespace: "AWS/ApplicationELB", MetricName: "TargetResponseTime", Dimensions: alarmDims,
+	if err := cw.PutAlarm(AlarmDef{Name: "p99", Namespace: "AWS/ApplicationELB", MetricName: "TargetResponseTime", Dimensions: alarmDims,
 		ExtendedStatistic: "p99", Period: 60, EvaluationPeriods: 1, Threshold: 0.5, ComparisonOperator: "GreaterThanThreshold"}); err != nil {
 		t.Fatal(err)
 	}
@@ -183,21 +183,21 @@ func TestAlarmMetricMathAndPercentile(t *testing.T) {
 func TestAlarmValidation(t *testing.T) {
 	cw, _, _ := newAlarmCW(t)
 	base := errorsAlarm("x", 1, 0, "")
-	cases := map[string]func(d *cwAlarmDef){
-		"no name":            func(d *cwAlarmDef) { d.Name = "" },
-		"both stats":         func(d *cwAlarmDef) { d.ExtendedStatistic = "p99" },
-		"bad stat":           func(d *cwAlarmDef) { d.Statistic = "p99" },
-		"bad period":         func(d *cwAlarmDef) { d.Period = 90 },
-		"more than a day":    func(d *cwAlarmDef) { d.Period = 3600; d.EvaluationPeriods = 25 },
-		"m > n":              func(d *cwAlarmDef) { d.DatapointsToAlarm = 2 },
-		"bad operator":       func(d *cwAlarmDef) { d.ComparisonOperator = "LessThanLowerOrGreaterThanUpperThreshold" },
-		"bad missing":        func(d *cwAlarmDef) { d.TreatMissingData = "sometimes" },
-		"metrics and metric": func(d *cwAlarmDef) { d.Metrics = []cwQuery{{ID: "a", Expression: "1", ReturnData: true}} },
+	cases := map[string]func(d *AlarmDef){
+		"no name":            func(d *AlarmDef) { d.Name = "" },
+		"both stats":         func(d *AlarmDef) { d.ExtendedStatistic = "p99" },
+		"bad stat":           func(d *AlarmDef) { d.Statistic = "p99" },
+		"bad period":         func(d *AlarmDef) { d.Period = 90 },
+		"more than a day":    func(d *AlarmDef) { d.Period = 3600; d.EvaluationPeriods = 25 },
+		"m > n":              func(d *AlarmDef) { d.DatapointsToAlarm = 2 },
+		"bad operator":       func(d *AlarmDef) { d.ComparisonOperator = "LessThanLowerOrGreaterThanUpperThreshold" },
+		"bad missing":        func(d *AlarmDef) { d.TreatMissingData = "sometimes" },
+		"metrics and metric": func(d *AlarmDef) { d.Metrics = []cwQuery{{ID: "a", Expression: "1", ReturnData: true}} },
 	}
 	for name, mutate := range cases {
 		d := base
 		mutate(&d)
-		if err := cw.putAlarm(d); err == nil {
+		if err := cw.PutAlarm(d); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

@@ -24,7 +24,7 @@ const cdPage = 50
 
 var deploymentIDPattern = regexp.MustCompile(`^d-[A-Z0-9]{9}$`)
 
-type cdHandler func(c *codeDeploy, body []byte) (any, *apiError)
+type cdHandler func(c *codeDeploy, body []byte) (any, *Error)
 
 var cdOps = map[string]cdHandler{
 	"GetDeployment":             (*codeDeploy).getDeployment,
@@ -42,7 +42,7 @@ var cdOps = map[string]cdHandler{
 	"ListDeploymentGroups":      (*codeDeploy).listDeploymentGroups,
 }
 
-func (c *codeDeploy) operation(r *http.Request, _ []byte) string {
+func (c *codeDeploy) Operation(r *http.Request, _ []byte) string {
 	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), cdTargetPrefix)
 	if !ok {
 		return ""
@@ -50,12 +50,12 @@ func (c *codeDeploy) operation(r *http.Request, _ []byte) string {
 	return op
 }
 
-func (c *codeDeploy) serve(w http.ResponseWriter, r *http.Request, body []byte) {
-	op := c.operation(r, body)
+func (c *codeDeploy) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
+	op := c.Operation(r, body)
 	h := cdOps[op]
 	if h == nil {
-		writeCD(w, nil, &apiError{Status: 400, Code: "UnknownOperationException",
-			Message: fmt.Sprintf("the simulator does not serve CodeDeploy operation %q (it has %s)", op, strings.Join(sortedKeys(cdOps), ", ")), Sender: true})
+		writeCD(w, nil, &Error{Status: 400, Code: "UnknownOperationException",
+			Message: fmt.Sprintf("the simulator does not serve CodeDeploy operation %q (it has %s)", op, strings.Join(SortedKeys(cdOps), ", ")), Sender: true})
 		return
 	}
 	if len(body) == 0 {
@@ -65,7 +65,7 @@ func (c *codeDeploy) serve(w http.ResponseWriter, r *http.Request, body []byte) 
 	writeCD(w, out, aerr)
 }
 
-func writeCD(w http.ResponseWriter, out any, aerr *apiError) {
+func writeCD(w http.ResponseWriter, out any, aerr *Error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/x-amz-json-1.1")
 	if aerr != nil {
@@ -78,11 +78,11 @@ func writeCD(w http.ResponseWriter, out any, aerr *apiError) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-func cdErr(code, format string, args ...any) *apiError {
-	return &apiError{Status: 400, Code: code, Message: fmt.Sprintf(format, args...), Sender: true}
+func cdErr(code, format string, args ...any) *Error {
+	return &Error{Status: 400, Code: code, Message: fmt.Sprintf(format, args...), Sender: true}
 }
 
-func cdDecode(body []byte, v any) *apiError {
+func cdDecode(body []byte, v any) *Error {
 	if err := json.Unmarshal(body, v); err != nil {
 		return cdErr("SerializationException", "could not parse the request body: %v", err)
 	}
@@ -98,7 +98,7 @@ func cdEpoch(t time.Time) *float64 {
 	return &v
 }
 
-func (c *codeDeploy) findDeployment(id string) (*cdDeployment, *apiError) {
+func (c *codeDeploy) findDeployment(id string) (*cdDeployment, *Error) {
 	switch {
 	case id == "":
 		return nil, cdErr("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
@@ -112,7 +112,7 @@ func (c *codeDeploy) findDeployment(id string) (*cdDeployment, *apiError) {
 	return d, nil
 }
 
-func (c *codeDeploy) findGroup(app, group string) (*cdGroup, *apiError) {
+func (c *codeDeploy) findGroup(app, group string) (*cdGroup, *Error) {
 	switch {
 	case app == "":
 		return nil, cdErr("ApplicationNameRequiredException", "The minimum number of required application names was not specified.")

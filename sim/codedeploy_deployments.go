@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func (c *codeDeploy) getDeployment(body []byte) (any, *apiError) {
+func (c *codeDeploy) getDeployment(body []byte) (any, *Error) {
 	var in struct {
 		DeploymentId string `json:"deploymentId"`
 	}
@@ -21,7 +21,7 @@ func (c *codeDeploy) getDeployment(body []byte) (any, *apiError) {
 	return map[string]any{"deploymentInfo": d.info()}, nil
 }
 
-func (c *codeDeploy) batchGetDeployments(body []byte) (any, *apiError) {
+func (c *codeDeploy) batchGetDeployments(body []byte) (any, *Error) {
 	var in struct {
 		DeploymentIds []string `json:"deploymentIds"`
 	}
@@ -50,7 +50,7 @@ func (c *codeDeploy) batchGetDeployments(body []byte) (any, *apiError) {
 var cdStatuses = map[string]bool{"Created": true, "Queued": true, "InProgress": true, "Baking": true,
 	"Succeeded": true, "Failed": true, "Stopped": true, "Ready": true}
 
-func (c *codeDeploy) listDeployments(body []byte) (any, *apiError) {
+func (c *codeDeploy) listDeployments(body []byte) (any, *Error) {
 	var in struct {
 		ApplicationName     string   `json:"applicationName"`
 		DeploymentGroupName string   `json:"deploymentGroupName"`
@@ -67,8 +67,8 @@ func (c *codeDeploy) listDeployments(body []byte) (any, *apiError) {
 	var groups []*cdGroup
 	switch {
 	case in.ApplicationName == "" && in.DeploymentGroupName == "":
-		for _, an := range sortedKeys(c.apps) {
-			for _, gn := range sortedKeys(c.apps[an].groups) {
+		for _, an := range SortedKeys(c.apps) {
+			for _, gn := range SortedKeys(c.apps[an].groups) {
 				groups = append(groups, c.apps[an].groups[gn])
 			}
 		}
@@ -136,7 +136,7 @@ func (c *codeDeploy) listDeployments(body []byte) (any, *apiError) {
 	return out, nil
 }
 
-func (c *codeDeploy) createDeployment(body []byte) (any, *apiError) {
+func (c *codeDeploy) createDeployment(body []byte) (any, *Error) {
 	var in struct {
 		ApplicationName      string `json:"applicationName"`
 		DeploymentGroupName  string `json:"deploymentGroupName"`
@@ -197,7 +197,7 @@ func appSpecTargetVersion(content string) string {
 	return ""
 }
 
-func (c *codeDeploy) stopDeployment(body []byte) (any, *apiError) {
+func (c *codeDeploy) stopDeployment(body []byte) (any, *Error) {
 	var in struct {
 		DeploymentId        string `json:"deploymentId"`
 		AutoRollbackEnabled *bool  `json:"autoRollbackEnabled"`
@@ -224,7 +224,7 @@ func (c *codeDeploy) stopDeployment(body []byte) (any, *apiError) {
 	return map[string]string{"status": "Succeeded", "statusMessage": msg}, nil
 }
 
-func (c *codeDeploy) continueDeployment(body []byte) (any, *apiError) {
+func (c *codeDeploy) continueDeployment(body []byte) (any, *Error) {
 	var in struct {
 		DeploymentId       string `json:"deploymentId"`
 		DeploymentWaitType string `json:"deploymentWaitType"`

@@ -25,7 +25,7 @@ func FuzzCodeDeployRequest(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	ops := sortedKeys(cdOps)
+	ops := SortedKeys(cdOps)
 	f.Fuzz(func(t *testing.T, op uint8, body []byte) {
 		s, err := newSim(Options{Clock: fixedClock{epoch}, Scenario: sc}, &recorder{})
 		if err != nil {
@@ -41,8 +41,8 @@ func FuzzCodeDeployRequest(f *testing.F) {
 		r.Header.Set("X-Amz-Target", cdTargetPrefix+ops[int(op)%len(ops)])
 		r.Header.Set("Content-Type", "application/x-amz-json-1.1")
 		rec := httptest.NewRecorder()
-		s.codedeploy.operation(r, body)
-		s.codedeploy.serve(rec, r, body)
+		s.codedeploy.Operation(r, body)
+		s.codedeploy.Serve(rec, r, body)
 		var out map[string]any
 		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil && rec.Body.String() != "null\n" {
 			t.Fatalf("%d answer is not JSON: %q", rec.Code, rec.Body.String())

@@ -2,7 +2,7 @@ package sim
 
 import "fmt"
 
-func (c *codeDeploy) getDeploymentGroup(body []byte) (any, *apiError) {
+func (c *codeDeploy) getDeploymentGroup(body []byte) (any, *Error) {
 	var in struct {
 		ApplicationName     string `json:"applicationName"`
 		DeploymentGroupName string `json:"deploymentGroupName"`
@@ -66,7 +66,7 @@ func (c *codeDeploy) getDeploymentGroup(body []byte) (any, *apiError) {
 	return map[string]any{"deploymentGroupInfo": info}, nil
 }
 
-func (c *codeDeploy) getDeploymentConfig(body []byte) (any, *apiError) {
+func (c *codeDeploy) getDeploymentConfig(body []byte) (any, *Error) {
 	var in struct {
 		DeploymentConfigName string `json:"deploymentConfigName"`
 	}
@@ -101,11 +101,11 @@ func (c *codeDeploy) getDeploymentConfig(body []byte) (any, *apiError) {
 	return map[string]any{"deploymentConfigInfo": info}, nil
 }
 
-func (c *codeDeploy) listApplications(body []byte) (any, *apiError) {
-	return map[string]any{"applications": nonNilStrings(sortedKeys(c.apps))}, nil
+func (c *codeDeploy) listApplications(body []byte) (any, *Error) {
+	return map[string]any{"applications": nonNilStrings(SortedKeys(c.apps))}, nil
 }
 
-func (c *codeDeploy) listDeploymentGroups(body []byte) (any, *apiError) {
+func (c *codeDeploy) listDeploymentGroups(body []byte) (any, *Error) {
 	var in struct {
 		ApplicationName string `json:"applicationName"`
 	}
@@ -119,5 +119,5 @@ func (c *codeDeploy) listDeploymentGroups(body []byte) (any, *apiError) {
 	if a == nil {
 		return nil, cdErr("ApplicationDoesNotExistException", "No application found for name: %s", in.ApplicationName)
 	}
-	return map[string]any{"applicationName": a.name, "deploymentGroups": nonNilStrings(sortedKeys(a.groups))}, nil
+	return map[string]any{"applicationName": a.name, "deploymentGroups": nonNilStrings(SortedKeys(a.groups))}, nil
 }

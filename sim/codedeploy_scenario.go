@@ -286,7 +286,7 @@ func (g *CodeDeployGroup) validateAlarm(p []any, al *Alarm) error {
 		return (&ALB{Name: g.Name}).validateAlarm(p, al)
 	}
 	if !lambdaAlarm[al.Metric] {
-		return ferr(with(p, "metric"), "%q is not a Lambda metric the simulator publishes (%s)", al.Metric, strings.Join(sortedKeys(lambdaAlarm), ", "))
+		return ferr(with(p, "metric"), "%q is not a Lambda metric the simulator publishes (%s)", al.Metric, strings.Join(SortedKeys(lambdaAlarm), ", "))
 	}
 	// The ALB checks cover everything else; borrow them with a stand-in
 	// metric and put the real one back.
@@ -375,7 +375,7 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 				tg = g.tgs[1]
 			}
 			lbARN := alb.LoadBalancerARN
-			if err := s.cw.putAlarm(cdAlarmDef(al, albNamespace, []metrics.Dimension{
+			if err := s.cw.PutAlarm(cdAlarmDef(al, albNamespace, []metrics.Dimension{
 				{Name: "LoadBalancer", Value: lbDimension(lbARN)}, {Name: "TargetGroup", Value: tgDimension(tg.arn)},
 			}, fmt.Sprintf("%s %s of the %s target group %s, watched by CodeDeploy group %s", al.Statistic, al.Metric, al.Side, tg.name, g.name))); err != nil {
 				return fmt.Errorf("alarm %s: %w", al.Name, err)
@@ -407,7 +407,7 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 				{Name: "ExecutedVersion", Value: version},
 			}, fmt.Sprintf("%s %s of version %s through %s:%s, watched by CodeDeploy group %s", al.Statistic, al.Metric, version, l.Name, l.Alias, g.name))
 			def.Unit = unit
-			if err := s.cw.putAlarm(def); err != nil {
+			if err := s.cw.PutAlarm(def); err != nil {
 				return fmt.Errorf("alarm %s: %w", al.Name, err)
 			}
 			g.alarms = append(g.alarms, al.Name)
@@ -452,8 +452,8 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 	return nil
 }
 
-func cdAlarmDef(al Alarm, namespace string, dims []metrics.Dimension, desc string) cwAlarmDef {
-	def := cwAlarmDef{
+func cdAlarmDef(al Alarm, namespace string, dims []metrics.Dimension, desc string) AlarmDef {
+	def := AlarmDef{
 		Name: al.Name, Description: desc, Namespace: namespace, MetricName: al.Metric, Dimensions: dims,
 		Period:             int64(al.Period.D() / time.Second),
 		EvaluationPeriods:  int64(al.EvaluationPeriods),

@@ -323,7 +323,7 @@ type createOptions struct {
 
 // create starts a deployment in g at the simulation's now. The caller has
 // checked that g has no active deployment.
-func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *apiError) {
+func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *Error) {
 	at := c.now
 	if o.id == "" {
 		o.id = c.newID()
@@ -340,7 +340,7 @@ func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *apiErr
 	case cdECS:
 		w, err := c.sim.elb.weightsOf(g.ruleARN)
 		if err != nil {
-			return nil, &apiError{Status: 400, Code: "InvalidLoadBalancerInfoException",
+			return nil, &Error{Status: 400, Code: "InvalidLoadBalancerInfoException",
 				Message: fmt.Sprintf("the deployment group's listener rule cannot be read: %v", err), Sender: true}
 		}
 		// The target group carrying production traffic is blue; the
@@ -356,7 +356,7 @@ func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *apiErr
 		f := c.sim.lambda.functions[g.function]
 		a := f.aliases[g.alias]
 		if len(a.weights) > 0 {
-			return nil, &apiError{Status: 400, Code: "InvalidLambdaFunctionException",
+			return nil, &Error{Status: 400, Code: "InvalidLambdaFunctionException",
 				Message: fmt.Sprintf("alias %s:%s already routes traffic to an additional version; CodeDeploy needs it on one version", g.function, g.alias), Sender: true}
 		}
 		d.current, d.target = a.functionVersion, o.target
@@ -364,11 +364,11 @@ func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *apiErr
 			d.target = g.targetVersion
 		}
 		if f.version(d.target) == nil || d.target == "$LATEST" {
-			return nil, &apiError{Status: 400, Code: "InvalidRevisionException",
+			return nil, &Error{Status: 400, Code: "InvalidRevisionException",
 				Message: fmt.Sprintf("target version %q of %s is not a published version", d.target, g.function), Sender: true}
 		}
 		if d.target == d.current {
-			return nil, &apiError{Status: 400, Code: "InvalidRevisionException",
+			return nil, &Error{Status: 400, Code: "InvalidRevisionException",
 				Message: fmt.Sprintf("alias %s:%s already points at version %s", g.function, g.alias, d.target), Sender: true}
 		}
 		d.hooks = plannedHooks([]string{"BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"}, at, g.installTime, 0)
@@ -418,7 +418,7 @@ func (c *codeDeploy) nextDue() (time.Time, bool) {
 
 func (c *codeDeploy) activeDeployments() []*cdDeployment {
 	var out []*cdDeployment
-	for _, id := range sortedKeys(c.byID) {
+	for _, id := range SortedKeys(c.byID) {
 		if d := c.byID[id]; !d.terminal() {
 			out = append(out, d)
 		}
@@ -668,7 +668,7 @@ func (c *codeDeploy) checkAlarms(at time.Time) {
 		if len(g.alarms) == 0 || d.creator == "codeDeployRollback" {
 			continue
 		}
-		states := c.sim.cw.alarmStatesAt(g.alarms, at)
+		states := c.sim.cw.AlarmStatesAt(g.alarms, at)
 		var firing []string
 		for _, name := range g.alarms {
 			if states[name] == alarmAlarm {
@@ -685,9 +685,9 @@ func (c *codeDeploy) checkAlarms(at time.Time) {
 	}
 }
 
-// alarmStatesAt evaluates the alarms at at (a time no later than the
+// AlarmStatesAt evaluates the alarms at at (a time no later than the
 // clock's now) and returns the named ones' states.
-func (c *cloudWatch) alarmStatesAt(names []string, at time.Time) map[string]string {
+func (c *CloudWatch) AlarmStatesAt(names []string, at time.Time) map[string]string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.evaluateLocked(at)
@@ -741,7 +741,7 @@ func (c *codeDeploy) moveTo(at time.Time) {
 func (e *elbv2) weightsOf(ruleARN string) (map[string]int, error) {
 	actions, ok := e.ruleActions(ruleARN)
 	if !ok {
-		return nil, senderErr("RuleNotFound", "rule %s not found", ruleARN)
+		return nil, SenderErr("RuleNotFound", "rule %s not found", ruleARN)
 	}
 	out := map[string]int{}
 	for _, a := range actions {

@@ -130,7 +130,7 @@ func (c *codeDeploy) target(d *cdDeployment, id string) (map[string]any, bool) {
 	return nil, false
 }
 
-func (c *codeDeploy) listDeploymentTargets(body []byte) (any, *apiError) {
+func (c *codeDeploy) listDeploymentTargets(body []byte) (any, *Error) {
 	var in struct {
 		DeploymentId  string              `json:"deploymentId"`
 		NextToken     string              `json:"nextToken"`
@@ -170,7 +170,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (c *codeDeploy) batchGetDeploymentTargets(body []byte) (any, *apiError) {
+func (c *codeDeploy) batchGetDeploymentTargets(body []byte) (any, *Error) {
 	var in struct {
 		DeploymentId string   `json:"deploymentId"`
 		TargetIds    []string `json:"targetIds"`
@@ -199,7 +199,7 @@ func (c *codeDeploy) batchGetDeploymentTargets(body []byte) (any, *apiError) {
 	return map[string]any{"deploymentTargets": out}, nil
 }
 
-func (c *codeDeploy) getDeploymentTarget(body []byte) (any, *apiError) {
+func (c *codeDeploy) getDeploymentTarget(body []byte) (any, *Error) {
 	var in struct {
 		DeploymentId string `json:"deploymentId"`
 		TargetId     string `json:"targetId"`

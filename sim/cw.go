@@ -14,7 +14,7 @@ import (
 	"github.com/perch-dev/perch/sim/metrics"
 )
 
-// cloudWatch simulates the CloudWatch API (metrics and metric alarms) over
+// CloudWatch simulates the CloudWatch API (metrics and metric alarms) over
 // the three protocols AWS clients use: Smithy RPCv2 CBOR (aws-sdk-go-v2),
 // awsJson1.0 (current botocore) and awsQuery (older CLIs).
 //
@@ -36,7 +36,7 @@ import (
 //     ticks nobody looked at are not replayed. Anomaly-band operators,
 //     ThresholdMetricId and composite alarms are not simulated, and actions
 //     are stored but never run.
-type cloudWatch struct {
+type CloudWatch struct {
 	// mu guards alarms and the request counter. The server already
 	// serialises requests, but scenarios call putAlarm and friends directly.
 	mu sync.Mutex
@@ -55,22 +55,22 @@ type cloudWatch struct {
 
 // cwHandler runs one operation on the decoded input. A nil cwObj means the
 // operation has no output members.
-type cwHandler func(c *cloudWatch, in cwFields) (cwObj, error)
+type cwHandler func(c *CloudWatch, in cwFields) (cwObj, error)
 
 var cwHandlers = map[string]cwHandler{
-	"GetMetricData":  (*cloudWatch).getMetricData,
-	"ListMetrics":    (*cloudWatch).listMetrics,
-	"PutMetricData":  (*cloudWatch).putMetricData,
-	"DescribeAlarms": (*cloudWatch).describeAlarms,
-	"PutMetricAlarm": (*cloudWatch).putMetricAlarmOp,
-	"SetAlarmState":  (*cloudWatch).setAlarmStateOp,
-	"DeleteAlarms":   (*cloudWatch).deleteAlarms,
+	"GetMetricData":  (*CloudWatch).getMetricData,
+	"ListMetrics":    (*CloudWatch).listMetrics,
+	"PutMetricData":  (*CloudWatch).putMetricData,
+	"DescribeAlarms": (*CloudWatch).describeAlarms,
+	"PutMetricAlarm": (*CloudWatch).putMetricAlarmOp,
+	"SetAlarmState":  (*CloudWatch).setAlarmStateOp,
+	"DeleteAlarms":   (*CloudWatch).deleteAlarms,
 }
 
-// newCloudWatch returns a simulator reading metrics from store and time from
+// NewCloudWatch returns a simulator reading metrics from store and time from
 // clk (the simulation's virtual clock, which alarm evaluation follows).
-func newCloudWatch(clk clock.Clock, store *metrics.Store) *cloudWatch {
-	return &cloudWatch{
+func NewCloudWatch(clk clock.Clock, store *metrics.Store) *CloudWatch {
+	return &CloudWatch{
 		clk:        clk,
 		store:      store,
 		region:     "us-east-1",
@@ -80,9 +80,9 @@ func newCloudWatch(clk clock.Clock, store *metrics.Store) *cloudWatch {
 	}
 }
 
-// operation names the operation for statistics without decoding the body
-// beyond what routing needs; "" when the operation is not one we serve.
-func (c *cloudWatch) operation(r *http.Request, body []byte) string {
+// Operation names the Operation for statistics without decoding the body
+// beyond what routing needs; "" when the Operation is not one we serve.
+func (c *CloudWatch) Operation(r *http.Request, body []byte) string {
 	var op string
 	switch cwDetectProtocol(r.URL.Path, r.Header.Get) {
 	case cwProtoCBOR:
@@ -120,8 +120,8 @@ func cwQueryForm(r *http.Request, body []byte) (url.Values, error) {
 	return form, nil
 }
 
-// serve answers one request in the protocol it arrived in.
-func (c *cloudWatch) serve(w http.ResponseWriter, r *http.Request, body []byte) {
+// Serve answers one request in the protocol it arrived in.
+func (c *CloudWatch) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	proto := cwDetectProtocol(r.URL.Path, r.Header.Get)
 	reqID := w.Header().Get("X-Amzn-Requestid")
 	if reqID == "" {
@@ -211,7 +211,7 @@ func cwDecodeRequest(proto cwProtocol, r *http.Request, body []byte) (string, ma
 	}
 }
 
-func (c *cloudWatch) nextRequestID() string {
+func (c *CloudWatch) nextRequestID() string {
 	c.mu.Lock()
 	c.requests++
 	n := c.requests

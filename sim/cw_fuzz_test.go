@@ -18,14 +18,14 @@ import (
 // fuzzCW is a simulator with a little data and one alarm, so that fuzzed
 // requests reach the statistics, expression and alarm code, not only the
 // decoders.
-func fuzzCW() *cloudWatch {
+func fuzzCW() *CloudWatch {
 	store := metrics.NewStore(6 * time.Hour)
 	for i := 0; i < 5; i++ {
 		store.Put(metrics.Datum{Namespace: "N", MetricName: "M", Dimensions: []metrics.Dimension{{Name: "D", Value: "v"}},
 			Timestamp: cwT0.Add(-time.Duration(i) * time.Minute), Values: []float64{1, 2, 3}, Counts: []float64{1, 1, float64(i)}})
 	}
-	cw := newCloudWatch(clock.NewManual(cwT0), store)
-	if err := cw.putAlarm(cwAlarmDef{Name: "a", Namespace: "N", MetricName: "M", Dimensions: []metrics.Dimension{{Name: "D", Value: "v"}},
+	cw := NewCloudWatch(clock.NewManual(cwT0), store)
+	if err := cw.PutAlarm(AlarmDef{Name: "a", Namespace: "N", MetricName: "M", Dimensions: []metrics.Dimension{{Name: "D", Value: "v"}},
 		Statistic: "Sum", Period: 60, EvaluationPeriods: 2, Threshold: 1, ComparisonOperator: "GreaterThanThreshold"}); err != nil {
 		panic(err)
 	}
@@ -98,8 +98,8 @@ func FuzzCBORRequest(f *testing.F) {
 		r := httptest.NewRequest(http.MethodPost, cwCBORPrefix+cwFuzzOps[int(op)%len(cwFuzzOps)], bytes.NewReader(body))
 		r.Header.Set("Smithy-Protocol", "rpc-v2-cbor")
 		rec := httptest.NewRecorder()
-		cw.operation(r, body)
-		cw.serve(rec, r, body)
+		cw.Operation(r, body)
+		cw.Serve(rec, r, body)
 		checkCWResponse(t, cwProtoCBOR, rec)
 	})
 }
@@ -117,8 +117,8 @@ func FuzzJSONRequest(f *testing.F) {
 		r.Header.Set("X-Amz-Target", cwServiceName+"."+cwFuzzOps[int(op)%len(cwFuzzOps)])
 		r.Header.Set("Content-Type", "application/x-amz-json-1.0")
 		rec := httptest.NewRecorder()
-		cw.operation(r, body)
-		cw.serve(rec, r, body)
+		cw.Operation(r, body)
+		cw.Serve(rec, r, body)
 		checkCWResponse(t, cwProtoJSON, rec)
 	})
 }
@@ -136,8 +136,8 @@ func FuzzQueryRequest(f *testing.F) {
 		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec := httptest.NewRecorder()
-		cw.operation(r, body)
-		cw.serve(rec, r, body)
+		cw.Operation(r, body)
+		cw.Serve(rec, r, body)
 		checkCWResponse(t, cwProtoQuery, rec)
 	})
 }

@@ -30,7 +30,7 @@ import (
 var cwT0 = time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)
 
 type cwEnv struct {
-	cw    *cloudWatch
+	cw    *CloudWatch
 	clk   *clock.Manual
 	store *metrics.Store
 	url   string
@@ -49,7 +49,7 @@ func (env *cwEnv) codesOverridden() bool {
 func newCWEnv(t *testing.T) *cwEnv {
 	t.Helper()
 	env := &cwEnv{clk: clock.NewManual(cwT0), store: metrics.NewStore(6 * time.Hour)}
-	env.cw = newCloudWatch(env.clk, env.store)
+	env.cw = NewCloudWatch(env.clk, env.store)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -57,7 +57,7 @@ func newCWEnv(t *testing.T) *cwEnv {
 			return
 		}
 		env.seen = append(env.seen, cwDetectProtocol(r.URL.Path, r.Header.Get))
-		env.cw.serve(w, r, body)
+		env.cw.Serve(w, r, body)
 	}))
 	t.Cleanup(srv.Close)
 	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {

@@ -12,9 +12,9 @@ import (
 
 // parseQueryRequest decodes an awsQuery request: the form body, or the URL
 // query for the GET form some old clients use.
-// queryAction names an awsQuery request's operation: the form body's
+// QueryAction names an awsQuery request's operation: the form body's
 // Action, or the URL's for a GET.
-func queryAction(r *http.Request, body []byte) string {
+func QueryAction(r *http.Request, body []byte) string {
 	form, err := url.ParseQuery(string(body))
 	if err == nil && form.Get("Action") != "" {
 		return form.Get("Action")
@@ -22,35 +22,35 @@ func queryAction(r *http.Request, body []byte) string {
 	return r.URL.Query().Get("Action")
 }
 
-func parseQueryRequest(r *http.Request, body []byte) (*qnode, *apiError) {
+func ParseQueryRequest(r *http.Request, body []byte) (*Node, *Error) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, validationErr("malformed form body: %v", err)
+		return nil, ValidationErr("malformed form body: %v", err)
 	}
 	if form.Get("Action") == "" {
 		for k, v := range r.URL.Query() {
 			form[k] = v
 		}
 	}
-	t, err := parseQueryTree(form)
+	t, err := ParseQueryTree(form)
 	if err != nil {
-		return nil, validationErr("%v", err)
+		return nil, ValidationErr("%v", err)
 	}
 	return t, nil
 }
 
-func writeQuery(w http.ResponseWriter, ns, op, result string, aerr *apiError) {
+func WriteQuery(w http.ResponseWriter, ns, op, result string, aerr *Error) {
 	reqID := w.Header().Get("X-Amzn-Requestid")
 	w.Header().Set("Content-Type", "text/xml")
 	if aerr != nil {
 		w.WriteHeader(aerr.Status)
-		_, _ = io.WriteString(w, queryErrorXML(ns, aerr, reqID))
+		_, _ = io.WriteString(w, QueryErrorXML(ns, aerr, reqID))
 		return
 	}
-	_, _ = io.WriteString(w, queryResponseXML(ns, op, result, reqID))
+	_, _ = io.WriteString(w, QueryResponseXML(ns, op, result, reqID))
 }
 
-type elbv2Handler func(e *elbv2, t *qnode) (string, *apiError)
+type elbv2Handler func(e *elbv2, t *Node) (string, *Error)
 
 var elbv2Ops = map[string]elbv2Handler{
 	"DescribeLoadBalancers": (*elbv2).describeLoadBalancers,
@@ -65,46 +65,46 @@ var elbv2Ops = map[string]elbv2Handler{
 	"DescribeTags":          (*elbv2).describeTags,
 }
 
-func (e *elbv2) operation(r *http.Request, body []byte) string { return queryAction(r, body) }
+func (e *elbv2) Operation(r *http.Request, body []byte) string { return QueryAction(r, body) }
 
-func (e *elbv2) serve(w http.ResponseWriter, r *http.Request, body []byte) {
-	t, aerr := parseQueryRequest(r, body)
+func (e *elbv2) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
+	t, aerr := ParseQueryRequest(r, body)
 	if aerr != nil {
-		writeQuery(w, elbv2NS, "", "", aerr)
+		WriteQuery(w, elbv2NS, "", "", aerr)
 		return
 	}
-	op := t.str("Action")
-	if v := t.str("Version"); v != "" && v != elbv2Version {
-		writeQuery(w, elbv2NS, op, "", senderErr("InvalidAction",
+	op := t.Str("Action")
+	if v := t.Str("Version"); v != "" && v != elbv2Version {
+		WriteQuery(w, elbv2NS, op, "", SenderErr("InvalidAction",
 			"Could not find operation %s for version %s", op, v))
 		return
 	}
 	h := elbv2Ops[op]
 	if h == nil {
-		writeQuery(w, elbv2NS, op, "", senderErr("InvalidAction",
-			"Could not find operation %s for version %s (the simulator supports %v)", op, elbv2Version, sortedKeys(elbv2Ops)))
+		WriteQuery(w, elbv2NS, op, "", SenderErr("InvalidAction",
+			"Could not find operation %s for version %s (the simulator supports %v)", op, elbv2Version, SortedKeys(elbv2Ops)))
 		return
 	}
 	result, aerr := h(e, t)
-	writeQuery(w, elbv2NS, op, result, aerr)
+	WriteQuery(w, elbv2NS, op, result, aerr)
 }
 
 // page applies Marker/PageSize to n items. Markers are opaque to clients
 // but are simply the next index here.
-func page(t *qnode, n int) (lo, hi int, next string, err *apiError) {
+func page(t *Node, n int) (lo, hi int, next string, err *Error) {
 	size := 400
-	if ps := t.str("PageSize"); ps != "" {
+	if ps := t.Str("PageSize"); ps != "" {
 		v, perr := strconv.Atoi(ps)
 		if perr != nil || v < 1 || v > 400 {
-			return 0, 0, "", validationErr("Page size '%s' must be between 1 and 400", ps)
+			return 0, 0, "", ValidationErr("Page size '%s' must be between 1 and 400", ps)
 		}
 		size = v
 	}
-	if m := t.str("Marker"); m != "" {
+	if m := t.Str("Marker"); m != "" {
 		raw, derr := base64.RawURLEncoding.DecodeString(m)
 		v, perr := strconv.Atoi(string(raw))
 		if derr != nil || perr != nil || v < 0 || v > n {
-			return 0, 0, "", validationErr("Invalid marker '%s'", m)
+			return 0, 0, "", ValidationErr("Invalid marker '%s'", m)
 		}
 		lo = v
 	}
@@ -115,10 +115,10 @@ func page(t *qnode, n int) (lo, hi int, next string, err *apiError) {
 	return lo, hi, next, nil
 }
 
-func (e *elbv2) describeLoadBalancers(t *qnode) (string, *apiError) {
-	arns, names := t.strings("LoadBalancerArns"), t.strings("Names")
+func (e *elbv2) describeLoadBalancers(t *Node) (string, *Error) {
+	arns, names := t.Strings("LoadBalancerArns"), t.Strings("Names")
 	if len(arns) > 0 && len(names) > 0 {
-		return "", validationErr("Load balancer names and load balancer ARNs cannot be specified at the same time")
+		return "", ValidationErr("Load balancer names and load balancer ARNs cannot be specified at the same time")
 	}
 	var lbs []*loadBalancer
 	switch {
@@ -139,7 +139,7 @@ func (e *elbv2) describeLoadBalancers(t *qnode) (string, *apiError) {
 				}
 			}
 			if found == nil {
-				return "", senderErr("LoadBalancerNotFound", "Load balancers '[%s]' not found", nm)
+				return "", SenderErr("LoadBalancerNotFound", "Load balancers '[%s]' not found", nm)
 			}
 			lbs = append(lbs, found)
 		}
@@ -150,43 +150,43 @@ func (e *elbv2) describeLoadBalancers(t *qnode) (string, *apiError) {
 	if err != nil {
 		return "", err
 	}
-	var x xmlw
-	x.open("LoadBalancers")
+	var x XMLWriter
+	x.Open("LoadBalancers")
 	for _, lb := range lbs[lo:hi] {
-		x.open("member")
-		x.elem("LoadBalancerArn", lb.arn)
-		x.elem("DNSName", lb.name+"-"+lb.id[:10]+"."+e.region+".elb.amazonaws.com")
-		x.elem("CanonicalHostedZoneId", "Z35SXDOTRQ7X7K")
-		x.elem("CreatedTime", lb.created.UTC().Format(time.RFC3339))
-		x.elem("LoadBalancerName", lb.name)
-		x.elem("Scheme", "internet-facing")
-		x.elem("VpcId", "vpc-0sim"+lb.id[:8])
-		x.open("State")
-		x.elem("Code", "active")
-		x.close("State")
-		x.elem("Type", "application")
-		x.elem("IpAddressType", "ipv4")
-		x.open("AvailabilityZones")
+		x.Open("member")
+		x.Elem("LoadBalancerArn", lb.arn)
+		x.Elem("DNSName", lb.name+"-"+lb.id[:10]+"."+e.region+".elb.amazonaws.com")
+		x.Elem("CanonicalHostedZoneId", "Z35SXDOTRQ7X7K")
+		x.Elem("CreatedTime", lb.created.UTC().Format(time.RFC3339))
+		x.Elem("LoadBalancerName", lb.name)
+		x.Elem("Scheme", "internet-facing")
+		x.Elem("VpcId", "vpc-0sim"+lb.id[:8])
+		x.Open("State")
+		x.Elem("Code", "active")
+		x.Close("State")
+		x.Elem("Type", "application")
+		x.Elem("IpAddressType", "ipv4")
+		x.Open("AvailabilityZones")
 		for _, az := range []string{"a", "b"} {
-			x.open("member")
-			x.elem("ZoneName", e.region+az)
-			x.elem("SubnetId", "subnet-0sim"+az+lb.id[:8])
-			x.close("member")
+			x.Open("member")
+			x.Elem("ZoneName", e.region+az)
+			x.Elem("SubnetId", "subnet-0sim"+az+lb.id[:8])
+			x.Close("member")
 		}
-		x.close("AvailabilityZones")
-		x.close("member")
+		x.Close("AvailabilityZones")
+		x.Close("member")
 	}
-	x.close("LoadBalancers")
+	x.Close("LoadBalancers")
 	if next != "" {
-		x.elem("NextMarker", next)
+		x.Elem("NextMarker", next)
 	}
 	return x.String(), nil
 }
 
-func (e *elbv2) describeListeners(t *qnode) (string, *apiError) {
-	lbARN, arns := t.str("LoadBalancerArn"), t.strings("ListenerArns")
+func (e *elbv2) describeListeners(t *Node) (string, *Error) {
+	lbARN, arns := t.Str("LoadBalancerArn"), t.Strings("ListenerArns")
 	if (lbARN == "") == (len(arns) == 0) {
-		return "", validationErr("You must specify either listener ARNs or a load balancer ARN, but not both")
+		return "", ValidationErr("You must specify either listener ARNs or a load balancer ARN, but not both")
 	}
 	var ls []*listener
 	if lbARN != "" {
@@ -211,61 +211,61 @@ func (e *elbv2) describeListeners(t *qnode) (string, *apiError) {
 	if err != nil {
 		return "", err
 	}
-	var x xmlw
-	x.open("Listeners")
+	var x XMLWriter
+	x.Open("Listeners")
 	for _, l := range ls[lo:hi] {
 		writeListener(&x, l)
 	}
-	x.close("Listeners")
+	x.Close("Listeners")
 	if next != "" {
-		x.elem("NextMarker", next)
+		x.Elem("NextMarker", next)
 	}
 	return x.String(), nil
 }
 
-func writeListener(x *xmlw, l *listener) {
-	x.open("member")
-	x.elem("ListenerArn", l.arn)
-	x.elem("LoadBalancerArn", l.lbARN)
-	x.elem("Port", strconv.Itoa(l.port))
-	x.elem("Protocol", l.protocol)
+func writeListener(x *XMLWriter, l *listener) {
+	x.Open("member")
+	x.Elem("ListenerArn", l.arn)
+	x.Elem("LoadBalancerArn", l.lbARN)
+	x.Elem("Port", strconv.Itoa(l.port))
+	x.Elem("Protocol", l.protocol)
 	writeActions(x, "DefaultActions", l.defaultActions)
-	x.close("member")
+	x.Close("member")
 }
 
-func writeActions(x *xmlw, name string, as []action) {
-	x.open(name)
+func writeActions(x *XMLWriter, name string, as []action) {
+	x.Open(name)
 	for _, a := range as {
-		x.open("member")
-		x.elem("Type", a.typ)
-		x.elem("Order", strconv.Itoa(a.order))
+		x.Open("member")
+		x.Elem("Type", a.typ)
+		x.Elem("Order", strconv.Itoa(a.order))
 		if f := a.forward; f != nil {
 			// AWS returns the legacy TargetGroupArn alongside ForwardConfig
 			// when the forward has a single group.
 			if len(f.groups) == 1 {
-				x.elem("TargetGroupArn", f.groups[0].arn)
+				x.Elem("TargetGroupArn", f.groups[0].arn)
 			}
-			x.open("ForwardConfig")
-			x.open("TargetGroups")
+			x.Open("ForwardConfig")
+			x.Open("TargetGroups")
 			for _, g := range f.groups {
-				x.open("member")
-				x.elem("TargetGroupArn", g.arn)
-				x.elem("Weight", strconv.Itoa(g.weight))
-				x.close("member")
+				x.Open("member")
+				x.Elem("TargetGroupArn", g.arn)
+				x.Elem("Weight", strconv.Itoa(g.weight))
+				x.Close("member")
 			}
-			x.close("TargetGroups")
-			x.open("TargetGroupStickinessConfig")
-			x.elem("Enabled", strconv.FormatBool(f.sticky))
+			x.Close("TargetGroups")
+			x.Open("TargetGroupStickinessConfig")
+			x.Elem("Enabled", strconv.FormatBool(f.sticky))
 			if f.sticky {
-				x.elem("DurationSeconds", strconv.Itoa(f.stickySeconds))
+				x.Elem("DurationSeconds", strconv.Itoa(f.stickySeconds))
 			}
-			x.close("TargetGroupStickinessConfig")
-			x.close("ForwardConfig")
+			x.Close("TargetGroupStickinessConfig")
+			x.Close("ForwardConfig")
 		}
-		x.tree(a.extra)
-		x.close("member")
+		x.Tree(a.extra)
+		x.Close("member")
 	}
-	x.close(name)
+	x.Close(name)
 }
 
 // ruleView is a rule as DescribeRules shows it, default rules included.
@@ -273,7 +273,7 @@ type ruleView struct {
 	arn        string
 	priority   string
 	isDefault  bool
-	conditions []*qnode
+	conditions []*Node
 	actions    []action
 }
 
@@ -296,10 +296,10 @@ func viewRule(ru *rule) ruleView {
 	return ruleView{arn: ru.arn, priority: strconv.Itoa(ru.priority), conditions: ru.conditions, actions: ru.actions}
 }
 
-func (e *elbv2) describeRules(t *qnode) (string, *apiError) {
-	lisARN, arns := t.str("ListenerArn"), t.strings("RuleArns")
+func (e *elbv2) describeRules(t *Node) (string, *Error) {
+	lisARN, arns := t.Str("ListenerArn"), t.Strings("RuleArns")
 	if (lisARN == "") == (len(arns) == 0) {
-		return "", validationErr("You must specify either listener rule ARNs or a listener ARN, but not both")
+		return "", ValidationErr("You must specify either listener rule ARNs or a listener ARN, but not both")
 	}
 	var views []ruleView
 	if lisARN != "" {
@@ -318,7 +318,7 @@ func (e *elbv2) describeRules(t *qnode) (string, *apiError) {
 			} else if l := e.defaultRuleOf(a); l != nil {
 				views = append(views, ruleView{arn: a, priority: "default", isDefault: true, actions: l.defaultActions})
 			} else {
-				return "", senderErr("RuleNotFound", "One or more rules not found: '%s'", a)
+				return "", SenderErr("RuleNotFound", "One or more rules not found: '%s'", a)
 			}
 		}
 	}
@@ -326,38 +326,38 @@ func (e *elbv2) describeRules(t *qnode) (string, *apiError) {
 	if err != nil {
 		return "", err
 	}
-	var x xmlw
-	x.open("Rules")
+	var x XMLWriter
+	x.Open("Rules")
 	for _, v := range views[lo:hi] {
 		writeRule(&x, v)
 	}
-	x.close("Rules")
+	x.Close("Rules")
 	if next != "" {
-		x.elem("NextMarker", next)
+		x.Elem("NextMarker", next)
 	}
 	return x.String(), nil
 }
 
-func writeRule(x *xmlw, v ruleView) {
-	x.open("member")
-	x.elem("RuleArn", v.arn)
-	x.elem("Priority", v.priority)
-	x.elem("IsDefault", strconv.FormatBool(v.isDefault))
-	x.open("Conditions")
+func writeRule(x *XMLWriter, v ruleView) {
+	x.Open("member")
+	x.Elem("RuleArn", v.arn)
+	x.Elem("Priority", v.priority)
+	x.Elem("IsDefault", strconv.FormatBool(v.isDefault))
+	x.Open("Conditions")
 	for _, c := range v.conditions {
-		x.open("member")
-		x.tree(c)
-		x.close("member")
+		x.Open("member")
+		x.Tree(c)
+		x.Close("member")
 	}
-	x.close("Conditions")
+	x.Close("Conditions")
 	writeActions(x, "Actions", v.actions)
-	x.close("member")
+	x.Close("member")
 }
 
-func (e *elbv2) modifyRule(t *qnode) (string, *apiError) {
-	arn := t.str("RuleArn")
+func (e *elbv2) modifyRule(t *Node) (string, *Error) {
+	arn := t.Str("RuleArn")
 	if arn == "" {
-		return "", validationErr("RuleArn is required")
+		return "", ValidationErr("RuleArn is required")
 	}
 	if err := checkARN("listener-rule", arn); err != nil {
 		return "", err
@@ -365,27 +365,27 @@ func (e *elbv2) modifyRule(t *qnode) (string, *apiError) {
 	ru := e.ruleByARN[arn]
 	if ru == nil {
 		if e.defaultRuleOf(arn) != nil {
-			return "", senderErr("OperationNotPermitted",
+			return "", SenderErr("OperationNotPermitted",
 				"Default rule '%s' cannot be modified; modify the listener's default actions with ModifyListener", arn)
 		}
-		return "", senderErr("RuleNotFound", "One or more rules not found: '%s'", arn)
+		return "", SenderErr("RuleNotFound", "One or more rules not found: '%s'", arn)
 	}
 	var actions []action
-	if t.has("Actions") {
-		as, err := e.parseActions(t.list("Actions"))
+	if t.Has("Actions") {
+		as, err := e.parseActions(t.List("Actions"))
 		if err != nil {
 			return "", err
 		}
 		actions = as
 	}
-	var conds []*qnode
-	if t.has("Conditions") {
-		cs, err := parseConditions(t.list("Conditions"))
+	var conds []*Node
+	if t.Has("Conditions") {
+		cs, err := parseConditions(t.List("Conditions"))
 		if err != nil {
 			return "", err
 		}
 		if len(cs) == 0 {
-			return "", validationErr("A non-default rule must have at least one condition")
+			return "", ValidationErr("A non-default rule must have at least one condition")
 		}
 		conds = cs
 	}
@@ -399,10 +399,10 @@ func (e *elbv2) modifyRule(t *qnode) (string, *apiError) {
 	if actions != nil && e.actionsChanged != nil {
 		e.actionsChanged(ru.arn)
 	}
-	var x xmlw
-	x.open("Rules")
+	var x XMLWriter
+	x.Open("Rules")
 	writeRule(&x, viewRule(ru))
-	x.close("Rules")
+	x.Close("Rules")
 	return x.String(), nil
 }
 
@@ -430,35 +430,35 @@ func (e *elbv2) associate(listenerARN string, actions []action) {
 	}
 }
 
-func (e *elbv2) modifyListener(t *qnode) (string, *apiError) {
-	arn := t.str("ListenerArn")
+func (e *elbv2) modifyListener(t *Node) (string, *Error) {
+	arn := t.Str("ListenerArn")
 	if arn == "" {
-		return "", validationErr("ListenerArn is required")
+		return "", ValidationErr("ListenerArn is required")
 	}
 	l, err := e.findListener(arn)
 	if err != nil {
 		return "", err
 	}
 	var actions []action
-	if t.has("DefaultActions") {
-		as, err := e.parseActions(t.list("DefaultActions"))
+	if t.Has("DefaultActions") {
+		as, err := e.parseActions(t.List("DefaultActions"))
 		if err != nil {
 			return "", err
 		}
 		actions = as
 	}
 	port := l.port
-	if ps := t.str("Port"); ps != "" {
+	if ps := t.Str("Port"); ps != "" {
 		p, perr := strconv.Atoi(ps)
 		if perr != nil || p < 1 || p > 65535 {
-			return "", validationErr("Port '%s' must be between 1 and 65535", ps)
+			return "", ValidationErr("Port '%s' must be between 1 and 65535", ps)
 		}
 		port = p
 	}
 	proto := l.protocol
-	if p := t.str("Protocol"); p != "" {
+	if p := t.Str("Protocol"); p != "" {
 		if p != "HTTP" && p != "HTTPS" {
-			return "", senderErr("UnsupportedProtocol", "Protocol '%s' is not supported by an application load balancer listener", p)
+			return "", SenderErr("UnsupportedProtocol", "Protocol '%s' is not supported by an application load balancer listener", p)
 		}
 		proto = p
 	}
@@ -470,15 +470,15 @@ func (e *elbv2) modifyListener(t *qnode) (string, *apiError) {
 			e.actionsChanged(l.defaultRuleARN)
 		}
 	}
-	var x xmlw
-	x.open("Listeners")
+	var x XMLWriter
+	x.Open("Listeners")
 	writeListener(&x, l)
-	x.close("Listeners")
+	x.Close("Listeners")
 	return x.String(), nil
 }
 
-func (e *elbv2) describeTargetGroups(t *qnode) (string, *apiError) {
-	arns, names, lbARN := t.strings("TargetGroupArns"), t.strings("Names"), t.str("LoadBalancerArn")
+func (e *elbv2) describeTargetGroups(t *Node) (string, *Error) {
+	arns, names, lbARN := t.Strings("TargetGroupArns"), t.Strings("Names"), t.Str("LoadBalancerArn")
 	given := 0
 	for _, b := range []bool{len(arns) > 0, len(names) > 0, lbARN != ""} {
 		if b {
@@ -486,7 +486,7 @@ func (e *elbv2) describeTargetGroups(t *qnode) (string, *apiError) {
 		}
 	}
 	if given > 1 {
-		return "", validationErr("Specify at most one of TargetGroupArns, Names and LoadBalancerArn")
+		return "", ValidationErr("Specify at most one of TargetGroupArns, Names and LoadBalancerArn")
 	}
 	var tgs []*targetGroup
 	switch {
@@ -507,7 +507,7 @@ func (e *elbv2) describeTargetGroups(t *qnode) (string, *apiError) {
 				}
 			}
 			if found == nil {
-				return "", senderErr("TargetGroupNotFound", "One or more target groups not found: '%s'", nm)
+				return "", SenderErr("TargetGroupNotFound", "One or more target groups not found: '%s'", nm)
 			}
 			tgs = append(tgs, found)
 		}
@@ -529,91 +529,91 @@ func (e *elbv2) describeTargetGroups(t *qnode) (string, *apiError) {
 	if err != nil {
 		return "", err
 	}
-	var x xmlw
-	x.open("TargetGroups")
+	var x XMLWriter
+	x.Open("TargetGroups")
 	for _, tg := range tgs[lo:hi] {
-		x.open("member")
-		x.elem("TargetGroupArn", tg.arn)
-		x.elem("TargetGroupName", tg.name)
-		x.elem("Protocol", "HTTP")
-		x.elem("ProtocolVersion", "HTTP1")
-		x.elem("Port", strconv.Itoa(tg.port))
-		x.elem("VpcId", "vpc-0simulated")
-		x.elem("HealthCheckProtocol", "HTTP")
-		x.elem("HealthCheckPort", "traffic-port")
-		x.elem("HealthCheckEnabled", "true")
-		x.elem("HealthCheckIntervalSeconds", "30")
-		x.elem("HealthCheckTimeoutSeconds", "5")
-		x.elem("HealthyThresholdCount", "5")
-		x.elem("UnhealthyThresholdCount", "2")
-		x.elem("HealthCheckPath", "/healthz")
-		x.open("Matcher")
-		x.elem("HttpCode", "200")
-		x.close("Matcher")
-		x.open("LoadBalancerArns")
+		x.Open("member")
+		x.Elem("TargetGroupArn", tg.arn)
+		x.Elem("TargetGroupName", tg.name)
+		x.Elem("Protocol", "HTTP")
+		x.Elem("ProtocolVersion", "HTTP1")
+		x.Elem("Port", strconv.Itoa(tg.port))
+		x.Elem("VpcId", "vpc-0simulated")
+		x.Elem("HealthCheckProtocol", "HTTP")
+		x.Elem("HealthCheckPort", "traffic-port")
+		x.Elem("HealthCheckEnabled", "true")
+		x.Elem("HealthCheckIntervalSeconds", "30")
+		x.Elem("HealthCheckTimeoutSeconds", "5")
+		x.Elem("HealthyThresholdCount", "5")
+		x.Elem("UnhealthyThresholdCount", "2")
+		x.Elem("HealthCheckPath", "/healthz")
+		x.Open("Matcher")
+		x.Elem("HttpCode", "200")
+		x.Close("Matcher")
+		x.Open("LoadBalancerArns")
 		for _, a := range tg.lbARNs {
-			x.elem("member", a)
+			x.Elem("member", a)
 		}
-		x.close("LoadBalancerArns")
-		x.elem("TargetType", "instance")
-		x.elem("IpAddressType", "ipv4")
-		x.close("member")
+		x.Close("LoadBalancerArns")
+		x.Elem("TargetType", "instance")
+		x.Elem("IpAddressType", "ipv4")
+		x.Close("member")
 	}
-	x.close("TargetGroups")
+	x.Close("TargetGroups")
 	if next != "" {
-		x.elem("NextMarker", next)
+		x.Elem("NextMarker", next)
 	}
 	return x.String(), nil
 }
 
-func (e *elbv2) describeTargetHealth(t *qnode) (string, *apiError) {
-	arn := t.str("TargetGroupArn")
+func (e *elbv2) describeTargetHealth(t *Node) (string, *Error) {
+	arn := t.Str("TargetGroupArn")
 	if arn == "" {
-		return "", validationErr("TargetGroupArn is required")
+		return "", ValidationErr("TargetGroupArn is required")
 	}
 	tg, err := e.findTG(arn)
 	if err != nil {
 		return "", err
 	}
 	targets := tg.targets
-	if want := t.list("Targets"); len(want) > 0 {
+	if want := t.List("Targets"); len(want) > 0 {
 		targets = nil
 		for _, w := range want {
-			id := w.str("Id")
+			id := w.Str("Id")
 			var found *tgTarget
 			for _, tt := range tg.targets {
-				if tt.id == id && (w.str("Port") == "" || w.str("Port") == strconv.Itoa(tt.port)) {
+				if tt.id == id && (w.Str("Port") == "" || w.Str("Port") == strconv.Itoa(tt.port)) {
 					found = tt
 				}
 			}
 			if found == nil {
-				port, _ := strconv.Atoi(w.str("Port"))
+				port, _ := strconv.Atoi(w.Str("Port"))
 				found = &tgTarget{id: id, port: port, state: "unused", reason: "Target.NotRegistered",
 					description: "Target is not registered to the target group"}
 			}
 			targets = append(targets, found)
 		}
 	}
-	var x xmlw
-	x.open("TargetHealthDescriptions")
+	var x XMLWriter
+	x.Open("TargetHealthDescriptions")
 	for _, tt := range targets {
-		x.open("member")
-		x.open("Target")
-		x.elem("Id", tt.id)
+		x.Open("member")
+		x.Open("Target")
+		x.Elem("Id", tt.id)
 		if tt.port != 0 {
-			x.elem("Port", strconv.Itoa(tt.port))
+			x.Elem("Port", strconv.Itoa(tt.port))
 		}
-		x.close("Target")
-		x.elem("HealthCheckPort", strconv.Itoa(tg.port))
-		x.open("TargetHealth")
-		x.elem("State", tt.state)
+		x.Close("Target")
+		x.Elem("HealthCheckPort", strconv.Itoa(tg.port))
+		x.Open("TargetHealth")
+		x.Elem("State", tt.state)
 		if tt.reason != "" {
-			x.elem("Reason", tt.reason)
-			x.elem("Description", tt.description)
+			x.Elem("Reason", tt.reason)
+			x.Elem("Description", tt.description)
 		}
-		x.close("TargetHealth")
-		x.close("member")
+		x.Close("TargetHealth")
+		x.Close("member")
 	}
-	x.close("TargetHealthDescriptions")
+	x.Close("TargetHealthDescriptions")
 	return x.String(), nil
 }

@@ -37,7 +37,7 @@ type rule struct {
 	arn         string
 	listenerARN string
 	priority    int
-	conditions  []*qnode // stored as sent and echoed back
+	conditions  []*Node // stored as sent and echoed back
 	actions     []action
 }
 
@@ -64,7 +64,7 @@ type action struct {
 	typ     string
 	order   int
 	forward *forwardConfig
-	extra   *qnode
+	extra   *Node
 }
 
 type forwardConfig struct {
@@ -138,7 +138,7 @@ func (e *elbv2) addListener(lb *loadBalancer, id, defaultRuleID string, port int
 	return l
 }
 
-func (e *elbv2) addRule(l *listener, id string, priority int, conds []*qnode, actions []action) *rule {
+func (e *elbv2) addRule(l *listener, id string, priority int, conds []*Node, actions []action) *rule {
 	ru := &rule{
 		arn:         strings.Replace(l.arn, ":listener/", ":listener-rule/", 1) + "/" + id,
 		listenerARN: l.arn,
@@ -199,42 +199,42 @@ var arnWords = map[string]string{
 	"targetgroup":   "target group",
 }
 
-func checkARN(kind, arn string) *apiError {
+func checkARN(kind, arn string) *Error {
 	if !arnShapes[kind].MatchString(arn) {
-		return validationErr("'%s' is not a valid %s ARN", arn, arnWords[kind])
+		return ValidationErr("'%s' is not a valid %s ARN", arn, arnWords[kind])
 	}
 	return nil
 }
 
-func (e *elbv2) findLB(arn string) (*loadBalancer, *apiError) {
+func (e *elbv2) findLB(arn string) (*loadBalancer, *Error) {
 	if err := checkARN("loadbalancer", arn); err != nil {
 		return nil, err
 	}
 	lb := e.lbByARN[arn]
 	if lb == nil {
-		return nil, senderErr("LoadBalancerNotFound", "Load balancer '%s' not found", arn)
+		return nil, SenderErr("LoadBalancerNotFound", "Load balancer '%s' not found", arn)
 	}
 	return lb, nil
 }
 
-func (e *elbv2) findListener(arn string) (*listener, *apiError) {
+func (e *elbv2) findListener(arn string) (*listener, *Error) {
 	if err := checkARN("listener", arn); err != nil {
 		return nil, err
 	}
 	l := e.lisByARN[arn]
 	if l == nil {
-		return nil, senderErr("ListenerNotFound", "Listener '%s' not found", arn)
+		return nil, SenderErr("ListenerNotFound", "Listener '%s' not found", arn)
 	}
 	return l, nil
 }
 
-func (e *elbv2) findTG(arn string) (*targetGroup, *apiError) {
+func (e *elbv2) findTG(arn string) (*targetGroup, *Error) {
 	if err := checkARN("targetgroup", arn); err != nil {
 		return nil, err
 	}
 	tg := e.tgByARN[arn]
 	if tg == nil {
-		return nil, senderErr("TargetGroupNotFound", "Target groups '%s' not found", arn)
+		return nil, SenderErr("TargetGroupNotFound", "Target groups '%s' not found", arn)
 	}
 	return tg, nil
 }
@@ -248,28 +248,28 @@ var terminalAction = map[string]bool{"forward": true, "redirect": true, "fixed-r
 
 // parseActions validates an Actions/DefaultActions list the way ELBv2
 // does and returns it sorted by Order.
-func (e *elbv2) parseActions(members []*qnode) ([]action, *apiError) {
+func (e *elbv2) parseActions(members []*Node) ([]action, *Error) {
 	if len(members) == 0 {
-		return nil, validationErr("At least one action must be specified")
+		return nil, ValidationErr("At least one action must be specified")
 	}
 	out := make([]action, 0, len(members))
 	seenOrder := map[int]bool{}
 	for i, m := range members {
-		a := action{typ: m.str("Type"), order: i + 1}
+		a := action{typ: m.Str("Type"), order: i + 1}
 		if !actionTypes[a.typ] {
-			return nil, validationErr("Action type '%s' is not valid; must be one of forward, redirect, fixed-response, authenticate-oidc, authenticate-cognito, jwt-validation", a.typ)
+			return nil, ValidationErr("Action type '%s' is not valid; must be one of forward, redirect, fixed-response, authenticate-oidc, authenticate-cognito, jwt-validation", a.typ)
 		}
-		if o := m.str("Order"); o != "" {
+		if o := m.Str("Order"); o != "" {
 			n, err := strconv.Atoi(o)
 			if err != nil || n < 1 || n > 50000 {
-				return nil, validationErr("Action order '%s' must be an integer between 1 and 50000", o)
+				return nil, ValidationErr("Action order '%s' must be an integer between 1 and 50000", o)
 			}
 			a.order = n
 		} else if len(members) > 1 {
-			return nil, validationErr("An order must be specified for every action when a rule has more than one action")
+			return nil, ValidationErr("An order must be specified for every action when a rule has more than one action")
 		}
 		if seenOrder[a.order] {
-			return nil, validationErr("Action order %d is used more than once", a.order)
+			return nil, ValidationErr("Action order %d is used more than once", a.order)
 		}
 		seenOrder[a.order] = true
 		if a.typ == "forward" {
@@ -278,12 +278,12 @@ func (e *elbv2) parseActions(members []*qnode) ([]action, *apiError) {
 				return nil, err
 			}
 			a.forward = f
-			a.extra = m.without("Type", "Order", "TargetGroupArn", "ForwardConfig").clone()
+			a.extra = m.Without("Type", "Order", "TargetGroupArn", "ForwardConfig").Clone()
 		} else {
-			if m.has("ForwardConfig") || m.has("TargetGroupArn") {
-				return nil, validationErr("A target group can only be specified for a forward action")
+			if m.Has("ForwardConfig") || m.Has("TargetGroupArn") {
+				return nil, ValidationErr("A target group can only be specified for a forward action")
 			}
-			a.extra = m.without("Type", "Order").clone()
+			a.extra = m.Without("Type", "Order").Clone()
 		}
 		out = append(out, a)
 	}
@@ -295,10 +295,10 @@ func (e *elbv2) parseActions(members []*qnode) ([]action, *apiError) {
 		}
 	}
 	if terminals != 1 {
-		return nil, validationErr("A rule must have exactly one forward, redirect or fixed-response action (found %d)", terminals)
+		return nil, ValidationErr("A rule must have exactly one forward, redirect or fixed-response action (found %d)", terminals)
 	}
 	if last := out[len(out)-1]; !terminalAction[last.typ] {
-		return nil, validationErr("The %s action must be the last action (highest order)", findTerminal(out))
+		return nil, ValidationErr("The %s action must be the last action (highest order)", findTerminal(out))
 	}
 	return out, nil
 }
@@ -320,67 +320,67 @@ func sortActions(as []action) {
 	}
 }
 
-func (e *elbv2) parseForward(m *qnode) (*forwardConfig, *apiError) {
-	legacy := m.str("TargetGroupArn")
-	fc := m.child("ForwardConfig")
+func (e *elbv2) parseForward(m *Node) (*forwardConfig, *Error) {
+	legacy := m.Str("TargetGroupArn")
+	fc := m.Child("ForwardConfig")
 	f := &forwardConfig{}
-	members := fc.list("TargetGroups")
+	members := fc.List("TargetGroups")
 	if fc != nil && len(members) > 0 {
 		if len(members) > maxTargetGroupsPerForward {
-			return nil, validationErr("A forward action can have at most %d target groups (got %d)", maxTargetGroupsPerForward, len(members))
+			return nil, ValidationErr("A forward action can have at most %d target groups (got %d)", maxTargetGroupsPerForward, len(members))
 		}
 		seen := map[string]bool{}
 		for _, tm := range members {
-			arn := tm.str("TargetGroupArn")
+			arn := tm.Str("TargetGroupArn")
 			if arn == "" {
-				return nil, validationErr("A target group ARN must be specified for every target group in a forward action")
+				return nil, ValidationErr("A target group ARN must be specified for every target group in a forward action")
 			}
 			if _, err := e.findTG(arn); err != nil {
 				return nil, err
 			}
 			if seen[arn] {
-				return nil, validationErr("Target group '%s' is specified more than once in the forward action", arn)
+				return nil, ValidationErr("Target group '%s' is specified more than once in the forward action", arn)
 			}
 			seen[arn] = true
 			w := 1
-			if ws := tm.str("Weight"); ws != "" {
+			if ws := tm.Str("Weight"); ws != "" {
 				n, err := strconv.Atoi(ws)
 				if err != nil || n < 0 || n > maxWeight {
-					return nil, validationErr("Target group weight '%s' is not valid; weights must be integers between 0 and %d", ws, maxWeight)
+					return nil, ValidationErr("Target group weight '%s' is not valid; weights must be integers between 0 and %d", ws, maxWeight)
 				}
 				w = n
 			}
 			f.groups = append(f.groups, tgWeight{arn: arn, weight: w})
 		}
 		if legacy != "" && (len(f.groups) != 1 || f.groups[0].arn != legacy) {
-			return nil, validationErr("When both TargetGroupArn and ForwardConfig are specified, ForwardConfig must contain exactly that one target group")
+			return nil, ValidationErr("When both TargetGroupArn and ForwardConfig are specified, ForwardConfig must contain exactly that one target group")
 		}
 	} else {
 		if legacy == "" {
-			return nil, validationErr("A forward action must specify TargetGroupArn or ForwardConfig.TargetGroups")
+			return nil, ValidationErr("A forward action must specify TargetGroupArn or ForwardConfig.TargetGroups")
 		}
 		if _, err := e.findTG(legacy); err != nil {
 			return nil, err
 		}
 		f.groups = []tgWeight{{arn: legacy, weight: 1}}
 	}
-	if sc := fc.child("TargetGroupStickinessConfig"); sc != nil {
-		switch v := sc.str("Enabled"); v {
+	if sc := fc.Child("TargetGroupStickinessConfig"); sc != nil {
+		switch v := sc.Str("Enabled"); v {
 		case "", "false":
 		case "true":
 			f.sticky = true
 		default:
-			return nil, validationErr("TargetGroupStickinessConfig.Enabled '%s' is not a boolean", v)
+			return nil, ValidationErr("TargetGroupStickinessConfig.Enabled '%s' is not a boolean", v)
 		}
-		if d := sc.str("DurationSeconds"); d != "" {
+		if d := sc.Str("DurationSeconds"); d != "" {
 			n, err := strconv.Atoi(d)
 			if err != nil || n < 1 || n > maxStickySeconds {
-				return nil, validationErr("Stickiness duration '%s' must be between 1 and %d seconds", d, maxStickySeconds)
+				return nil, ValidationErr("Stickiness duration '%s' must be between 1 and %d seconds", d, maxStickySeconds)
 			}
 			f.stickySeconds = n
 		}
 		if f.sticky && f.stickySeconds == 0 {
-			return nil, validationErr("A stickiness duration must be specified when stickiness is enabled")
+			return nil, ValidationErr("A stickiness duration must be specified when stickiness is enabled")
 		}
 	}
 	return f, nil
@@ -391,29 +391,29 @@ var conditionFields = map[string]bool{
 	"http-request-method": true, "query-string": true, "source-ip": true,
 }
 
-func parseConditions(members []*qnode) ([]*qnode, *apiError) {
-	out := make([]*qnode, 0, len(members))
+func parseConditions(members []*Node) ([]*Node, *Error) {
+	out := make([]*Node, 0, len(members))
 	for _, m := range members {
-		f := m.str("Field")
+		f := m.Str("Field")
 		if !conditionFields[f] {
-			return nil, validationErr("Condition field '%s' is not valid", f)
+			return nil, ValidationErr("Condition field '%s' is not valid", f)
 		}
-		out = append(out, m.clone())
+		out = append(out, m.Clone())
 	}
 	return out, nil
 }
 
 // pathCondition builds the stored form of a path-pattern condition, with
 // both the legacy Values and PathPatternConfig as AWS returns them.
-func pathCondition(pattern string) *qnode {
-	v := &qnode{val: pattern, set: true}
-	list := func() *qnode {
-		return &qnode{kids: map[string]*qnode{"member": {kids: map[string]*qnode{"1": v.clone()}}}}
+func pathCondition(pattern string) *Node {
+	v := &Node{val: pattern, set: true}
+	list := func() *Node {
+		return &Node{kids: map[string]*Node{"member": {kids: map[string]*Node{"1": v.Clone()}}}}
 	}
-	return &qnode{kids: map[string]*qnode{
+	return &Node{kids: map[string]*Node{
 		"Field":             {val: "path-pattern", set: true},
 		"Values":            list(),
-		"PathPatternConfig": {kids: map[string]*qnode{"Values": list()}},
+		"PathPatternConfig": {kids: map[string]*Node{"Values": list()}},
 	}}
 }
 
@@ -424,8 +424,8 @@ func forwardAction(f forwardConfig) action {
 }
 
 func fixedResponseAction(status int) action {
-	return action{typ: "fixed-response", order: 1, extra: &qnode{kids: map[string]*qnode{
-		"FixedResponseConfig": {kids: map[string]*qnode{
+	return action{typ: "fixed-response", order: 1, extra: &Node{kids: map[string]*Node{
+		"FixedResponseConfig": {kids: map[string]*Node{
 			"StatusCode":  {val: strconv.Itoa(status), set: true},
 			"ContentType": {val: "text/plain", set: true},
 			"MessageBody": {val: fmt.Sprintf("%d from the simulator", status), set: true},
@@ -434,8 +434,8 @@ func fixedResponseAction(status int) action {
 }
 
 func redirectAction(path string) action {
-	return action{typ: "redirect", order: 1, extra: &qnode{kids: map[string]*qnode{
-		"RedirectConfig": {kids: map[string]*qnode{
+	return action{typ: "redirect", order: 1, extra: &Node{kids: map[string]*Node{
+		"RedirectConfig": {kids: map[string]*Node{
 			"Protocol":   {val: "#{protocol}", set: true},
 			"Port":       {val: "#{port}", set: true},
 			"Host":       {val: "#{host}", set: true},

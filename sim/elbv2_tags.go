@@ -18,14 +18,14 @@ const (
 
 // tagResource checks that arn names an existing resource and returns the
 // error AWS gives for a missing one of its kind.
-func (e *elbv2) tagResource(arn string) *apiError {
+func (e *elbv2) tagResource(arn string) *Error {
 	switch {
 	case strings.Contains(arn, ":listener-rule/"):
 		if err := checkARN("listener-rule", arn); err != nil {
 			return err
 		}
 		if e.ruleByARN[arn] == nil && e.defaultRuleOf(arn) == nil {
-			return senderErr("RuleNotFound", "One or more rules not found: '%s'", arn)
+			return SenderErr("RuleNotFound", "One or more rules not found: '%s'", arn)
 		}
 		return nil
 	case strings.Contains(arn, ":listener/"):
@@ -38,16 +38,16 @@ func (e *elbv2) tagResource(arn string) *apiError {
 		_, err := e.findLB(arn)
 		return err
 	}
-	return validationErr("'%s' is not a valid Elastic Load Balancing resource ARN", arn)
+	return ValidationErr("'%s' is not a valid Elastic Load Balancing resource ARN", arn)
 }
 
-func (e *elbv2) resourceARNs(t *qnode) ([]string, *apiError) {
-	arns := t.strings("ResourceArns")
+func (e *elbv2) resourceARNs(t *Node) ([]string, *Error) {
+	arns := t.Strings("ResourceArns")
 	if len(arns) == 0 {
-		return nil, validationErr("ResourceArns is required")
+		return nil, ValidationErr("ResourceArns is required")
 	}
 	if len(arns) > maxTagResources {
-		return nil, validationErr("1 validation error detected: Value at 'resourceArns' failed to satisfy constraint: Member must have length less than or equal to %d", maxTagResources)
+		return nil, ValidationErr("1 validation error detected: Value at 'resourceArns' failed to satisfy constraint: Member must have length less than or equal to %d", maxTagResources)
 	}
 	for _, a := range arns {
 		if err := e.tagResource(a); err != nil {
@@ -57,28 +57,28 @@ func (e *elbv2) resourceARNs(t *qnode) ([]string, *apiError) {
 	return arns, nil
 }
 
-func (e *elbv2) addTags(t *qnode) (string, *apiError) {
+func (e *elbv2) addTags(t *Node) (string, *Error) {
 	arns, err := e.resourceARNs(t)
 	if err != nil {
 		return "", err
 	}
-	members := t.list("Tags")
+	members := t.List("Tags")
 	if len(members) == 0 {
-		return "", validationErr("Tags is required")
+		return "", ValidationErr("Tags is required")
 	}
 	add := map[string]string{}
 	for _, m := range members {
-		k, v := m.str("Key"), m.str("Value")
+		k, v := m.Str("Key"), m.Str("Value")
 		switch {
 		case k == "" || len(k) > maxTagKeyLen:
-			return "", validationErr("Tag key '%s' must be between 1 and %d characters", k, maxTagKeyLen)
+			return "", ValidationErr("Tag key '%s' must be between 1 and %d characters", k, maxTagKeyLen)
 		case strings.HasPrefix(strings.ToLower(k), "aws:"):
-			return "", validationErr("Tag keys starting with 'aws:' are reserved for internal use")
+			return "", ValidationErr("Tag keys starting with 'aws:' are reserved for internal use")
 		case len(v) > maxTagValueLen:
-			return "", validationErr("Tag value for key '%s' must be at most %d characters", k, maxTagValueLen)
+			return "", ValidationErr("Tag value for key '%s' must be at most %d characters", k, maxTagValueLen)
 		}
 		if _, dup := add[k]; dup {
-			return "", senderErr("DuplicateTagKeys", "Tag key was specified more than once: %s", k)
+			return "", SenderErr("DuplicateTagKeys", "Tag key was specified more than once: %s", k)
 		}
 		add[k] = v
 	}
@@ -90,7 +90,7 @@ func (e *elbv2) addTags(t *qnode) (string, *apiError) {
 			}
 		}
 		if n > maxTagsPerResource {
-			return "", senderErr("TooManyTags", "The quota for the number of tags that can be assigned to '%s' has been reached (%d)", a, maxTagsPerResource)
+			return "", SenderErr("TooManyTags", "The quota for the number of tags that can be assigned to '%s' has been reached (%d)", a, maxTagsPerResource)
 		}
 	}
 	for _, a := range arns {
@@ -104,14 +104,14 @@ func (e *elbv2) addTags(t *qnode) (string, *apiError) {
 	return "", nil
 }
 
-func (e *elbv2) removeTags(t *qnode) (string, *apiError) {
+func (e *elbv2) removeTags(t *Node) (string, *Error) {
 	arns, err := e.resourceARNs(t)
 	if err != nil {
 		return "", err
 	}
-	keys := t.strings("TagKeys")
+	keys := t.Strings("TagKeys")
 	if len(keys) == 0 {
-		return "", validationErr("TagKeys is required")
+		return "", ValidationErr("TagKeys is required")
 	}
 	for _, a := range arns {
 		for _, k := range keys {
@@ -121,31 +121,31 @@ func (e *elbv2) removeTags(t *qnode) (string, *apiError) {
 	return "", nil
 }
 
-func (e *elbv2) describeTags(t *qnode) (string, *apiError) {
+func (e *elbv2) describeTags(t *Node) (string, *Error) {
 	arns, err := e.resourceARNs(t)
 	if err != nil {
 		return "", err
 	}
-	var x xmlw
-	x.open("TagDescriptions")
+	var x XMLWriter
+	x.Open("TagDescriptions")
 	for _, a := range arns {
-		x.open("member")
-		x.elem("ResourceArn", a)
-		x.open("Tags")
+		x.Open("member")
+		x.Elem("ResourceArn", a)
+		x.Open("Tags")
 		keys := make([]string, 0, len(e.tags[a]))
 		for k := range e.tags[a] {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			x.open("member")
-			x.elem("Key", k)
-			x.elem("Value", e.tags[a][k])
-			x.close("member")
+			x.Open("member")
+			x.Elem("Key", k)
+			x.Elem("Value", e.tags[a][k])
+			x.Close("member")
 		}
-		x.close("Tags")
-		x.close("member")
+		x.Close("Tags")
+		x.Close("member")
 	}
-	x.close("TagDescriptions")
+	x.Close("TagDescriptions")
 	return x.String(), nil
 }

@@ -60,7 +60,7 @@ func (f Fault) check() error {
 	switch {
 	case f.Code == "" && f.Latency <= 0 && !f.Drop:
 		return fmt.Errorf("a fault needs a code, a latency or drop")
-	case f.Code != "" && !isParamName(f.Code):
+	case f.Code != "" && !IsParamName(f.Code):
 		return fmt.Errorf("code %q is not an error code such as Throttling", f.Code)
 	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
 		return fmt.Errorf("status %d is not an HTTP error status (400..599)", f.Status)
@@ -239,7 +239,7 @@ func writeFault(w http.ResponseWriter, r *http.Request, reqID string, f Fault) {
 	default:
 		h.Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
-		_, _ = io.WriteString(w, queryErrorXML("", &apiError{Status: status, Code: f.Code, Message: f.Message, Sender: fault == "Sender"}, reqID))
+		_, _ = io.WriteString(w, QueryErrorXML("", &Error{Status: status, Code: f.Code, Message: f.Message, Sender: fault == "Sender"}, reqID))
 	}
 }
 

@@ -40,8 +40,8 @@ func FuzzLambdaRequest(f *testing.F) {
 			return // not a request any client could send
 		}
 		rec := httptest.NewRecorder()
-		s.lambda.operation(r, body)
-		s.lambda.serve(rec, r, body)
+		s.lambda.Operation(r, body)
+		s.lambda.Serve(rec, r, body)
 		if rec.Code < 200 || rec.Code > 599 {
 			t.Fatalf("status %d", rec.Code)
 		}

@@ -265,12 +265,12 @@ func (l *Lambda) validateTimeline(p []any) error {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(x, y int) bool { return l.Events[order[x]].At < l.Events[order[y]].At })
-	params := l.baseParams()
+	params := l.BaseParams()
 	for _, i := range order {
-		params.apply(&l.Events[i])
-		for _, vp := range []versionParams{params.stable, params.canary} {
-			if vp.p99 < vp.p50 {
-				return ferr(with(p, "events", i), "after this event p99 %vms is below p50 %vms", vp.p99, vp.p50)
+		params.Apply(&l.Events[i])
+		for _, vp := range []VersionParams{params.Stable, params.Canary} {
+			if vp.P99 < vp.P50 {
+				return ferr(with(p, "events", i), "after this event p99 %vms is below p50 %vms", vp.P99, vp.P50)
 			}
 		}
 	}
@@ -278,49 +278,49 @@ func (l *Lambda) validateTimeline(p []any) error {
 	return nil
 }
 
-// versionParams is one version's behaviour in the traffic model.
-type versionParams struct {
-	errRate  float64
-	p50, p99 float64 // milliseconds
-	limit    int     // concurrency cap, 0 for none
+// VersionParams is one version's behaviour in the traffic model.
+type VersionParams struct {
+	ErrRate  float64
+	P50, P99 float64 // milliseconds
+	Limit    int     // concurrency cap, 0 for none
 }
 
-type lambdaParams struct {
-	rpm            float64
-	stable, canary versionParams
+type LambdaParams struct {
+	RPM            float64
+	Stable, Canary VersionParams
 }
 
-func (l *Lambda) baseParams() lambdaParams {
-	side := func(s LambdaSide) versionParams {
-		return versionParams{errRate: *s.ErrorRate, p50: *s.DurationP50Ms, p99: *s.DurationP99Ms, limit: *s.ConcurrencyLimit}
+func (l *Lambda) BaseParams() LambdaParams {
+	side := func(s LambdaSide) VersionParams {
+		return VersionParams{ErrRate: *s.ErrorRate, P50: *s.DurationP50Ms, P99: *s.DurationP99Ms, Limit: *s.ConcurrencyLimit}
 	}
-	return lambdaParams{rpm: l.InvocationsPerMinute, stable: side(l.Stable), canary: side(l.Canary)}
+	return LambdaParams{RPM: l.InvocationsPerMinute, Stable: side(l.Stable), Canary: side(l.Canary)}
 }
 
-func (vp *versionParams) apply(s *LambdaSide) {
+func (vp *VersionParams) Apply(s *LambdaSide) {
 	if s == nil {
 		return
 	}
 	if s.ErrorRate != nil {
-		vp.errRate = *s.ErrorRate
+		vp.ErrRate = *s.ErrorRate
 	}
 	if s.DurationP50Ms != nil {
-		vp.p50 = *s.DurationP50Ms
+		vp.P50 = *s.DurationP50Ms
 	}
 	if s.DurationP99Ms != nil {
-		vp.p99 = *s.DurationP99Ms
+		vp.P99 = *s.DurationP99Ms
 	}
 	if s.ConcurrencyLimit != nil {
-		vp.limit = *s.ConcurrencyLimit
+		vp.Limit = *s.ConcurrencyLimit
 	}
 }
 
-func (p *lambdaParams) apply(ev *LambdaEvent) {
+func (p *LambdaParams) Apply(ev *LambdaEvent) {
 	if ev.InvocationsPerMinute != nil {
-		p.rpm = *ev.InvocationsPerMinute
+		p.RPM = *ev.InvocationsPerMinute
 	}
-	p.stable.apply(ev.Both)
-	p.canary.apply(ev.Both)
-	p.stable.apply(ev.Stable)
-	p.canary.apply(ev.Canary)
+	p.Stable.Apply(ev.Both)
+	p.Canary.Apply(ev.Both)
+	p.Stable.Apply(ev.Stable)
+	p.Canary.Apply(ev.Canary)
 }

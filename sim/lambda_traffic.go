@@ -142,14 +142,14 @@ func (r *lambdaRun) sharesOver(from time.Time) map[string]float64 {
 	return out
 }
 
-func (t *lambdaTraffic) paramsAt(r *lambdaRun, at time.Time) lambdaParams {
-	p := r.spec.baseParams()
+func (t *lambdaTraffic) paramsAt(r *lambdaRun, at time.Time) LambdaParams {
+	p := r.spec.BaseParams()
 	for i := range r.spec.Events {
 		ev := &r.spec.Events[i]
 		if t.Start().Add(ev.At.D()).After(at) {
 			break
 		}
-		p.apply(ev)
+		p.Apply(ev)
 	}
 	return p
 }
@@ -171,7 +171,7 @@ func (t *lambdaTraffic) generate(r *lambdaRun, from time.Time) {
 	split := stream("", 0)
 	total := 0
 	if len(versions) > 0 {
-		total = traffic.Poisson(split, p.rpm)
+		total = traffic.Poisson(split, p.RPM)
 	}
 	remaining, rest := total, 1.0
 	var concurrency float64
@@ -182,9 +182,9 @@ func (t *lambdaTraffic) generate(r *lambdaRun, from time.Time) {
 		}
 		remaining -= n
 		rest -= shares[v]
-		vp := p.stable
+		vp := p.Stable
 		if v == r.spec.CanaryVersion {
-			vp = p.canary
+			vp = p.Canary
 		}
 		concurrency += t.publishVersion(stream(v, 1), r, from, v, n, vp)
 	}
@@ -215,19 +215,19 @@ func (r *lambdaRun) dimensionSets(version string) [3][]metrics.Dimension {
 // concurrency. Concurrency is arrival rate times mean duration (Little's
 // law); above the version's limit the excess is throttled, and throttled
 // invocations are neither executed nor counted in Invocations.
-func (t *lambdaTraffic) publishVersion(rng *rand.Rand, r *lambdaRun, at time.Time, version string, n int, vp versionParams) float64 {
+func (t *lambdaTraffic) publishVersion(rng *rand.Rand, r *lambdaRun, at time.Time, version string, n int, vp VersionParams) float64 {
 	if n == 0 {
 		return 0
 	}
-	dist := traffic.NewLognormal(vp.p50, vp.p99)
+	dist := traffic.NewLognormal(vp.P50, vp.P99)
 	meanSeconds := dist.Mean() / 1000
 	demand := float64(n) / metrics.Period.Seconds() * meanSeconds
 	throttled := 0
-	if lim := float64(vp.limit); vp.limit > 0 && demand > lim {
+	if lim := float64(vp.Limit); vp.Limit > 0 && demand > lim {
 		throttled = traffic.Binomial(rng, n, 1-lim/demand)
 	}
 	executed := n - throttled
-	errs := traffic.Binomial(rng, executed, vp.errRate)
+	errs := traffic.Binomial(rng, executed, vp.ErrRate)
 	values, counts := dist.Histogram(rng, executed, 1)
 	for _, dims := range r.dimensionSets(version) {
 		put := func(d metrics.Datum) {

@@ -9,16 +9,16 @@ import (
 	"strings"
 )
 
-// qnode is one node of an awsQuery form decoded into a tree: the key
+// Node is one node of an awsQuery form decoded into a tree: the key
 // "Actions.member.1.ForwardConfig.TargetGroups.member.2.Weight" becomes the
 // path Actions → member → 1 → ForwardConfig → TargetGroups → member → 2 →
 // Weight. Keeping the tree generic lets the simulator store and echo back
 // structures it does not interpret (conditions, authenticate actions) while
 // the awsQuery → XML mapping stays mechanical.
-type qnode struct {
+type Node struct {
 	val  string
 	set  bool
-	kids map[string]*qnode
+	kids map[string]*Node
 }
 
 // maxQueryKeys bounds the work a hostile or broken form can cause.
@@ -28,14 +28,14 @@ const maxQueryKeys = 4096
 // allocation or overflow when sorted.
 const maxListIndex = 100000
 
-// parseQueryTree decodes a form body into a tree. It rejects key shapes
+// ParseQueryTree decodes a form body into a tree. It rejects key shapes
 // AWS would reject (empty path segments, bad list indexes) rather than
 // guessing.
-func parseQueryTree(form url.Values) (*qnode, error) {
+func ParseQueryTree(form url.Values) (*Node, error) {
 	if len(form) > maxQueryKeys {
 		return nil, fmt.Errorf("too many parameters (%d, limit %d)", len(form), maxQueryKeys)
 	}
-	root := &qnode{}
+	root := &Node{}
 	keys := make([]string, 0, len(form))
 	for k := range form {
 		keys = append(keys, k)
@@ -54,7 +54,7 @@ func parseQueryTree(form url.Values) (*qnode, error) {
 				if err != nil || idx < 1 || idx > maxListIndex || strconv.Itoa(idx) != p {
 					return nil, fmt.Errorf("parameter %q has an invalid list index %q", k, p)
 				}
-			} else if !isParamName(p) {
+			} else if !IsParamName(p) {
 				// Names are echoed back as XML element names, so only
 				// the identifier-like names AWS uses are accepted.
 				return nil, fmt.Errorf("parameter %q has an invalid name segment %q", k, p)
@@ -63,11 +63,11 @@ func parseQueryTree(form url.Values) (*qnode, error) {
 				return nil, fmt.Errorf("parameter %q is a list without an index", k)
 			}
 			if n.kids == nil {
-				n.kids = map[string]*qnode{}
+				n.kids = map[string]*Node{}
 			}
 			c := n.kids[p]
 			if c == nil {
-				c = &qnode{}
+				c = &Node{}
 				n.kids[p] = c
 			}
 			n = c
@@ -77,7 +77,7 @@ func parseQueryTree(form url.Values) (*qnode, error) {
 	return root, nil
 }
 
-func isParamName(p string) bool {
+func IsParamName(p string) bool {
 	if p == "" || len(p) > 128 {
 		return false
 	}
@@ -92,19 +92,19 @@ func isParamName(p string) bool {
 	return true
 }
 
-// child returns the named child, or nil. It is nil-safe so that lookups
-// chain: n.child("A").child("B").
-func (n *qnode) child(name string) *qnode {
+// Child returns the named Child, or nil. It is nil-safe so that lookups
+// chain: n.Child("A").Child("B").
+func (n *Node) Child(name string) *Node {
 	if n == nil || n.kids == nil {
 		return nil
 	}
 	return n.kids[name]
 }
 
-// str is the scalar value at the path, "" when absent.
-func (n *qnode) str(path ...string) string {
+// Str is the scalar value at the path, "" when absent.
+func (n *Node) Str(path ...string) string {
 	for _, p := range path {
-		n = n.child(p)
+		n = n.Child(p)
 	}
 	if n == nil {
 		return ""
@@ -112,23 +112,23 @@ func (n *qnode) str(path ...string) string {
 	return n.val
 }
 
-// has reports whether the path was sent at all, even as an empty list
+// Has reports whether the path was sent at all, even as an empty list
 // (the SDK sends "Actions=" for an empty slice).
-func (n *qnode) has(path ...string) bool {
+func (n *Node) Has(path ...string) bool {
 	for _, p := range path {
-		n = n.child(p)
+		n = n.Child(p)
 	}
 	return n != nil && (n.set || len(n.kids) > 0)
 }
 
-// list returns the members of the list at name (name.member.N) in index
+// List returns the members of the List at name (name.member.N) in index
 // order.
-func (n *qnode) list(name string) []*qnode {
-	return n.child(name).indexed("member")
+func (n *Node) List(name string) []*Node {
+	return n.Child(name).Indexed("member")
 }
 
-func (n *qnode) indexed(kind string) []*qnode {
-	m := n.child(kind)
+func (n *Node) Indexed(kind string) []*Node {
+	m := n.Child(kind)
 	if m == nil {
 		return nil
 	}
@@ -141,43 +141,43 @@ func (n *qnode) indexed(kind string) []*qnode {
 		idx = append(idx, i)
 	}
 	sort.Ints(idx)
-	out := make([]*qnode, 0, len(idx))
+	out := make([]*Node, 0, len(idx))
 	for _, i := range idx {
 		out = append(out, m.kids[strconv.Itoa(i)])
 	}
 	return out
 }
 
-// strings returns a list of scalars (name.member.N).
-func (n *qnode) strings(name string) []string {
+// Strings returns a list of scalars (name.member.N).
+func (n *Node) Strings(name string) []string {
 	var out []string
-	for _, m := range n.list(name) {
+	for _, m := range n.List(name) {
 		out = append(out, m.val)
 	}
 	return out
 }
 
-// clone deep-copies a subtree so stored state never aliases a request.
-func (n *qnode) clone() *qnode {
+// Clone deep-copies a subtree so stored state never aliases a request.
+func (n *Node) Clone() *Node {
 	if n == nil {
 		return nil
 	}
-	c := &qnode{val: n.val, set: n.set}
+	c := &Node{val: n.val, set: n.set}
 	if n.kids != nil {
-		c.kids = make(map[string]*qnode, len(n.kids))
+		c.kids = make(map[string]*Node, len(n.kids))
 		for k, v := range n.kids {
-			c.kids[k] = v.clone()
+			c.kids[k] = v.Clone()
 		}
 	}
 	return c
 }
 
-// without returns a shallow copy of n minus the named children.
-func (n *qnode) without(names ...string) *qnode {
+// Without returns a shallow copy of n minus the named children.
+func (n *Node) Without(names ...string) *Node {
 	if n == nil {
 		return nil
 	}
-	c := &qnode{val: n.val, set: n.set, kids: map[string]*qnode{}}
+	c := &Node{val: n.val, set: n.set, kids: map[string]*Node{}}
 	for k, v := range n.kids {
 		c.kids[k] = v
 	}
@@ -187,30 +187,30 @@ func (n *qnode) without(names ...string) *qnode {
 	return c
 }
 
-// xmlw builds an XML document by hand: the response shapes are simple and
+// XMLWriter builds an XML document by hand: the response shapes are simple and
 // the generic qnode echo needs element names chosen at run time, which
 // encoding/xml struct tags cannot express.
-type xmlw struct {
+type XMLWriter struct {
 	b strings.Builder
 }
 
-func (x *xmlw) open(name string)  { x.b.WriteString("<" + name + ">") }
-func (x *xmlw) close(name string) { x.b.WriteString("</" + name + ">") }
+func (x *XMLWriter) Open(name string)  { x.b.WriteString("<" + name + ">") }
+func (x *XMLWriter) Close(name string) { x.b.WriteString("</" + name + ">") }
 
-func (x *xmlw) text(s string) {
+func (x *XMLWriter) Text(s string) {
 	_ = xml.EscapeText(&x.b, []byte(s))
 }
 
-func (x *xmlw) elem(name, value string) {
-	x.open(name)
-	x.text(value)
-	x.close(name)
+func (x *XMLWriter) Elem(name, value string) {
+	x.Open(name)
+	x.Text(value)
+	x.Close(name)
 }
 
-// tree writes a qnode's children as XML: name.member.N maps to
+// Tree writes a qnode's children as XML: name.member.N maps to
 // <name><member>…</member></name>, which is exactly how awsQuery responses
 // encode the same shapes.
-func (x *xmlw) tree(n *qnode) {
+func (x *XMLWriter) Tree(n *Node) {
 	if n == nil {
 		return
 	}
@@ -222,83 +222,83 @@ func (x *xmlw) tree(n *qnode) {
 	for _, k := range names {
 		c := n.kids[k]
 		if k == "member" || k == "entry" {
-			for _, m := range n.indexed(k) {
-				x.open(k)
+			for _, m := range n.Indexed(k) {
+				x.Open(k)
 				x.node(m)
-				x.close(k)
+				x.Close(k)
 			}
 			continue
 		}
-		x.open(k)
+		x.Open(k)
 		x.node(c)
-		x.close(k)
+		x.Close(k)
 	}
 }
 
-func (x *xmlw) node(n *qnode) {
+func (x *XMLWriter) node(n *Node) {
 	if len(n.kids) == 0 {
-		x.text(n.val)
+		x.Text(n.val)
 		return
 	}
-	x.tree(n)
+	x.Tree(n)
 }
 
-func (x *xmlw) String() string { return x.b.String() }
+func (x *XMLWriter) String() string { return x.b.String() }
 
-// apiError is an error the simulator returns to the client in the
+// Error is an error the simulator returns to the client in the
 // service's own error shape.
-type apiError struct {
+type Error struct {
 	Status  int
 	Code    string
 	Message string
 	Sender  bool // Type Sender (client fault) vs Receiver
 }
 
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
-func senderErr(code, format string, args ...any) *apiError {
-	return &apiError{Status: 400, Code: code, Message: fmt.Sprintf(format, args...), Sender: true}
+func SenderErr(code, format string, args ...any) *Error {
+	return &Error{Status: 400, Code: code, Message: fmt.Sprintf(format, args...), Sender: true}
 }
 
-func validationErr(format string, args ...any) *apiError {
-	return senderErr("ValidationError", format, args...)
+func ValidationErr(format string, args ...any) *Error {
+	return SenderErr("ValidationError", format, args...)
 }
 
-// queryErrorXML renders an awsQuery error body, the shape both ELBv2 and
+// QueryErrorXML renders an awsQuery error body, the shape both ELBv2 and
 // STS use.
-func queryErrorXML(ns string, e *apiError, requestID string) string {
-	var x xmlw
+func QueryErrorXML(ns string, e *Error, requestID string) string {
+	var x XMLWriter
 	x.b.WriteString(xml.Header)
 	if ns != "" {
 		x.b.WriteString(`<ErrorResponse xmlns="` + ns + `">`)
 	} else {
-		x.open("ErrorResponse")
+		x.Open("ErrorResponse")
 	}
-	x.open("Error")
+	x.Open("Error")
 	typ := "Sender"
 	if !e.Sender {
 		typ = "Receiver"
 	}
-	x.elem("Type", typ)
-	x.elem("Code", e.Code)
-	x.elem("Message", e.Message)
-	x.close("Error")
-	x.elem("RequestId", requestID)
-	x.close("ErrorResponse")
+	x.Elem("Type", typ)
+	x.Elem("Code", e.Code)
+	x.Elem("Message", e.Message)
+	x.Close("Error")
+	x.Elem("RequestId", requestID)
+	x.Close("ErrorResponse")
 	return x.String()
 }
 
-// queryResponseXML wraps a result body in <OpResponse><OpResult>…
-func queryResponseXML(ns, op, result, requestID string) string {
-	var x xmlw
+// QueryResponseXML wraps a result body in <OpResponse><OpResult>…
+func QueryResponseXML(ns, op, result, requestID string) string {
+	var x XMLWriter
 	x.b.WriteString(xml.Header)
 	x.b.WriteString("<" + op + `Response xmlns="` + ns + `">`)
-	x.open(op + "Result")
+	x.Open(op + "Result")
 	x.b.WriteString(result)
-	x.close(op + "Result")
-	x.open("ResponseMetadata")
-	x.elem("RequestId", requestID)
-	x.close("ResponseMetadata")
-	x.close(op + "Response")
+	x.Close(op + "Result")
+	x.Open("ResponseMetadata")
+	x.Elem("RequestId", requestID)
+	x.Close("ResponseMetadata")
+	x.Close(op + "Response")
 	return x.String()
 }

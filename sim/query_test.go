@@ -15,29 +15,29 @@ func TestQueryTree(t *testing.T) {
 		"&Actions.member.1.ForwardConfig.TargetGroups.member.1.Weight=0" +
 		"&Actions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn=a%3Ab" +
 		"&Names=")
-	tr, err := parseQueryTree(form)
+	tr, err := ParseQueryTree(form)
 	if err != nil {
 		t.Fatal(err)
 	}
-	acts := tr.list("Actions")
-	if len(acts) != 3 || acts[1].str("Type") != "forward" || acts[2].str("Type") != "fixed-response" {
+	acts := tr.List("Actions")
+	if len(acts) != 3 || acts[1].Str("Type") != "forward" || acts[2].Str("Type") != "fixed-response" {
 		t.Fatalf("members out of numeric order: %+v", acts)
 	}
-	tgs := acts[0].child("ForwardConfig").list("TargetGroups")
-	if len(tgs) != 1 || tgs[0].str("TargetGroupArn") != "a:b" || tgs[0].str("Weight") != "0" || !tgs[0].has("Weight") {
+	tgs := acts[0].Child("ForwardConfig").List("TargetGroups")
+	if len(tgs) != 1 || tgs[0].Str("TargetGroupArn") != "a:b" || tgs[0].Str("Weight") != "0" || !tgs[0].Has("Weight") {
 		t.Fatalf("nested: %+v", tgs)
 	}
-	if !tr.has("Names") || len(tr.list("Names")) != 0 || tr.has("Nope") {
+	if !tr.Has("Names") || len(tr.List("Names")) != 0 || tr.Has("Nope") {
 		t.Fatalf("empty list marker")
 	}
-	var x xmlw
-	x.tree(acts[0])
+	var x XMLWriter
+	x.Tree(acts[0])
 	if got := x.String(); got != "<ForwardConfig><TargetGroups><member><TargetGroupArn>a:b</TargetGroupArn><Weight>0</Weight></member></TargetGroups></ForwardConfig>" {
 		t.Errorf("xml echo = %s", got)
 	}
 	for _, bad := range []string{"A..B=1", "A.member.0.B=1", "A.member.x=1", "A.member.01=1", "A.member.999999999999=1", ".A=1", "A.member=1", "0A=1", "A<b>=1"} {
 		f, _ := url.ParseQuery(bad)
-		if _, err := parseQueryTree(f); err == nil {
+		if _, err := ParseQueryTree(f); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}
 	}
@@ -52,13 +52,13 @@ func FuzzQueryTree(f *testing.F) {
 		if err != nil {
 			return
 		}
-		tr, err := parseQueryTree(form)
+		tr, err := ParseQueryTree(form)
 		if err != nil {
 			return
 		}
 		// Every accessor and the XML echo must be total on any tree.
-		var x xmlw
-		x.tree(tr)
+		var x XMLWriter
+		x.Tree(tr)
 		dec := xml.NewDecoder(strings.NewReader("<r>" + x.String() + "</r>"))
 		for {
 			_, err := dec.Token()
@@ -70,10 +70,10 @@ func FuzzQueryTree(f *testing.F) {
 			}
 		}
 		for k := range tr.kids {
-			_ = tr.list(k)
-			_ = tr.strings(k)
-			_ = tr.str(k, "member", "1")
-			_ = tr.child(k).clone()
+			_ = tr.List(k)
+			_ = tr.Strings(k)
+			_ = tr.Str(k, "member", "1")
+			_ = tr.Child(k).Clone()
 		}
 	})
 }
@@ -100,7 +100,7 @@ func FuzzELBv2Request(f *testing.F) {
 			"STABLE", url.QueryEscape(tg.StableTargetGroupARN), "CANARY", url.QueryEscape(tg.CanaryTargetGroupARN)).Replace(body)
 		req := newFormRequest(body)
 		rw := &discardWriter{h: map[string][]string{}}
-		s.elb.serve(rw, req, []byte(body))
+		s.elb.Serve(rw, req, []byte(body))
 		for _, ru := range s.elb.rules {
 			checkRuleInvariants(t, ru.actions)
 		}

@@ -388,7 +388,7 @@ func (sc *Scenario) validate() error {
 			}
 			continue
 		}
-		if (f.Code == "" && f.Latency == 0 && !f.Drop) || (f.Code != "" && !isParamName(f.Code)) {
+		if (f.Code == "" && f.Latency == 0 && !f.Drop) || (f.Code != "" && !IsParamName(f.Code)) {
 			return ferr(with(p, "code"), "%q is not an error code such as Throttling", f.Code)
 		}
 		known := f.Service == ""
@@ -590,14 +590,14 @@ func (a *ALB) validateTimeline(p []any) error {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(x, y int) bool { return a.Events[order[x]].At < a.Events[order[y]].At })
-	params := a.baseParams()
+	params := a.BaseParams()
 	for _, i := range order {
-		params.apply(&a.Events[i])
-		for _, sp := range []sideParams{params.stable, params.canary} {
-			if sp.p99 < sp.p50 {
-				return ferr(with(p, "events", i), "after this event p99 %vms is below p50 %vms", sp.p99, sp.p50)
+		params.Apply(&a.Events[i])
+		for _, sp := range []SideParams{params.Stable, params.Canary} {
+			if sp.P99 < sp.P50 {
+				return ferr(with(p, "events", i), "after this event p99 %vms is below p50 %vms", sp.P99, sp.P50)
 			}
-			if sp.errRate+sp.err4xxRate > 1 {
+			if sp.ErrRate+sp.Err4xxRate > 1 {
 				return ferr(with(p, "events", i), "after this event error_rate + error_4xx_rate exceeds 1")
 			}
 		}
@@ -621,7 +621,7 @@ func (a *ALB) validateAlarm(p []any, al *Alarm) error {
 		return ferr(with(p, "side"), "%q must be stable or canary", al.Side)
 	}
 	if !albMetrics[al.Metric] {
-		return ferr(with(p, "metric"), "%q is not an ALB target-group metric the simulator publishes (%s)", al.Metric, strings.Join(sortedKeys(albMetrics), ", "))
+		return ferr(with(p, "metric"), "%q is not an ALB target-group metric the simulator publishes (%s)", al.Metric, strings.Join(SortedKeys(albMetrics), ", "))
 	}
 	if al.Name == "" {
 		al.Name = a.Name + "-" + al.Side + "-" + al.Metric
@@ -654,7 +654,7 @@ func (a *ALB) validateAlarm(p []any, al *Alarm) error {
 		al.Comparison = "GreaterThanThreshold"
 	}
 	if !comparisons[al.Comparison] {
-		return ferr(with(p, "comparison"), "%q is not one of %s", al.Comparison, strings.Join(sortedKeys(comparisons), ", "))
+		return ferr(with(p, "comparison"), "%q is not one of %s", al.Comparison, strings.Join(SortedKeys(comparisons), ", "))
 	}
 	if !missingModes[al.TreatMissingData] {
 		return ferr(with(p, "treat_missing_data"), "%q is not missing, breaching, notBreaching or ignore", al.TreatMissingData)

@@ -132,7 +132,7 @@ func (s *Sim) seedALB(a *ALB) error {
 		target.RuleARN, target.DefaultRule = l.defaultRuleARN, true
 	} else {
 		l = e.addListener(lb, listenerID, defaultRuleID, 80, []action{fixedResponseAction(404)})
-		ru := e.addRule(l, ruleID, 10, []*qnode{pathCondition(a.PathPattern)}, []action{forwardAction(fwd)})
+		ru := e.addRule(l, ruleID, 10, []*Node{pathCondition(a.PathPattern)}, []action{forwardAction(fwd)})
 		target.RuleARN = ru.arn
 	}
 	target.ListenerARN = l.arn
@@ -155,7 +155,7 @@ func (s *Sim) seedALB(a *ALB) error {
 		if al.Side == "canary" {
 			tgARN = canary.arn
 		}
-		def := cwAlarmDef{
+		def := AlarmDef{
 			Name:        al.Name,
 			Description: fmt.Sprintf("%s %s of %s on %s (from scenario %s)", al.Statistic, al.Metric, al.Side, a.Name, s.scenario.Name),
 			Namespace:   albNamespace,
@@ -176,7 +176,7 @@ func (s *Sim) seedALB(a *ALB) error {
 		} else {
 			def.Statistic = al.Statistic
 		}
-		if err := s.cw.putAlarm(def); err != nil {
+		if err := s.cw.PutAlarm(def); err != nil {
 			return fmt.Errorf("alarm %s: %w", al.Name, err)
 		}
 		target.Alarms = append(target.Alarms, al.Name)
@@ -206,7 +206,7 @@ func (s *Sim) seedBulk(a *ALB, ids idSource, lb *loadBalancer, first *listener, 
 			have = 1 // the canary's own rule
 		}
 		for j := have; j < a.RulesPerListener; j++ {
-			e.addRule(l, ids.hex16(), 100+j, []*qnode{pathCondition(fmt.Sprintf("/bulk/%d/*", j))}, []action{forwardAction(fwd)})
+			e.addRule(l, ids.hex16(), 100+j, []*Node{pathCondition(fmt.Sprintf("/bulk/%d/*", j))}, []action{forwardAction(fwd)})
 		}
 	}
 }
@@ -216,14 +216,14 @@ func (s *Sim) seedExtra(a *ALB, extra string, ids idSource, lb *loadBalancer, l 
 	base := ManifestTarget{Kind: "alb", LoadBalancerARN: lb.arn, ListenerARN: l.arn}
 	switch extra {
 	case ExtraSingleTGRule:
-		ru := e.addRule(l, ids.hex16(), 20, []*qnode{pathCondition("/single/*")},
+		ru := e.addRule(l, ids.hex16(), 20, []*Node{pathCondition("/single/*")},
 			[]action{forwardAction(forwardConfig{groups: []tgWeight{{arn: stable.arn, weight: 1}}})})
 		base.Name, base.RuleARN, base.StableTargetGroupARN = a.Name+"-single-tg", ru.arn, stable.arn
 		base.Note = "forward to a single target group (legacy TargetGroupArn form); no canary side"
 	case ExtraThreeTGRule:
 		third := e.addTargetGroup(a.Name+"-extra", ids.hex16(), lb.arn)
 		third.targets = []*tgTarget{{id: ids.instance(), port: 8080, state: "healthy"}}
-		ru := e.addRule(l, ids.hex16(), 30, []*qnode{pathCondition("/three/*")},
+		ru := e.addRule(l, ids.hex16(), 30, []*Node{pathCondition("/three/*")},
 			[]action{forwardAction(forwardConfig{groups: []tgWeight{
 				{arn: stable.arn, weight: 80}, {arn: canary.arn, weight: 10}, {arn: third.arn, weight: 10},
 			}})})
@@ -231,7 +231,7 @@ func (s *Sim) seedExtra(a *ALB, extra string, ids idSource, lb *loadBalancer, l 
 		base.StableTargetGroupARN, base.CanaryTargetGroupARN = stable.arn, canary.arn
 		base.Note = "forward to three target groups (80/10/10, third is " + third.name + ")"
 	case ExtraRedirectRule:
-		ru := e.addRule(l, ids.hex16(), 40, []*qnode{pathCondition("/old/*")}, []action{redirectAction("/new/#{path}")})
+		ru := e.addRule(l, ids.hex16(), 40, []*Node{pathCondition("/old/*")}, []action{redirectAction("/new/#{path}")})
 		base.Name, base.RuleARN = a.Name+"-redirect", ru.arn
 		base.Note = "redirect action; no forward"
 	case ExtraFixedResponseListener:
@@ -261,7 +261,7 @@ func (s *Sim) SetWeights(ruleARN string, weights map[string]int) error {
 func (e *elbv2) setWeights(ruleARN string, weights map[string]int) error {
 	actions, ok := e.ruleActions(ruleARN)
 	if !ok {
-		return senderErr("RuleNotFound", "rule %s not found", ruleARN)
+		return SenderErr("RuleNotFound", "rule %s not found", ruleARN)
 	}
 	var f *forwardConfig
 	for i := range actions {
@@ -270,19 +270,19 @@ func (e *elbv2) setWeights(ruleARN string, weights map[string]int) error {
 		}
 	}
 	if f == nil {
-		return validationErr("rule %s has no forward action", ruleARN)
+		return ValidationErr("rule %s has no forward action", ruleARN)
 	}
-	for _, arn := range sortedKeys(weights) {
+	for _, arn := range SortedKeys(weights) {
 		w := weights[arn]
 		if w < 0 || w > maxWeight {
-			return validationErr("weight %d for %s is out of range (0..%d)", w, arn, maxWeight)
+			return ValidationErr("weight %d for %s is out of range (0..%d)", w, arn, maxWeight)
 		}
 		found := false
 		for _, g := range f.groups {
 			found = found || g.arn == arn
 		}
 		if !found {
-			return validationErr("target group %s is not in the forward action of %s", arn, ruleARN)
+			return ValidationErr("target group %s is not in the forward action of %s", arn, ruleARN)
 		}
 	}
 	for i := range f.groups {

@@ -59,11 +59,11 @@ type Options struct {
 // service is one simulated AWS service behind the router. CloudWatch (in
 // cw.go, written separately) has the same two methods.
 type service interface {
-	// operation names the operation for the stats, "" if unknown.
-	operation(r *http.Request, body []byte) string
-	// serve answers the request; the X-Amzn-Requestid header is already
+	// Operation names the Operation for the stats, "" if unknown.
+	Operation(r *http.Request, body []byte) string
+	// Serve answers the request; the X-Amzn-Requestid header is already
 	// set on w and is the request ID to put in bodies.
-	serve(w http.ResponseWriter, r *http.Request, body []byte)
+	Serve(w http.ResponseWriter, r *http.Request, body []byte)
 }
 
 // Sim is a running simulated AWS account. Safe for concurrent use.
@@ -79,7 +79,7 @@ type Sim struct {
 	start    time.Time
 
 	store   *metrics.Store
-	cw      *cloudWatch
+	cw      *CloudWatch
 	elb     *elbv2
 	sts     *stsService
 	traffic *albTraffic
@@ -169,7 +169,7 @@ func newSim(opts Options, sink metrics.Sink) (*Sim, error) {
 		reqIDs:   rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)),
 	}
 	s.store = metrics.NewStore(max(sc.History.D(), 6*time.Hour))
-	s.cw = newCloudWatch(opts.Clock, s.store)
+	s.cw = NewCloudWatch(opts.Clock, s.store)
 	s.elb = newELBv2(opts.Region, opts.Account)
 	s.sts = newSTS(callerARN, opts.Account, seed)
 	s.lambda = newLambda(opts.Region, opts.Account, seed, opts.Clock.Now)
@@ -270,7 +270,7 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := s.newRequestID()
 	w.Header().Set("X-Amzn-Requestid", reqID)
 	if len(body) > maxBody {
-		writeUnknown(w, r, reqID, &apiError{Status: 413, Code: "RequestEntityTooLarge",
+		WriteUnknown(w, r, reqID, &Error{Status: 413, Code: "RequestEntityTooLarge",
 			Message: "request body larger than 8 MiB", Sender: true})
 		return
 	}
@@ -280,11 +280,11 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	svc := s.services[name]
 	if svc == nil {
 		s.log.Debug("sim: unknown service", "service", name, "path", r.URL.Path)
-		writeUnknown(w, r, reqID, senderErr("UnknownServiceException",
+		WriteUnknown(w, r, reqID, SenderErr("UnknownServiceException",
 			"the simulator does not serve service %q", name))
 		return
 	}
-	op := svc.operation(r, body)
+	op := svc.Operation(r, body)
 	if op == "" {
 		op = "unknown"
 	}
@@ -297,7 +297,7 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Debug("sim: request", "service", short, "operation", op, "request_id", reqID)
-	svc.serve(w, r, body)
+	svc.Serve(w, r, body)
 }
 
 // routeService finds the SigV4 signing name, falling back to protocol
@@ -355,9 +355,9 @@ func scopeService(auth string) string {
 	return parts[3]
 }
 
-// writeUnknown answers a request no service claimed, in the shape its
+// WriteUnknown answers a request no service claimed, in the shape its
 // markers suggest: JSON for X-Amz-Target clients, awsQuery XML otherwise.
-func writeUnknown(w http.ResponseWriter, r *http.Request, reqID string, e *apiError) {
+func WriteUnknown(w http.ResponseWriter, r *http.Request, reqID string, e *Error) {
 	if r.Header.Get("X-Amz-Target") != "" || strings.Contains(r.Header.Get("Content-Type"), "json") {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		w.Header().Set("X-Amzn-Errortype", e.Code)
@@ -367,7 +367,7 @@ func writeUnknown(w http.ResponseWriter, r *http.Request, reqID string, e *apiEr
 	}
 	w.Header().Set("Content-Type", "text/xml")
 	w.WriteHeader(e.Status)
-	_, _ = io.WriteString(w, queryErrorXML("", e, reqID))
+	_, _ = io.WriteString(w, QueryErrorXML("", e, reqID))
 }
 
 // serveControl answers /_sim/ requests. They are not AWS calls and are
@@ -472,8 +472,8 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// sortedKeys is used wherever map iteration order would leak into output.
-func sortedKeys[V any](m map[string]V) []string {
+// SortedKeys is used wherever map iteration order would leak into output.
+func SortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

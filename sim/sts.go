@@ -39,23 +39,23 @@ func newSTS(arn, account string, seed int64) *stsService {
 	return &stsService{arn: arn, userID: userID, account: account}
 }
 
-func (s *stsService) operation(r *http.Request, body []byte) string { return queryAction(r, body) }
+func (s *stsService) Operation(r *http.Request, body []byte) string { return QueryAction(r, body) }
 
-func (s *stsService) serve(w http.ResponseWriter, r *http.Request, body []byte) {
-	t, aerr := parseQueryRequest(r, body)
+func (s *stsService) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
+	t, aerr := ParseQueryRequest(r, body)
 	if aerr != nil {
-		writeQuery(w, stsNS, "", "", aerr)
+		WriteQuery(w, stsNS, "", "", aerr)
 		return
 	}
-	op := t.str("Action")
+	op := t.Str("Action")
 	if op != "GetCallerIdentity" {
-		writeQuery(w, stsNS, op, "", senderErr("InvalidAction",
+		WriteQuery(w, stsNS, op, "", SenderErr("InvalidAction",
 			"Could not find operation %s for version %s (the simulator supports GetCallerIdentity)", op, stsVersion))
 		return
 	}
-	var x xmlw
-	x.elem("Arn", s.arn)
-	x.elem("UserId", s.userID)
-	x.elem("Account", s.account)
-	writeQuery(w, stsNS, op, x.String(), nil)
+	var x XMLWriter
+	x.Elem("Arn", s.arn)
+	x.Elem("UserId", s.userID)
+	x.Elem("Account", s.account)
+	WriteQuery(w, stsNS, op, x.String(), nil)
 }

@@ -12,49 +12,49 @@ import (
 
 const albNamespace = "AWS/ApplicationELB"
 
-type sideParams struct {
-	errRate, err4xxRate float64
-	p50, p99            float64 // milliseconds
+type SideParams struct {
+	ErrRate, Err4xxRate float64
+	P50, P99            float64 // milliseconds
 }
 
-type albParams struct {
-	rpm            float64
-	stable, canary sideParams
+type ALBParams struct {
+	RPM            float64
+	Stable, Canary SideParams
 }
 
-func (a *ALB) baseParams() albParams {
-	side := func(s Side) sideParams {
-		return sideParams{errRate: *s.ErrorRate, err4xxRate: *s.Error4xxRate, p50: *s.LatencyP50Ms, p99: *s.LatencyP99Ms}
+func (a *ALB) BaseParams() ALBParams {
+	side := func(s Side) SideParams {
+		return SideParams{ErrRate: *s.ErrorRate, Err4xxRate: *s.Error4xxRate, P50: *s.LatencyP50Ms, P99: *s.LatencyP99Ms}
 	}
-	return albParams{rpm: a.RequestsPerMinute, stable: side(a.Stable), canary: side(a.Canary)}
+	return ALBParams{RPM: a.RequestsPerMinute, Stable: side(a.Stable), Canary: side(a.Canary)}
 }
 
-func (sp *sideParams) apply(s *Side) {
+func (sp *SideParams) Apply(s *Side) {
 	if s == nil {
 		return
 	}
 	if s.ErrorRate != nil {
-		sp.errRate = *s.ErrorRate
+		sp.ErrRate = *s.ErrorRate
 	}
 	if s.Error4xxRate != nil {
-		sp.err4xxRate = *s.Error4xxRate
+		sp.Err4xxRate = *s.Error4xxRate
 	}
 	if s.LatencyP50Ms != nil {
-		sp.p50 = *s.LatencyP50Ms
+		sp.P50 = *s.LatencyP50Ms
 	}
 	if s.LatencyP99Ms != nil {
-		sp.p99 = *s.LatencyP99Ms
+		sp.P99 = *s.LatencyP99Ms
 	}
 }
 
-func (p *albParams) apply(ev *Event) {
+func (p *ALBParams) Apply(ev *Event) {
 	if ev.RequestsPerMinute != nil {
-		p.rpm = *ev.RequestsPerMinute
+		p.RPM = *ev.RequestsPerMinute
 	}
-	p.stable.apply(ev.Both)
-	p.canary.apply(ev.Both)
-	p.stable.apply(ev.Stable)
-	p.canary.apply(ev.Canary)
+	p.Stable.Apply(ev.Both)
+	p.Canary.Apply(ev.Both)
+	p.Stable.Apply(ev.Stable)
+	p.Canary.Apply(ev.Canary)
 }
 
 // shares is the fraction of a listener rule's traffic each side receives.
@@ -210,14 +210,14 @@ func (c *canaryRun) sharesOver(from time.Time) (stable, canary float64) {
 }
 
 // paramsAt is the scenario parameters in force at t.
-func (t *albTraffic) paramsAt(c *canaryRun, at time.Time) albParams {
-	p := c.spec.baseParams()
+func (t *albTraffic) paramsAt(c *canaryRun, at time.Time) ALBParams {
+	p := c.spec.BaseParams()
 	for i := range c.spec.Events {
 		ev := &c.spec.Events[i]
 		if t.Start().Add(ev.At.D()).After(at) {
 			break
 		}
-		p.apply(ev)
+		p.Apply(ev)
 	}
 	return p
 }
@@ -233,26 +233,26 @@ func (t *albTraffic) generate(c *canaryRun, from time.Time) {
 	p := t.paramsAt(c, from)
 	shareS, shareC := c.sharesOver(from)
 	r := stream(0)
-	total := traffic.Poisson(r, p.rpm*(shareS+shareC))
+	total := traffic.Poisson(r, p.RPM*(shareS+shareC))
 	nS := 0
 	if shareS+shareC > 0 {
 		nS = traffic.Binomial(r, total, shareS/(shareS+shareC))
 	}
-	t.publishSide(stream(1), c.stableDim, c, from, nS, p.stable)
-	t.publishSide(stream(2), c.canaryDim, c, from, total-nS, p.canary)
+	t.publishSide(stream(1), c.stableDim, c, from, nS, p.Stable)
+	t.publishSide(stream(2), c.canaryDim, c, from, total-nS, p.Canary)
 }
 
-func (t *albTraffic) publishSide(r *rand.Rand, tgDim string, c *canaryRun, at time.Time, n int, sp sideParams) {
+func (t *albTraffic) publishSide(r *rand.Rand, tgDim string, c *canaryRun, at time.Time, n int, sp SideParams) {
 	if n == 0 {
 		// An ALB publishes nothing for a target group that got no requests.
 		return
 	}
-	n5 := traffic.Binomial(r, n, sp.errRate)
+	n5 := traffic.Binomial(r, n, sp.ErrRate)
 	n4 := 0
-	if rest := 1 - sp.errRate; rest > 0 {
-		n4 = traffic.Binomial(r, n-n5, sp.err4xxRate/rest)
+	if rest := 1 - sp.ErrRate; rest > 0 {
+		n4 = traffic.Binomial(r, n-n5, sp.Err4xxRate/rest)
 	}
-	values, counts := traffic.NewLognormal(sp.p50, sp.p99).Histogram(r, n, 0.001)
+	values, counts := traffic.NewLognormal(sp.P50, sp.P99).Histogram(r, n, 0.001)
 	dims := []metrics.Dimension{{Name: "LoadBalancer", Value: c.lbDim}, {Name: "TargetGroup", Value: tgDim}}
 	count := func(name string, k int) {
 		if k == 0 {
