@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
+
+	"github.com/perch-dev/perch/sim/awsproto"
 )
 
 // The Account API's ListRegions over restJson1 (POST /listRegions), which
@@ -71,4 +73,10 @@ func writeAccountErr(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("X-Amzn-Errortype", code)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
+}
+
+// Endpoint routes signed requests only: the Account API has no unsigned
+// callers.
+func (a *account) Endpoint() awsproto.Endpoint {
+	return awsproto.Endpoint{Name: "account", SigningName: "account"}
 }

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/perch-dev/perch/sim/awsproto"
 )
 
 // CodeDeploy over awsJson1.1: POST / with X-Amz-Target
@@ -24,7 +26,7 @@ const cdPage = 50
 
 var deploymentIDPattern = regexp.MustCompile(`^d-[A-Z0-9]{9}$`)
 
-type cdHandler func(c *codeDeploy, body []byte) (any, *Error)
+type cdHandler func(c *codeDeploy, body []byte) (any, *awsproto.Error)
 
 var cdOps = map[string]cdHandler{
 	"GetDeployment":             (*codeDeploy).getDeployment,
@@ -54,8 +56,8 @@ func (c *codeDeploy) Serve(w http.ResponseWriter, r *http.Request, body []byte) 
 	op := c.Operation(r, body)
 	h := cdOps[op]
 	if h == nil {
-		writeCD(w, nil, &Error{Status: 400, Code: "UnknownOperationException",
-			Message: fmt.Sprintf("the simulator does not serve CodeDeploy operation %q (it has %s)", op, strings.Join(SortedKeys(cdOps), ", ")), Sender: true})
+		writeCD(w, nil, &awsproto.Error{Status: 400, Code: "UnknownOperationException",
+			Message: fmt.Sprintf("the simulator does not serve CodeDeploy operation %q (it has %s)", op, strings.Join(awsproto.SortedKeys(cdOps), ", ")), Sender: true})
 		return
 	}
 	if len(body) == 0 {
@@ -65,7 +67,7 @@ func (c *codeDeploy) Serve(w http.ResponseWriter, r *http.Request, body []byte) 
 	writeCD(w, out, aerr)
 }
 
-func writeCD(w http.ResponseWriter, out any, aerr *Error) {
+func writeCD(w http.ResponseWriter, out any, aerr *awsproto.Error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/x-amz-json-1.1")
 	if aerr != nil {
@@ -78,11 +80,11 @@ func writeCD(w http.ResponseWriter, out any, aerr *Error) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-func cdErr(code, format string, args ...any) *Error {
-	return &Error{Status: 400, Code: code, Message: fmt.Sprintf(format, args...), Sender: true}
+func cdErr(code, format string, args ...any) *awsproto.Error {
+	return &awsproto.Error{Status: 400, Code: code, Message: fmt.Sprintf(format, args...), Sender: true}
 }
 
-func cdDecode(body []byte, v any) *Error {
+func cdDecode(body []byte, v any) *awsproto.Error {
 	if err := json.Unmarshal(body, v); err != nil {
 		return cdErr("SerializationException", "could not parse the request body: %v", err)
 	}
@@ -98,7 +100,7 @@ func cdEpoch(t time.Time) *float64 {
 	return &v
 }
 
-func (c *codeDeploy) findDeployment(id string) (*cdDeployment, *Error) {
+func (c *codeDeploy) findDeployment(id string) (*cdDeployment, *awsproto.Error) {
 	switch {
 	case id == "":
 		return nil, cdErr("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
@@ -112,7 +114,7 @@ func (c *codeDeploy) findDeployment(id string) (*cdDeployment, *Error) {
 	return d, nil
 }
 
-func (c *codeDeploy) findGroup(app, group string) (*cdGroup, *Error) {
+func (c *codeDeploy) findGroup(app, group string) (*cdGroup, *awsproto.Error) {
 	switch {
 	case app == "":
 		return nil, cdErr("ApplicationNameRequiredException", "The minimum number of required application names was not specified.")
@@ -292,4 +294,9 @@ func (d *cdDeployment) info() cdDeploymentJSON {
 		out.DeploymentOverview.Pending = n
 	}
 	return out
+}
+
+// Endpoint routes awsJson1.1 requests by X-Amz-Target.
+func (c *codeDeploy) Endpoint() awsproto.Endpoint {
+	return awsproto.Endpoint{Name: "codedeploy", SigningName: "codedeploy", TargetPrefixes: []string{cdTargetPrefix}}
 }

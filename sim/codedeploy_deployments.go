@@ -5,9 +5,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/perch-dev/perch/sim/awsproto"
 )
 
-func (c *codeDeploy) getDeployment(body []byte) (any, *Error) {
+func (c *codeDeploy) getDeployment(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentId string `json:"deploymentId"`
 	}
@@ -21,7 +23,7 @@ func (c *codeDeploy) getDeployment(body []byte) (any, *Error) {
 	return map[string]any{"deploymentInfo": d.info()}, nil
 }
 
-func (c *codeDeploy) batchGetDeployments(body []byte) (any, *Error) {
+func (c *codeDeploy) batchGetDeployments(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentIds []string `json:"deploymentIds"`
 	}
@@ -50,7 +52,7 @@ func (c *codeDeploy) batchGetDeployments(body []byte) (any, *Error) {
 var cdStatuses = map[string]bool{"Created": true, "Queued": true, "InProgress": true, "Baking": true,
 	"Succeeded": true, "Failed": true, "Stopped": true, "Ready": true}
 
-func (c *codeDeploy) listDeployments(body []byte) (any, *Error) {
+func (c *codeDeploy) listDeployments(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		ApplicationName     string   `json:"applicationName"`
 		DeploymentGroupName string   `json:"deploymentGroupName"`
@@ -67,8 +69,8 @@ func (c *codeDeploy) listDeployments(body []byte) (any, *Error) {
 	var groups []*cdGroup
 	switch {
 	case in.ApplicationName == "" && in.DeploymentGroupName == "":
-		for _, an := range SortedKeys(c.apps) {
-			for _, gn := range SortedKeys(c.apps[an].groups) {
+		for _, an := range awsproto.SortedKeys(c.apps) {
+			for _, gn := range awsproto.SortedKeys(c.apps[an].groups) {
 				groups = append(groups, c.apps[an].groups[gn])
 			}
 		}
@@ -136,7 +138,7 @@ func (c *codeDeploy) listDeployments(body []byte) (any, *Error) {
 	return out, nil
 }
 
-func (c *codeDeploy) createDeployment(body []byte) (any, *Error) {
+func (c *codeDeploy) createDeployment(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		ApplicationName      string `json:"applicationName"`
 		DeploymentGroupName  string `json:"deploymentGroupName"`
@@ -197,7 +199,7 @@ func appSpecTargetVersion(content string) string {
 	return ""
 }
 
-func (c *codeDeploy) stopDeployment(body []byte) (any, *Error) {
+func (c *codeDeploy) stopDeployment(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentId        string `json:"deploymentId"`
 		AutoRollbackEnabled *bool  `json:"autoRollbackEnabled"`
@@ -224,7 +226,7 @@ func (c *codeDeploy) stopDeployment(body []byte) (any, *Error) {
 	return map[string]string{"status": "Succeeded", "statusMessage": msg}, nil
 }
 
-func (c *codeDeploy) continueDeployment(body []byte) (any, *Error) {
+func (c *codeDeploy) continueDeployment(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentId       string `json:"deploymentId"`
 		DeploymentWaitType string `json:"deploymentWaitType"`

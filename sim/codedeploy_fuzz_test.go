@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/perch-dev/perch/sim/awsproto"
 )
 
 // FuzzCodeDeployRequest drives the awsJson1.1 CodeDeploy handler with any
@@ -25,7 +27,7 @@ func FuzzCodeDeployRequest(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	ops := SortedKeys(cdOps)
+	ops := awsproto.SortedKeys(cdOps)
 	f.Fuzz(func(t *testing.T, op uint8, body []byte) {
 		s, err := newSim(Options{Clock: fixedClock{epoch}, Scenario: sc}, &recorder{})
 		if err != nil {

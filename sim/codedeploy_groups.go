@@ -1,8 +1,12 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
 
-func (c *codeDeploy) getDeploymentGroup(body []byte) (any, *Error) {
+	"github.com/perch-dev/perch/sim/awsproto"
+)
+
+func (c *codeDeploy) getDeploymentGroup(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		ApplicationName     string `json:"applicationName"`
 		DeploymentGroupName string `json:"deploymentGroupName"`
@@ -66,7 +70,7 @@ func (c *codeDeploy) getDeploymentGroup(body []byte) (any, *Error) {
 	return map[string]any{"deploymentGroupInfo": info}, nil
 }
 
-func (c *codeDeploy) getDeploymentConfig(body []byte) (any, *Error) {
+func (c *codeDeploy) getDeploymentConfig(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentConfigName string `json:"deploymentConfigName"`
 	}
@@ -101,11 +105,11 @@ func (c *codeDeploy) getDeploymentConfig(body []byte) (any, *Error) {
 	return map[string]any{"deploymentConfigInfo": info}, nil
 }
 
-func (c *codeDeploy) listApplications(body []byte) (any, *Error) {
-	return map[string]any{"applications": nonNilStrings(SortedKeys(c.apps))}, nil
+func (c *codeDeploy) listApplications(body []byte) (any, *awsproto.Error) {
+	return map[string]any{"applications": nonNilStrings(awsproto.SortedKeys(c.apps))}, nil
 }
 
-func (c *codeDeploy) listDeploymentGroups(body []byte) (any, *Error) {
+func (c *codeDeploy) listDeploymentGroups(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		ApplicationName string `json:"applicationName"`
 	}
@@ -119,5 +123,5 @@ func (c *codeDeploy) listDeploymentGroups(body []byte) (any, *Error) {
 	if a == nil {
 		return nil, cdErr("ApplicationDoesNotExistException", "No application found for name: %s", in.ApplicationName)
 	}
-	return map[string]any{"applicationName": a.name, "deploymentGroups": nonNilStrings(SortedKeys(a.groups))}, nil
+	return map[string]any{"applicationName": a.name, "deploymentGroups": nonNilStrings(awsproto.SortedKeys(a.groups))}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perch-dev/perch/sim/awsproto"
 	"github.com/perch-dev/perch/sim/metrics"
 )
 
@@ -286,7 +287,7 @@ func (g *CodeDeployGroup) validateAlarm(p []any, al *Alarm) error {
 		return (&ALB{Name: g.Name}).validateAlarm(p, al)
 	}
 	if !lambdaAlarm[al.Metric] {
-		return ferr(with(p, "metric"), "%q is not a Lambda metric the simulator publishes (%s)", al.Metric, strings.Join(SortedKeys(lambdaAlarm), ", "))
+		return ferr(with(p, "metric"), "%q is not a Lambda metric the simulator publishes (%s)", al.Metric, strings.Join(awsproto.SortedKeys(lambdaAlarm), ", "))
 	}
 	// The ALB checks cover everything else; borrow them with a stand-in
 	// metric and put the real one back.

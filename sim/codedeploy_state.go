@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/perch-dev/perch/sim/awsproto"
 )
 
 // The simulated CodeDeploy's state: applications, deployment groups,
@@ -323,7 +325,7 @@ type createOptions struct {
 
 // create starts a deployment in g at the simulation's now. The caller has
 // checked that g has no active deployment.
-func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *Error) {
+func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *awsproto.Error) {
 	at := c.now
 	if o.id == "" {
 		o.id = c.newID()
@@ -340,7 +342,7 @@ func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *Error)
 	case cdECS:
 		w, err := c.sim.elb.weightsOf(g.ruleARN)
 		if err != nil {
-			return nil, &Error{Status: 400, Code: "InvalidLoadBalancerInfoException",
+			return nil, &awsproto.Error{Status: 400, Code: "InvalidLoadBalancerInfoException",
 				Message: fmt.Sprintf("the deployment group's listener rule cannot be read: %v", err), Sender: true}
 		}
 		// The target group carrying production traffic is blue; the
@@ -356,7 +358,7 @@ func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *Error)
 		f := c.sim.lambda.functions[g.function]
 		a := f.aliases[g.alias]
 		if len(a.weights) > 0 {
-			return nil, &Error{Status: 400, Code: "InvalidLambdaFunctionException",
+			return nil, &awsproto.Error{Status: 400, Code: "InvalidLambdaFunctionException",
 				Message: fmt.Sprintf("alias %s:%s already routes traffic to an additional version; CodeDeploy needs it on one version", g.function, g.alias), Sender: true}
 		}
 		d.current, d.target = a.functionVersion, o.target
@@ -364,11 +366,11 @@ func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *Error)
 			d.target = g.targetVersion
 		}
 		if f.version(d.target) == nil || d.target == "$LATEST" {
-			return nil, &Error{Status: 400, Code: "InvalidRevisionException",
+			return nil, &awsproto.Error{Status: 400, Code: "InvalidRevisionException",
 				Message: fmt.Sprintf("target version %q of %s is not a published version", d.target, g.function), Sender: true}
 		}
 		if d.target == d.current {
-			return nil, &Error{Status: 400, Code: "InvalidRevisionException",
+			return nil, &awsproto.Error{Status: 400, Code: "InvalidRevisionException",
 				Message: fmt.Sprintf("alias %s:%s already points at version %s", g.function, g.alias, d.target), Sender: true}
 		}
 		d.hooks = plannedHooks([]string{"BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"}, at, g.installTime, 0)
@@ -418,7 +420,7 @@ func (c *codeDeploy) nextDue() (time.Time, bool) {
 
 func (c *codeDeploy) activeDeployments() []*cdDeployment {
 	var out []*cdDeployment
-	for _, id := range SortedKeys(c.byID) {
+	for _, id := range awsproto.SortedKeys(c.byID) {
 		if d := c.byID[id]; !d.terminal() {
 			out = append(out, d)
 		}
@@ -741,7 +743,7 @@ func (c *codeDeploy) moveTo(at time.Time) {
 func (e *elbv2) weightsOf(ruleARN string) (map[string]int, error) {
 	actions, ok := e.ruleActions(ruleARN)
 	if !ok {
-		return nil, SenderErr("RuleNotFound", "rule %s not found", ruleARN)
+		return nil, awsproto.SenderErr("RuleNotFound", "rule %s not found", ruleARN)
 	}
 	out := map[string]int{}
 	for _, a := range actions {

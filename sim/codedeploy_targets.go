@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"time"
+
+	"github.com/perch-dev/perch/sim/awsproto"
 )
 
 // targetIDs are the deployment's targets: the ECS service, the Lambda
@@ -130,7 +132,7 @@ func (c *codeDeploy) target(d *cdDeployment, id string) (map[string]any, bool) {
 	return nil, false
 }
 
-func (c *codeDeploy) listDeploymentTargets(body []byte) (any, *Error) {
+func (c *codeDeploy) listDeploymentTargets(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentId  string              `json:"deploymentId"`
 		NextToken     string              `json:"nextToken"`
@@ -170,7 +172,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (c *codeDeploy) batchGetDeploymentTargets(body []byte) (any, *Error) {
+func (c *codeDeploy) batchGetDeploymentTargets(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentId string   `json:"deploymentId"`
 		TargetIds    []string `json:"targetIds"`
@@ -199,7 +201,7 @@ func (c *codeDeploy) batchGetDeploymentTargets(body []byte) (any, *Error) {
 	return map[string]any{"deploymentTargets": out}, nil
 }
 
-func (c *codeDeploy) getDeploymentTarget(body []byte) (any, *Error) {
+func (c *codeDeploy) getDeploymentTarget(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentId string `json:"deploymentId"`
 		TargetId     string `json:"targetId"`

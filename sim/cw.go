@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim/awsproto"
 	"github.com/perch-dev/perch/sim/metrics"
 )
 
@@ -341,4 +342,11 @@ func cwXMLEscapeString(s string) string {
 	var b bytes.Buffer
 	cwXMLEscape(&b, s)
 	return b.String()
+}
+
+// Endpoint routes CloudWatch's three protocols: RPCv2 CBOR by path,
+// awsJson1.0 by X-Amz-Target, awsQuery by version.
+func (c *CloudWatch) Endpoint() awsproto.Endpoint {
+	return awsproto.Endpoint{Name: "cloudwatch", SigningName: "monitoring",
+		TargetPrefixes: []string{cwServiceName + "."}, PathPrefixes: []string{"/service/" + cwServiceName + "/"}, QueryVersions: []string{cwAPIVersion}}
 }

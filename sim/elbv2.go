@@ -2,55 +2,15 @@ package sim
 
 import (
 	"encoding/base64"
-	"io"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/perch-dev/perch/sim/awsproto"
 )
 
-// parseQueryRequest decodes an awsQuery request: the form body, or the URL
-// query for the GET form some old clients use.
-// QueryAction names an awsQuery request's operation: the form body's
-// Action, or the URL's for a GET.
-func QueryAction(r *http.Request, body []byte) string {
-	form, err := url.ParseQuery(string(body))
-	if err == nil && form.Get("Action") != "" {
-		return form.Get("Action")
-	}
-	return r.URL.Query().Get("Action")
-}
-
-func ParseQueryRequest(r *http.Request, body []byte) (*Node, *Error) {
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, ValidationErr("malformed form body: %v", err)
-	}
-	if form.Get("Action") == "" {
-		for k, v := range r.URL.Query() {
-			form[k] = v
-		}
-	}
-	t, err := ParseQueryTree(form)
-	if err != nil {
-		return nil, ValidationErr("%v", err)
-	}
-	return t, nil
-}
-
-func WriteQuery(w http.ResponseWriter, ns, op, result string, aerr *Error) {
-	reqID := w.Header().Get("X-Amzn-Requestid")
-	w.Header().Set("Content-Type", "text/xml")
-	if aerr != nil {
-		w.WriteHeader(aerr.Status)
-		_, _ = io.WriteString(w, QueryErrorXML(ns, aerr, reqID))
-		return
-	}
-	_, _ = io.WriteString(w, QueryResponseXML(ns, op, result, reqID))
-}
-
-type elbv2Handler func(e *elbv2, t *Node) (string, *Error)
+type elbv2Handler func(e *elbv2, t *awsproto.Node) (string, *awsproto.Error)
 
 var elbv2Ops = map[string]elbv2Handler{
 	"DescribeLoadBalancers": (*elbv2).describeLoadBalancers,
@@ -65,38 +25,38 @@ var elbv2Ops = map[string]elbv2Handler{
 	"DescribeTags":          (*elbv2).describeTags,
 }
 
-func (e *elbv2) Operation(r *http.Request, body []byte) string { return QueryAction(r, body) }
+func (e *elbv2) Operation(r *http.Request, body []byte) string { return awsproto.QueryAction(r, body) }
 
 func (e *elbv2) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
-	t, aerr := ParseQueryRequest(r, body)
+	t, aerr := awsproto.ParseQueryRequest(r, body)
 	if aerr != nil {
-		WriteQuery(w, elbv2NS, "", "", aerr)
+		awsproto.WriteQuery(w, elbv2NS, "", "", aerr)
 		return
 	}
 	op := t.Str("Action")
 	if v := t.Str("Version"); v != "" && v != elbv2Version {
-		WriteQuery(w, elbv2NS, op, "", SenderErr("InvalidAction",
+		awsproto.WriteQuery(w, elbv2NS, op, "", awsproto.SenderErr("InvalidAction",
 			"Could not find operation %s for version %s", op, v))
 		return
 	}
 	h := elbv2Ops[op]
 	if h == nil {
-		WriteQuery(w, elbv2NS, op, "", SenderErr("InvalidAction",
-			"Could not find operation %s for version %s (the simulator supports %v)", op, elbv2Version, SortedKeys(elbv2Ops)))
+		awsproto.WriteQuery(w, elbv2NS, op, "", awsproto.SenderErr("InvalidAction",
+			"Could not find operation %s for version %s (the simulator supports %v)", op, elbv2Version, awsproto.SortedKeys(elbv2Ops)))
 		return
 	}
 	result, aerr := h(e, t)
-	WriteQuery(w, elbv2NS, op, result, aerr)
+	awsproto.WriteQuery(w, elbv2NS, op, result, aerr)
 }
 
 // page applies Marker/PageSize to n items. Markers are opaque to clients
 // but are simply the next index here.
-func page(t *Node, n int) (lo, hi int, next string, err *Error) {
+func page(t *awsproto.Node, n int) (lo, hi int, next string, err *awsproto.Error) {
 	size := 400
 	if ps := t.Str("PageSize"); ps != "" {
 		v, perr := strconv.Atoi(ps)
 		if perr != nil || v < 1 || v > 400 {
-			return 0, 0, "", ValidationErr("Page size '%s' must be between 1 and 400", ps)
+			return 0, 0, "", awsproto.ValidationErr("Page size '%s' must be between 1 and 400", ps)
 		}
 		size = v
 	}
@@ -104,7 +64,7 @@ func page(t *Node, n int) (lo, hi int, next string, err *Error) {
 		raw, derr := base64.RawURLEncoding.DecodeString(m)
 		v, perr := strconv.Atoi(string(raw))
 		if derr != nil || perr != nil || v < 0 || v > n {
-			return 0, 0, "", ValidationErr("Invalid marker '%s'", m)
+			return 0, 0, "", awsproto.ValidationErr("Invalid marker '%s'", m)
 		}
 		lo = v
 	}
@@ -115,10 +75,10 @@ func page(t *Node, n int) (lo, hi int, next string, err *Error) {
 	return lo, hi, next, nil
 }
 
-func (e *elbv2) describeLoadBalancers(t *Node) (string, *Error) {
+func (e *elbv2) describeLoadBalancers(t *awsproto.Node) (string, *awsproto.Error) {
 	arns, names := t.Strings("LoadBalancerArns"), t.Strings("Names")
 	if len(arns) > 0 && len(names) > 0 {
-		return "", ValidationErr("Load balancer names and load balancer ARNs cannot be specified at the same time")
+		return "", awsproto.ValidationErr("Load balancer names and load balancer ARNs cannot be specified at the same time")
 	}
 	var lbs []*loadBalancer
 	switch {
@@ -139,7 +99,7 @@ func (e *elbv2) describeLoadBalancers(t *Node) (string, *Error) {
 				}
 			}
 			if found == nil {
-				return "", SenderErr("LoadBalancerNotFound", "Load balancers '[%s]' not found", nm)
+				return "", awsproto.SenderErr("LoadBalancerNotFound", "Load balancers '[%s]' not found", nm)
 			}
 			lbs = append(lbs, found)
 		}
@@ -150,7 +110,7 @@ func (e *elbv2) describeLoadBalancers(t *Node) (string, *Error) {
 	if err != nil {
 		return "", err
 	}
-	var x XMLWriter
+	var x awsproto.XMLWriter
 	x.Open("LoadBalancers")
 	for _, lb := range lbs[lo:hi] {
 		x.Open("member")
@@ -183,10 +143,10 @@ func (e *elbv2) describeLoadBalancers(t *Node) (string, *Error) {
 	return x.String(), nil
 }
 
-func (e *elbv2) describeListeners(t *Node) (string, *Error) {
+func (e *elbv2) describeListeners(t *awsproto.Node) (string, *awsproto.Error) {
 	lbARN, arns := t.Str("LoadBalancerArn"), t.Strings("ListenerArns")
 	if (lbARN == "") == (len(arns) == 0) {
-		return "", ValidationErr("You must specify either listener ARNs or a load balancer ARN, but not both")
+		return "", awsproto.ValidationErr("You must specify either listener ARNs or a load balancer ARN, but not both")
 	}
 	var ls []*listener
 	if lbARN != "" {
@@ -211,7 +171,7 @@ func (e *elbv2) describeListeners(t *Node) (string, *Error) {
 	if err != nil {
 		return "", err
 	}
-	var x XMLWriter
+	var x awsproto.XMLWriter
 	x.Open("Listeners")
 	for _, l := range ls[lo:hi] {
 		writeListener(&x, l)
@@ -223,7 +183,7 @@ func (e *elbv2) describeListeners(t *Node) (string, *Error) {
 	return x.String(), nil
 }
 
-func writeListener(x *XMLWriter, l *listener) {
+func writeListener(x *awsproto.XMLWriter, l *listener) {
 	x.Open("member")
 	x.Elem("ListenerArn", l.arn)
 	x.Elem("LoadBalancerArn", l.lbARN)
@@ -233,7 +193,7 @@ func writeListener(x *XMLWriter, l *listener) {
 	x.Close("member")
 }
 
-func writeActions(x *XMLWriter, name string, as []action) {
+func writeActions(x *awsproto.XMLWriter, name string, as []action) {
 	x.Open(name)
 	for _, a := range as {
 		x.Open("member")
@@ -273,7 +233,7 @@ type ruleView struct {
 	arn        string
 	priority   string
 	isDefault  bool
-	conditions []*Node
+	conditions []*awsproto.Node
 	actions    []action
 }
 
@@ -296,10 +256,10 @@ func viewRule(ru *rule) ruleView {
 	return ruleView{arn: ru.arn, priority: strconv.Itoa(ru.priority), conditions: ru.conditions, actions: ru.actions}
 }
 
-func (e *elbv2) describeRules(t *Node) (string, *Error) {
+func (e *elbv2) describeRules(t *awsproto.Node) (string, *awsproto.Error) {
 	lisARN, arns := t.Str("ListenerArn"), t.Strings("RuleArns")
 	if (lisARN == "") == (len(arns) == 0) {
-		return "", ValidationErr("You must specify either listener rule ARNs or a listener ARN, but not both")
+		return "", awsproto.ValidationErr("You must specify either listener rule ARNs or a listener ARN, but not both")
 	}
 	var views []ruleView
 	if lisARN != "" {
@@ -318,7 +278,7 @@ func (e *elbv2) describeRules(t *Node) (string, *Error) {
 			} else if l := e.defaultRuleOf(a); l != nil {
 				views = append(views, ruleView{arn: a, priority: "default", isDefault: true, actions: l.defaultActions})
 			} else {
-				return "", SenderErr("RuleNotFound", "One or more rules not found: '%s'", a)
+				return "", awsproto.SenderErr("RuleNotFound", "One or more rules not found: '%s'", a)
 			}
 		}
 	}
@@ -326,7 +286,7 @@ func (e *elbv2) describeRules(t *Node) (string, *Error) {
 	if err != nil {
 		return "", err
 	}
-	var x XMLWriter
+	var x awsproto.XMLWriter
 	x.Open("Rules")
 	for _, v := range views[lo:hi] {
 		writeRule(&x, v)
@@ -338,7 +298,7 @@ func (e *elbv2) describeRules(t *Node) (string, *Error) {
 	return x.String(), nil
 }
 
-func writeRule(x *XMLWriter, v ruleView) {
+func writeRule(x *awsproto.XMLWriter, v ruleView) {
 	x.Open("member")
 	x.Elem("RuleArn", v.arn)
 	x.Elem("Priority", v.priority)
@@ -354,10 +314,10 @@ func writeRule(x *XMLWriter, v ruleView) {
 	x.Close("member")
 }
 
-func (e *elbv2) modifyRule(t *Node) (string, *Error) {
+func (e *elbv2) modifyRule(t *awsproto.Node) (string, *awsproto.Error) {
 	arn := t.Str("RuleArn")
 	if arn == "" {
-		return "", ValidationErr("RuleArn is required")
+		return "", awsproto.ValidationErr("RuleArn is required")
 	}
 	if err := checkARN("listener-rule", arn); err != nil {
 		return "", err
@@ -365,10 +325,10 @@ func (e *elbv2) modifyRule(t *Node) (string, *Error) {
 	ru := e.ruleByARN[arn]
 	if ru == nil {
 		if e.defaultRuleOf(arn) != nil {
-			return "", SenderErr("OperationNotPermitted",
+			return "", awsproto.SenderErr("OperationNotPermitted",
 				"Default rule '%s' cannot be modified; modify the listener's default actions with ModifyListener", arn)
 		}
-		return "", SenderErr("RuleNotFound", "One or more rules not found: '%s'", arn)
+		return "", awsproto.SenderErr("RuleNotFound", "One or more rules not found: '%s'", arn)
 	}
 	var actions []action
 	if t.Has("Actions") {
@@ -378,14 +338,14 @@ func (e *elbv2) modifyRule(t *Node) (string, *Error) {
 		}
 		actions = as
 	}
-	var conds []*Node
+	var conds []*awsproto.Node
 	if t.Has("Conditions") {
 		cs, err := parseConditions(t.List("Conditions"))
 		if err != nil {
 			return "", err
 		}
 		if len(cs) == 0 {
-			return "", ValidationErr("A non-default rule must have at least one condition")
+			return "", awsproto.ValidationErr("A non-default rule must have at least one condition")
 		}
 		conds = cs
 	}
@@ -399,7 +359,7 @@ func (e *elbv2) modifyRule(t *Node) (string, *Error) {
 	if actions != nil && e.actionsChanged != nil {
 		e.actionsChanged(ru.arn)
 	}
-	var x XMLWriter
+	var x awsproto.XMLWriter
 	x.Open("Rules")
 	writeRule(&x, viewRule(ru))
 	x.Close("Rules")
@@ -430,10 +390,10 @@ func (e *elbv2) associate(listenerARN string, actions []action) {
 	}
 }
 
-func (e *elbv2) modifyListener(t *Node) (string, *Error) {
+func (e *elbv2) modifyListener(t *awsproto.Node) (string, *awsproto.Error) {
 	arn := t.Str("ListenerArn")
 	if arn == "" {
-		return "", ValidationErr("ListenerArn is required")
+		return "", awsproto.ValidationErr("ListenerArn is required")
 	}
 	l, err := e.findListener(arn)
 	if err != nil {
@@ -451,14 +411,14 @@ func (e *elbv2) modifyListener(t *Node) (string, *Error) {
 	if ps := t.Str("Port"); ps != "" {
 		p, perr := strconv.Atoi(ps)
 		if perr != nil || p < 1 || p > 65535 {
-			return "", ValidationErr("Port '%s' must be between 1 and 65535", ps)
+			return "", awsproto.ValidationErr("Port '%s' must be between 1 and 65535", ps)
 		}
 		port = p
 	}
 	proto := l.protocol
 	if p := t.Str("Protocol"); p != "" {
 		if p != "HTTP" && p != "HTTPS" {
-			return "", SenderErr("UnsupportedProtocol", "Protocol '%s' is not supported by an application load balancer listener", p)
+			return "", awsproto.SenderErr("UnsupportedProtocol", "Protocol '%s' is not supported by an application load balancer listener", p)
 		}
 		proto = p
 	}
@@ -470,14 +430,14 @@ func (e *elbv2) modifyListener(t *Node) (string, *Error) {
 			e.actionsChanged(l.defaultRuleARN)
 		}
 	}
-	var x XMLWriter
+	var x awsproto.XMLWriter
 	x.Open("Listeners")
 	writeListener(&x, l)
 	x.Close("Listeners")
 	return x.String(), nil
 }
 
-func (e *elbv2) describeTargetGroups(t *Node) (string, *Error) {
+func (e *elbv2) describeTargetGroups(t *awsproto.Node) (string, *awsproto.Error) {
 	arns, names, lbARN := t.Strings("TargetGroupArns"), t.Strings("Names"), t.Str("LoadBalancerArn")
 	given := 0
 	for _, b := range []bool{len(arns) > 0, len(names) > 0, lbARN != ""} {
@@ -486,7 +446,7 @@ func (e *elbv2) describeTargetGroups(t *Node) (string, *Error) {
 		}
 	}
 	if given > 1 {
-		return "", ValidationErr("Specify at most one of TargetGroupArns, Names and LoadBalancerArn")
+		return "", awsproto.ValidationErr("Specify at most one of TargetGroupArns, Names and LoadBalancerArn")
 	}
 	var tgs []*targetGroup
 	switch {
@@ -507,7 +467,7 @@ func (e *elbv2) describeTargetGroups(t *Node) (string, *Error) {
 				}
 			}
 			if found == nil {
-				return "", SenderErr("TargetGroupNotFound", "One or more target groups not found: '%s'", nm)
+				return "", awsproto.SenderErr("TargetGroupNotFound", "One or more target groups not found: '%s'", nm)
 			}
 			tgs = append(tgs, found)
 		}
@@ -529,7 +489,7 @@ func (e *elbv2) describeTargetGroups(t *Node) (string, *Error) {
 	if err != nil {
 		return "", err
 	}
-	var x XMLWriter
+	var x awsproto.XMLWriter
 	x.Open("TargetGroups")
 	for _, tg := range tgs[lo:hi] {
 		x.Open("member")
@@ -566,10 +526,10 @@ func (e *elbv2) describeTargetGroups(t *Node) (string, *Error) {
 	return x.String(), nil
 }
 
-func (e *elbv2) describeTargetHealth(t *Node) (string, *Error) {
+func (e *elbv2) describeTargetHealth(t *awsproto.Node) (string, *awsproto.Error) {
 	arn := t.Str("TargetGroupArn")
 	if arn == "" {
-		return "", ValidationErr("TargetGroupArn is required")
+		return "", awsproto.ValidationErr("TargetGroupArn is required")
 	}
 	tg, err := e.findTG(arn)
 	if err != nil {
@@ -594,7 +554,7 @@ func (e *elbv2) describeTargetHealth(t *Node) (string, *Error) {
 			targets = append(targets, found)
 		}
 	}
-	var x XMLWriter
+	var x awsproto.XMLWriter
 	x.Open("TargetHealthDescriptions")
 	for _, tt := range targets {
 		x.Open("member")
@@ -616,4 +576,9 @@ func (e *elbv2) describeTargetHealth(t *Node) (string, *Error) {
 	}
 	x.Close("TargetHealthDescriptions")
 	return x.String(), nil
+}
+
+// Endpoint routes awsQuery requests of version 2015-12-01.
+func (e *elbv2) Endpoint() awsproto.Endpoint {
+	return awsproto.Endpoint{Name: "elbv2", SigningName: "elasticloadbalancing", QueryVersions: []string{elbv2Version}}
 }

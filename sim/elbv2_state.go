@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/perch-dev/perch/sim/awsproto"
 )
 
 const (
@@ -37,7 +39,7 @@ type rule struct {
 	arn         string
 	listenerARN string
 	priority    int
-	conditions  []*Node // stored as sent and echoed back
+	conditions  []*awsproto.Node // stored as sent and echoed back
 	actions     []action
 }
 
@@ -64,7 +66,7 @@ type action struct {
 	typ     string
 	order   int
 	forward *forwardConfig
-	extra   *Node
+	extra   *awsproto.Node
 }
 
 type forwardConfig struct {
@@ -138,7 +140,7 @@ func (e *elbv2) addListener(lb *loadBalancer, id, defaultRuleID string, port int
 	return l
 }
 
-func (e *elbv2) addRule(l *listener, id string, priority int, conds []*Node, actions []action) *rule {
+func (e *elbv2) addRule(l *listener, id string, priority int, conds []*awsproto.Node, actions []action) *rule {
 	ru := &rule{
 		arn:         strings.Replace(l.arn, ":listener/", ":listener-rule/", 1) + "/" + id,
 		listenerARN: l.arn,
@@ -199,42 +201,42 @@ var arnWords = map[string]string{
 	"targetgroup":   "target group",
 }
 
-func checkARN(kind, arn string) *Error {
+func checkARN(kind, arn string) *awsproto.Error {
 	if !arnShapes[kind].MatchString(arn) {
-		return ValidationErr("'%s' is not a valid %s ARN", arn, arnWords[kind])
+		return awsproto.ValidationErr("'%s' is not a valid %s ARN", arn, arnWords[kind])
 	}
 	return nil
 }
 
-func (e *elbv2) findLB(arn string) (*loadBalancer, *Error) {
+func (e *elbv2) findLB(arn string) (*loadBalancer, *awsproto.Error) {
 	if err := checkARN("loadbalancer", arn); err != nil {
 		return nil, err
 	}
 	lb := e.lbByARN[arn]
 	if lb == nil {
-		return nil, SenderErr("LoadBalancerNotFound", "Load balancer '%s' not found", arn)
+		return nil, awsproto.SenderErr("LoadBalancerNotFound", "Load balancer '%s' not found", arn)
 	}
 	return lb, nil
 }
 
-func (e *elbv2) findListener(arn string) (*listener, *Error) {
+func (e *elbv2) findListener(arn string) (*listener, *awsproto.Error) {
 	if err := checkARN("listener", arn); err != nil {
 		return nil, err
 	}
 	l := e.lisByARN[arn]
 	if l == nil {
-		return nil, SenderErr("ListenerNotFound", "Listener '%s' not found", arn)
+		return nil, awsproto.SenderErr("ListenerNotFound", "Listener '%s' not found", arn)
 	}
 	return l, nil
 }
 
-func (e *elbv2) findTG(arn string) (*targetGroup, *Error) {
+func (e *elbv2) findTG(arn string) (*targetGroup, *awsproto.Error) {
 	if err := checkARN("targetgroup", arn); err != nil {
 		return nil, err
 	}
 	tg := e.tgByARN[arn]
 	if tg == nil {
-		return nil, SenderErr("TargetGroupNotFound", "Target groups '%s' not found", arn)
+		return nil, awsproto.SenderErr("TargetGroupNotFound", "Target groups '%s' not found", arn)
 	}
 	return tg, nil
 }
@@ -248,28 +250,28 @@ var terminalAction = map[string]bool{"forward": true, "redirect": true, "fixed-r
 
 // parseActions validates an Actions/DefaultActions list the way ELBv2
 // does and returns it sorted by Order.
-func (e *elbv2) parseActions(members []*Node) ([]action, *Error) {
+func (e *elbv2) parseActions(members []*awsproto.Node) ([]action, *awsproto.Error) {
 	if len(members) == 0 {
-		return nil, ValidationErr("At least one action must be specified")
+		return nil, awsproto.ValidationErr("At least one action must be specified")
 	}
 	out := make([]action, 0, len(members))
 	seenOrder := map[int]bool{}
 	for i, m := range members {
 		a := action{typ: m.Str("Type"), order: i + 1}
 		if !actionTypes[a.typ] {
-			return nil, ValidationErr("Action type '%s' is not valid; must be one of forward, redirect, fixed-response, authenticate-oidc, authenticate-cognito, jwt-validation", a.typ)
+			return nil, awsproto.ValidationErr("Action type '%s' is not valid; must be one of forward, redirect, fixed-response, authenticate-oidc, authenticate-cognito, jwt-validation", a.typ)
 		}
 		if o := m.Str("Order"); o != "" {
 			n, err := strconv.Atoi(o)
 			if err != nil || n < 1 || n > 50000 {
-				return nil, ValidationErr("Action order '%s' must be an integer between 1 and 50000", o)
+				return nil, awsproto.ValidationErr("Action order '%s' must be an integer between 1 and 50000", o)
 			}
 			a.order = n
 		} else if len(members) > 1 {
-			return nil, ValidationErr("An order must be specified for every action when a rule has more than one action")
+			return nil, awsproto.ValidationErr("An order must be specified for every action when a rule has more than one action")
 		}
 		if seenOrder[a.order] {
-			return nil, ValidationErr("Action order %d is used more than once", a.order)
+			return nil, awsproto.ValidationErr("Action order %d is used more than once", a.order)
 		}
 		seenOrder[a.order] = true
 		if a.typ == "forward" {
@@ -281,7 +283,7 @@ func (e *elbv2) parseActions(members []*Node) ([]action, *Error) {
 			a.extra = m.Without("Type", "Order", "TargetGroupArn", "ForwardConfig").Clone()
 		} else {
 			if m.Has("ForwardConfig") || m.Has("TargetGroupArn") {
-				return nil, ValidationErr("A target group can only be specified for a forward action")
+				return nil, awsproto.ValidationErr("A target group can only be specified for a forward action")
 			}
 			a.extra = m.Without("Type", "Order").Clone()
 		}
@@ -295,10 +297,10 @@ func (e *elbv2) parseActions(members []*Node) ([]action, *Error) {
 		}
 	}
 	if terminals != 1 {
-		return nil, ValidationErr("A rule must have exactly one forward, redirect or fixed-response action (found %d)", terminals)
+		return nil, awsproto.ValidationErr("A rule must have exactly one forward, redirect or fixed-response action (found %d)", terminals)
 	}
 	if last := out[len(out)-1]; !terminalAction[last.typ] {
-		return nil, ValidationErr("The %s action must be the last action (highest order)", findTerminal(out))
+		return nil, awsproto.ValidationErr("The %s action must be the last action (highest order)", findTerminal(out))
 	}
 	return out, nil
 }
@@ -320,44 +322,44 @@ func sortActions(as []action) {
 	}
 }
 
-func (e *elbv2) parseForward(m *Node) (*forwardConfig, *Error) {
+func (e *elbv2) parseForward(m *awsproto.Node) (*forwardConfig, *awsproto.Error) {
 	legacy := m.Str("TargetGroupArn")
 	fc := m.Child("ForwardConfig")
 	f := &forwardConfig{}
 	members := fc.List("TargetGroups")
 	if fc != nil && len(members) > 0 {
 		if len(members) > maxTargetGroupsPerForward {
-			return nil, ValidationErr("A forward action can have at most %d target groups (got %d)", maxTargetGroupsPerForward, len(members))
+			return nil, awsproto.ValidationErr("A forward action can have at most %d target groups (got %d)", maxTargetGroupsPerForward, len(members))
 		}
 		seen := map[string]bool{}
 		for _, tm := range members {
 			arn := tm.Str("TargetGroupArn")
 			if arn == "" {
-				return nil, ValidationErr("A target group ARN must be specified for every target group in a forward action")
+				return nil, awsproto.ValidationErr("A target group ARN must be specified for every target group in a forward action")
 			}
 			if _, err := e.findTG(arn); err != nil {
 				return nil, err
 			}
 			if seen[arn] {
-				return nil, ValidationErr("Target group '%s' is specified more than once in the forward action", arn)
+				return nil, awsproto.ValidationErr("Target group '%s' is specified more than once in the forward action", arn)
 			}
 			seen[arn] = true
 			w := 1
 			if ws := tm.Str("Weight"); ws != "" {
 				n, err := strconv.Atoi(ws)
 				if err != nil || n < 0 || n > maxWeight {
-					return nil, ValidationErr("Target group weight '%s' is not valid; weights must be integers between 0 and %d", ws, maxWeight)
+					return nil, awsproto.ValidationErr("Target group weight '%s' is not valid; weights must be integers between 0 and %d", ws, maxWeight)
 				}
 				w = n
 			}
 			f.groups = append(f.groups, tgWeight{arn: arn, weight: w})
 		}
 		if legacy != "" && (len(f.groups) != 1 || f.groups[0].arn != legacy) {
-			return nil, ValidationErr("When both TargetGroupArn and ForwardConfig are specified, ForwardConfig must contain exactly that one target group")
+			return nil, awsproto.ValidationErr("When both TargetGroupArn and ForwardConfig are specified, ForwardConfig must contain exactly that one target group")
 		}
 	} else {
 		if legacy == "" {
-			return nil, ValidationErr("A forward action must specify TargetGroupArn or ForwardConfig.TargetGroups")
+			return nil, awsproto.ValidationErr("A forward action must specify TargetGroupArn or ForwardConfig.TargetGroups")
 		}
 		if _, err := e.findTG(legacy); err != nil {
 			return nil, err
@@ -370,17 +372,17 @@ func (e *elbv2) parseForward(m *Node) (*forwardConfig, *Error) {
 		case "true":
 			f.sticky = true
 		default:
-			return nil, ValidationErr("TargetGroupStickinessConfig.Enabled '%s' is not a boolean", v)
+			return nil, awsproto.ValidationErr("TargetGroupStickinessConfig.Enabled '%s' is not a boolean", v)
 		}
 		if d := sc.Str("DurationSeconds"); d != "" {
 			n, err := strconv.Atoi(d)
 			if err != nil || n < 1 || n > maxStickySeconds {
-				return nil, ValidationErr("Stickiness duration '%s' must be between 1 and %d seconds", d, maxStickySeconds)
+				return nil, awsproto.ValidationErr("Stickiness duration '%s' must be between 1 and %d seconds", d, maxStickySeconds)
 			}
 			f.stickySeconds = n
 		}
 		if f.sticky && f.stickySeconds == 0 {
-			return nil, ValidationErr("A stickiness duration must be specified when stickiness is enabled")
+			return nil, awsproto.ValidationErr("A stickiness duration must be specified when stickiness is enabled")
 		}
 	}
 	return f, nil
@@ -391,12 +393,12 @@ var conditionFields = map[string]bool{
 	"http-request-method": true, "query-string": true, "source-ip": true,
 }
 
-func parseConditions(members []*Node) ([]*Node, *Error) {
-	out := make([]*Node, 0, len(members))
+func parseConditions(members []*awsproto.Node) ([]*awsproto.Node, *awsproto.Error) {
+	out := make([]*awsproto.Node, 0, len(members))
 	for _, m := range members {
 		f := m.Str("Field")
 		if !conditionFields[f] {
-			return nil, ValidationErr("Condition field '%s' is not valid", f)
+			return nil, awsproto.ValidationErr("Condition field '%s' is not valid", f)
 		}
 		out = append(out, m.Clone())
 	}
@@ -405,16 +407,16 @@ func parseConditions(members []*Node) ([]*Node, *Error) {
 
 // pathCondition builds the stored form of a path-pattern condition, with
 // both the legacy Values and PathPatternConfig as AWS returns them.
-func pathCondition(pattern string) *Node {
-	v := &Node{val: pattern, set: true}
-	list := func() *Node {
-		return &Node{kids: map[string]*Node{"member": {kids: map[string]*Node{"1": v.Clone()}}}}
+func pathCondition(pattern string) *awsproto.Node {
+	v := awsproto.Leaf(pattern)
+	list := func() *awsproto.Node {
+		return awsproto.Branch(map[string]*awsproto.Node{"member": awsproto.Branch(map[string]*awsproto.Node{"1": v.Clone()})})
 	}
-	return &Node{kids: map[string]*Node{
-		"Field":             {val: "path-pattern", set: true},
+	return awsproto.Branch(map[string]*awsproto.Node{
+		"Field":             awsproto.Leaf("path-pattern"),
 		"Values":            list(),
-		"PathPatternConfig": {kids: map[string]*Node{"Values": list()}},
-	}}
+		"PathPatternConfig": awsproto.Branch(map[string]*awsproto.Node{"Values": list()}),
+	})
 }
 
 func forwardAction(f forwardConfig) action {
@@ -424,24 +426,24 @@ func forwardAction(f forwardConfig) action {
 }
 
 func fixedResponseAction(status int) action {
-	return action{typ: "fixed-response", order: 1, extra: &Node{kids: map[string]*Node{
-		"FixedResponseConfig": {kids: map[string]*Node{
-			"StatusCode":  {val: strconv.Itoa(status), set: true},
-			"ContentType": {val: "text/plain", set: true},
-			"MessageBody": {val: fmt.Sprintf("%d from the simulator", status), set: true},
-		}},
-	}}}
+	return action{typ: "fixed-response", order: 1, extra: awsproto.Branch(map[string]*awsproto.Node{
+		"FixedResponseConfig": awsproto.Branch(map[string]*awsproto.Node{
+			"StatusCode":  awsproto.Leaf(strconv.Itoa(status)),
+			"ContentType": awsproto.Leaf("text/plain"),
+			"MessageBody": awsproto.Leaf(fmt.Sprintf("%d from the simulator", status)),
+		}),
+	})}
 }
 
 func redirectAction(path string) action {
-	return action{typ: "redirect", order: 1, extra: &Node{kids: map[string]*Node{
-		"RedirectConfig": {kids: map[string]*Node{
-			"Protocol":   {val: "#{protocol}", set: true},
-			"Port":       {val: "#{port}", set: true},
-			"Host":       {val: "#{host}", set: true},
-			"Path":       {val: path, set: true},
-			"Query":      {val: "#{query}", set: true},
-			"StatusCode": {val: "HTTP_302", set: true},
-		}},
-	}}}
+	return action{typ: "redirect", order: 1, extra: awsproto.Branch(map[string]*awsproto.Node{
+		"RedirectConfig": awsproto.Branch(map[string]*awsproto.Node{
+			"Protocol":   awsproto.Leaf("#{protocol}"),
+			"Port":       awsproto.Leaf("#{port}"),
+			"Host":       awsproto.Leaf("#{host}"),
+			"Path":       awsproto.Leaf(path),
+			"Query":      awsproto.Leaf("#{query}"),
+			"StatusCode": awsproto.Leaf("HTTP_302"),
+		}),
+	})}
 }

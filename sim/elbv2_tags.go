@@ -3,6 +3,8 @@ package sim
 import (
 	"sort"
 	"strings"
+
+	"github.com/perch-dev/perch/sim/awsproto"
 )
 
 // ELBv2 tags, as AWS keeps them: per resource ARN (load balancers,
@@ -18,14 +20,14 @@ const (
 
 // tagResource checks that arn names an existing resource and returns the
 // error AWS gives for a missing one of its kind.
-func (e *elbv2) tagResource(arn string) *Error {
+func (e *elbv2) tagResource(arn string) *awsproto.Error {
 	switch {
 	case strings.Contains(arn, ":listener-rule/"):
 		if err := checkARN("listener-rule", arn); err != nil {
 			return err
 		}
 		if e.ruleByARN[arn] == nil && e.defaultRuleOf(arn) == nil {
-			return SenderErr("RuleNotFound", "One or more rules not found: '%s'", arn)
+			return awsproto.SenderErr("RuleNotFound", "One or more rules not found: '%s'", arn)
 		}
 		return nil
 	case strings.Contains(arn, ":listener/"):
@@ -38,16 +40,16 @@ func (e *elbv2) tagResource(arn string) *Error {
 		_, err := e.findLB(arn)
 		return err
 	}
-	return ValidationErr("'%s' is not a valid Elastic Load Balancing resource ARN", arn)
+	return awsproto.ValidationErr("'%s' is not a valid Elastic Load Balancing resource ARN", arn)
 }
 
-func (e *elbv2) resourceARNs(t *Node) ([]string, *Error) {
+func (e *elbv2) resourceARNs(t *awsproto.Node) ([]string, *awsproto.Error) {
 	arns := t.Strings("ResourceArns")
 	if len(arns) == 0 {
-		return nil, ValidationErr("ResourceArns is required")
+		return nil, awsproto.ValidationErr("ResourceArns is required")
 	}
 	if len(arns) > maxTagResources {
-		return nil, ValidationErr("1 validation error detected: Value at 'resourceArns' failed to satisfy constraint: Member must have length less than or equal to %d", maxTagResources)
+		return nil, awsproto.ValidationErr("1 validation error detected: Value at 'resourceArns' failed to satisfy constraint: Member must have length less than or equal to %d", maxTagResources)
 	}
 	for _, a := range arns {
 		if err := e.tagResource(a); err != nil {
@@ -57,28 +59,28 @@ func (e *elbv2) resourceARNs(t *Node) ([]string, *Error) {
 	return arns, nil
 }
 
-func (e *elbv2) addTags(t *Node) (string, *Error) {
+func (e *elbv2) addTags(t *awsproto.Node) (string, *awsproto.Error) {
 	arns, err := e.resourceARNs(t)
 	if err != nil {
 		return "", err
 	}
 	members := t.List("Tags")
 	if len(members) == 0 {
-		return "", ValidationErr("Tags is required")
+		return "", awsproto.ValidationErr("Tags is required")
 	}
 	add := map[string]string{}
 	for _, m := range members {
 		k, v := m.Str("Key"), m.Str("Value")
 		switch {
 		case k == "" || len(k) > maxTagKeyLen:
-			return "", ValidationErr("Tag key '%s' must be between 1 and %d characters", k, maxTagKeyLen)
+			return "", awsproto.ValidationErr("Tag key '%s' must be between 1 and %d characters", k, maxTagKeyLen)
 		case strings.HasPrefix(strings.ToLower(k), "aws:"):
-			return "", ValidationErr("Tag keys starting with 'aws:' are reserved for internal use")
+			return "", awsproto.ValidationErr("Tag keys starting with 'aws:' are reserved for internal use")
 		case len(v) > maxTagValueLen:
-			return "", ValidationErr("Tag value for key '%s' must be at most %d characters", k, maxTagValueLen)
+			return "", awsproto.ValidationErr("Tag value for key '%s' must be at most %d characters", k, maxTagValueLen)
 		}
 		if _, dup := add[k]; dup {
-			return "", SenderErr("DuplicateTagKeys", "Tag key was specified more than once: %s", k)
+			return "", awsproto.SenderErr("DuplicateTagKeys", "Tag key was specified more than once: %s", k)
 		}
 		add[k] = v
 	}
@@ -90,7 +92,7 @@ func (e *elbv2) addTags(t *Node) (string, *Error) {
 			}
 		}
 		if n > maxTagsPerResource {
-			return "", SenderErr("TooManyTags", "The quota for the number of tags that can be assigned to '%s' has been reached (%d)", a, maxTagsPerResource)
+			return "", awsproto.SenderErr("TooManyTags", "The quota for the number of tags that can be assigned to '%s' has been reached (%d)", a, maxTagsPerResource)
 		}
 	}
 	for _, a := range arns {
@@ -104,14 +106,14 @@ func (e *elbv2) addTags(t *Node) (string, *Error) {
 	return "", nil
 }
 
-func (e *elbv2) removeTags(t *Node) (string, *Error) {
+func (e *elbv2) removeTags(t *awsproto.Node) (string, *awsproto.Error) {
 	arns, err := e.resourceARNs(t)
 	if err != nil {
 		return "", err
 	}
 	keys := t.Strings("TagKeys")
 	if len(keys) == 0 {
-		return "", ValidationErr("TagKeys is required")
+		return "", awsproto.ValidationErr("TagKeys is required")
 	}
 	for _, a := range arns {
 		for _, k := range keys {
@@ -121,12 +123,12 @@ func (e *elbv2) removeTags(t *Node) (string, *Error) {
 	return "", nil
 }
 
-func (e *elbv2) describeTags(t *Node) (string, *Error) {
+func (e *elbv2) describeTags(t *awsproto.Node) (string, *awsproto.Error) {
 	arns, err := e.resourceARNs(t)
 	if err != nil {
 		return "", err
 	}
-	var x XMLWriter
+	var x awsproto.XMLWriter
 	x.Open("TagDescriptions")
 	for _, a := range arns {
 		x.Open("member")

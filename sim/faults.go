@@ -6,10 +6,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/aws/smithy-go/encoding/cbor"
+	"github.com/perch-dev/perch/sim/awsproto"
 )
 
 // Fault makes matching API calls fail, so tests (and demos) can show what
@@ -60,7 +59,7 @@ func (f Fault) check() error {
 	switch {
 	case f.Code == "" && f.Latency <= 0 && !f.Drop:
 		return fmt.Errorf("a fault needs a code, a latency or drop")
-	case f.Code != "" && !IsParamName(f.Code):
+	case f.Code != "" && !awsproto.IsParamName(f.Code):
 		return fmt.Errorf("code %q is not an error code such as Throttling", f.Code)
 	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
 		return fmt.Errorf("status %d is not an HTTP error status (400..599)", f.Status)
@@ -75,7 +74,7 @@ func (f Fault) check() error {
 	}
 	if f.Service != "" {
 		known := false
-		for _, n := range statsName {
+		for _, n := range serviceNames {
 			known = known || f.Service == n
 		}
 		if !known {
@@ -206,41 +205,10 @@ func (s *Sim) applyFaultLocked(w http.ResponseWriter, r *http.Request, reqID, se
 		// The server closes the connection without a response.
 		panic(http.ErrAbortHandler)
 	case f.Code != "":
-		writeFault(w, r, reqID, f)
+		awsproto.WriteFault(w, r, reqID, &awsproto.Error{Status: f.status(), Code: f.Code, Message: f.Message})
 		return true
 	}
 	return false
-}
-
-// writeFault answers in the protocol the request used, so the SDK turns
-// it into the same error a real service would produce.
-func writeFault(w http.ResponseWriter, r *http.Request, reqID string, f Fault) {
-	status := f.status()
-	fault := "Sender"
-	if status >= 500 {
-		fault = "Receiver"
-	}
-	h := w.Header()
-	switch {
-	case strings.HasPrefix(r.URL.Path, "/service/") && r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor":
-		h.Set("Smithy-Protocol", "rpc-v2-cbor")
-		h.Set("Content-Type", "application/cbor")
-		h.Set("X-Amzn-Query-Error", f.Code+";"+fault)
-		w.WriteHeader(status)
-		_, _ = w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(f.Code), "message": cbor.String(f.Message)}))
-	case r.Header.Get("X-Amz-Target") != "" || strings.HasPrefix(r.URL.Path, "/2015-03-31/"):
-		// awsJson and restJson1 both read the code from X-Amzn-Errortype
-		// first, then __type.
-		h.Set("Content-Type", "application/x-amz-json-1.0")
-		h.Set("X-Amzn-Errortype", f.Code)
-		h.Set("X-Amzn-Query-Error", f.Code+";"+fault)
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": f.Code, "message": f.Message})
-	default:
-		h.Set("Content-Type", "text/xml")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, QueryErrorXML("", &Error{Status: status, Code: f.Code, Message: f.Message, Sender: fault == "Sender"}, reqID))
-	}
 }
 
 // serveFaults handles /_sim/faults: POST a Fault as JSON, or

@@ -32,6 +32,10 @@ type FaultSpec struct {
 	Target string
 }
 
+// serviceNames are the short names a Fault's Service may be: the stats
+// names of the simulated services.
+var serviceNames = []string{"elbv2", "sts", "cloudwatch", "lambda", "codedeploy", "account"}
+
 // FaultServices are the SERVICE names a spec accepts besides "all".
 var FaultServices = []string{"elbv2", "cloudwatch", "lambda", "codedeploy", "sts"}
 

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/perch-dev/perch/sim/awsproto"
 )
 
 // The simulated Lambda control plane: functions, published versions and
@@ -155,7 +157,7 @@ func (l *lambdaService) Operation(r *http.Request, _ []byte) string {
 	return parseLambdaPath(r).op
 }
 
-type lambdaHandler func(l *lambdaService, r *http.Request, req lambdaRequest, body []byte) (int, any, *Error)
+type lambdaHandler func(l *lambdaService, r *http.Request, req lambdaRequest, body []byte) (int, any, *awsproto.Error)
 
 var lambdaOps = map[string]lambdaHandler{
 	"GetAlias":                 (*lambdaService).getAlias,
@@ -175,8 +177,8 @@ func (l *lambdaService) Serve(w http.ResponseWriter, r *http.Request, body []byt
 		if what == "" {
 			what = r.Method + " " + r.URL.Path
 		}
-		writeLambda(w, 0, nil, &Error{Status: 404, Code: "UnknownOperationException",
-			Message: fmt.Sprintf("the simulator does not serve %s (it has %s)", what, strings.Join(SortedKeys(lambdaOps), ", ")), Sender: true})
+		writeLambda(w, 0, nil, &awsproto.Error{Status: 404, Code: "UnknownOperationException",
+			Message: fmt.Sprintf("the simulator does not serve %s (it has %s)", what, strings.Join(awsproto.SortedKeys(lambdaOps), ", ")), Sender: true})
 		return
 	}
 	status, out, aerr := h(l, r, req, body)
@@ -186,7 +188,7 @@ func (l *lambdaService) Serve(w http.ResponseWriter, r *http.Request, body []byt
 // writeLambda answers in Lambda's shape. Errors carry the code in
 // X-Amzn-ErrorType, which the SDK reads first to pick the typed error, and
 // a body {"Type": "User"|"Service", "message": ...}.
-func writeLambda(w http.ResponseWriter, status int, out any, aerr *Error) {
+func writeLambda(w http.ResponseWriter, status int, out any, aerr *awsproto.Error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	if aerr != nil {
@@ -207,18 +209,18 @@ func writeLambda(w http.ResponseWriter, status int, out any, aerr *Error) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-func lambdaNotFound(format string, args ...any) *Error {
-	return &Error{Status: 404, Code: "ResourceNotFoundException", Message: fmt.Sprintf(format, args...), Sender: true}
+func lambdaNotFound(format string, args ...any) *awsproto.Error {
+	return &awsproto.Error{Status: 404, Code: "ResourceNotFoundException", Message: fmt.Sprintf(format, args...), Sender: true}
 }
 
-func lambdaInvalid(format string, args ...any) *Error {
-	return &Error{Status: 400, Code: "InvalidParameterValueException", Message: fmt.Sprintf(format, args...), Sender: true}
+func lambdaInvalid(format string, args ...any) *awsproto.Error {
+	return &awsproto.Error{Status: 400, Code: "InvalidParameterValueException", Message: fmt.Sprintf(format, args...), Sender: true}
 }
 
 // lambdaValidation is the framework's model-constraint error, which Lambda
 // does not model (the SDK returns it as a GenericAPIError).
-func lambdaValidation(format string, args ...any) *Error {
-	return &Error{Status: 400, Code: "ValidationException",
+func lambdaValidation(format string, args ...any) *awsproto.Error {
+	return &awsproto.Error{Status: 400, Code: "ValidationException",
 		Message: "1 validation error detected: " + fmt.Sprintf(format, args...), Sender: true}
 }
 
@@ -230,14 +232,14 @@ var (
 
 // resolveFunction finds a function named by name, full ARN or partial
 // ARN, and returns the qualifier the identifier carried ("" if none).
-func (l *lambdaService) resolveFunction(id string) (*lambdaFunction, string, *Error) {
+func (l *lambdaService) resolveFunction(id string) (*lambdaFunction, string, *awsproto.Error) {
 	m := functionIDPattern.FindStringSubmatch(id)
 	if m == nil {
 		return nil, "", lambdaValidation("Value '%s' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: "+
 			`(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?`, id)
 	}
 	region, account, partialAccount, name, qualifier := m[1], m[2], m[3], m[4], m[5]
-	notFound := func() *Error {
+	notFound := func() *awsproto.Error {
 		arn := l.functionARN(name)
 		if qualifier != "" {
 			arn += ":" + qualifier
@@ -255,7 +257,7 @@ func (l *lambdaService) resolveFunction(id string) (*lambdaFunction, string, *Er
 	return f, qualifier, nil
 }
 
-func (l *lambdaService) findAlias(f *lambdaFunction, name string) (*lambdaAlias, *Error) {
+func (l *lambdaService) findAlias(f *lambdaFunction, name string) (*lambdaAlias, *awsproto.Error) {
 	a := f.aliases[name]
 	if a == nil {
 		return nil, lambdaNotFound("Alias not found: %s:%s", f.arn, name)
@@ -292,7 +294,7 @@ func (f *lambdaFunction) aliasJSON(a *lambdaAlias) aliasJSON {
 	return out
 }
 
-func (l *lambdaService) getAlias(_ *http.Request, req lambdaRequest, _ []byte) (int, any, *Error) {
+func (l *lambdaService) getAlias(_ *http.Request, req lambdaRequest, _ []byte) (int, any, *awsproto.Error) {
 	f, _, aerr := l.resolveFunction(req.function)
 	if aerr != nil {
 		return 0, nil, aerr
@@ -304,7 +306,7 @@ func (l *lambdaService) getAlias(_ *http.Request, req lambdaRequest, _ []byte) (
 	return http.StatusOK, f.aliasJSON(a), nil
 }
 
-func (l *lambdaService) updateAlias(_ *http.Request, req lambdaRequest, body []byte) (int, any, *Error) {
+func (l *lambdaService) updateAlias(_ *http.Request, req lambdaRequest, body []byte) (int, any, *awsproto.Error) {
 	var in struct {
 		FunctionVersion *string
 		Description     *string
@@ -323,7 +325,7 @@ func (l *lambdaService) updateAlias(_ *http.Request, req lambdaRequest, body []b
 		return 0, nil, aerr
 	}
 	if in.RevisionId != nil && *in.RevisionId != a.revisionID {
-		return 0, nil, &Error{Status: http.StatusPreconditionFailed, Code: "PreconditionFailedException",
+		return 0, nil, &awsproto.Error{Status: http.StatusPreconditionFailed, Code: "PreconditionFailedException",
 			Message: "The Revision Id provided does not match the latest Revision Id. Call the GetAlias API to retrieve the latest Revision Id",
 			Sender:  true}
 	}
@@ -346,7 +348,7 @@ func (l *lambdaService) updateAlias(_ *http.Request, req lambdaRequest, body []b
 
 // setAlias validates and applies a new target for an alias the way
 // UpdateAlias does, with a new RevisionId.
-func (l *lambdaService) setAlias(f *lambdaFunction, a *lambdaAlias, fv string, weights map[string]float64) *Error {
+func (l *lambdaService) setAlias(f *lambdaFunction, a *lambdaAlias, fv string, weights map[string]float64) *awsproto.Error {
 	if !versionPattern.MatchString(fv) {
 		return lambdaValidation("Value '%s' at 'functionVersion' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\$LATEST|[0-9]+)", fv)
 	}
@@ -367,8 +369,8 @@ func (l *lambdaService) setAlias(f *lambdaFunction, a *lambdaAlias, fv string, w
 }
 
 // checkRouting applies Lambda's rules for AdditionalVersionWeights.
-func (l *lambdaService) checkRouting(f *lambdaFunction, fv string, weights map[string]float64) *Error {
-	keys := SortedKeys(weights)
+func (l *lambdaService) checkRouting(f *lambdaFunction, fv string, weights map[string]float64) *awsproto.Error {
+	keys := awsproto.SortedKeys(weights)
 	for _, k := range keys {
 		if !routingKeyPattern.MatchString(k) {
 			return lambdaValidation("Value '{%s=%v}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: "+
@@ -397,7 +399,7 @@ func (l *lambdaService) checkRouting(f *lambdaFunction, fv string, weights map[s
 	return nil
 }
 
-func (l *lambdaService) listAliases(r *http.Request, req lambdaRequest, _ []byte) (int, any, *Error) {
+func (l *lambdaService) listAliases(r *http.Request, req lambdaRequest, _ []byte) (int, any, *awsproto.Error) {
 	f, _, aerr := l.resolveFunction(req.function)
 	if aerr != nil {
 		return 0, nil, aerr
@@ -405,7 +407,7 @@ func (l *lambdaService) listAliases(r *http.Request, req lambdaRequest, _ []byte
 	q := r.URL.Query()
 	fv := q.Get("FunctionVersion")
 	var all []aliasJSON
-	for _, name := range SortedKeys(f.aliases) {
+	for _, name := range awsproto.SortedKeys(f.aliases) {
 		a := f.aliases[name]
 		_, routed := a.weights[fv]
 		if fv == "" || a.functionVersion == fv || routed {
@@ -425,7 +427,7 @@ func (l *lambdaService) listAliases(r *http.Request, req lambdaRequest, _ []byte
 
 // lambdaPage applies Marker/MaxItems; at most lambdaMaxPage items are
 // returned per page whatever MaxItems says, as Lambda does.
-func lambdaPage(q url.Values, n int) (lo, hi int, next string, aerr *Error) {
+func lambdaPage(q url.Values, n int) (lo, hi int, next string, aerr *awsproto.Error) {
 	size := lambdaMaxPage
 	if s := q.Get("MaxItems"); s != "" {
 		v, err := strconv.Atoi(s)
@@ -498,7 +500,7 @@ func (f *lambdaFunction) configJSON(v *lambdaVersion, qualifiedARN bool) configJ
 	return c
 }
 
-func (l *lambdaService) getFunctionConfiguration(r *http.Request, req lambdaRequest, _ []byte) (int, any, *Error) {
+func (l *lambdaService) getFunctionConfiguration(r *http.Request, req lambdaRequest, _ []byte) (int, any, *awsproto.Error) {
 	f, fromName, aerr := l.resolveFunction(req.function)
 	if aerr != nil {
 		return 0, nil, aerr
@@ -526,9 +528,9 @@ func (l *lambdaService) getFunctionConfiguration(r *http.Request, req lambdaRequ
 }
 
 // listFunctions lists every function's $LATEST configuration, paged.
-func (l *lambdaService) listFunctions(r *http.Request, _ lambdaRequest, _ []byte) (int, any, *Error) {
+func (l *lambdaService) listFunctions(r *http.Request, _ lambdaRequest, _ []byte) (int, any, *awsproto.Error) {
 	q := r.URL.Query()
-	names := SortedKeys(l.functions)
+	names := awsproto.SortedKeys(l.functions)
 	lo, hi, next, aerr := lambdaPage(q, len(names))
 	if aerr != nil {
 		return 0, nil, aerr
@@ -544,7 +546,7 @@ func (l *lambdaService) listFunctions(r *http.Request, _ lambdaRequest, _ []byte
 	return http.StatusOK, out, nil
 }
 
-func (l *lambdaService) listVersions(r *http.Request, req lambdaRequest, _ []byte) (int, any, *Error) {
+func (l *lambdaService) listVersions(r *http.Request, req lambdaRequest, _ []byte) (int, any, *awsproto.Error) {
 	f, _, aerr := l.resolveFunction(req.function)
 	if aerr != nil {
 		return 0, nil, aerr
@@ -566,7 +568,7 @@ func (l *lambdaService) listVersions(r *http.Request, req lambdaRequest, _ []byt
 
 // publishVersion publishes $LATEST when its code differs from the newest
 // version; otherwise, as Lambda does, it returns the newest version.
-func (l *lambdaService) publishVersion(_ *http.Request, req lambdaRequest, body []byte) (int, any, *Error) {
+func (l *lambdaService) publishVersion(_ *http.Request, req lambdaRequest, body []byte) (int, any, *awsproto.Error) {
 	var in struct {
 		CodeSha256  *string
 		Description *string
@@ -583,7 +585,7 @@ func (l *lambdaService) publishVersion(_ *http.Request, req lambdaRequest, body 
 		return 0, nil, lambdaInvalid("PublishVersion does not take a qualified function name (%s)", req.function)
 	}
 	if in.RevisionId != nil && *in.RevisionId != f.latest.revisionID {
-		return 0, nil, &Error{Status: http.StatusPreconditionFailed, Code: "PreconditionFailedException",
+		return 0, nil, &awsproto.Error{Status: http.StatusPreconditionFailed, Code: "PreconditionFailedException",
 			Message: "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
 			Sender:  true}
 	}
@@ -672,7 +674,7 @@ func (s *Sim) SetVersionState(function, version, state string) error {
 
 // sortedVersions orders version keys numerically ($LATEST first).
 func sortedVersions(m map[string]float64) []string {
-	keys := SortedKeys(m)
+	keys := awsproto.SortedKeys(m)
 	sort.SliceStable(keys, func(i, j int) bool {
 		a, errA := strconv.Atoi(keys[i])
 		b, errB := strconv.Atoi(keys[j])
@@ -686,13 +688,18 @@ func sortedVersions(m map[string]float64) []string {
 
 // decodeLambdaBody reads an optional JSON request body, answering a
 // malformed one the way Lambda does.
-func decodeLambdaBody(body []byte, into any) *Error {
+func decodeLambdaBody(body []byte, into any) *awsproto.Error {
 	if len(body) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(body, into); err != nil {
-		return &Error{Status: 400, Code: "InvalidRequestContentException",
+		return &awsproto.Error{Status: 400, Code: "InvalidRequestContentException",
 			Message: "Could not parse request body into json: " + err.Error(), Sender: true}
 	}
 	return nil
+}
+
+// Endpoint routes restJson1 requests by their path.
+func (l *lambdaService) Endpoint() awsproto.Endpoint {
+	return awsproto.Endpoint{Name: "lambda", SigningName: "lambda", PathPrefixes: []string{"/2015-03-31/"}}
 }

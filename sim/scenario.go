@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perch-dev/perch/sim/awsproto"
 	"github.com/perch-dev/perch/sim/metrics"
 	"gopkg.in/yaml.v3"
 )
@@ -388,11 +389,11 @@ func (sc *Scenario) validate() error {
 			}
 			continue
 		}
-		if (f.Code == "" && f.Latency == 0 && !f.Drop) || (f.Code != "" && !IsParamName(f.Code)) {
+		if (f.Code == "" && f.Latency == 0 && !f.Drop) || (f.Code != "" && !awsproto.IsParamName(f.Code)) {
 			return ferr(with(p, "code"), "%q is not an error code such as Throttling", f.Code)
 		}
 		known := f.Service == ""
-		for _, n := range statsName {
+		for _, n := range serviceNames {
 			known = known || f.Service == n
 		}
 		if !known {
@@ -621,7 +622,7 @@ func (a *ALB) validateAlarm(p []any, al *Alarm) error {
 		return ferr(with(p, "side"), "%q must be stable or canary", al.Side)
 	}
 	if !albMetrics[al.Metric] {
-		return ferr(with(p, "metric"), "%q is not an ALB target-group metric the simulator publishes (%s)", al.Metric, strings.Join(SortedKeys(albMetrics), ", "))
+		return ferr(with(p, "metric"), "%q is not an ALB target-group metric the simulator publishes (%s)", al.Metric, strings.Join(awsproto.SortedKeys(albMetrics), ", "))
 	}
 	if al.Name == "" {
 		al.Name = a.Name + "-" + al.Side + "-" + al.Metric
@@ -654,7 +655,7 @@ func (a *ALB) validateAlarm(p []any, al *Alarm) error {
 		al.Comparison = "GreaterThanThreshold"
 	}
 	if !comparisons[al.Comparison] {
-		return ferr(with(p, "comparison"), "%q is not one of %s", al.Comparison, strings.Join(SortedKeys(comparisons), ", "))
+		return ferr(with(p, "comparison"), "%q is not one of %s", al.Comparison, strings.Join(awsproto.SortedKeys(comparisons), ", "))
 	}
 	if !missingModes[al.TreatMissingData] {
 		return ferr(with(p, "treat_missing_data"), "%q is not missing, breaching, notBreaching or ignore", al.TreatMissingData)

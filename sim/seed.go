@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perch-dev/perch/sim/awsproto"
 	"github.com/perch-dev/perch/sim/metrics"
 )
 
@@ -132,7 +133,7 @@ func (s *Sim) seedALB(a *ALB) error {
 		target.RuleARN, target.DefaultRule = l.defaultRuleARN, true
 	} else {
 		l = e.addListener(lb, listenerID, defaultRuleID, 80, []action{fixedResponseAction(404)})
-		ru := e.addRule(l, ruleID, 10, []*Node{pathCondition(a.PathPattern)}, []action{forwardAction(fwd)})
+		ru := e.addRule(l, ruleID, 10, []*awsproto.Node{pathCondition(a.PathPattern)}, []action{forwardAction(fwd)})
 		target.RuleARN = ru.arn
 	}
 	target.ListenerARN = l.arn
@@ -206,7 +207,7 @@ func (s *Sim) seedBulk(a *ALB, ids idSource, lb *loadBalancer, first *listener, 
 			have = 1 // the canary's own rule
 		}
 		for j := have; j < a.RulesPerListener; j++ {
-			e.addRule(l, ids.hex16(), 100+j, []*Node{pathCondition(fmt.Sprintf("/bulk/%d/*", j))}, []action{forwardAction(fwd)})
+			e.addRule(l, ids.hex16(), 100+j, []*awsproto.Node{pathCondition(fmt.Sprintf("/bulk/%d/*", j))}, []action{forwardAction(fwd)})
 		}
 	}
 }
@@ -216,14 +217,14 @@ func (s *Sim) seedExtra(a *ALB, extra string, ids idSource, lb *loadBalancer, l 
 	base := ManifestTarget{Kind: "alb", LoadBalancerARN: lb.arn, ListenerARN: l.arn}
 	switch extra {
 	case ExtraSingleTGRule:
-		ru := e.addRule(l, ids.hex16(), 20, []*Node{pathCondition("/single/*")},
+		ru := e.addRule(l, ids.hex16(), 20, []*awsproto.Node{pathCondition("/single/*")},
 			[]action{forwardAction(forwardConfig{groups: []tgWeight{{arn: stable.arn, weight: 1}}})})
 		base.Name, base.RuleARN, base.StableTargetGroupARN = a.Name+"-single-tg", ru.arn, stable.arn
 		base.Note = "forward to a single target group (legacy TargetGroupArn form); no canary side"
 	case ExtraThreeTGRule:
 		third := e.addTargetGroup(a.Name+"-extra", ids.hex16(), lb.arn)
 		third.targets = []*tgTarget{{id: ids.instance(), port: 8080, state: "healthy"}}
-		ru := e.addRule(l, ids.hex16(), 30, []*Node{pathCondition("/three/*")},
+		ru := e.addRule(l, ids.hex16(), 30, []*awsproto.Node{pathCondition("/three/*")},
 			[]action{forwardAction(forwardConfig{groups: []tgWeight{
 				{arn: stable.arn, weight: 80}, {arn: canary.arn, weight: 10}, {arn: third.arn, weight: 10},
 			}})})
@@ -231,7 +232,7 @@ func (s *Sim) seedExtra(a *ALB, extra string, ids idSource, lb *loadBalancer, l 
 		base.StableTargetGroupARN, base.CanaryTargetGroupARN = stable.arn, canary.arn
 		base.Note = "forward to three target groups (80/10/10, third is " + third.name + ")"
 	case ExtraRedirectRule:
-		ru := e.addRule(l, ids.hex16(), 40, []*Node{pathCondition("/old/*")}, []action{redirectAction("/new/#{path}")})
+		ru := e.addRule(l, ids.hex16(), 40, []*awsproto.Node{pathCondition("/old/*")}, []action{redirectAction("/new/#{path}")})
 		base.Name, base.RuleARN = a.Name+"-redirect", ru.arn
 		base.Note = "redirect action; no forward"
 	case ExtraFixedResponseListener:
@@ -261,7 +262,7 @@ func (s *Sim) SetWeights(ruleARN string, weights map[string]int) error {
 func (e *elbv2) setWeights(ruleARN string, weights map[string]int) error {
 	actions, ok := e.ruleActions(ruleARN)
 	if !ok {
-		return SenderErr("RuleNotFound", "rule %s not found", ruleARN)
+		return awsproto.SenderErr("RuleNotFound", "rule %s not found", ruleARN)
 	}
 	var f *forwardConfig
 	for i := range actions {
@@ -270,19 +271,19 @@ func (e *elbv2) setWeights(ruleARN string, weights map[string]int) error {
 		}
 	}
 	if f == nil {
-		return ValidationErr("rule %s has no forward action", ruleARN)
+		return awsproto.ValidationErr("rule %s has no forward action", ruleARN)
 	}
-	for _, arn := range SortedKeys(weights) {
+	for _, arn := range awsproto.SortedKeys(weights) {
 		w := weights[arn]
 		if w < 0 || w > maxWeight {
-			return ValidationErr("weight %d for %s is out of range (0..%d)", w, arn, maxWeight)
+			return awsproto.ValidationErr("weight %d for %s is out of range (0..%d)", w, arn, maxWeight)
 		}
 		found := false
 		for _, g := range f.groups {
 			found = found || g.arn == arn
 		}
 		if !found {
-			return ValidationErr("target group %s is not in the forward action of %s", arn, ruleARN)
+			return awsproto.ValidationErr("target group %s is not in the forward action of %s", arn, ruleARN)
 		}
 	}
 	for i := range f.groups {

@@ -20,13 +20,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim/awsproto"
 	"github.com/perch-dev/perch/sim/metrics"
 	"github.com/perch-dev/perch/sim/traffic"
 )
@@ -56,16 +55,6 @@ type Options struct {
 	AllowNonLoopback bool
 }
 
-// service is one simulated AWS service behind the router. CloudWatch (in
-// cw.go, written separately) has the same two methods.
-type service interface {
-	// Operation names the Operation for the stats, "" if unknown.
-	Operation(r *http.Request, body []byte) string
-	// Serve answers the request; the X-Amzn-Requestid header is already
-	// set on w and is the request ID to put in bodies.
-	Serve(w http.ResponseWriter, r *http.Request, body []byte)
-}
-
 // Sim is a running simulated AWS account. Safe for concurrent use.
 type Sim struct {
 	mu sync.Mutex
@@ -91,7 +80,8 @@ type Sim struct {
 	codedeploy *codeDeploy
 	targets    []ManifestTarget
 
-	services map[string]service // by SigV4 signing name
+	services map[string]awsproto.Service // by SigV4 signing name
+	router   *awsproto.Router
 	stats    map[string]int
 	faults   []Fault
 	// faultRand draws which calls a fractional fault hits.
@@ -101,16 +91,6 @@ type Sim struct {
 	// nextFault is the index of the next scenario fault to arm.
 	nextFault int
 	reqIDs    *rand.Rand
-}
-
-// statsName maps SigV4 signing names to the short names /_sim/stats uses.
-var statsName = map[string]string{
-	"elasticloadbalancing": "elbv2",
-	"sts":                  "sts",
-	"monitoring":           "cloudwatch",
-	"lambda":               "lambda",
-	"codedeploy":           "codedeploy",
-	"account":              "account",
 }
 
 // New builds a simulator: seeds the scenario's resources and backfills
@@ -174,14 +154,15 @@ func newSim(opts Options, sink metrics.Sink) (*Sim, error) {
 	s.sts = newSTS(callerARN, opts.Account, seed)
 	s.lambda = newLambda(opts.Region, opts.Account, seed, opts.Clock.Now)
 	s.codedeploy = newCodeDeploy(s, seed)
-	s.services = map[string]service{
-		"elasticloadbalancing": s.elb,
-		"sts":                  s.sts,
-		"monitoring":           s.cw,
-		"lambda":               s.lambda,
-		"codedeploy":           s.codedeploy,
-		"account":              &account{region: opts.Region},
+	services := []awsproto.Service{s.elb, s.sts, s.cw, s.lambda, s.codedeploy, &account{region: opts.Region}}
+	s.services = map[string]awsproto.Service{}
+	var endpoints []awsproto.Endpoint
+	for _, svc := range services {
+		e := svc.Endpoint()
+		s.services[e.SigningName] = svc
+		endpoints = append(endpoints, e)
 	}
+	s.router = awsproto.NewRouter(endpoints)
 	if sink == nil {
 		sink = s.store
 	}
@@ -270,17 +251,17 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := s.newRequestID()
 	w.Header().Set("X-Amzn-Requestid", reqID)
 	if len(body) > maxBody {
-		WriteUnknown(w, r, reqID, &Error{Status: 413, Code: "RequestEntityTooLarge",
+		awsproto.WriteUnknown(w, r, reqID, &awsproto.Error{Status: 413, Code: "RequestEntityTooLarge",
 			Message: "request body larger than 8 MiB", Sender: true})
 		return
 	}
 	s.advanceLocked(s.clock.Now())
 
-	name := routeService(r, body)
+	name := s.router.Route(r, body)
 	svc := s.services[name]
 	if svc == nil {
 		s.log.Debug("sim: unknown service", "service", name, "path", r.URL.Path)
-		WriteUnknown(w, r, reqID, SenderErr("UnknownServiceException",
+		awsproto.WriteUnknown(w, r, reqID, awsproto.SenderErr("UnknownServiceException",
 			"the simulator does not serve service %q", name))
 		return
 	}
@@ -288,86 +269,13 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if op == "" {
 		op = "unknown"
 	}
-	short := statsName[name]
-	if short == "" {
-		short = name
-	}
+	short := s.router.ShortName(name)
 	s.stats[short+":"+op]++
 	if s.applyFaultLocked(w, r, reqID, short, op) {
 		return
 	}
 	s.log.Debug("sim: request", "service", short, "operation", op, "request_id", reqID)
 	svc.Serve(w, r, body)
-}
-
-// routeService finds the SigV4 signing name, falling back to protocol
-// markers for unsigned requests (aws.AnonymousCredentials, hand-made curl).
-func routeService(r *http.Request, body []byte) string {
-	if svc := scopeService(r.Header.Get("Authorization")); svc != "" {
-		return svc
-	}
-	if cred := r.URL.Query().Get("X-Amz-Credential"); cred != "" {
-		if parts := strings.Split(cred, "/"); len(parts) == 5 {
-			return parts[3]
-		}
-	}
-	target := r.Header.Get("X-Amz-Target")
-	switch {
-	case strings.HasPrefix(target, "GraniteServiceVersion20100801."):
-		return "monitoring"
-	case strings.HasPrefix(target, "CodeDeploy_20141006."):
-		return "codedeploy"
-	case strings.HasPrefix(r.URL.Path, "/service/GraniteServiceVersion20100801/"):
-		return "monitoring"
-	case strings.HasPrefix(r.URL.Path, "/2015-03-31/"):
-		return "lambda"
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil || form.Get("Version") == "" {
-		form = r.URL.Query()
-	}
-	switch form.Get("Version") {
-	case elbv2Version:
-		return "elasticloadbalancing"
-	case stsVersion:
-		return "sts"
-	case "2010-08-01":
-		return "monitoring"
-	}
-	return ""
-}
-
-// scopeService pulls the service out of
-// "AWS4-HMAC-SHA256 Credential=AKID/20261126/us-east-1/sts/aws4_request, ...".
-func scopeService(auth string) string {
-	i := strings.Index(auth, "Credential=")
-	if i < 0 {
-		return ""
-	}
-	cred := auth[i+len("Credential="):]
-	if j := strings.IndexAny(cred, ", "); j >= 0 {
-		cred = cred[:j]
-	}
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[4] != "aws4_request" {
-		return ""
-	}
-	return parts[3]
-}
-
-// WriteUnknown answers a request no service claimed, in the shape its
-// markers suggest: JSON for X-Amz-Target clients, awsQuery XML otherwise.
-func WriteUnknown(w http.ResponseWriter, r *http.Request, reqID string, e *Error) {
-	if r.Header.Get("X-Amz-Target") != "" || strings.Contains(r.Header.Get("Content-Type"), "json") {
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		w.Header().Set("X-Amzn-Errortype", e.Code)
-		w.WriteHeader(e.Status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.Code, "message": e.Message})
-		return
-	}
-	w.Header().Set("Content-Type", "text/xml")
-	w.WriteHeader(e.Status)
-	_, _ = io.WriteString(w, QueryErrorXML("", e, reqID))
 }
 
 // serveControl answers /_sim/ requests. They are not AWS calls and are
@@ -470,16 +378,6 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// SortedKeys is used wherever map iteration order would leak into output.
-func SortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // SlowShare is the chance that a request's published latency is above

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
+
+	"github.com/perch-dev/perch/sim/awsproto"
 )
 
 const (
@@ -39,23 +41,30 @@ func newSTS(arn, account string, seed int64) *stsService {
 	return &stsService{arn: arn, userID: userID, account: account}
 }
 
-func (s *stsService) Operation(r *http.Request, body []byte) string { return QueryAction(r, body) }
+func (s *stsService) Operation(r *http.Request, body []byte) string {
+	return awsproto.QueryAction(r, body)
+}
 
 func (s *stsService) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
-	t, aerr := ParseQueryRequest(r, body)
+	t, aerr := awsproto.ParseQueryRequest(r, body)
 	if aerr != nil {
-		WriteQuery(w, stsNS, "", "", aerr)
+		awsproto.WriteQuery(w, stsNS, "", "", aerr)
 		return
 	}
 	op := t.Str("Action")
 	if op != "GetCallerIdentity" {
-		WriteQuery(w, stsNS, op, "", SenderErr("InvalidAction",
+		awsproto.WriteQuery(w, stsNS, op, "", awsproto.SenderErr("InvalidAction",
 			"Could not find operation %s for version %s (the simulator supports GetCallerIdentity)", op, stsVersion))
 		return
 	}
-	var x XMLWriter
+	var x awsproto.XMLWriter
 	x.Elem("Arn", s.arn)
 	x.Elem("UserId", s.userID)
 	x.Elem("Account", s.account)
-	WriteQuery(w, stsNS, op, x.String(), nil)
+	awsproto.WriteQuery(w, stsNS, op, x.String(), nil)
+}
+
+// Endpoint routes awsQuery requests of version 2011-06-15.
+func (s *stsService) Endpoint() awsproto.Endpoint {
+	return awsproto.Endpoint{Name: "sts", SigningName: "sts", QueryVersions: []string{stsVersion}}
 }

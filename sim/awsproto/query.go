@@ -1,8 +1,13 @@
-package sim
+// Package awsproto holds the wire-protocol pieces the simulated services
+// share: routing a request to its service (by SigV4 scope, or by protocol
+// markers), the awsQuery form tree and XML writer, and the error shapes
+// (awsQuery XML, awsJson and restJson1) every service answers in.
+package awsproto
 
 import (
-	"encoding/xml"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -187,118 +192,60 @@ func (n *Node) Without(names ...string) *Node {
 	return c
 }
 
-// XMLWriter builds an XML document by hand: the response shapes are simple and
-// the generic qnode echo needs element names chosen at run time, which
-// encoding/xml struct tags cannot express.
-type XMLWriter struct {
-	b strings.Builder
-}
-
-func (x *XMLWriter) Open(name string)  { x.b.WriteString("<" + name + ">") }
-func (x *XMLWriter) Close(name string) { x.b.WriteString("</" + name + ">") }
-
-func (x *XMLWriter) Text(s string) {
-	_ = xml.EscapeText(&x.b, []byte(s))
-}
-
-func (x *XMLWriter) Elem(name, value string) {
-	x.Open(name)
-	x.Text(value)
-	x.Close(name)
-}
-
-// Tree writes a qnode's children as XML: name.member.N maps to
-// <name><member>…</member></name>, which is exactly how awsQuery responses
-// encode the same shapes.
-func (x *XMLWriter) Tree(n *Node) {
-	if n == nil {
-		return
+// QueryAction names an awsQuery request's operation: the form body's
+// Action, or the URL's for a GET.
+func QueryAction(r *http.Request, body []byte) string {
+	form, err := url.ParseQuery(string(body))
+	if err == nil && form.Get("Action") != "" {
+		return form.Get("Action")
 	}
-	names := make([]string, 0, len(n.kids))
-	for k := range n.kids {
-		names = append(names, k)
+	return r.URL.Query().Get("Action")
+}
+
+// ParseQueryRequest decodes an awsQuery request: the form body, or the URL
+// query for the GET form some old clients use.
+func ParseQueryRequest(r *http.Request, body []byte) (*Node, *Error) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, ValidationErr("malformed form body: %v", err)
 	}
-	sort.Strings(names)
-	for _, k := range names {
-		c := n.kids[k]
-		if k == "member" || k == "entry" {
-			for _, m := range n.Indexed(k) {
-				x.Open(k)
-				x.node(m)
-				x.Close(k)
-			}
-			continue
+	if form.Get("Action") == "" {
+		for k, v := range r.URL.Query() {
+			form[k] = v
 		}
-		x.Open(k)
-		x.node(c)
-		x.Close(k)
 	}
+	t, err := ParseQueryTree(form)
+	if err != nil {
+		return nil, ValidationErr("%v", err)
+	}
+	return t, nil
 }
 
-func (x *XMLWriter) node(n *Node) {
-	if len(n.kids) == 0 {
-		x.Text(n.val)
+// WriteQuery answers an awsQuery request with its result, or with aerr in
+// the awsQuery error shape.
+func WriteQuery(w http.ResponseWriter, ns, op, result string, aerr *Error) {
+	reqID := w.Header().Get("X-Amzn-Requestid")
+	w.Header().Set("Content-Type", "text/xml")
+	if aerr != nil {
+		w.WriteHeader(aerr.Status)
+		_, _ = io.WriteString(w, QueryErrorXML(ns, aerr, reqID))
 		return
 	}
-	x.Tree(n)
+	_, _ = io.WriteString(w, QueryResponseXML(ns, op, result, reqID))
 }
 
-func (x *XMLWriter) String() string { return x.b.String() }
-
-// Error is an error the simulator returns to the client in the
-// service's own error shape.
-type Error struct {
-	Status  int
-	Code    string
-	Message string
-	Sender  bool // Type Sender (client fault) vs Receiver
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-func SenderErr(code, format string, args ...any) *Error {
-	return &Error{Status: 400, Code: code, Message: fmt.Sprintf(format, args...), Sender: true}
-}
-
-func ValidationErr(format string, args ...any) *Error {
-	return SenderErr("ValidationError", format, args...)
-}
-
-// QueryErrorXML renders an awsQuery error body, the shape both ELBv2 and
-// STS use.
-func QueryErrorXML(ns string, e *Error, requestID string) string {
-	var x XMLWriter
-	x.b.WriteString(xml.Header)
-	if ns != "" {
-		x.b.WriteString(`<ErrorResponse xmlns="` + ns + `">`)
-	} else {
-		x.Open("ErrorResponse")
+// SortedKeys is used wherever map iteration order would leak into output.
+func SortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
-	x.Open("Error")
-	typ := "Sender"
-	if !e.Sender {
-		typ = "Receiver"
-	}
-	x.Elem("Type", typ)
-	x.Elem("Code", e.Code)
-	x.Elem("Message", e.Message)
-	x.Close("Error")
-	x.Elem("RequestId", requestID)
-	x.Close("ErrorResponse")
-	return x.String()
+	sort.Strings(out)
+	return out
 }
 
-// QueryResponseXML wraps a result body in <OpResponse><OpResult>…
-func QueryResponseXML(ns, op, result, requestID string) string {
-	var x XMLWriter
-	x.b.WriteString(xml.Header)
-	x.b.WriteString("<" + op + `Response xmlns="` + ns + `">`)
-	x.Open(op + "Result")
-	x.b.WriteString(result)
-	x.Close(op + "Result")
-	x.Open("ResponseMetadata")
-	x.Elem("RequestId", requestID)
-	x.Close("ResponseMetadata")
-	x.Close(op + "Response")
-	return x.String()
-}
+// Leaf is a node holding the scalar v, as if sent.
+func Leaf(v string) *Node { return &Node{val: v, set: true} }
+
+// Branch is a node with the named children.
+func Branch(kids map[string]*Node) *Node { return &Node{kids: kids} }
