@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/sim/awsproto"
+	"github.com/perch-dev/perch/sim/scenario"
 )
 
 // The simulated CodeDeploy's state: applications, deployment groups,
@@ -245,32 +246,10 @@ func newCodeDeploy(s *Sim, seed int64) *codeDeploy {
 func predefinedConfigs() []*cdConfig {
 	created := time.Date(2017, 11, 1, 0, 0, 0, 0, time.UTC)
 	var out []*cdConfig
-	add := func(name, platform, routing string, pct, iv int) {
-		out = append(out, &cdConfig{name: "CodeDeployDefault." + name, platform: platform, routing: routing,
-			percentage: pct, interval: iv, created: created})
-	}
-	add("ECSAllAtOnce", cdECS, "AllAtOnce", 0, 0)
-	add("ECSCanary10Percent5Minutes", cdECS, "TimeBasedCanary", 10, 5)
-	add("ECSCanary10Percent15Minutes", cdECS, "TimeBasedCanary", 10, 15)
-	add("ECSLinear10PercentEvery1Minutes", cdECS, "TimeBasedLinear", 10, 1)
-	add("ECSLinear10PercentEvery3Minutes", cdECS, "TimeBasedLinear", 10, 3)
-	add("LambdaAllAtOnce", cdLambda, "AllAtOnce", 0, 0)
-	for _, m := range []int{5, 10, 15, 30} {
-		add(fmt.Sprintf("LambdaCanary10Percent%dMinutes", m), cdLambda, "TimeBasedCanary", 10, m)
-	}
-	add("LambdaLinear10PercentEvery1Minute", cdLambda, "TimeBasedLinear", 10, 1)
-	for _, m := range []int{2, 3, 10} {
-		add(fmt.Sprintf("LambdaLinear10PercentEvery%dMinutes", m), cdLambda, "TimeBasedLinear", 10, m)
-	}
-	for _, s := range []struct {
-		name, typ string
-		v         int
-	}{{"OneAtATime", "HOST_COUNT", 1}, {"HalfAtATime", "FLEET_PERCENT", 50}, {"AllAtOnce", "HOST_COUNT", 0}} {
-		out = append(out, &cdConfig{name: "CodeDeployDefault." + s.name, platform: cdServer,
-			minHealthyType: s.typ, minHealthyValue: s.v, created: created})
-	}
-	for i, c := range out {
-		c.id = fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", 0xc0de0000+i, i, i, i, 0x5eed00000000+i)
+	for i, b := range scenario.BuiltinDeploymentConfigs() {
+		out = append(out, &cdConfig{name: b.Name, platform: b.ComputePlatform, routing: b.Type,
+			percentage: b.Percentage, interval: b.Interval, minHealthyType: b.MinHealthyType, minHealthyValue: b.MinHealthyValue,
+			created: created, id: fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", 0xc0de0000+i, i, i, i, 0x5eed00000000+i)})
 	}
 	return out
 }

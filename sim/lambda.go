@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/sim/awsproto"
+	"github.com/perch-dev/perch/sim/scenario"
 )
 
 // The simulated Lambda control plane: functions, published versions and
@@ -657,7 +658,7 @@ func (s *Sim) SetAliasRouting(function, alias, functionVersion string, weights m
 func (s *Sim) SetVersionState(function, version, state string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !lambdaStates[state] {
+	if !scenario.ValidLambdaState(state) {
 		return fmt.Errorf("set state of %s:%s: %q is not Active, Pending, Inactive or Failed", function, version, state)
 	}
 	f := s.lambda.functions[function]

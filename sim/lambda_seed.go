@@ -20,7 +20,7 @@ func (s *Sim) seedLambda(l *Lambda) {
 		role:    fmt.Sprintf("arn:aws:iam::%s:role/%s-role", s.account, l.Name),
 		aliases: map[string]*lambdaAlias{},
 	}
-	n := l.highestVersion()
+	n := l.HighestVersion()
 	for v := 1; v <= n; v++ {
 		ver := strconv.Itoa(v)
 		state := "Active"

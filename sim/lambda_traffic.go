@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/sim/metrics"
+	"github.com/perch-dev/perch/sim/scenario"
 	"github.com/perch-dev/perch/sim/traffic"
 )
 
@@ -142,7 +143,7 @@ func (r *lambdaRun) sharesOver(from time.Time) map[string]float64 {
 	return out
 }
 
-func (t *lambdaTraffic) paramsAt(r *lambdaRun, at time.Time) LambdaParams {
+func (t *lambdaTraffic) paramsAt(r *lambdaRun, at time.Time) scenario.LambdaParams {
 	p := r.spec.BaseParams()
 	for i := range r.spec.Events {
 		ev := &r.spec.Events[i]
@@ -215,7 +216,7 @@ func (r *lambdaRun) dimensionSets(version string) [3][]metrics.Dimension {
 // concurrency. Concurrency is arrival rate times mean duration (Little's
 // law); above the version's limit the excess is throttled, and throttled
 // invocations are neither executed nor counted in Invocations.
-func (t *lambdaTraffic) publishVersion(rng *rand.Rand, r *lambdaRun, at time.Time, version string, n int, vp VersionParams) float64 {
+func (t *lambdaTraffic) publishVersion(rng *rand.Rand, r *lambdaRun, at time.Time, version string, n int, vp scenario.VersionParams) float64 {
 	if n == 0 {
 		return 0
 	}

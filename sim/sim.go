@@ -83,7 +83,7 @@ type Sim struct {
 	services map[string]awsproto.Service // by SigV4 signing name
 	router   *awsproto.Router
 	stats    map[string]int
-	faults   []Fault
+	faults   []armedFault
 	// faultRand draws which calls a fractional fault hits.
 	faultRand *rand.Rand
 	// drifts are second operators changing weights on a schedule.

@@ -7,55 +7,11 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/sim/metrics"
+	"github.com/perch-dev/perch/sim/scenario"
 	"github.com/perch-dev/perch/sim/traffic"
 )
 
 const albNamespace = "AWS/ApplicationELB"
-
-type SideParams struct {
-	ErrRate, Err4xxRate float64
-	P50, P99            float64 // milliseconds
-}
-
-type ALBParams struct {
-	RPM            float64
-	Stable, Canary SideParams
-}
-
-func (a *ALB) BaseParams() ALBParams {
-	side := func(s Side) SideParams {
-		return SideParams{ErrRate: *s.ErrorRate, Err4xxRate: *s.Error4xxRate, P50: *s.LatencyP50Ms, P99: *s.LatencyP99Ms}
-	}
-	return ALBParams{RPM: a.RequestsPerMinute, Stable: side(a.Stable), Canary: side(a.Canary)}
-}
-
-func (sp *SideParams) Apply(s *Side) {
-	if s == nil {
-		return
-	}
-	if s.ErrorRate != nil {
-		sp.ErrRate = *s.ErrorRate
-	}
-	if s.Error4xxRate != nil {
-		sp.Err4xxRate = *s.Error4xxRate
-	}
-	if s.LatencyP50Ms != nil {
-		sp.P50 = *s.LatencyP50Ms
-	}
-	if s.LatencyP99Ms != nil {
-		sp.P99 = *s.LatencyP99Ms
-	}
-}
-
-func (p *ALBParams) Apply(ev *Event) {
-	if ev.RequestsPerMinute != nil {
-		p.RPM = *ev.RequestsPerMinute
-	}
-	p.Stable.Apply(ev.Both)
-	p.Canary.Apply(ev.Both)
-	p.Stable.Apply(ev.Stable)
-	p.Canary.Apply(ev.Canary)
-}
 
 // shares is the fraction of a listener rule's traffic each side receives.
 type shares struct{ stable, canary float64 }
@@ -210,7 +166,7 @@ func (c *canaryRun) sharesOver(from time.Time) (stable, canary float64) {
 }
 
 // paramsAt is the scenario parameters in force at t.
-func (t *albTraffic) paramsAt(c *canaryRun, at time.Time) ALBParams {
+func (t *albTraffic) paramsAt(c *canaryRun, at time.Time) scenario.ALBParams {
 	p := c.spec.BaseParams()
 	for i := range c.spec.Events {
 		ev := &c.spec.Events[i]
@@ -242,7 +198,7 @@ func (t *albTraffic) generate(c *canaryRun, from time.Time) {
 	t.publishSide(stream(2), c.canaryDim, c, from, total-nS, p.Canary)
 }
 
-func (t *albTraffic) publishSide(r *rand.Rand, tgDim string, c *canaryRun, at time.Time, n int, sp SideParams) {
+func (t *albTraffic) publishSide(r *rand.Rand, tgDim string, c *canaryRun, at time.Time, n int, sp scenario.SideParams) {
 	if n == 0 {
 		// An ALB publishes nothing for a target group that got no requests.
 		return

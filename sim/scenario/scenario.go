@@ -1,4 +1,11 @@
-package sim
+// Package scenario is the simulated account's script: the YAML document
+// that says which ALB canaries, Lambda aliases and CodeDeploy groups
+// exist, how each side behaves and how that changes over simulated time,
+// and which faults are armed when; its parsing and strict validation; the
+// built-in scenarios; and the fault vocabulary (Fault, FaultSpec) that
+// scenarios, `perch sim --fault` and /_sim/faults share. Each service seeds
+// itself from its part of a Scenario; Manifest is what they seeded.
+package scenario
 
 import (
 	"bytes"
@@ -145,31 +152,8 @@ const (
 
 var knownExtras = []string{ExtraSingleTGRule, ExtraThreeTGRule, ExtraRedirectRule, ExtraFixedResponseListener}
 
-// Duration is a time.Duration written as "90s", "5m", "1h30m" in YAML.
-type Duration time.Duration
-
-// D returns the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// UnmarshalYAML parses a Go duration string.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: expected a duration such as 30s or 5m", n.Line)
-	}
-	if n.Value == "0" {
-		*d = 0
-		return nil
-	}
-	v, err := time.ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (use e.g. 30s, 5m, 1h)", n.Line, n.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalYAML writes the duration back as a string.
-func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+// maxStickiness is ELBv2's longest target group stickiness (7 days).
+const maxStickiness = 604800 * time.Second
 
 // Defaults applied to a side's base parameters when the scenario omits them.
 const (
@@ -187,8 +171,8 @@ const (
 //go:embed scenarios/*.yaml
 var builtinFS embed.FS
 
-// BuiltinScenarios lists the embedded scenario names, sorted.
-func BuiltinScenarios() []string {
+// Builtin lists the embedded scenario names, sorted.
+func Builtin() []string {
 	entries, err := builtinFS.ReadDir("scenarios")
 	if err != nil {
 		return nil
@@ -203,20 +187,20 @@ func BuiltinScenarios() []string {
 	return out
 }
 
-// LoadScenario loads a built-in scenario by name, or else a YAML file.
-func LoadScenario(nameOrPath string) (*Scenario, error) {
+// Load loads a built-in scenario by name, or else a YAML file.
+func Load(nameOrPath string) (*Scenario, error) {
 	if data, err := builtinFS.ReadFile("scenarios/" + nameOrPath + ".yaml"); err == nil && !strings.ContainsAny(nameOrPath, "/\\") {
-		return ParseScenario(data, nameOrPath)
+		return Parse(data, nameOrPath)
 	}
 	data, err := os.ReadFile(nameOrPath)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("load scenario %q: not a built-in scenario (have %s) and no such file",
-				nameOrPath, compactNames(BuiltinScenarios()))
+				nameOrPath, compactNames(Builtin()))
 		}
 		return nil, fmt.Errorf("load scenario %q: %w", nameOrPath, err)
 	}
-	return ParseScenario(data, strings.TrimSuffix(path.Base(nameOrPath), path.Ext(nameOrPath)))
+	return Parse(data, strings.TrimSuffix(path.Base(nameOrPath), path.Ext(nameOrPath)))
 }
 
 // maxFamilyListed is how many members of a family compactNames spells out.
@@ -254,10 +238,10 @@ func compactNames(names []string) string {
 	return strings.Join(out, ", ")
 }
 
-// ParseScenario parses and validates scenario YAML strictly: unknown
+// Parse parses and validates scenario YAML strictly: unknown
 // fields and out-of-range values are errors naming the line. name is used
 // when the document has no name of its own.
-func ParseScenario(data []byte, name string) (*Scenario, error) {
+func Parse(data []byte, name string) (*Scenario, error) {
 	var sc Scenario
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -405,7 +389,7 @@ func (sc *Scenario) validate() error {
 		if f.Times < -1 {
 			return ferr(with(p, "times"), "%d: use a positive count, or -1 for until cleared", f.Times)
 		}
-		if err := f.Fault.check(); err != nil {
+		if err := f.Fault.Check(); err != nil {
 			return ferr(p, "%v", err)
 		}
 	}
@@ -440,7 +424,7 @@ func (sc *Scenario) validate() error {
 		if a.RulesPerListener < 0 || a.RulesPerListener > 100 {
 			return ferr(with(p, "rules_per_listener"), "%d is out of range (0..100, ELBv2's limit per listener)", a.RulesPerListener)
 		}
-		if s := a.Stickiness.D(); s < 0 || s > maxStickySeconds*time.Second || (s > 0 && s < time.Second) {
+		if s := a.Stickiness.D(); s < 0 || s > maxStickiness || (s > 0 && s < time.Second) {
 			return ferr(with(p, "stickiness"), "%s is out of range (0s, or 1s..168h)", s)
 		}
 		if a.PathPattern == "" {

@@ -1,4 +1,4 @@
-package sim
+package scenario
 
 import (
 	"os"
@@ -8,7 +8,7 @@ import (
 )
 
 func TestBuiltinScenariosParse(t *testing.T) {
-	names := BuiltinScenarios()
+	names := Builtin()
 	for _, want := range []string{"bad-targets", "drift", "error-spike", "healthy", "latency-regression", "low-traffic"} {
 		found := false
 		for _, n := range names {
@@ -19,7 +19,7 @@ func TestBuiltinScenariosParse(t *testing.T) {
 		}
 	}
 	for _, n := range names {
-		sc, err := LoadScenario(n)
+		sc, err := Load(n)
 		if err != nil {
 			t.Errorf("%s: %v", n, err)
 			continue
@@ -55,7 +55,7 @@ func TestScenarioErrorsNameTheLine(t *testing.T) {
 		{"alarm stat", "albs:\n  - name: a\n    alarms:\n      - {side: canary, metric: RequestCount, statistic: median}\n", "albs[0].alarms[0].statistic"},
 	}
 	for _, c := range cases {
-		_, err := ParseScenario([]byte(c.yaml), "t")
+		_, err := Parse([]byte(c.yaml), "t")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want it to mention %q", c.name, err, c.want)
 		}
@@ -68,7 +68,7 @@ func TestScenarioDefaultsAndFile(t *testing.T) {
 	if err := os.WriteFile(p, []byte("albs:\n  - name: shop\n    requests_per_minute: 10\n    events:\n      - at: 3m\n        both: {error_rate: 0.2}\n      - at: 1m\n        requests_per_minute: 20\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sc, err := LoadScenario(p)
+	sc, err := Load(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,13 +80,13 @@ func TestScenarioDefaultsAndFile(t *testing.T) {
 	if a.Events[0].At.D().Minutes() != 1 {
 		t.Errorf("events not sorted by time: %+v", a.Events)
 	}
-	if _, err := LoadScenario(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "healthy") {
+	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "healthy") {
 		t.Errorf("missing file error should list the built-ins: %v", err)
 	}
 }
 
 func FuzzParseScenario(f *testing.F) {
-	for _, n := range BuiltinScenarios() {
+	for _, n := range Builtin() {
 		data, err := builtinFS.ReadFile("scenarios/" + n + ".yaml")
 		if err != nil {
 			f.Fatal(err)
@@ -95,7 +95,7 @@ func FuzzParseScenario(f *testing.F) {
 	}
 	f.Add([]byte("albs:\n  - name: a\n    events:\n      - at: -5m\n        canary_weight: 3\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		sc, err := ParseScenario(data, "fuzz")
+		sc, err := Parse(data, "fuzz")
 		if err != nil {
 			return
 		}

@@ -1,14 +1,12 @@
-package sim
+package scenario
 
 import (
 	"fmt"
-	"math"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/perch-dev/perch/sim/awsproto"
-	"github.com/perch-dev/perch/sim/metrics"
 )
 
 // CodeDeploy scripts CodeDeploy applications, deployment groups and
@@ -96,8 +94,8 @@ func (sc *Scenario) validateCodeDeploy() error {
 		return nil
 	}
 	configs := map[string]string{}
-	for _, c := range predefinedConfigs() {
-		configs[c.name] = c.platform
+	for _, c := range BuiltinDeploymentConfigs() {
+		configs[c.Name] = c.ComputePlatform
 	}
 	for i := range cd.Configs {
 		c := &cd.Configs[i]
@@ -108,7 +106,7 @@ func (sc *Scenario) validateCodeDeploy() error {
 		if _, dup := configs[c.Name]; dup {
 			return ferr(with(p, "name"), "%q is used twice", c.Name)
 		}
-		if c.ComputePlatform != cdECS && c.ComputePlatform != cdLambda {
+		if c.ComputePlatform != PlatformECS && c.ComputePlatform != PlatformLambda {
 			return ferr(with(p, "compute_platform"), "%q must be ECS or Lambda (traffic-shifting configurations)", c.ComputePlatform)
 		}
 		switch c.Type {
@@ -156,7 +154,7 @@ func (sc *Scenario) validateCodeDeploy() error {
 		}
 		if g.DeploymentConfig == "" {
 			g.DeploymentConfig = map[string]string{
-				cdECS: "CodeDeployDefault.ECSAllAtOnce", cdLambda: "CodeDeployDefault.LambdaAllAtOnce", cdServer: "CodeDeployDefault.OneAtATime",
+				PlatformECS: "CodeDeployDefault.ECSAllAtOnce", PlatformLambda: "CodeDeployDefault.LambdaAllAtOnce", PlatformServer: "CodeDeployDefault.OneAtATime",
 			}[g.ComputePlatform]
 		}
 		if err := checkConfig(with(p, "deployment_config"), configs, g.DeploymentConfig, g.ComputePlatform); err != nil {
@@ -167,7 +165,7 @@ func (sc *Scenario) validateCodeDeploy() error {
 			g.AutoRollback = &t
 		}
 		if g.InstallTime == nil {
-			d := Duration(map[string]time.Duration{cdECS: time.Minute, cdLambda: 0, cdServer: 3 * time.Minute}[g.ComputePlatform])
+			d := Duration(map[string]time.Duration{PlatformECS: time.Minute, PlatformLambda: 0, PlatformServer: 3 * time.Minute}[g.ComputePlatform])
 			g.InstallTime = &d
 		}
 		for _, f := range []struct {
@@ -179,7 +177,7 @@ func (sc *Scenario) validateCodeDeploy() error {
 				return ferr(with(p, f.name), "%s is out of range (0s..%s, whole seconds)", f.d, f.max)
 			}
 		}
-		if g.ComputePlatform != cdECS && (g.ReadyWait != 0 || g.TerminationWait != 0) {
+		if g.ComputePlatform != PlatformECS && (g.ReadyWait != 0 || g.TerminationWait != 0) {
 			return ferr(p, "ready_wait and termination_wait are for ECS blue/green groups")
 		}
 		if g.ReadyWait.D()%time.Minute != 0 || g.TerminationWait.D()%time.Minute != 0 {
@@ -204,7 +202,7 @@ func (sc *Scenario) validateCodeDeploy() error {
 			if d.StopAfter.D() < 0 {
 				return ferr(with(dp, "stop_after"), "%s is negative", d.StopAfter.D())
 			}
-			if d.TargetVersion != "" && (g.ComputePlatform != cdLambda || !versionNumber.MatchString(d.TargetVersion)) {
+			if d.TargetVersion != "" && (g.ComputePlatform != PlatformLambda || !versionNumber.MatchString(d.TargetVersion)) {
 				return ferr(with(dp, "target_version"), "%q: a target version is a published version number, for Lambda groups", d.TargetVersion)
 			}
 			if len(d.Description) > 512 {
@@ -228,7 +226,7 @@ func checkConfig(p []any, configs map[string]string, name, platform string) erro
 
 func (g *CodeDeployGroup) validatePlatform(p []any, albs map[string]*ALB, lambdas map[string]*Lambda, used map[string]string) error {
 	switch g.ComputePlatform {
-	case cdECS:
+	case PlatformECS:
 		a := albs[g.ALB]
 		if a == nil {
 			return ferr(with(p, "alb"), "%q is not an ALB in this scenario (an ECS group shifts an ALB rule's two target groups)", g.ALB)
@@ -249,7 +247,7 @@ func (g *CodeDeployGroup) validatePlatform(p []any, albs map[string]*ALB, lambda
 		if !cdName100.MatchString(g.Cluster) || !cdName100.MatchString(g.Service) {
 			return ferr(with(p, "service"), "cluster %q and service %q must be plain names", g.Cluster, g.Service)
 		}
-	case cdLambda:
+	case PlatformLambda:
 		l := lambdas[g.Lambda]
 		if l == nil {
 			return ferr(with(p, "lambda"), "%q is not a Lambda function in this scenario", g.Lambda)
@@ -264,7 +262,7 @@ func (g *CodeDeployGroup) validatePlatform(p []any, albs map[string]*ALB, lambda
 		if l.CanaryWeight != 0 {
 			return ferr(with(p, "lambda"), "function %q starts with canary_weight %v; CodeDeploy needs its alias on one version (canary_weight: 0)", g.Lambda, l.CanaryWeight)
 		}
-	case cdServer:
+	case PlatformServer:
 		if g.ALB != "" || g.Lambda != "" || len(g.Alarms) > 0 {
 			return ferr(p, "a Server group names instances only (and no alarms in the simulator)")
 		}
@@ -283,7 +281,7 @@ func (g *CodeDeployGroup) validatePlatform(p []any, albs map[string]*ALB, lambda
 // validateAlarm checks an alarm on the group's metrics: ALB target-group
 // metrics for ECS, AWS/Lambda per-version metrics for Lambda.
 func (g *CodeDeployGroup) validateAlarm(p []any, al *Alarm) error {
-	if g.ComputePlatform == cdECS {
+	if g.ComputePlatform == PlatformECS {
 		return (&ALB{Name: g.Name}).validateAlarm(p, al)
 	}
 	if !lambdaAlarm[al.Metric] {
@@ -301,196 +299,54 @@ func (g *CodeDeployGroup) validateAlarm(p []any, al *Alarm) error {
 	return err
 }
 
-// seedCodeDeploy creates the custom configurations, applications and
-// groups (with their alarms), and schedules the scripted deployments.
-// Deployment IDs come from a stream keyed by the group, so the manifest
-// can name a deployment before it exists.
-func (s *Sim) seedCodeDeploy() error {
-	cd := s.scenario.CodeDeploy
-	if cd == nil {
-		return nil
-	}
-	c := s.codedeploy
-	for i, spec := range cd.Configs {
-		c.configs[spec.Name] = &cdConfig{
-			name: spec.Name, platform: spec.ComputePlatform, routing: spec.Type,
-			percentage: spec.Percentage, interval: spec.Interval,
-			id:      fmt.Sprintf("%08x-%04x-4%03x-9%03x-%012x", 0xc05700+i, i, i, i, 0xc0ffee0000+int64(i)),
-			created: s.start.Add(-7 * 24 * time.Hour).Truncate(time.Second),
-		}
-	}
-	for i := range cd.Groups {
-		if err := s.seedGroup(&cd.Groups[i]); err != nil {
-			return fmt.Errorf("codedeploy group %s/%s: %w", cd.Groups[i].Application, cd.Groups[i].Name, err)
-		}
-	}
-	return nil
+// Compute platforms, as CodeDeploy spells them.
+const (
+	PlatformECS    = "ECS"
+	PlatformLambda = "Lambda"
+	PlatformServer = "Server"
+)
+
+// BuiltinDeploymentConfig is one of CodeDeploy's predefined deployment
+// configurations (CodeDeployDefault.*), which every account has and a
+// scenario's groups may name.
+type BuiltinDeploymentConfig struct {
+	Name, ComputePlatform string
+	// Type is TimeBasedCanary, TimeBasedLinear or AllAtOnce; "" for Server.
+	Type                 string
+	Percentage, Interval int // Interval in minutes
+	// MinHealthyType and MinHealthyValue are a Server configuration's
+	// minimumHealthyHosts.
+	MinHealthyType  string
+	MinHealthyValue int
 }
 
-func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
-	c := s.codedeploy
-	ids := newIDSource(s.seed, "codedeploy:"+spec.Application+"/"+spec.Name)
-	uuid := func() string {
-		a, b := ids.r.Uint64(), ids.r.Uint64()
-		return fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x", a>>32, (a>>16)&0xffff, a&0xfff, 0x8000|(b>>48)&0x3fff, b&0xffffffffffff)
+// BuiltinDeploymentConfigs lists the predefined configurations in a fixed
+// order (CodeDeploy derives their IDs from it).
+func BuiltinDeploymentConfigs() []BuiltinDeploymentConfig {
+	var out []BuiltinDeploymentConfig
+	add := func(name, platform, routing string, pct, iv int) {
+		out = append(out, BuiltinDeploymentConfig{Name: "CodeDeployDefault." + name, ComputePlatform: platform, Type: routing,
+			Percentage: pct, Interval: iv})
 	}
-	app := c.apps[spec.Application]
-	if app == nil {
-		app = &cdApp{name: spec.Application, id: uuid(), platform: spec.ComputePlatform,
-			created: s.start.Add(-30 * 24 * time.Hour).Truncate(time.Second), groups: map[string]*cdGroup{}}
-		c.apps[app.name] = app
-	} else if app.platform != spec.ComputePlatform {
-		return fmt.Errorf("application %s is %s, the group is %s", app.name, app.platform, spec.ComputePlatform)
+	add("ECSAllAtOnce", PlatformECS, "AllAtOnce", 0, 0)
+	add("ECSCanary10Percent5Minutes", PlatformECS, "TimeBasedCanary", 10, 5)
+	add("ECSCanary10Percent15Minutes", PlatformECS, "TimeBasedCanary", 10, 15)
+	add("ECSLinear10PercentEvery1Minutes", PlatformECS, "TimeBasedLinear", 10, 1)
+	add("ECSLinear10PercentEvery3Minutes", PlatformECS, "TimeBasedLinear", 10, 3)
+	add("LambdaAllAtOnce", PlatformLambda, "AllAtOnce", 0, 0)
+	for _, m := range []int{5, 10, 15, 30} {
+		add(fmt.Sprintf("LambdaCanary10Percent%dMinutes", m), PlatformLambda, "TimeBasedCanary", 10, m)
 	}
-	g := &cdGroup{
-		app: app, name: spec.Name, id: uuid(), platform: spec.ComputePlatform, config: spec.DeploymentConfig,
-		autoRollback: *spec.AutoRollback, installTime: spec.InstallTime.D(),
-		readyWait: spec.ReadyWait.D(), terminationWait: spec.TerminationWait.D(),
+	add("LambdaLinear10PercentEvery1Minute", PlatformLambda, "TimeBasedLinear", 10, 1)
+	for _, m := range []int{2, 3, 10} {
+		add(fmt.Sprintf("LambdaLinear10PercentEvery%dMinutes", m), PlatformLambda, "TimeBasedLinear", 10, m)
 	}
-	if g.autoRollback {
-		g.rollbackEvents = []string{cdOnFailure, cdOnAlarm}
+	for _, s := range []struct {
+		name, typ string
+		v         int
+	}{{"OneAtATime", "HOST_COUNT", 1}, {"HalfAtATime", "FLEET_PERCENT", 50}, {"AllAtOnce", "HOST_COUNT", 0}} {
+		out = append(out, BuiltinDeploymentConfig{Name: "CodeDeployDefault." + s.name, ComputePlatform: PlatformServer,
+			MinHealthyType: s.typ, MinHealthyValue: s.v})
 	}
-	target := ManifestTarget{Kind: "codedeploy", Name: app.name + "/" + g.name, ComputePlatform: g.platform,
-		Application: app.name, DeploymentGroup: g.name}
-	switch g.platform {
-	case cdECS:
-		var alb ManifestTarget
-		for _, t := range s.targets {
-			if t.Kind == "alb" && t.Name == spec.ALB {
-				alb = t
-			}
-		}
-		g.cluster, g.service, g.ruleARN, g.listenerARN = spec.Cluster, spec.Service, alb.RuleARN, alb.ListenerARN
-		g.tgs = [2]cdTG{{alb.StableTargetGroupARN, s.elb.tgByARN[alb.StableTargetGroupARN].name},
-			{alb.CanaryTargetGroupARN, s.elb.tgByARN[alb.CanaryTargetGroupARN].name}}
-		for _, a := range s.scenario.ALBs {
-			if a.Name == spec.ALB {
-				g.desired = *a.TargetsPerSide
-			}
-		}
-		target.LoadBalancerARN, target.ListenerARN, target.RuleARN = alb.LoadBalancerARN, alb.ListenerARN, alb.RuleARN
-		target.StableTargetGroupARN, target.CanaryTargetGroupARN = alb.StableTargetGroupARN, alb.CanaryTargetGroupARN
-		for _, al := range spec.Alarms {
-			tg := g.tgs[0]
-			if al.Side == "canary" {
-				tg = g.tgs[1]
-			}
-			lbARN := alb.LoadBalancerARN
-			if err := s.cw.PutAlarm(cdAlarmDef(al, albNamespace, []metrics.Dimension{
-				{Name: "LoadBalancer", Value: lbDimension(lbARN)}, {Name: "TargetGroup", Value: tgDimension(tg.arn)},
-			}, fmt.Sprintf("%s %s of the %s target group %s, watched by CodeDeploy group %s", al.Statistic, al.Metric, al.Side, tg.name, g.name))); err != nil {
-				return fmt.Errorf("alarm %s: %w", al.Name, err)
-			}
-			g.alarms = append(g.alarms, al.Name)
-		}
-	case cdLambda:
-		var l *Lambda
-		for i := range s.scenario.Lambdas {
-			if s.scenario.Lambdas[i].Name == spec.Lambda {
-				l = &s.scenario.Lambdas[i]
-			}
-		}
-		g.function, g.alias, g.targetVersion = l.Name, l.Alias, l.CanaryVersion
-		target.Function, target.Alias = l.Name, l.Alias
-		target.AliasARN = s.lambda.functionARN(l.Name) + ":" + l.Alias
-		target.StableVersion, target.CanaryVersion = l.StableVersion, l.CanaryVersion
-		for _, al := range spec.Alarms {
-			version := l.StableVersion
-			if al.Side == "canary" {
-				version = l.CanaryVersion
-			}
-			unit := ""
-			if al.Metric == "Duration" {
-				unit = "Milliseconds"
-			}
-			def := cdAlarmDef(al, lambdaNamespace, []metrics.Dimension{
-				{Name: "FunctionName", Value: l.Name}, {Name: "Resource", Value: l.Name + ":" + l.Alias},
-				{Name: "ExecutedVersion", Value: version},
-			}, fmt.Sprintf("%s %s of version %s through %s:%s, watched by CodeDeploy group %s", al.Statistic, al.Metric, version, l.Name, l.Alias, g.name))
-			def.Unit = unit
-			if err := s.cw.PutAlarm(def); err != nil {
-				return fmt.Errorf("alarm %s: %w", al.Name, err)
-			}
-			g.alarms = append(g.alarms, al.Name)
-		}
-	case cdServer:
-		for range spec.Instances {
-			g.instances = append(g.instances, ids.instance())
-		}
-		target.Note = "an EC2/on-premises (Server) deployment group: in-place deployments replace instances and shift no traffic"
-	}
-	target.Alarms = append([]string(nil), g.alarms...)
-	app.groups[g.name] = g
-
-	// The manifest names the first deployment still to come (or the last
-	// scripted one); earlier ones are listed as finished extras.
-	var featured string
-	var past []string
-	for i := range spec.Deployments {
-		ds := &spec.Deployments[i]
-		id := newDeploymentID(ids.r)
-		c.pending = append(c.pending, &pendingDeployment{at: s.start.Add(ds.At.D()), id: id, group: g, spec: ds, stopAfter: ds.StopAfter.D()})
-		if ds.At.D() >= 0 && featured == "" {
-			featured = id
-		} else if ds.At.D() < 0 {
-			past = append(past, id)
-		}
-	}
-	if featured == "" && len(past) > 0 {
-		featured, past = past[len(past)-1], past[:len(past)-1]
-	}
-	main := target
-	main.DeploymentID = featured
-	s.targets = append(s.targets, main)
-	if g.platform != cdServer {
-		for _, id := range past {
-			t := target
-			t.Name, t.DeploymentID = target.Name+"/"+id, id
-			t.Note = "a deployment that finished before the simulation started (for read-only tests)"
-			s.targets = append(s.targets, t)
-		}
-	}
-	return nil
-}
-
-func cdAlarmDef(al Alarm, namespace string, dims []metrics.Dimension, desc string) AlarmDef {
-	def := AlarmDef{
-		Name: al.Name, Description: desc, Namespace: namespace, MetricName: al.Metric, Dimensions: dims,
-		Period:             int64(al.Period.D() / time.Second),
-		EvaluationPeriods:  int64(al.EvaluationPeriods),
-		DatapointsToAlarm:  int64(al.DatapointsToAlarm),
-		Threshold:          al.Threshold,
-		ComparisonOperator: al.Comparison,
-		TreatMissingData:   al.TreatMissingData,
-	}
-	if strings.HasPrefix(al.Statistic, "p") {
-		def.ExtendedStatistic = al.Statistic
-	} else {
-		def.Statistic = al.Statistic
-	}
-	return def
-}
-
-// DeploymentState is a deployment as the simulator holds it, for tests.
-type DeploymentState struct {
-	ID, Status, Creator     string
-	ErrorCode, ErrorMessage string
-	RollbackDeploymentID    string
-	RollbackOf              string
-	// GreenPercent is the replacement's share as CodeDeploy last set it.
-	GreenPercent float64
-}
-
-// Deployment returns a deployment's state after bringing the simulation
-// up to the clock's now.
-func (s *Sim) Deployment(id string) (DeploymentState, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.advanceLocked(s.clock.Now())
-	d := s.codedeploy.byID[id]
-	if d == nil {
-		return DeploymentState{}, fmt.Errorf("deployment %s: not found", id)
-	}
-	return DeploymentState{ID: d.id, Status: d.status, Creator: d.creator, ErrorCode: d.errCode, ErrorMessage: d.errMessage,
-		RollbackDeploymentID: d.rollbackID, RollbackOf: d.rollbackOf, GreenPercent: math.Round(d.greenPct*100) / 100}, nil
+	return out
 }

@@ -1,4 +1,4 @@
-package sim
+package scenario
 
 import (
 	"math"
@@ -91,7 +91,6 @@ var (
 	lambdaFunctionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	lambdaAliasName    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,100}$`)
 	versionNumber      = regexp.MustCompile(`^[1-9][0-9]{0,8}$`)
-	lambdaStates       = map[string]bool{"Active": true, "Pending": true, "Inactive": true, "Failed": true}
 )
 
 func (sc *Scenario) validateLambdas() error {
@@ -131,8 +130,8 @@ func (sc *Scenario) validateLambdas() error {
 		if l.CanaryVersion == l.StableVersion {
 			return ferr(with(p, "canary_version"), "%q is also the stable version", l.CanaryVersion)
 		}
-		if l.highestVersion() > maxSeededVersions {
-			return ferr(with(p, "canary_version"), "versions 1..%d would be published; at most %d", l.highestVersion(), maxSeededVersions)
+		if l.HighestVersion() > maxSeededVersions {
+			return ferr(with(p, "canary_version"), "versions 1..%d would be published; at most %d", l.HighestVersion(), maxSeededVersions)
 		}
 		if err := checkPercent(with(p, "canary_weight"), l.CanaryWeight); err != nil {
 			return err
@@ -173,7 +172,9 @@ func checkPercent(p []any, v float64) error {
 	return nil
 }
 
-func (l *Lambda) highestVersion() int {
+// HighestVersion is the highest version the function publishes: its
+// stable or canary version.
+func (l *Lambda) HighestVersion() int {
 	s, _ := strconv.Atoi(l.StableVersion)
 	c, _ := strconv.Atoi(l.CanaryVersion)
 	return max(s, c)
@@ -217,7 +218,7 @@ func (s *LambdaSide) validate(p []any) error {
 	if c := s.ConcurrencyLimit; c != nil && (*c < 0 || *c > 100000) {
 		return ferr(with(p, "concurrency_limit"), "%d is out of range (0 for no limit, up to 100000)", *c)
 	}
-	if st := s.State; st != nil && !lambdaStates[*st] {
+	if st := s.State; st != nil && !ValidLambdaState(*st) {
 		return ferr(with(p, "state"), "%q is not Active, Pending, Inactive or Failed", *st)
 	}
 	return nil
@@ -323,4 +324,14 @@ func (p *LambdaParams) Apply(ev *LambdaEvent) {
 	p.Canary.Apply(ev.Both)
 	p.Stable.Apply(ev.Stable)
 	p.Canary.Apply(ev.Canary)
+}
+
+// ValidLambdaState reports whether s is a State a Lambda version can be
+// given: Active, Pending, Inactive or Failed.
+func ValidLambdaState(s string) bool {
+	switch s {
+	case "Active", "Pending", "Inactive", "Failed":
+		return true
+	}
+	return false
 }

@@ -1,4 +1,4 @@
-package sim
+package scenario
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// MaxFleet bounds FleetScenario: each canary is a load balancer, two target
+// MaxFleet bounds Fleet: each canary is a load balancer, two target
 // groups and a traffic model publishing ten metrics a minute.
 const MaxFleet = 500
 
@@ -19,14 +19,14 @@ var fleetNames = []string{
 	"reviews", "auth", "gateway", "media", "notify", "billing", "ledger", "quotes", "ads", "recs",
 }
 
-// FleetScenario seeds n ALB canaries modelled on base's first ALB: the
+// Fleet seeds n ALB canaries modelled on base's first ALB: the
 // same sides, events and alarms (renamed), with traffic and canary weight
 // varied per target, and a few deliberately bad canaries so a fleet view
 // has something to show: every tenth target (the 4th, 14th, …) gets a 5xx
 // spike a few minutes in, and every tenth from the 8th a canary whose p99
 // is 2.5 times stable's. Deterministic for a base and n. Lambdas in base
 // are left out: the fleet is of ALB canaries.
-func FleetScenario(base *Scenario, n int) (*Scenario, error) {
+func Fleet(base *Scenario, n int) (*Scenario, error) {
 	if n < 1 || n > MaxFleet {
 		return nil, fmt.Errorf("fleet of %d: want 1 to %d canaries", n, MaxFleet)
 	}

@@ -1,4 +1,4 @@
-package sim
+package scenario
 
 import (
 	"fmt"
@@ -182,50 +182,6 @@ func (f FaultSpec) Faults() []Fault {
 		out = append(out, base)
 	}
 	return out
-}
-
-// ApplyFaultSpec arms what the spec describes, starting now.
-func (s *Sim) ApplyFaultSpec(f FaultSpec) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.applySpecLocked(f, s.clock.Now())
-}
-
-func (s *Sim) applySpecLocked(f FaultSpec, at time.Time) error {
-	if f.Kind == "drift" {
-		return s.injectDriftLocked(Drift{Target: f.Target, Every: Duration(f.Duration)}, at)
-	}
-	faults := f.Faults()
-	if len(faults) == 0 {
-		return fmt.Errorf("apply fault %s: nothing to arm", f)
-	}
-	for _, ft := range faults {
-		if err := ft.check(); err != nil {
-			return fmt.Errorf("apply fault %s: %w", f, err)
-		}
-	}
-	for _, ft := range faults {
-		s.armLocked(ft, at, "injected fault")
-	}
-	return nil
-}
-
-// armScheduledLocked arms a scenario's fault at its time.
-func (s *Sim) armScheduledLocked(sf ScheduledFault) {
-	at := s.start.Add(sf.At.D())
-	if sf.Spec == "" {
-		s.armLocked(sf.Fault, at, "scripted fault")
-		return
-	}
-	// The scenario was validated, so the spec parses; a drift on a
-	// target the scenario lacks is all that can fail here.
-	spec, err := ParseFaultSpec(sf.Spec)
-	if err == nil {
-		err = s.applySpecLocked(spec, at)
-	}
-	if err != nil {
-		s.log.Warn("sim: scenario fault", "spec", sf.Spec, "err", err)
-	}
 }
 
 // throttleCode is what each service really answers when it throttles.
