@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perch-dev/perch/sim/ids"
 	"github.com/perch-dev/perch/sim/metrics"
 )
 
@@ -37,21 +38,17 @@ func (s *Sim) seedCodeDeploy() error {
 
 func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 	c := s.codedeploy
-	ids := newIDSource(s.seed, "codedeploy:"+spec.Application+"/"+spec.Name)
-	uuid := func() string {
-		a, b := ids.r.Uint64(), ids.r.Uint64()
-		return fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x", a>>32, (a>>16)&0xffff, a&0xfff, 0x8000|(b>>48)&0x3fff, b&0xffffffffffff)
-	}
+	gen := ids.NewSource(s.seed, "codedeploy:"+spec.Application+"/"+spec.Name)
 	app := c.apps[spec.Application]
 	if app == nil {
-		app = &cdApp{name: spec.Application, id: uuid(), platform: spec.ComputePlatform,
+		app = &cdApp{name: spec.Application, id: gen.UUID(), platform: spec.ComputePlatform,
 			created: s.start.Add(-30 * 24 * time.Hour).Truncate(time.Second), groups: map[string]*cdGroup{}}
 		c.apps[app.name] = app
 	} else if app.platform != spec.ComputePlatform {
 		return fmt.Errorf("application %s is %s, the group is %s", app.name, app.platform, spec.ComputePlatform)
 	}
 	g := &cdGroup{
-		app: app, name: spec.Name, id: uuid(), platform: spec.ComputePlatform, config: spec.DeploymentConfig,
+		app: app, name: spec.Name, id: gen.UUID(), platform: spec.ComputePlatform, config: spec.DeploymentConfig,
 		autoRollback: *spec.AutoRollback, installTime: spec.InstallTime.D(),
 		readyWait: spec.ReadyWait.D(), terminationWait: spec.TerminationWait.D(),
 	}
@@ -123,7 +120,7 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 		}
 	case cdServer:
 		for range spec.Instances {
-			g.instances = append(g.instances, ids.instance())
+			g.instances = append(g.instances, gen.Instance())
 		}
 		target.Note = "an EC2/on-premises (Server) deployment group: in-place deployments replace instances and shift no traffic"
 	}
@@ -136,7 +133,7 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 	var past []string
 	for i := range spec.Deployments {
 		ds := &spec.Deployments[i]
-		id := newDeploymentID(ids.r)
+		id := newDeploymentID(gen.Rand())
 		c.pending = append(c.pending, &pendingDeployment{at: s.start.Add(ds.At.D()), id: id, group: g, spec: ds, stopAfter: ds.StopAfter.D()})
 		if ds.At.D() >= 0 && featured == "" {
 			featured = id

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/sim/awsproto"
+	"github.com/perch-dev/perch/sim/ids"
 	"github.com/perch-dev/perch/sim/scenario"
 )
 
@@ -72,11 +73,7 @@ func newLambda(region, account string, seed int64, now func() time.Time) *lambda
 }
 
 // newRevision is a UUID-shaped RevisionId, deterministic for a seed.
-func (l *lambdaService) newRevision() string {
-	a, b := l.revs.Uint64(), l.revs.Uint64()
-	return fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x",
-		a>>32, (a>>16)&0xffff, a&0xfff, 0x8000|(b>>48)&0x3fff, b&0xffffffffffff)
-}
+func (l *lambdaService) newRevision() string { return ids.UUID(l.revs) }
 
 func (l *lambdaService) functionARN(name string) string {
 	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", l.region, l.account, name)

@@ -2,13 +2,12 @@ package sim
 
 import (
 	"fmt"
-	"hash/fnv"
-	"math/rand/v2"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/perch-dev/perch/sim/awsproto"
+	"github.com/perch-dev/perch/sim/ids"
 	"github.com/perch-dev/perch/sim/metrics"
 )
 
@@ -21,23 +20,6 @@ func (s *Sim) Manifest(endpoint string) Manifest {
 		Scenario: s.scenario.Name,
 		Targets:  append([]ManifestTarget(nil), s.targets...),
 	}
-}
-
-// idSource hands out the hex IDs AWS puts at the end of ARNs, derived
-// from the seed and the ALB's name so the same scenario and seed always
-// give the same ARNs, whatever else the scenario contains.
-type idSource struct{ r *rand.Rand }
-
-func newIDSource(seed int64, name string) idSource {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(name))
-	return idSource{r: rand.New(rand.NewPCG(uint64(seed), h.Sum64()))}
-}
-
-func (s idSource) hex16() string { return fmt.Sprintf("%016x", s.r.Uint64()) }
-
-func (s idSource) instance() string {
-	return fmt.Sprintf("i-0%016x", s.r.Uint64())
 }
 
 // seedScenario creates each ALB canary's resources and registers it with
@@ -58,12 +40,12 @@ func (s *Sim) seedScenario(sink metrics.Sink) error {
 
 func (s *Sim) seedALB(a *ALB) error {
 	e := s.elb
-	ids := newIDSource(s.seed, a.Name)
+	gen := ids.NewSource(s.seed, a.Name)
 	created := s.start.Add(-30 * 24 * time.Hour).Truncate(time.Second)
-	lb := e.addLoadBalancer(a.Name, ids.hex16(), created)
-	listenerID, defaultRuleID, ruleID := ids.hex16(), ids.hex16(), ids.hex16()
-	stable := e.addTargetGroup(a.Name+"-stable", ids.hex16(), lb.arn)
-	canary := e.addTargetGroup(a.Name+"-canary", ids.hex16(), lb.arn)
+	lb := e.addLoadBalancer(a.Name, gen.Hex16(), created)
+	listenerID, defaultRuleID, ruleID := gen.Hex16(), gen.Hex16(), gen.Hex16()
+	stable := e.addTargetGroup(a.Name+"-stable", gen.Hex16(), lb.arn)
+	canary := e.addTargetGroup(a.Name+"-canary", gen.Hex16(), lb.arn)
 	for _, side := range []struct {
 		tg   *targetGroup
 		spec Side
@@ -71,7 +53,7 @@ func (s *Sim) seedALB(a *ALB) error {
 		n := *a.TargetsPerSide
 		bad := *side.spec.UnhealthyTargets
 		for j := range n {
-			tt := &tgTarget{id: ids.instance(), port: 8080, state: "healthy"}
+			tt := &tgTarget{id: gen.Instance(), port: 8080, state: "healthy"}
 			if j >= n-bad {
 				tt.state, tt.reason, tt.description = "unhealthy", "Target.FailedHealthChecks", "Health checks failed"
 			}
@@ -148,45 +130,45 @@ func (s *Sim) seedALB(a *ALB) error {
 	s.traffic.addCanary(a, target.RuleARN, lb.arn, stable.arn, canary.arn)
 
 	for _, x := range a.Extras {
-		s.seedExtra(a, x, ids, lb, l, stable, canary)
+		s.seedExtra(a, x, gen, lb, l, stable, canary)
 	}
-	s.seedBulk(a, ids, lb, l, fwd)
+	s.seedBulk(a, gen, lb, l, fwd)
 	return nil
 }
 
 // seedBulk gives the load balancer a.Listeners listeners of
 // a.RulesPerListener rules each, all forwarding like the canary's rule:
 // an account to scan, not canaries the traffic model drives.
-func (s *Sim) seedBulk(a *ALB, ids idSource, lb *loadBalancer, first *listener, fwd forwardConfig) {
+func (s *Sim) seedBulk(a *ALB, gen ids.Source, lb *loadBalancer, first *listener, fwd forwardConfig) {
 	e := s.elb
 	for i := range max(a.Listeners, 1) {
 		l := first
 		if i > 0 {
-			l = e.addListener(lb, ids.hex16(), ids.hex16(), 8000+i, []action{fixedResponseAction(404)})
+			l = e.addListener(lb, gen.Hex16(), gen.Hex16(), 8000+i, []action{fixedResponseAction(404)})
 		}
 		have := 0
 		if i == 0 && !a.DefaultRule {
 			have = 1 // the canary's own rule
 		}
 		for j := have; j < a.RulesPerListener; j++ {
-			e.addRule(l, ids.hex16(), 100+j, []*awsproto.Node{pathCondition(fmt.Sprintf("/bulk/%d/*", j))}, []action{forwardAction(fwd)})
+			e.addRule(l, gen.Hex16(), 100+j, []*awsproto.Node{pathCondition(fmt.Sprintf("/bulk/%d/*", j))}, []action{forwardAction(fwd)})
 		}
 	}
 }
 
-func (s *Sim) seedExtra(a *ALB, extra string, ids idSource, lb *loadBalancer, l *listener, stable, canary *targetGroup) {
+func (s *Sim) seedExtra(a *ALB, extra string, gen ids.Source, lb *loadBalancer, l *listener, stable, canary *targetGroup) {
 	e := s.elb
 	base := ManifestTarget{Kind: "alb", LoadBalancerARN: lb.arn, ListenerARN: l.arn}
 	switch extra {
 	case ExtraSingleTGRule:
-		ru := e.addRule(l, ids.hex16(), 20, []*awsproto.Node{pathCondition("/single/*")},
+		ru := e.addRule(l, gen.Hex16(), 20, []*awsproto.Node{pathCondition("/single/*")},
 			[]action{forwardAction(forwardConfig{groups: []tgWeight{{arn: stable.arn, weight: 1}}})})
 		base.Name, base.RuleARN, base.StableTargetGroupARN = a.Name+"-single-tg", ru.arn, stable.arn
 		base.Note = "forward to a single target group (legacy TargetGroupArn form); no canary side"
 	case ExtraThreeTGRule:
-		third := e.addTargetGroup(a.Name+"-extra", ids.hex16(), lb.arn)
-		third.targets = []*tgTarget{{id: ids.instance(), port: 8080, state: "healthy"}}
-		ru := e.addRule(l, ids.hex16(), 30, []*awsproto.Node{pathCondition("/three/*")},
+		third := e.addTargetGroup(a.Name+"-extra", gen.Hex16(), lb.arn)
+		third.targets = []*tgTarget{{id: gen.Instance(), port: 8080, state: "healthy"}}
+		ru := e.addRule(l, gen.Hex16(), 30, []*awsproto.Node{pathCondition("/three/*")},
 			[]action{forwardAction(forwardConfig{groups: []tgWeight{
 				{arn: stable.arn, weight: 80}, {arn: canary.arn, weight: 10}, {arn: third.arn, weight: 10},
 			}})})
@@ -194,11 +176,11 @@ func (s *Sim) seedExtra(a *ALB, extra string, ids idSource, lb *loadBalancer, l 
 		base.StableTargetGroupARN, base.CanaryTargetGroupARN = stable.arn, canary.arn
 		base.Note = "forward to three target groups (80/10/10, third is " + third.name + ")"
 	case ExtraRedirectRule:
-		ru := e.addRule(l, ids.hex16(), 40, []*awsproto.Node{pathCondition("/old/*")}, []action{redirectAction("/new/#{path}")})
+		ru := e.addRule(l, gen.Hex16(), 40, []*awsproto.Node{pathCondition("/old/*")}, []action{redirectAction("/new/#{path}")})
 		base.Name, base.RuleARN = a.Name+"-redirect", ru.arn
 		base.Note = "redirect action; no forward"
 	case ExtraFixedResponseListener:
-		l2 := e.addListener(lb, ids.hex16(), ids.hex16(), 8081, []action{fixedResponseAction(503)})
+		l2 := e.addListener(lb, gen.Hex16(), gen.Hex16(), 8081, []action{fixedResponseAction(503)})
 		base.Name, base.ListenerARN, base.RuleARN, base.DefaultRule = a.Name+"-fixed-response", l2.arn, l2.defaultRuleARN, true
 		base.Note = "listener (port 8081) whose default action is a fixed-response 503"
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/perch-dev/perch/clock"
 	"github.com/perch-dev/perch/sim/awsproto"
+	"github.com/perch-dev/perch/sim/ids"
 	"github.com/perch-dev/perch/sim/metrics"
 	"github.com/perch-dev/perch/sim/traffic"
 )
@@ -227,11 +228,7 @@ func (s *Sim) advanceLocked(now time.Time) {
 }
 
 // newRequestID returns a UUID-shaped ID that is deterministic for a seed.
-func (s *Sim) newRequestID() string {
-	a, b := s.reqIDs.Uint64(), s.reqIDs.Uint64()
-	return fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x",
-		a>>32, (a>>16)&0xffff, a&0xfff, 0x8000|(b>>48)&0x3fff, b&0xffffffffffff)
-}
+func (s *Sim) newRequestID() string { return ids.UUID(s.reqIDs) }
 
 const maxBody = 8 << 20
 
