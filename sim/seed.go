@@ -92,7 +92,7 @@ func (s *Sim) seedALB(a *ALB) error {
 			"perch:rollout:canary":  canary.arn,
 			"perch:rollout:stable":  stable.arn,
 			"perch:rollout:started": s.start.Add(-s.scenario.History.D()).UTC().Format(time.RFC3339),
-			"perch:rollout:by":      s.sts.arn,
+			"perch:rollout:by":      s.callerARN,
 		}
 	}
 	for _, al := range a.Alarms {

@@ -25,9 +25,11 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim/account"
 	"github.com/perch-dev/perch/sim/awsproto"
 	"github.com/perch-dev/perch/sim/ids"
 	"github.com/perch-dev/perch/sim/metrics"
+	"github.com/perch-dev/perch/sim/sts"
 	"github.com/perch-dev/perch/sim/traffic"
 )
 
@@ -65,13 +67,16 @@ type Sim struct {
 	seed     int64
 	region   string
 	account  string
-	log      *slog.Logger
-	start    time.Time
+	// callerARN is who STS says the caller is; perch's rollout marker
+	// names it.
+	callerARN string
+	log       *slog.Logger
+	start     time.Time
 
 	store   *metrics.Store
 	cw      *CloudWatch
 	elb     *elbv2
-	sts     *stsService
+	sts     *sts.Service
 	traffic *albTraffic
 	lambda  *lambdaService
 	// lambdaTraffic publishes AWS/Lambda metrics from the aliases' routing.
@@ -152,10 +157,11 @@ func newSim(opts Options, sink metrics.Sink) (*Sim, error) {
 	s.store = metrics.NewStore(max(sc.History.D(), 6*time.Hour))
 	s.cw = NewCloudWatch(opts.Clock, s.store)
 	s.elb = newELBv2(opts.Region, opts.Account)
-	s.sts = newSTS(callerARN, opts.Account, seed)
+	s.sts = sts.New(callerARN, opts.Account, seed)
+	s.callerARN = callerARN
 	s.lambda = newLambda(opts.Region, opts.Account, seed, opts.Clock.Now)
 	s.codedeploy = newCodeDeploy(s, seed)
-	services := []awsproto.Service{s.elb, s.sts, s.cw, s.lambda, s.codedeploy, &account{region: opts.Region}}
+	services := []awsproto.Service{s.elb, s.sts, s.cw, s.lambda, s.codedeploy, account.New(opts.Region)}
 	s.services = map[string]awsproto.Service{}
 	var endpoints []awsproto.Endpoint
 	for _, svc := range services {

@@ -1,4 +1,6 @@
-package sim
+// Package account is the simulated Account API: ListRegions, which
+// `perch ls --all-regions` asks which regions are enabled.
+package account
 
 import (
 	"encoding/json"
@@ -8,20 +10,23 @@ import (
 	"github.com/perch-dev/perch/sim/awsproto"
 )
 
-// The Account API's ListRegions over restJson1 (POST /listRegions), which
+// Service is the Account API's ListRegions over restJson1 (POST /listRegions), which
 // `perch ls --all-regions` asks which regions are enabled. The simulator
 // serves one region, so only that one is enabled; a few others are listed
 // as disabled, the way an account's opt-in regions are.
-type account struct{ region string }
+type Service struct{ region string }
 
-func (a *account) Operation(r *http.Request, _ []byte) string {
+// New serves an account whose only enabled region is region.
+func New(region string) *Service { return &Service{region: region} }
+
+func (a *Service) Operation(r *http.Request, _ []byte) string {
 	if r.Method == http.MethodPost && r.URL.Path == "/listRegions" {
 		return "ListRegions"
 	}
 	return ""
 }
 
-func (a *account) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
+func (a *Service) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	if a.Operation(r, body) == "" {
 		writeAccountErr(w, http.StatusNotFound, "UnknownOperationException", "the simulator serves only ListRegions of the Account API")
 		return
@@ -77,6 +82,6 @@ func writeAccountErr(w http.ResponseWriter, status int, code, msg string) {
 
 // Endpoint routes signed requests only: the Account API has no unsigned
 // callers.
-func (a *account) Endpoint() awsproto.Endpoint {
+func (a *Service) Endpoint() awsproto.Endpoint {
 	return awsproto.Endpoint{Name: "account", SigningName: "account"}
 }

@@ -1,4 +1,6 @@
-package sim
+// Package sts is the simulated STS: GetCallerIdentity over awsQuery,
+// which perch uses to attribute audit entries to a person.
+package sts
 
 import (
 	"math/rand/v2"
@@ -13,15 +15,16 @@ const (
 	stsNS      = "https://sts.amazonaws.com/doc/2011-06-15/"
 )
 
-// stsService answers GetCallerIdentity, which perch uses to attribute
+// Service answers GetCallerIdentity, which perch uses to attribute
 // audit entries to a person.
-type stsService struct {
+type Service struct {
 	arn     string
 	userID  string
 	account string
 }
 
-func newSTS(arn, account string, seed int64) *stsService {
+// New answers as arn in account, with a UserId derived from seed.
+func New(arn, account string, seed int64) *Service {
 	// Role sessions have a UserId of "AROA<id>:<session>"; IAM users
 	// "AIDA<id>". The id is derived from the seed so runs are reproducible.
 	r := rand.New(rand.NewPCG(uint64(seed), 0x575))
@@ -38,14 +41,14 @@ func newSTS(arn, account string, seed int64) *stsService {
 	if parts := strings.Split(arn, ":"); len(parts) >= 5 && parts[4] != "" {
 		account = parts[4]
 	}
-	return &stsService{arn: arn, userID: userID, account: account}
+	return &Service{arn: arn, userID: userID, account: account}
 }
 
-func (s *stsService) Operation(r *http.Request, body []byte) string {
+func (s *Service) Operation(r *http.Request, body []byte) string {
 	return awsproto.QueryAction(r, body)
 }
 
-func (s *stsService) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
+func (s *Service) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	t, aerr := awsproto.ParseQueryRequest(r, body)
 	if aerr != nil {
 		awsproto.WriteQuery(w, stsNS, "", "", aerr)
@@ -65,6 +68,6 @@ func (s *stsService) Serve(w http.ResponseWriter, r *http.Request, body []byte) 
 }
 
 // Endpoint routes awsQuery requests of version 2011-06-15.
-func (s *stsService) Endpoint() awsproto.Endpoint {
+func (s *Service) Endpoint() awsproto.Endpoint {
 	return awsproto.Endpoint{Name: "sts", SigningName: "sts", QueryVersions: []string{stsVersion}}
 }
