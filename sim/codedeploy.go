@@ -300,3 +300,11 @@ func (d *cdDeployment) info() cdDeploymentJSON {
 func (c *codeDeploy) Endpoint() awsproto.Endpoint {
 	return awsproto.Endpoint{Name: "codedeploy", SigningName: "codedeploy", TargetPrefixes: []string{cdTargetPrefix}}
 }
+
+// nonNilStrings makes a nil list encode as [] rather than null.
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

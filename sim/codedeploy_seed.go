@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perch-dev/perch/sim/cloudwatch"
 	"github.com/perch-dev/perch/sim/ids"
 	"github.com/perch-dev/perch/sim/metrics"
 )
@@ -158,8 +159,8 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 	return nil
 }
 
-func cdAlarmDef(al Alarm, namespace string, dims []metrics.Dimension, desc string) AlarmDef {
-	def := AlarmDef{
+func cdAlarmDef(al Alarm, namespace string, dims []metrics.Dimension, desc string) cloudwatch.AlarmDef {
+	def := cloudwatch.AlarmDef{
 		Name: al.Name, Description: desc, Namespace: namespace, MetricName: al.Metric, Dimensions: dims,
 		Period:             int64(al.Period.D() / time.Second),
 		EvaluationPeriods:  int64(al.EvaluationPeriods),

@@ -42,6 +42,9 @@ const (
 	cdOnRequest = "DEPLOYMENT_STOP_ON_REQUEST"
 )
 
+// alarmFiring is the CloudWatch alarm state that stops a deployment.
+const alarmFiring = "ALARM"
+
 // cdRollbackTime is how long a rollback deployment takes once traffic is
 // back on the original side (terminating the replacement).
 const cdRollbackTime = 30 * time.Second
@@ -652,7 +655,7 @@ func (c *codeDeploy) checkAlarms(at time.Time) {
 		states := c.sim.cw.AlarmStatesAt(g.alarms, at)
 		var firing []string
 		for _, name := range g.alarms {
-			if states[name] == alarmAlarm {
+			if states[name] == alarmFiring {
 				firing = append(firing, name)
 			}
 		}
@@ -664,21 +667,6 @@ func (c *codeDeploy) checkAlarms(at time.Time) {
 				strings.Join(firing, ", ")+">",
 			d.rollsBackOn(cdOnAlarm), "alarm "+strings.Join(firing, ", ")+" went to ALARM")
 	}
-}
-
-// AlarmStatesAt evaluates the alarms at at (a time no later than the
-// clock's now) and returns the named ones' states.
-func (c *CloudWatch) AlarmStatesAt(names []string, at time.Time) map[string]string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.evaluateLocked(at)
-	out := make(map[string]string, len(names))
-	for _, n := range names {
-		if a := c.alarms[n]; a != nil {
-			out[n] = a.state
-		}
-	}
-	return out
 }
 
 // advanceCodeDeployLocked plays CodeDeploy up to now: scripted

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/sim/awsproto"
+	"github.com/perch-dev/perch/sim/cloudwatch"
 	"github.com/perch-dev/perch/sim/ids"
 	"github.com/perch-dev/perch/sim/metrics"
 )
@@ -100,7 +101,7 @@ func (s *Sim) seedALB(a *ALB) error {
 		if al.Side == "canary" {
 			tgARN = canary.arn
 		}
-		def := AlarmDef{
+		def := cloudwatch.AlarmDef{
 			Name:        al.Name,
 			Description: fmt.Sprintf("%s %s of %s on %s (from scenario %s)", al.Statistic, al.Metric, al.Side, a.Name, s.scenario.Name),
 			Namespace:   albNamespace,

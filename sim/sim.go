@@ -27,6 +27,7 @@ import (
 	"github.com/perch-dev/perch/clock"
 	"github.com/perch-dev/perch/sim/account"
 	"github.com/perch-dev/perch/sim/awsproto"
+	"github.com/perch-dev/perch/sim/cloudwatch"
 	"github.com/perch-dev/perch/sim/ids"
 	"github.com/perch-dev/perch/sim/metrics"
 	"github.com/perch-dev/perch/sim/sts"
@@ -74,7 +75,7 @@ type Sim struct {
 	start     time.Time
 
 	store   *metrics.Store
-	cw      *CloudWatch
+	cw      *cloudwatch.Service
 	elb     *elbv2
 	sts     *sts.Service
 	traffic *albTraffic
@@ -155,7 +156,7 @@ func newSim(opts Options, sink metrics.Sink) (*Sim, error) {
 		reqIDs:   rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)),
 	}
 	s.store = metrics.NewStore(max(sc.History.D(), 6*time.Hour))
-	s.cw = NewCloudWatch(opts.Clock, s.store)
+	s.cw = cloudwatch.New(opts.Clock, s.store)
 	s.elb = newELBv2(opts.Region, opts.Account)
 	s.sts = sts.New(callerARN, opts.Account, seed)
 	s.callerARN = callerARN

@@ -1,4 +1,8 @@
-package sim
+// Package cloudwatch is the simulated CloudWatch: metrics and metric
+// alarms over its three wire protocols (RPCv2 CBOR, awsJson1.0, awsQuery),
+// metric math, statistics and lazy alarm evaluation, on the metric store
+// the traffic models publish to.
+package cloudwatch
 
 import (
 	"bytes"
@@ -15,7 +19,7 @@ import (
 	"github.com/perch-dev/perch/sim/metrics"
 )
 
-// CloudWatch simulates the CloudWatch API (metrics and metric alarms) over
+// Service simulates the CloudWatch API (metrics and metric alarms) over
 // the three protocols AWS clients use: Smithy RPCv2 CBOR (aws-sdk-go-v2),
 // awsJson1.0 (current botocore) and awsQuery (older CLIs).
 //
@@ -37,7 +41,7 @@ import (
 //     ticks nobody looked at are not replayed. Anomaly-band operators,
 //     ThresholdMetricId and composite alarms are not simulated, and actions
 //     are stored but never run.
-type CloudWatch struct {
+type Service struct {
 	// mu guards alarms and the request counter. The server already
 	// serialises requests, but scenarios call putAlarm and friends directly.
 	mu sync.Mutex
@@ -56,22 +60,22 @@ type CloudWatch struct {
 
 // cwHandler runs one operation on the decoded input. A nil cwObj means the
 // operation has no output members.
-type cwHandler func(c *CloudWatch, in cwFields) (cwObj, error)
+type cwHandler func(c *Service, in cwFields) (cwObj, error)
 
 var cwHandlers = map[string]cwHandler{
-	"GetMetricData":  (*CloudWatch).getMetricData,
-	"ListMetrics":    (*CloudWatch).listMetrics,
-	"PutMetricData":  (*CloudWatch).putMetricData,
-	"DescribeAlarms": (*CloudWatch).describeAlarms,
-	"PutMetricAlarm": (*CloudWatch).putMetricAlarmOp,
-	"SetAlarmState":  (*CloudWatch).setAlarmStateOp,
-	"DeleteAlarms":   (*CloudWatch).deleteAlarms,
+	"GetMetricData":  (*Service).getMetricData,
+	"ListMetrics":    (*Service).listMetrics,
+	"PutMetricData":  (*Service).putMetricData,
+	"DescribeAlarms": (*Service).describeAlarms,
+	"PutMetricAlarm": (*Service).putMetricAlarmOp,
+	"SetAlarmState":  (*Service).setAlarmStateOp,
+	"DeleteAlarms":   (*Service).deleteAlarms,
 }
 
-// NewCloudWatch returns a simulator reading metrics from store and time from
+// New returns a simulator reading metrics from store and time from
 // clk (the simulation's virtual clock, which alarm evaluation follows).
-func NewCloudWatch(clk clock.Clock, store *metrics.Store) *CloudWatch {
-	return &CloudWatch{
+func New(clk clock.Clock, store *metrics.Store) *Service {
+	return &Service{
 		clk:        clk,
 		store:      store,
 		region:     "us-east-1",
@@ -83,7 +87,7 @@ func NewCloudWatch(clk clock.Clock, store *metrics.Store) *CloudWatch {
 
 // Operation names the Operation for statistics without decoding the body
 // beyond what routing needs; "" when the Operation is not one we serve.
-func (c *CloudWatch) Operation(r *http.Request, body []byte) string {
+func (c *Service) Operation(r *http.Request, body []byte) string {
 	var op string
 	switch cwDetectProtocol(r.URL.Path, r.Header.Get) {
 	case cwProtoCBOR:
@@ -122,7 +126,7 @@ func cwQueryForm(r *http.Request, body []byte) (url.Values, error) {
 }
 
 // Serve answers one request in the protocol it arrived in.
-func (c *CloudWatch) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
+func (c *Service) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	proto := cwDetectProtocol(r.URL.Path, r.Header.Get)
 	reqID := w.Header().Get("X-Amzn-Requestid")
 	if reqID == "" {
@@ -212,7 +216,7 @@ func cwDecodeRequest(proto cwProtocol, r *http.Request, body []byte) (string, ma
 	}
 }
 
-func (c *CloudWatch) nextRequestID() string {
+func (c *Service) nextRequestID() string {
 	c.mu.Lock()
 	c.requests++
 	n := c.requests
@@ -346,7 +350,7 @@ func cwXMLEscapeString(s string) string {
 
 // Endpoint routes CloudWatch's three protocols: RPCv2 CBOR by path,
 // awsJson1.0 by X-Amz-Target, awsQuery by version.
-func (c *CloudWatch) Endpoint() awsproto.Endpoint {
+func (c *Service) Endpoint() awsproto.Endpoint {
 	return awsproto.Endpoint{Name: "cloudwatch", SigningName: "monitoring",
 		TargetPrefixes: []string{cwServiceName + "."}, PathPrefixes: []string{"/service/" + cwServiceName + "/"}, QueryVersions: []string{cwAPIVersion}}
 }

@@ -1,4 +1,4 @@
-package sim
+package cloudwatch
 
 import (
 	"math"
@@ -52,7 +52,7 @@ func (s *cwSeries) sorted(asc bool) []cwPoint {
 
 // cwEval evaluates the queries of one request over one time range.
 type cwEval struct {
-	c          *CloudWatch
+	c          *Service
 	start, end time.Time
 	byID       map[string]*cwQuery
 	done       map[string]*cwSeries
@@ -62,7 +62,7 @@ type cwEval struct {
 
 // evalQueries answers every query (including ReturnData=false inputs) over
 // [start, end), resolving expression references in dependency order.
-func (c *CloudWatch) evalQueries(qs []cwQuery, start, end time.Time) (map[string]*cwSeries, error) {
+func (c *Service) evalQueries(qs []cwQuery, start, end time.Time) (map[string]*cwSeries, error) {
 	e := &cwEval{c: c, start: start, end: end, byID: map[string]*cwQuery{}, done: map[string]*cwSeries{}, visiting: map[string]bool{}}
 	for i := range qs {
 		e.byID[qs[i].ID] = &qs[i]

@@ -1,4 +1,4 @@
-package sim
+package cloudwatch
 
 import (
 	"context"
@@ -30,7 +30,7 @@ import (
 var cwT0 = time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)
 
 type cwEnv struct {
-	cw    *CloudWatch
+	cw    *Service
 	clk   *clock.Manual
 	store *metrics.Store
 	url   string
@@ -49,7 +49,7 @@ func (env *cwEnv) codesOverridden() bool {
 func newCWEnv(t *testing.T) *cwEnv {
 	t.Helper()
 	env := &cwEnv{clk: clock.NewManual(cwT0), store: metrics.NewStore(6 * time.Hour)}
-	env.cw = NewCloudWatch(env.clk, env.store)
+	env.cw = New(env.clk, env.store)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {

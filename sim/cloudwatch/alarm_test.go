@@ -1,4 +1,4 @@
-package sim
+package cloudwatch
 
 import (
 	"strings"
@@ -11,11 +11,11 @@ import (
 
 var alarmDims = []metrics.Dimension{{Name: "LoadBalancer", Value: "app/checkout/1"}, {Name: "TargetGroup", Value: "targetgroup/canary/2"}}
 
-func newAlarmCW(t *testing.T) (*CloudWatch, *clock.Manual, *metrics.Store) {
+func newAlarmCW(t *testing.T) (*Service, *clock.Manual, *metrics.Store) {
 	t.Helper()
 	clk := clock.NewManual(cwT0)
 	store := metrics.NewStore(6 * time.Hour)
-	return NewCloudWatch(clk, store), clk, store
+	return New(clk, store), clk, store
 }
 
 func putErrors(store *metrics.Store, at time.Time, v float64) {
@@ -31,7 +31,7 @@ func errorsAlarm(name string, n, m int64, missing string) AlarmDef {
 	}
 }
 
-func wantState(t *testing.T, cw *CloudWatch, name, state, reason string) {
+func wantState(t *testing.T, cw *Service, name, state, reason string) {
 	t.Helper()
 	got, gotReason, ok := cw.alarmState(name)
 	if !ok {

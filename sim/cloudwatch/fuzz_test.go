@@ -1,4 +1,4 @@
-package sim
+package cloudwatch
 
 import (
 	"bytes"
@@ -18,13 +18,13 @@ import (
 // fuzzCW is a simulator with a little data and one alarm, so that fuzzed
 // requests reach the statistics, expression and alarm code, not only the
 // decoders.
-func fuzzCW() *CloudWatch {
+func fuzzCW() *Service {
 	store := metrics.NewStore(6 * time.Hour)
 	for i := 0; i < 5; i++ {
 		store.Put(metrics.Datum{Namespace: "N", MetricName: "M", Dimensions: []metrics.Dimension{{Name: "D", Value: "v"}},
 			Timestamp: cwT0.Add(-time.Duration(i) * time.Minute), Values: []float64{1, 2, 3}, Counts: []float64{1, 1, float64(i)}})
 	}
-	cw := NewCloudWatch(clock.NewManual(cwT0), store)
+	cw := New(clock.NewManual(cwT0), store)
 	if err := cw.PutAlarm(AlarmDef{Name: "a", Namespace: "N", MetricName: "M", Dimensions: []metrics.Dimension{{Name: "D", Value: "v"}},
 		Statistic: "Sum", Period: 60, EvaluationPeriods: 2, Threshold: 1, ComparisonOperator: "GreaterThanThreshold"}); err != nil {
 		panic(err)

@@ -1,4 +1,4 @@
-package sim
+package cloudwatch
 
 import (
 	"encoding/base64"
@@ -177,7 +177,7 @@ func cwValidPeriod(p int64, name string) error {
 	return cwErrInvalidParam("The parameter %s must be 1, 5, 10, 20, 30 or a multiple of 60.", name)
 }
 
-func (c *CloudWatch) getMetricData(f cwFields) (cwObj, error) {
+func (c *Service) getMetricData(f cwFields) (cwObj, error) {
 	in := cwGMDInput{ScanBy: "TimestampDescending", MaxDatapoints: cwMaxDatapoints}
 	if !f.has("MetricDataQueries") {
 		return nil, cwErrMissing("MetricDataQueries")
@@ -341,7 +341,7 @@ func cwParseGMDToken(tok string, fp uint64) (int, error) {
 
 // statSeries answers one MetricStat over [start, end): periods are aligned
 // to the epoch and only periods holding data yield a point.
-func (c *CloudWatch) statSeries(st *cwMetricStat, start, end time.Time) *cwSeries {
+func (c *Service) statSeries(st *cwMetricStat, start, end time.Time) *cwSeries {
 	kind, _ := cwParseStat(st.Stat) // validated when parsed
 	p := st.Period
 	from := cwAlignDown(start.Unix(), p)
@@ -371,7 +371,7 @@ func cwAlignDown(t, p int64) int64 {
 	return t - r
 }
 
-func (c *CloudWatch) listMetrics(f cwFields) (cwObj, error) {
+func (c *Service) listMetrics(f cwFields) (cwObj, error) {
 	ns, hasNS := f.str("Namespace")
 	name, hasName := f.str("MetricName")
 	type filter struct {
@@ -442,7 +442,7 @@ func cwDimsObj(dims []metrics.Dimension) []cwObj {
 	return out
 }
 
-func (c *CloudWatch) putMetricData(f cwFields) (cwObj, error) {
+func (c *Service) putMetricData(f cwFields) (cwObj, error) {
 	ns, _ := f.str("Namespace")
 	if ns == "" {
 		if *f.err != nil {

@@ -1,4 +1,4 @@
-package sim
+package cloudwatch
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ func TestCWExpressions(t *testing.T) {
 			store.Put(metrics.Datum{Namespace: "N", MetricName: "B", Timestamp: ts, SampleCount: 1, Sum: -2})
 		}
 	}
-	cw := NewCloudWatch(clock.NewManual(cwT0), store)
+	cw := New(clock.NewManual(cwT0), store)
 	stat := func(id, name string) cwQuery {
 		return cwQuery{ID: id, Stat: &cwMetricStat{Namespace: "N", MetricName: name, Period: 60, Stat: "Sum"}}
 	}

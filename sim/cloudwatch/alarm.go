@@ -1,4 +1,4 @@
-package sim
+package cloudwatch
 
 import (
 	"encoding/base64"
@@ -70,7 +70,7 @@ type cwAlarm struct {
 
 // PutAlarm creates or replaces an alarm. A replaced alarm keeps its state
 // until the next evaluation, as in AWS.
-func (c *CloudWatch) PutAlarm(def AlarmDef) error {
+func (c *Service) PutAlarm(def AlarmDef) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.putAlarmLocked(def)
@@ -78,7 +78,7 @@ func (c *CloudWatch) PutAlarm(def AlarmDef) error {
 
 // setAlarmState forces an alarm's state; it holds until the next
 // evaluation tick (the next minute boundary) re-evaluates the metric.
-func (c *CloudWatch) setAlarmState(name, state, reason string) error {
+func (c *Service) setAlarmState(name, state, reason string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.setAlarmStateLocked(name, state, reason, "")
@@ -86,7 +86,7 @@ func (c *CloudWatch) setAlarmState(name, state, reason string) error {
 
 // alarmState reports an alarm's state after evaluating it at the current
 // virtual time.
-func (c *CloudWatch) alarmState(name string) (state, reason string, ok bool) {
+func (c *Service) alarmState(name string) (state, reason string, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a := c.alarms[name]
@@ -97,7 +97,7 @@ func (c *CloudWatch) alarmState(name string) (state, reason string, ok bool) {
 	return a.state, a.reason, true
 }
 
-func (c *CloudWatch) validateAlarm(def *AlarmDef) error {
+func (c *Service) validateAlarm(def *AlarmDef) error {
 	if def.Name == "" {
 		return cwErrMissing("AlarmName")
 	}
@@ -186,7 +186,7 @@ func (c *CloudWatch) validateAlarm(def *AlarmDef) error {
 	return nil
 }
 
-func (c *CloudWatch) putAlarmLocked(def AlarmDef) error {
+func (c *Service) putAlarmLocked(def AlarmDef) error {
 	if err := c.validateAlarm(&def); err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func (c *CloudWatch) putAlarmLocked(def AlarmDef) error {
 	return nil
 }
 
-func (c *CloudWatch) setAlarmStateLocked(name, state, reason, reasonData string) error {
+func (c *Service) setAlarmStateLocked(name, state, reason, reasonData string) error {
 	a := c.alarms[name]
 	if a == nil {
 		return cwErrNotFound("Alarm %s not found", name)
@@ -251,7 +251,7 @@ func (a *cwAlarm) evalInterval() int64 {
 // evaluateLocked applies, for each alarm, the latest evaluation tick that
 // has not been applied yet. Evaluation is lazy (on request) but depends only
 // on the tick and the stored data, so it does not matter when it runs.
-func (c *CloudWatch) evaluateLocked(now time.Time) {
+func (c *Service) evaluateLocked(now time.Time) {
 	for _, a := range c.alarms {
 		tick := cwAlignDown(now.Unix(), a.evalInterval())
 		if tick <= a.lastEval {
@@ -269,7 +269,7 @@ type cwEvaluated struct {
 	breach bool
 }
 
-func (c *CloudWatch) evaluateAlarm(a *cwAlarm, tick int64) {
+func (c *Service) evaluateAlarm(a *cwAlarm, tick int64) {
 	d := a.def
 	p := d.Period
 	n := int(d.EvaluationPeriods)
@@ -489,7 +489,7 @@ func (a *cwAlarm) reasonDataJSON(state string, evals []cwEvaluated, start int64,
 
 // ---- operations ----
 
-func (c *CloudWatch) putMetricAlarmOp(f cwFields) (cwObj, error) {
+func (c *Service) putMetricAlarmOp(f cwFields) (cwObj, error) {
 	def, err := cwParseAlarmDef(f)
 	if err != nil {
 		return nil, err
@@ -544,7 +544,7 @@ func cwParseAlarmDef(f cwFields) (AlarmDef, error) {
 	return d, nil
 }
 
-func (c *CloudWatch) setAlarmStateOp(f cwFields) (cwObj, error) {
+func (c *Service) setAlarmStateOp(f cwFields) (cwObj, error) {
 	name, _ := f.str("AlarmName")
 	state, _ := f.str("StateValue")
 	reason, hasReason := f.str("StateReason")
@@ -568,7 +568,7 @@ func (c *CloudWatch) setAlarmStateOp(f cwFields) (cwObj, error) {
 	return nil, c.setAlarmStateLocked(name, state, reason, data)
 }
 
-func (c *CloudWatch) deleteAlarms(f cwFields) (cwObj, error) {
+func (c *Service) deleteAlarms(f cwFields) (cwObj, error) {
 	names := f.strs("AlarmNames")
 	if *f.err != nil {
 		return nil, *f.err
@@ -593,7 +593,7 @@ func (c *CloudWatch) deleteAlarms(f cwFields) (cwObj, error) {
 	return nil, nil
 }
 
-func (c *CloudWatch) describeAlarms(f cwFields) (cwObj, error) {
+func (c *Service) describeAlarms(f cwFields) (cwObj, error) {
 	names := f.strs("AlarmNames")
 	prefix, hasPrefix := f.str("AlarmNamePrefix")
 	state, hasState := f.str("StateValue")
@@ -771,4 +771,19 @@ func nonNilStrings(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// AlarmStatesAt evaluates the alarms at at (a time no later than the
+// clock's now) and returns the named ones' states.
+func (c *Service) AlarmStatesAt(names []string, at time.Time) map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.evaluateLocked(at)
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		if a := c.alarms[n]; a != nil {
+			out[n] = a.state
+		}
+	}
+	return out
 }
