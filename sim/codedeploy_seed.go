@@ -3,10 +3,9 @@ package sim
 import (
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
-	"github.com/perch-dev/perch/sim/cloudwatch"
+	"github.com/perch-dev/perch/sim/elbv2"
 	"github.com/perch-dev/perch/sim/ids"
 	"github.com/perch-dev/perch/sim/metrics"
 )
@@ -67,8 +66,8 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 			}
 		}
 		g.cluster, g.service, g.ruleARN, g.listenerARN = spec.Cluster, spec.Service, alb.RuleARN, alb.ListenerARN
-		g.tgs = [2]cdTG{{alb.StableTargetGroupARN, s.elb.tgByARN[alb.StableTargetGroupARN].name},
-			{alb.CanaryTargetGroupARN, s.elb.tgByARN[alb.CanaryTargetGroupARN].name}}
+		g.tgs = [2]cdTG{{alb.StableTargetGroupARN, s.elb.TargetGroupName(alb.StableTargetGroupARN)},
+			{alb.CanaryTargetGroupARN, s.elb.TargetGroupName(alb.CanaryTargetGroupARN)}}
 		for _, a := range s.scenario.ALBs {
 			if a.Name == spec.ALB {
 				g.desired = *a.TargetsPerSide
@@ -82,9 +81,7 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 				tg = g.tgs[1]
 			}
 			lbARN := alb.LoadBalancerARN
-			if err := s.cw.PutAlarm(cdAlarmDef(al, albNamespace, []metrics.Dimension{
-				{Name: "LoadBalancer", Value: lbDimension(lbARN)}, {Name: "TargetGroup", Value: tgDimension(tg.arn)},
-			}, fmt.Sprintf("%s %s of the %s target group %s, watched by CodeDeploy group %s", al.Statistic, al.Metric, al.Side, tg.name, g.name))); err != nil {
+			if err := s.cw.PutAlarm(alarmDef(al, elbv2.Namespace, elbv2.MetricDimensions(lbARN, tg.arn), fmt.Sprintf("%s %s of the %s target group %s, watched by CodeDeploy group %s", al.Statistic, al.Metric, al.Side, tg.name, g.name))); err != nil {
 				return fmt.Errorf("alarm %s: %w", al.Name, err)
 			}
 			g.alarms = append(g.alarms, al.Name)
@@ -109,7 +106,7 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 			if al.Metric == "Duration" {
 				unit = "Milliseconds"
 			}
-			def := cdAlarmDef(al, lambdaNamespace, []metrics.Dimension{
+			def := alarmDef(al, lambdaNamespace, []metrics.Dimension{
 				{Name: "FunctionName", Value: l.Name}, {Name: "Resource", Value: l.Name + ":" + l.Alias},
 				{Name: "ExecutedVersion", Value: version},
 			}, fmt.Sprintf("%s %s of version %s through %s:%s, watched by CodeDeploy group %s", al.Statistic, al.Metric, version, l.Name, l.Alias, g.name))
@@ -157,24 +154,6 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 		}
 	}
 	return nil
-}
-
-func cdAlarmDef(al Alarm, namespace string, dims []metrics.Dimension, desc string) cloudwatch.AlarmDef {
-	def := cloudwatch.AlarmDef{
-		Name: al.Name, Description: desc, Namespace: namespace, MetricName: al.Metric, Dimensions: dims,
-		Period:             int64(al.Period.D() / time.Second),
-		EvaluationPeriods:  int64(al.EvaluationPeriods),
-		DatapointsToAlarm:  int64(al.DatapointsToAlarm),
-		Threshold:          al.Threshold,
-		ComparisonOperator: al.Comparison,
-		TreatMissingData:   al.TreatMissingData,
-	}
-	if strings.HasPrefix(al.Statistic, "p") {
-		def.ExtendedStatistic = al.Statistic
-	} else {
-		def.Statistic = al.Statistic
-	}
-	return def
 }
 
 // DeploymentState is a deployment as the simulator holds it, for tests.

@@ -322,7 +322,7 @@ func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *awspro
 	}
 	switch g.platform {
 	case cdECS:
-		w, err := c.sim.elb.weightsOf(g.ruleARN)
+		w, err := c.sim.elb.RuleWeights(g.ruleARN)
 		if err != nil {
 			return nil, &awsproto.Error{Status: 400, Code: "InvalidLoadBalancerInfoException",
 				Message: fmt.Sprintf("the deployment group's listener rule cannot be read: %v", err), Sender: true}
@@ -533,11 +533,10 @@ func (c *codeDeploy) setGreen(d *cdDeployment, pct float64, at time.Time) {
 	switch g.platform {
 	case cdECS:
 		p := int(pct + 0.5)
-		if err := c.sim.elb.setWeights(g.ruleARN, map[string]int{d.blue.arn: 100 - p, d.green.arn: p}); err != nil {
+		if err := c.sim.elb.ShiftRule(g.ruleARN, map[string]int{d.blue.arn: 100 - p, d.green.arn: p}, at); err != nil {
 			c.sim.log.Debug("sim: codedeploy: cannot move the rule's weights", "rule", g.ruleARN, "err", err)
 			return
 		}
-		c.sim.traffic.recordChange(g.ruleARN, at)
 	case cdLambda:
 		if pct >= 100 {
 			c.setAlias(g, d.target, nil)
@@ -701,24 +700,7 @@ func (c *codeDeploy) moveTo(at time.Time) {
 	if at.Before(c.now) {
 		at = c.now
 	}
-	c.sim.traffic.advance(at)
+	c.sim.elb.AdvanceTraffic(at)
 	c.sim.lambdaTraffic.advance(at)
 	c.now = at
-}
-
-// weightsOf reads a rule's forward weights by target group ARN.
-func (e *elbv2) weightsOf(ruleARN string) (map[string]int, error) {
-	actions, ok := e.ruleActions(ruleARN)
-	if !ok {
-		return nil, awsproto.SenderErr("RuleNotFound", "rule %s not found", ruleARN)
-	}
-	out := map[string]int{}
-	for _, a := range actions {
-		if a.forward != nil {
-			for _, g := range a.forward.groups {
-				out[g.arn] = g.weight
-			}
-		}
-	}
-	return out, nil
 }

@@ -125,12 +125,11 @@ func (s *Sim) driftOnceLocked(d *driftState) error {
 			return aerr
 		}
 	default:
-		if err := s.elb.setWeights(d.target.RuleARN, map[string]int{
+		if err := s.elb.SetRuleWeights(d.target.RuleARN, map[string]int{
 			d.target.StableTargetGroupARN: 100 - pct, d.target.CanaryTargetGroupARN: pct,
 		}); err != nil {
 			return err
 		}
-		s.traffic.actionsChanged(d.target.RuleARN)
 	}
 	return nil
 }
@@ -148,23 +147,5 @@ func (s *Sim) canaryPercentLocked(t ManifestTarget) (float64, error) {
 		}
 		return 100 * w, nil
 	}
-	actions, ok := s.elb.ruleActions(t.RuleARN)
-	if !ok {
-		return 0, fmt.Errorf("rule %s is gone", t.RuleARN)
-	}
-	var total, canary int
-	for _, a := range actions {
-		if a.forward != nil {
-			for _, g := range a.forward.groups {
-				total += g.weight
-				if g.arn == t.CanaryTargetGroupARN {
-					canary += g.weight
-				}
-			}
-		}
-	}
-	if total == 0 {
-		return 0, nil
-	}
-	return 100 * float64(canary) / float64(total), nil
+	return s.elb.CanaryPercent(t.RuleARN, t.CanaryTargetGroupARN)
 }

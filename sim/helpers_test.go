@@ -3,8 +3,9 @@ package sim
 import (
 	"net/http"
 	"strings"
-	"testing"
 	"time"
+
+	"github.com/perch-dev/perch/sim/metrics"
 )
 
 type fixedClock struct{ t time.Time }
@@ -31,27 +32,9 @@ func newFormRequest(body string) *http.Request {
 	return r
 }
 
-func checkRuleInvariants(t *testing.T, as []action) {
-	t.Helper()
-	if len(as) == 0 {
-		t.Fatal("rule with no actions")
-	}
-	if !terminalAction[as[len(as)-1].typ] {
-		t.Fatalf("last action %s is not terminal", as[len(as)-1].typ)
-	}
-	for i, a := range as {
-		if i > 0 && a.order <= as[i-1].order {
-			t.Fatalf("actions not in increasing order")
-		}
-		if a.forward != nil {
-			if len(a.forward.groups) == 0 || len(a.forward.groups) > maxTargetGroupsPerForward {
-				t.Fatalf("forward with %d groups", len(a.forward.groups))
-			}
-			for _, g := range a.forward.groups {
-				if g.weight < 0 || g.weight > maxWeight {
-					t.Fatalf("weight %d", g.weight)
-				}
-			}
-		}
-	}
-}
+var epoch = time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)
+
+// recorder captures what the traffic models publish.
+type recorder struct{ datums []metrics.Datum }
+
+func (r *recorder) Put(d metrics.Datum) { r.datums = append(r.datums, d) }

@@ -28,6 +28,7 @@ import (
 	"github.com/perch-dev/perch/sim/account"
 	"github.com/perch-dev/perch/sim/awsproto"
 	"github.com/perch-dev/perch/sim/cloudwatch"
+	"github.com/perch-dev/perch/sim/elbv2"
 	"github.com/perch-dev/perch/sim/ids"
 	"github.com/perch-dev/perch/sim/metrics"
 	"github.com/perch-dev/perch/sim/sts"
@@ -74,12 +75,11 @@ type Sim struct {
 	log       *slog.Logger
 	start     time.Time
 
-	store   *metrics.Store
-	cw      *cloudwatch.Service
-	elb     *elbv2
-	sts     *sts.Service
-	traffic *albTraffic
-	lambda  *lambdaService
+	store  *metrics.Store
+	cw     *cloudwatch.Service
+	elb    *elbv2.Service
+	sts    *sts.Service
+	lambda *lambdaService
 	// lambdaTraffic publishes AWS/Lambda metrics from the aliases' routing.
 	lambdaTraffic *lambdaTraffic
 	// codedeploy runs deployments that move the rules' weights and the
@@ -157,7 +157,7 @@ func newSim(opts Options, sink metrics.Sink) (*Sim, error) {
 	}
 	s.store = metrics.NewStore(max(sc.History.D(), 6*time.Hour))
 	s.cw = cloudwatch.New(opts.Clock, s.store)
-	s.elb = newELBv2(opts.Region, opts.Account)
+	s.elb = elbv2.New(opts.Region, opts.Account)
 	s.sts = sts.New(callerARN, opts.Account, seed)
 	s.callerARN = callerARN
 	s.lambda = newLambda(opts.Region, opts.Account, seed, opts.Clock.Now)
@@ -222,7 +222,7 @@ func (s *Sim) advanceLocked(now time.Time) {
 	// CodeDeploy first: it brings the traffic models to each of its own
 	// changes on the way to now.
 	s.advanceCodeDeployLocked(now)
-	s.traffic.advance(now)
+	s.elb.AdvanceTraffic(now)
 	s.lambdaTraffic.advance(now)
 	for ; s.nextFault < len(s.scenario.Faults); s.nextFault++ {
 		sf := s.scenario.Faults[s.nextFault]

@@ -1,4 +1,4 @@
-package sim
+package elbv2
 
 import (
 	"hash/fnv"
@@ -11,7 +11,13 @@ import (
 	"github.com/perch-dev/perch/sim/traffic"
 )
 
-const albNamespace = "AWS/ApplicationELB"
+// Namespace is the CloudWatch namespace of ALB metrics.
+const Namespace = "AWS/ApplicationELB"
+
+// MetricDimensions are the dimensions of a target group's ALB metrics.
+func MetricDimensions(lbARN, tgARN string) []metrics.Dimension {
+	return []metrics.Dimension{{Name: "LoadBalancer", Value: lbDimension(lbARN)}, {Name: "TargetGroup", Value: tgDimension(tgARN)}}
+}
 
 // shares is the fraction of a listener rule's traffic each side receives.
 type shares struct{ stable, canary float64 }
@@ -19,7 +25,7 @@ type shares struct{ stable, canary float64 }
 // canaryRun is the traffic model's view of one scenario ALB canary.
 type canaryRun struct {
 	traffic.Routing[shares]
-	spec      *ALB
+	spec      *scenario.ALB
 	ruleARN   string // the rule (or listener default rule) that splits
 	stableTG  string
 	canaryTG  string
@@ -33,19 +39,26 @@ type canaryRun struct {
 // ALB metrics, one 60 s period at a time, lazily.
 type albTraffic struct {
 	traffic.Schedule
-	elb      *elbv2
+	elb      *Service
 	store    metrics.Sink
 	seed     uint64
 	canaries []*canaryRun
 }
 
-func newTraffic(elb *elbv2, store metrics.Sink, seed int64, start time.Time, sc *Scenario) *albTraffic {
-	t := &albTraffic{Schedule: traffic.NewSchedule(start, sc.History.D(), sc.PublishDelay.D()), elb: elb, store: store, seed: uint64(seed)}
-	elb.actionsChanged = t.actionsChanged
-	return t
+// StartTraffic starts the ALB traffic model: from now on the canaries
+// SeedALB registers publish their metrics to sink, history before start
+// and each period delay after it ends, with random draws keyed by seed.
+func (e *Service) StartTraffic(sink metrics.Sink, seed int64, start time.Time, history, delay time.Duration) {
+	t := &albTraffic{Schedule: traffic.NewSchedule(start, history, delay), elb: e, store: sink, seed: uint64(seed)}
+	e.actionsChanged = t.actionsChanged
+	e.traffic = t
 }
 
-func (t *albTraffic) addCanary(spec *ALB, ruleARN, lbARN, stableTG, canaryTG string) {
+// AdvanceTraffic applies scripted weight changes up to now and publishes
+// every period that has become visible by now.
+func (e *Service) AdvanceTraffic(now time.Time) { e.traffic.advance(now) }
+
+func (t *albTraffic) addCanary(spec *scenario.ALB, ruleARN, lbARN, stableTG, canaryTG string) {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(spec.Name))
 	c := &canaryRun{
@@ -215,7 +228,7 @@ func (t *albTraffic) publishSide(r *rand.Rand, tgDim string, c *canaryRun, at ti
 			return // ALB omits zero-valued error counts; consumers treat absence as 0
 		}
 		t.store.Put(metrics.Datum{
-			Namespace: albNamespace, MetricName: name, Dimensions: dims, Timestamp: at, Unit: "Count",
+			Namespace: Namespace, MetricName: name, Dimensions: dims, Timestamp: at, Unit: "Count",
 			SampleCount: float64(k), Sum: float64(k), Min: 1, Max: 1,
 		})
 	}
@@ -223,7 +236,7 @@ func (t *albTraffic) publishSide(r *rand.Rand, tgDim string, c *canaryRun, at ti
 	count("HTTPCode_Target_5XX_Count", n5)
 	count("HTTPCode_Target_4XX_Count", n4)
 	t.store.Put(metrics.Datum{
-		Namespace: albNamespace, MetricName: "TargetResponseTime", Dimensions: dims, Timestamp: at, Unit: "Seconds",
+		Namespace: Namespace, MetricName: "TargetResponseTime", Dimensions: dims, Timestamp: at, Unit: "Seconds",
 		Values: values, Counts: counts,
 	})
 }

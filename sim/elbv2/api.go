@@ -1,4 +1,9 @@
-package sim
+// Package elbv2 is the simulated Elastic Load Balancing v2: load
+// balancers, listeners, weighted rules, target groups, their health and
+// tags over awsQuery, seeded from a scenario's ALB canaries; and the ALB
+// traffic model, which turns each canary rule's weights into the
+// AWS/ApplicationELB metrics its target groups publish.
+package elbv2
 
 import (
 	"encoding/base64"
@@ -10,24 +15,26 @@ import (
 	"github.com/perch-dev/perch/sim/awsproto"
 )
 
-type elbv2Handler func(e *elbv2, t *awsproto.Node) (string, *awsproto.Error)
+type elbv2Handler func(e *Service, t *awsproto.Node) (string, *awsproto.Error)
 
 var elbv2Ops = map[string]elbv2Handler{
-	"DescribeLoadBalancers": (*elbv2).describeLoadBalancers,
-	"DescribeListeners":     (*elbv2).describeListeners,
-	"DescribeRules":         (*elbv2).describeRules,
-	"ModifyRule":            (*elbv2).modifyRule,
-	"ModifyListener":        (*elbv2).modifyListener,
-	"DescribeTargetGroups":  (*elbv2).describeTargetGroups,
-	"DescribeTargetHealth":  (*elbv2).describeTargetHealth,
-	"AddTags":               (*elbv2).addTags,
-	"RemoveTags":            (*elbv2).removeTags,
-	"DescribeTags":          (*elbv2).describeTags,
+	"DescribeLoadBalancers": (*Service).describeLoadBalancers,
+	"DescribeListeners":     (*Service).describeListeners,
+	"DescribeRules":         (*Service).describeRules,
+	"ModifyRule":            (*Service).modifyRule,
+	"ModifyListener":        (*Service).modifyListener,
+	"DescribeTargetGroups":  (*Service).describeTargetGroups,
+	"DescribeTargetHealth":  (*Service).describeTargetHealth,
+	"AddTags":               (*Service).addTags,
+	"RemoveTags":            (*Service).removeTags,
+	"DescribeTags":          (*Service).describeTags,
 }
 
-func (e *elbv2) Operation(r *http.Request, body []byte) string { return awsproto.QueryAction(r, body) }
+func (e *Service) Operation(r *http.Request, body []byte) string {
+	return awsproto.QueryAction(r, body)
+}
 
-func (e *elbv2) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
+func (e *Service) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	t, aerr := awsproto.ParseQueryRequest(r, body)
 	if aerr != nil {
 		awsproto.WriteQuery(w, elbv2NS, "", "", aerr)
@@ -75,7 +82,7 @@ func page(t *awsproto.Node, n int) (lo, hi int, next string, err *awsproto.Error
 	return lo, hi, next, nil
 }
 
-func (e *elbv2) describeLoadBalancers(t *awsproto.Node) (string, *awsproto.Error) {
+func (e *Service) describeLoadBalancers(t *awsproto.Node) (string, *awsproto.Error) {
 	arns, names := t.Strings("LoadBalancerArns"), t.Strings("Names")
 	if len(arns) > 0 && len(names) > 0 {
 		return "", awsproto.ValidationErr("Load balancer names and load balancer ARNs cannot be specified at the same time")
@@ -143,7 +150,7 @@ func (e *elbv2) describeLoadBalancers(t *awsproto.Node) (string, *awsproto.Error
 	return x.String(), nil
 }
 
-func (e *elbv2) describeListeners(t *awsproto.Node) (string, *awsproto.Error) {
+func (e *Service) describeListeners(t *awsproto.Node) (string, *awsproto.Error) {
 	lbARN, arns := t.Str("LoadBalancerArn"), t.Strings("ListenerArns")
 	if (lbARN == "") == (len(arns) == 0) {
 		return "", awsproto.ValidationErr("You must specify either listener ARNs or a load balancer ARN, but not both")
@@ -237,7 +244,7 @@ type ruleView struct {
 	actions    []action
 }
 
-func (e *elbv2) listenerRules(l *listener) []ruleView {
+func (e *Service) listenerRules(l *listener) []ruleView {
 	var rs []*rule
 	for _, ru := range e.rules {
 		if ru.listenerARN == l.arn {
@@ -256,7 +263,7 @@ func viewRule(ru *rule) ruleView {
 	return ruleView{arn: ru.arn, priority: strconv.Itoa(ru.priority), conditions: ru.conditions, actions: ru.actions}
 }
 
-func (e *elbv2) describeRules(t *awsproto.Node) (string, *awsproto.Error) {
+func (e *Service) describeRules(t *awsproto.Node) (string, *awsproto.Error) {
 	lisARN, arns := t.Str("ListenerArn"), t.Strings("RuleArns")
 	if (lisARN == "") == (len(arns) == 0) {
 		return "", awsproto.ValidationErr("You must specify either listener rule ARNs or a listener ARN, but not both")
@@ -314,7 +321,7 @@ func writeRule(x *awsproto.XMLWriter, v ruleView) {
 	x.Close("member")
 }
 
-func (e *elbv2) modifyRule(t *awsproto.Node) (string, *awsproto.Error) {
+func (e *Service) modifyRule(t *awsproto.Node) (string, *awsproto.Error) {
 	arn := t.Str("RuleArn")
 	if arn == "" {
 		return "", awsproto.ValidationErr("RuleArn is required")
@@ -368,7 +375,7 @@ func (e *elbv2) modifyRule(t *awsproto.Node) (string, *awsproto.Error) {
 
 // associate records that a listener's load balancer now uses the target
 // groups in actions, as AWS does when a rule first forwards to one.
-func (e *elbv2) associate(listenerARN string, actions []action) {
+func (e *Service) associate(listenerARN string, actions []action) {
 	l := e.lisByARN[listenerARN]
 	if l == nil {
 		return
@@ -390,7 +397,7 @@ func (e *elbv2) associate(listenerARN string, actions []action) {
 	}
 }
 
-func (e *elbv2) modifyListener(t *awsproto.Node) (string, *awsproto.Error) {
+func (e *Service) modifyListener(t *awsproto.Node) (string, *awsproto.Error) {
 	arn := t.Str("ListenerArn")
 	if arn == "" {
 		return "", awsproto.ValidationErr("ListenerArn is required")
@@ -437,7 +444,7 @@ func (e *elbv2) modifyListener(t *awsproto.Node) (string, *awsproto.Error) {
 	return x.String(), nil
 }
 
-func (e *elbv2) describeTargetGroups(t *awsproto.Node) (string, *awsproto.Error) {
+func (e *Service) describeTargetGroups(t *awsproto.Node) (string, *awsproto.Error) {
 	arns, names, lbARN := t.Strings("TargetGroupArns"), t.Strings("Names"), t.Str("LoadBalancerArn")
 	given := 0
 	for _, b := range []bool{len(arns) > 0, len(names) > 0, lbARN != ""} {
@@ -526,7 +533,7 @@ func (e *elbv2) describeTargetGroups(t *awsproto.Node) (string, *awsproto.Error)
 	return x.String(), nil
 }
 
-func (e *elbv2) describeTargetHealth(t *awsproto.Node) (string, *awsproto.Error) {
+func (e *Service) describeTargetHealth(t *awsproto.Node) (string, *awsproto.Error) {
 	arn := t.Str("TargetGroupArn")
 	if arn == "" {
 		return "", awsproto.ValidationErr("TargetGroupArn is required")
@@ -579,6 +586,6 @@ func (e *elbv2) describeTargetHealth(t *awsproto.Node) (string, *awsproto.Error)
 }
 
 // Endpoint routes awsQuery requests of version 2015-12-01.
-func (e *elbv2) Endpoint() awsproto.Endpoint {
+func (e *Service) Endpoint() awsproto.Endpoint {
 	return awsproto.Endpoint{Name: "elbv2", SigningName: "elasticloadbalancing", QueryVersions: []string{elbv2Version}}
 }

@@ -1,9 +1,11 @@
-package sim
+package elbv2
 
 import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/perch-dev/perch/sim/scenario"
 )
 
 // FuzzELBv2Request drives the whole ELBv2 handler with arbitrary forms:
@@ -14,25 +16,22 @@ func FuzzELBv2Request(f *testing.F) {
 	f.Add("Action=ModifyListener&ListenerArn=LISTENER&DefaultActions.member.1.Type=forward&DefaultActions.member.1.TargetGroupArn=CANARY")
 	f.Add("Action=DescribeRules&ListenerArn=LISTENER&PageSize=1&Marker=MQ")
 	f.Add("Action=DescribeTargetHealth&TargetGroupArn=CANARY&Targets.member.1.Id=i-1")
-	sc, err := LoadScenario("bad-targets")
+	sc, err := scenario.Load("bad-targets")
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		s, err := newSim(Options{Clock: fixedClock{epoch}, Scenario: sc}, &recorder{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tg := s.targets[0]
+		e := seeded(sc)
+		tg := e.targets[0]
 		body = strings.NewReplacer("RULE", url.QueryEscape(tg.RuleARN), "LISTENER", url.QueryEscape(tg.ListenerARN),
 			"STABLE", url.QueryEscape(tg.StableTargetGroupARN), "CANARY", url.QueryEscape(tg.CanaryTargetGroupARN)).Replace(body)
 		req := newFormRequest(body)
 		rw := &discardWriter{h: map[string][]string{}}
-		s.elb.Serve(rw, req, []byte(body))
-		for _, ru := range s.elb.rules {
+		e.Serve(rw, req, []byte(body))
+		for _, ru := range e.rules {
 			checkRuleInvariants(t, ru.actions)
 		}
-		for _, l := range s.elb.listeners {
+		for _, l := range e.listeners {
 			checkRuleInvariants(t, l.defaultActions)
 		}
 	})

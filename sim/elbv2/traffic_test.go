@@ -1,4 +1,4 @@
-package sim
+package elbv2
 
 import (
 	"fmt"
@@ -11,15 +11,9 @@ import (
 
 	"github.com/perch-dev/perch/clock"
 	"github.com/perch-dev/perch/sim/metrics"
+	"github.com/perch-dev/perch/sim/scenario"
 	"github.com/perch-dev/perch/sim/traffic"
 )
-
-var epoch = time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)
-
-// recorder captures what the traffic model publishes.
-type recorder struct{ datums []metrics.Datum }
-
-func (r *recorder) Put(d metrics.Datum) { r.datums = append(r.datums, d) }
 
 // side selects the datums of one metric for one target group dimension.
 func (r *recorder) side(metric, tgARN string) map[time.Time]metrics.Datum {
@@ -45,19 +39,35 @@ func (r *recorder) sum(metric, tgARN string, from, to time.Time) float64 {
 	return total
 }
 
-func testSim(t *testing.T, scenario string, seed int64) (*Sim, *clock.Manual, *recorder) {
+// albSim drives an ELBv2 seeded with a scenario's ALBs on a manual
+// clock, the way the simulator does.
+type albSim struct {
+	seededELB
+	clk *clock.Manual
+}
+
+func (s *albSim) Manifest(string) scenario.Manifest { return scenario.Manifest{Targets: s.targets} }
+
+func (s *albSim) Sync() { s.AdvanceTraffic(s.clk.Now()) }
+
+func (s *albSim) Weights(ruleARN string) (map[string]int, error) { return s.RuleWeights(ruleARN) }
+
+func (s *albSim) SetWeights(ruleARN string, weights map[string]int) error {
+	s.Sync()
+	return s.SetRuleWeights(ruleARN, weights)
+}
+
+func testSim(t *testing.T, name string, seed int64) (*albSim, *clock.Manual, *recorder) {
 	t.Helper()
-	sc, err := LoadScenario(scenario)
+	sc, err := scenario.Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := clock.NewManual(epoch)
-	rec := &recorder{}
-	s, err := newSim(Options{Clock: clk, Scenario: sc, Seed: seed}, rec)
-	if err != nil {
-		t.Fatal(err)
+	if seed == 0 {
+		seed = sc.Seed
 	}
-	return s, clk, rec
+	s := &albSim{seededELB: seededWith(sc, seed), clk: clock.NewManual(epoch)}
+	return s, s.clk, s.rec
 }
 
 func TestBackfillAndPublishDelay(t *testing.T) {
@@ -337,22 +347,4 @@ func TestDayOfTrafficIsCheapAndBounded(t *testing.T) {
 	// BenchmarkSimulatedDay holds the cost; a wall-clock bound here would
 	// only flake on a loaded machine.
 	t.Logf("a simulated day took %s", elapsed)
-}
-
-func BenchmarkSimulatedDay(b *testing.B) {
-	sc, err := LoadScenario("healthy")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		clk := clock.NewManual(epoch)
-		s, err := newSim(Options{Clock: clk, Scenario: sc}, &recorder{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for range 24 {
-			clk.Advance(time.Hour)
-			s.Sync()
-		}
-	}
 }

@@ -1,4 +1,4 @@
-package sim
+package elbv2
 
 import (
 	"sort"
@@ -20,7 +20,7 @@ const (
 
 // tagResource checks that arn names an existing resource and returns the
 // error AWS gives for a missing one of its kind.
-func (e *elbv2) tagResource(arn string) *awsproto.Error {
+func (e *Service) tagResource(arn string) *awsproto.Error {
 	switch {
 	case strings.Contains(arn, ":listener-rule/"):
 		if err := checkARN("listener-rule", arn); err != nil {
@@ -43,7 +43,7 @@ func (e *elbv2) tagResource(arn string) *awsproto.Error {
 	return awsproto.ValidationErr("'%s' is not a valid Elastic Load Balancing resource ARN", arn)
 }
 
-func (e *elbv2) resourceARNs(t *awsproto.Node) ([]string, *awsproto.Error) {
+func (e *Service) resourceARNs(t *awsproto.Node) ([]string, *awsproto.Error) {
 	arns := t.Strings("ResourceArns")
 	if len(arns) == 0 {
 		return nil, awsproto.ValidationErr("ResourceArns is required")
@@ -59,7 +59,7 @@ func (e *elbv2) resourceARNs(t *awsproto.Node) ([]string, *awsproto.Error) {
 	return arns, nil
 }
 
-func (e *elbv2) addTags(t *awsproto.Node) (string, *awsproto.Error) {
+func (e *Service) addTags(t *awsproto.Node) (string, *awsproto.Error) {
 	arns, err := e.resourceARNs(t)
 	if err != nil {
 		return "", err
@@ -106,7 +106,7 @@ func (e *elbv2) addTags(t *awsproto.Node) (string, *awsproto.Error) {
 	return "", nil
 }
 
-func (e *elbv2) removeTags(t *awsproto.Node) (string, *awsproto.Error) {
+func (e *Service) removeTags(t *awsproto.Node) (string, *awsproto.Error) {
 	arns, err := e.resourceARNs(t)
 	if err != nil {
 		return "", err
@@ -123,7 +123,7 @@ func (e *elbv2) removeTags(t *awsproto.Node) (string, *awsproto.Error) {
 	return "", nil
 }
 
-func (e *elbv2) describeTags(t *awsproto.Node) (string, *awsproto.Error) {
+func (e *Service) describeTags(t *awsproto.Node) (string, *awsproto.Error) {
 	arns, err := e.resourceARNs(t)
 	if err != nil {
 		return "", err

@@ -1,4 +1,4 @@
-package sim
+package elbv2
 
 import (
 	"fmt"
@@ -80,9 +80,9 @@ type tgWeight struct {
 	weight int
 }
 
-// elbv2 holds the load balancers, listeners, rules and target groups.
+// Service holds the load balancers, listeners, rules and target groups.
 // It is guarded by the Sim's mutex.
-type elbv2 struct {
+type Service struct {
 	region, account string
 
 	lbs       []*loadBalancer
@@ -101,10 +101,13 @@ type elbv2 struct {
 	// actions were replaced, with the rule ARN; the traffic model records
 	// the new weights from it.
 	actionsChanged func(ruleARN string)
+	// traffic publishes the ALB metrics (StartTraffic).
+	traffic *albTraffic
 }
 
-func newELBv2(region, account string) *elbv2 {
-	return &elbv2{
+// New is an account's ELBv2 in region, empty until seeded.
+func New(region, account string) *Service {
+	return &Service{
 		region:    region,
 		account:   account,
 		lbByARN:   map[string]*loadBalancer{},
@@ -115,18 +118,18 @@ func newELBv2(region, account string) *elbv2 {
 	}
 }
 
-func (e *elbv2) arnPrefix() string {
+func (e *Service) arnPrefix() string {
 	return "arn:aws:elasticloadbalancing:" + e.region + ":" + e.account + ":"
 }
 
-func (e *elbv2) addLoadBalancer(name, id string, created time.Time) *loadBalancer {
+func (e *Service) addLoadBalancer(name, id string, created time.Time) *loadBalancer {
 	lb := &loadBalancer{arn: e.arnPrefix() + "loadbalancer/app/" + name + "/" + id, name: name, id: id, created: created}
 	e.lbs = append(e.lbs, lb)
 	e.lbByARN[lb.arn] = lb
 	return lb
 }
 
-func (e *elbv2) addListener(lb *loadBalancer, id, defaultRuleID string, port int, defaults []action) *listener {
+func (e *Service) addListener(lb *loadBalancer, id, defaultRuleID string, port int, defaults []action) *listener {
 	l := &listener{
 		arn:            e.arnPrefix() + "listener/app/" + lb.name + "/" + lb.id + "/" + id,
 		lbARN:          lb.arn,
@@ -140,7 +143,7 @@ func (e *elbv2) addListener(lb *loadBalancer, id, defaultRuleID string, port int
 	return l
 }
 
-func (e *elbv2) addRule(l *listener, id string, priority int, conds []*awsproto.Node, actions []action) *rule {
+func (e *Service) addRule(l *listener, id string, priority int, conds []*awsproto.Node, actions []action) *rule {
 	ru := &rule{
 		arn:         strings.Replace(l.arn, ":listener/", ":listener-rule/", 1) + "/" + id,
 		listenerARN: l.arn,
@@ -153,7 +156,7 @@ func (e *elbv2) addRule(l *listener, id string, priority int, conds []*awsproto.
 	return ru
 }
 
-func (e *elbv2) addTargetGroup(name, id string, lbARN string) *targetGroup {
+func (e *Service) addTargetGroup(name, id string, lbARN string) *targetGroup {
 	tg := &targetGroup{arn: e.arnPrefix() + "targetgroup/" + name + "/" + id, name: name, port: 8080}
 	if lbARN != "" {
 		tg.lbARNs = []string{lbARN}
@@ -164,7 +167,7 @@ func (e *elbv2) addTargetGroup(name, id string, lbARN string) *targetGroup {
 }
 
 // defaultRuleOf returns the listener whose default rule has this ARN.
-func (e *elbv2) defaultRuleOf(ruleARN string) *listener {
+func (e *Service) defaultRuleOf(ruleARN string) *listener {
 	for _, l := range e.listeners {
 		if l.defaultRuleARN == ruleARN {
 			return l
@@ -175,7 +178,7 @@ func (e *elbv2) defaultRuleOf(ruleARN string) *listener {
 
 // ruleActions returns the current actions of a rule or of a listener's
 // default rule.
-func (e *elbv2) ruleActions(ruleARN string) ([]action, bool) {
+func (e *Service) ruleActions(ruleARN string) ([]action, bool) {
 	if ru := e.ruleByARN[ruleARN]; ru != nil {
 		return ru.actions, true
 	}
@@ -208,7 +211,7 @@ func checkARN(kind, arn string) *awsproto.Error {
 	return nil
 }
 
-func (e *elbv2) findLB(arn string) (*loadBalancer, *awsproto.Error) {
+func (e *Service) findLB(arn string) (*loadBalancer, *awsproto.Error) {
 	if err := checkARN("loadbalancer", arn); err != nil {
 		return nil, err
 	}
@@ -219,7 +222,7 @@ func (e *elbv2) findLB(arn string) (*loadBalancer, *awsproto.Error) {
 	return lb, nil
 }
 
-func (e *elbv2) findListener(arn string) (*listener, *awsproto.Error) {
+func (e *Service) findListener(arn string) (*listener, *awsproto.Error) {
 	if err := checkARN("listener", arn); err != nil {
 		return nil, err
 	}
@@ -230,7 +233,7 @@ func (e *elbv2) findListener(arn string) (*listener, *awsproto.Error) {
 	return l, nil
 }
 
-func (e *elbv2) findTG(arn string) (*targetGroup, *awsproto.Error) {
+func (e *Service) findTG(arn string) (*targetGroup, *awsproto.Error) {
 	if err := checkARN("targetgroup", arn); err != nil {
 		return nil, err
 	}
@@ -250,7 +253,7 @@ var terminalAction = map[string]bool{"forward": true, "redirect": true, "fixed-r
 
 // parseActions validates an Actions/DefaultActions list the way ELBv2
 // does and returns it sorted by Order.
-func (e *elbv2) parseActions(members []*awsproto.Node) ([]action, *awsproto.Error) {
+func (e *Service) parseActions(members []*awsproto.Node) ([]action, *awsproto.Error) {
 	if len(members) == 0 {
 		return nil, awsproto.ValidationErr("At least one action must be specified")
 	}
@@ -322,7 +325,7 @@ func sortActions(as []action) {
 	}
 }
 
-func (e *elbv2) parseForward(m *awsproto.Node) (*forwardConfig, *awsproto.Error) {
+func (e *Service) parseForward(m *awsproto.Node) (*forwardConfig, *awsproto.Error) {
 	legacy := m.Str("TargetGroupArn")
 	fc := m.Child("ForwardConfig")
 	f := &forwardConfig{}
