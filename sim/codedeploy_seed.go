@@ -7,6 +7,7 @@ import (
 
 	"github.com/perch-dev/perch/sim/elbv2"
 	"github.com/perch-dev/perch/sim/ids"
+	"github.com/perch-dev/perch/sim/lambda"
 	"github.com/perch-dev/perch/sim/metrics"
 )
 
@@ -95,7 +96,7 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 		}
 		g.function, g.alias, g.targetVersion = l.Name, l.Alias, l.CanaryVersion
 		target.Function, target.Alias = l.Name, l.Alias
-		target.AliasARN = s.lambda.functionARN(l.Name) + ":" + l.Alias
+		target.AliasARN = s.lambda.FunctionARN(l.Name) + ":" + l.Alias
 		target.StableVersion, target.CanaryVersion = l.StableVersion, l.CanaryVersion
 		for _, al := range spec.Alarms {
 			version := l.StableVersion
@@ -106,7 +107,7 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 			if al.Metric == "Duration" {
 				unit = "Milliseconds"
 			}
-			def := alarmDef(al, lambdaNamespace, []metrics.Dimension{
+			def := alarmDef(al, lambda.Namespace, []metrics.Dimension{
 				{Name: "FunctionName", Value: l.Name}, {Name: "Resource", Value: l.Name + ":" + l.Alias},
 				{Name: "ExecutedVersion", Value: version},
 			}, fmt.Sprintf("%s %s of version %s through %s:%s, watched by CodeDeploy group %s", al.Statistic, al.Metric, version, l.Name, l.Alias, g.name))

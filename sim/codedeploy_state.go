@@ -337,17 +337,20 @@ func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *awspro
 			"BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"}
 		d.hooks = plannedHooks(names, at, g.installTime, 5)
 	case cdLambda:
-		f := c.sim.lambda.functions[g.function]
-		a := f.aliases[g.alias]
-		if len(a.weights) > 0 {
+		a, err := c.sim.lambda.Alias(g.function, g.alias)
+		if err != nil {
+			return nil, &awsproto.Error{Status: 400, Code: "InvalidLambdaFunctionException",
+				Message: fmt.Sprintf("the deployment group's alias cannot be read: %v", err), Sender: true}
+		}
+		if len(a.Weights) > 0 {
 			return nil, &awsproto.Error{Status: 400, Code: "InvalidLambdaFunctionException",
 				Message: fmt.Sprintf("alias %s:%s already routes traffic to an additional version; CodeDeploy needs it on one version", g.function, g.alias), Sender: true}
 		}
-		d.current, d.target = a.functionVersion, o.target
+		d.current, d.target = a.FunctionVersion, o.target
 		if d.target == "" {
 			d.target = g.targetVersion
 		}
-		if f.version(d.target) == nil || d.target == "$LATEST" {
+		if !c.sim.lambda.HasVersion(g.function, d.target) || d.target == "$LATEST" {
 			return nil, &awsproto.Error{Status: 400, Code: "InvalidRevisionException",
 				Message: fmt.Sprintf("target version %q of %s is not a published version", d.target, g.function), Sender: true}
 		}
@@ -549,10 +552,8 @@ func (c *codeDeploy) setGreen(d *cdDeployment, pct float64, at time.Time) {
 // setAlias points the group's alias; the traffic model records the change
 // at its own now, which advance has just moved to the change's time.
 func (c *codeDeploy) setAlias(g *cdGroup, fv string, weights map[string]float64) {
-	f := c.sim.lambda.functions[g.function]
-	a := f.aliases[g.alias]
-	if aerr := c.sim.lambda.setAlias(f, a, fv, weights); aerr != nil {
-		c.sim.log.Debug("sim: codedeploy: cannot route the alias", "alias", g.function+":"+g.alias, "err", aerr)
+	if err := c.sim.lambda.RouteAlias(g.function, g.alias, fv, weights); err != nil {
+		c.sim.log.Debug("sim: codedeploy: cannot route the alias", "alias", g.function+":"+g.alias, "err", err)
 	}
 }
 
@@ -701,6 +702,6 @@ func (c *codeDeploy) moveTo(at time.Time) {
 		at = c.now
 	}
 	c.sim.elb.AdvanceTraffic(at)
-	c.sim.lambdaTraffic.advance(at)
+	c.sim.lambda.AdvanceTraffic(at)
 	c.now = at
 }

@@ -113,7 +113,7 @@ func (c *codeDeploy) target(d *cdDeployment, id string) (map[string]any, bool) {
 		if id != g.function+":"+g.alias {
 			return nil, false
 		}
-		base["targetArn"] = c.sim.lambda.functionARN(g.function) + ":" + g.alias
+		base["targetArn"] = c.sim.lambda.FunctionARN(g.function) + ":" + g.alias
 		base["lambdaFunctionInfo"] = map[string]any{
 			"functionName": g.function, "functionAlias": g.alias,
 			"currentVersion": d.current, "targetVersion": d.target,

@@ -38,9 +38,9 @@ func (s *Sim) seedScenario(sink metrics.Sink) error {
 		targets[0].Alarms = names
 		s.targets = append(s.targets, targets...)
 	}
-	s.lambdaTraffic = newLambdaTraffic(s.lambda, sink, s.seed, s.start, s.scenario)
-	for i := range s.scenario.Lambdas {
-		s.seedLambda(&s.scenario.Lambdas[i])
+	s.lambda.StartTraffic(sink, s.seed, s.start, sc.History.D(), sc.PublishDelay.D())
+	for i := range sc.Lambdas {
+		s.targets = append(s.targets, s.lambda.SeedFunction(&sc.Lambdas[i], s.seed, s.start)...)
 	}
 	return s.seedCodeDeploy()
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/perch-dev/perch/sim/cloudwatch"
 	"github.com/perch-dev/perch/sim/elbv2"
 	"github.com/perch-dev/perch/sim/ids"
+	"github.com/perch-dev/perch/sim/lambda"
 	"github.com/perch-dev/perch/sim/metrics"
 	"github.com/perch-dev/perch/sim/sts"
 	"github.com/perch-dev/perch/sim/traffic"
@@ -79,9 +80,7 @@ type Sim struct {
 	cw     *cloudwatch.Service
 	elb    *elbv2.Service
 	sts    *sts.Service
-	lambda *lambdaService
-	// lambdaTraffic publishes AWS/Lambda metrics from the aliases' routing.
-	lambdaTraffic *lambdaTraffic
+	lambda *lambda.Service
 	// codedeploy runs deployments that move the rules' weights and the
 	// aliases' routing.
 	codedeploy *codeDeploy
@@ -160,7 +159,7 @@ func newSim(opts Options, sink metrics.Sink) (*Sim, error) {
 	s.elb = elbv2.New(opts.Region, opts.Account)
 	s.sts = sts.New(callerARN, opts.Account, seed)
 	s.callerARN = callerARN
-	s.lambda = newLambda(opts.Region, opts.Account, seed, opts.Clock.Now)
+	s.lambda = lambda.New(opts.Region, opts.Account, seed, opts.Clock.Now)
 	s.codedeploy = newCodeDeploy(s, seed)
 	services := []awsproto.Service{s.elb, s.sts, s.cw, s.lambda, s.codedeploy, account.New(opts.Region)}
 	s.services = map[string]awsproto.Service{}
@@ -223,7 +222,7 @@ func (s *Sim) advanceLocked(now time.Time) {
 	// changes on the way to now.
 	s.advanceCodeDeployLocked(now)
 	s.elb.AdvanceTraffic(now)
-	s.lambdaTraffic.advance(now)
+	s.lambda.AdvanceTraffic(now)
 	for ; s.nextFault < len(s.scenario.Faults); s.nextFault++ {
 		sf := s.scenario.Faults[s.nextFault]
 		if s.start.Add(sf.At.D()).After(now) {

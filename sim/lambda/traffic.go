@@ -1,4 +1,4 @@
-package sim
+package lambda
 
 import (
 	"fmt"
@@ -12,13 +12,14 @@ import (
 	"github.com/perch-dev/perch/sim/traffic"
 )
 
-const lambdaNamespace = "AWS/Lambda"
+// Namespace is the CloudWatch namespace of Lambda metrics.
+const Namespace = "AWS/Lambda"
 
 // lambdaRun is the traffic model's view of one scenario alias; its
 // routing gives each version's share of the invocations (they sum to 1).
 type lambdaRun struct {
 	traffic.Routing[map[string]float64]
-	spec     *Lambda
+	spec     *scenario.Lambda
 	fn       *lambdaFunction
 	alias    string
 	resource string // the Resource dimension: function:alias
@@ -30,7 +31,7 @@ type lambdaRun struct {
 // schedule as the ALB model.
 type lambdaTraffic struct {
 	traffic.Schedule
-	lambda *lambdaService
+	lambda *Service
 	store  metrics.Sink
 	seed   uint64
 	runs   []*lambdaRun
@@ -39,13 +40,21 @@ type lambdaTraffic struct {
 	quiet bool
 }
 
-func newLambdaTraffic(l *lambdaService, store metrics.Sink, seed int64, start time.Time, sc *Scenario) *lambdaTraffic {
-	t := &lambdaTraffic{Schedule: traffic.NewSchedule(start, sc.History.D(), sc.PublishDelay.D()), lambda: l, store: store, seed: uint64(seed)}
+// StartTraffic starts the Lambda traffic model: from now on the aliases
+// SeedFunction registers publish their metrics to sink, history before
+// start and each period delay after it ends, with random draws keyed by
+// seed.
+func (l *Service) StartTraffic(sink metrics.Sink, seed int64, start time.Time, history, delay time.Duration) {
+	t := &lambdaTraffic{Schedule: traffic.NewSchedule(start, history, delay), lambda: l, store: sink, seed: uint64(seed)}
 	l.changed = t.aliasChanged
-	return t
+	l.traffic = t
 }
 
-func (t *lambdaTraffic) addRun(spec *Lambda, f *lambdaFunction) {
+// AdvanceTraffic plays scripted routing changes up to now and publishes
+// every period that has become visible by now.
+func (l *Service) AdvanceTraffic(now time.Time) { l.traffic.advance(now) }
+
+func (t *lambdaTraffic) addRun(spec *scenario.Lambda, f *lambdaFunction) {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte("lambda:" + spec.Name))
 	r := &lambdaRun{spec: spec, fn: f, alias: spec.Alias, resource: f.name + ":" + spec.Alias, stream: h.Sum64()}
@@ -192,7 +201,7 @@ func (t *lambdaTraffic) generate(r *lambdaRun, from time.Time) {
 	if c := math.Round(concurrency); c > 0 {
 		sets := r.dimensionSets("")
 		for _, dims := range sets[1:] {
-			t.store.Put(metrics.Datum{Namespace: lambdaNamespace, MetricName: "ConcurrentExecutions", Dimensions: dims,
+			t.store.Put(metrics.Datum{Namespace: Namespace, MetricName: "ConcurrentExecutions", Dimensions: dims,
 				Timestamp: from, Unit: "Count", SampleCount: 1, Sum: c, Min: c, Max: c})
 		}
 	}
@@ -232,7 +241,7 @@ func (t *lambdaTraffic) publishVersion(rng *rand.Rand, r *lambdaRun, at time.Tim
 	values, counts := dist.Histogram(rng, executed, 1)
 	for _, dims := range r.dimensionSets(version) {
 		put := func(d metrics.Datum) {
-			d.Namespace, d.Dimensions, d.Timestamp = lambdaNamespace, dims, at
+			d.Namespace, d.Dimensions, d.Timestamp = Namespace, dims, at
 			t.store.Put(d)
 		}
 		if executed > 0 {

@@ -1,4 +1,4 @@
-package sim
+package lambda
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/perch-dev/perch/sim/scenario"
 )
 
 var lambdaFuzzMethods = []string{http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete}
@@ -23,7 +25,7 @@ func FuzzLambdaRequest(f *testing.F) {
 	f.Add(uint8(0), "/2015-03-31/functions/orders/configuration?Qualifier=8", []byte(``))
 	f.Add(uint8(2), "/2015-03-31/functions/orders/versions", []byte(`{"CodeSha256":"abc","Description":"d"}`))
 	f.Add(uint8(3), "/2015-03-31/functions/orders", []byte(`null`))
-	sc, err := LoadScenario("lambda-healthy")
+	sc, err := scenario.Load("lambda-healthy")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -31,17 +33,14 @@ func FuzzLambdaRequest(f *testing.F) {
 		if len(path) == 0 || path[0] != '/' {
 			path = "/" + path
 		}
-		s, err := newSim(Options{Clock: fixedClock{epoch}, Scenario: sc}, &recorder{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		l := seeded(sc)
 		r, err := http.NewRequest(lambdaFuzzMethods[int(method)%len(lambdaFuzzMethods)], "http://127.0.0.1"+path, bytes.NewReader(body))
 		if err != nil {
 			return // not a request any client could send
 		}
 		rec := httptest.NewRecorder()
-		s.lambda.Operation(r, body)
-		s.lambda.Serve(rec, r, body)
+		l.Operation(r, body)
+		l.Serve(rec, r, body)
 		if rec.Code < 200 || rec.Code > 599 {
 			t.Fatalf("status %d", rec.Code)
 		}
@@ -54,7 +53,7 @@ func FuzzLambdaRequest(f *testing.F) {
 				t.Fatalf("error body is not Lambda's shape: %q", rec.Body.String())
 			}
 		}
-		for _, fn := range s.lambda.functions {
+		for _, fn := range l.functions {
 			for name, a := range fn.aliases {
 				var sum float64
 				for v, w := range a.weights {

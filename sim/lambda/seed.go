@@ -1,4 +1,4 @@
-package sim
+package lambda
 
 import (
 	"crypto/sha256"
@@ -6,18 +6,21 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/perch-dev/perch/sim/scenario"
 )
 
-// seedLambda publishes versions 1..max(stable, canary) of a function,
-// creates its weighted alias and any extras, and registers the alias with
-// the traffic model. IDs and RevisionIds derive from the seed, so the same
-// scenario and seed give the same answers.
-func (s *Sim) seedLambda(l *Lambda) {
-	lam := s.lambda
+// SeedFunction publishes versions 1..max(stable, canary) of a scenario
+// function, creates its weighted alias and any extras, and registers the
+// alias with the traffic model (StartTraffic first). It returns the
+// manifest targets, the alias's first, then its extras. IDs and
+// RevisionIds derive from seed, so the same scenario and seed give the
+// same answers; start is the simulator's start.
+func (lam *Service) SeedFunction(l *scenario.Lambda, seed int64, start time.Time) []scenario.ManifestTarget {
 	f := &lambdaFunction{
 		name:    l.Name,
 		arn:     lam.functionARN(l.Name),
-		role:    fmt.Sprintf("arn:aws:iam::%s:role/%s-role", s.account, l.Name),
+		role:    fmt.Sprintf("arn:aws:iam::%s:role/%s-role", lam.account, l.Name),
 		aliases: map[string]*lambdaAlias{},
 	}
 	n := l.HighestVersion()
@@ -30,7 +33,7 @@ func (s *Sim) seedLambda(l *Lambda) {
 		case l.CanaryVersion:
 			state = *l.Canary.State
 		}
-		sum := sha256.Sum256([]byte(fmt.Sprintf("%d/%s/%d", s.seed, l.Name, v)))
+		sum := sha256.Sum256([]byte(fmt.Sprintf("%d/%s/%d", seed, l.Name, v)))
 		f.versions = append(f.versions, &lambdaVersion{
 			version:     ver,
 			codeSha256:  base64.StdEncoding.EncodeToString(sum[:]),
@@ -38,7 +41,7 @@ func (s *Sim) seedLambda(l *Lambda) {
 			description: "build " + ver,
 			state:       state,
 			// One release a day, the newest yesterday.
-			lastModified: s.start.Add(-time.Duration(n-v+1) * 24 * time.Hour).Truncate(time.Second),
+			lastModified: start.Add(-time.Duration(n-v+1) * 24 * time.Hour).Truncate(time.Second),
 			revisionID:   lam.newRevision(),
 		})
 	}
@@ -61,29 +64,29 @@ func (s *Sim) seedLambda(l *Lambda) {
 	f.aliases[alias.name] = alias
 	lam.functions[f.name] = f
 
-	base := ManifestTarget{
+	base := scenario.ManifestTarget{
 		Kind: "lambda", Function: f.name,
 		StableVersion: l.StableVersion, CanaryVersion: l.CanaryVersion,
 	}
 	main := base
 	main.Name, main.Alias, main.AliasARN = f.name+":"+alias.name, alias.name, f.arn+":"+alias.name
-	s.targets = append(s.targets, main)
-	s.lambdaTraffic.addRun(l, f)
+	out := []scenario.ManifestTarget{main}
+	lam.traffic.addRun(l, f)
 
 	for _, x := range l.Extras {
 		extra := &lambdaAlias{name: l.Alias + "-" + x, functionVersion: l.StableVersion,
 			weights: map[string]float64{}, revisionID: lam.newRevision()}
 		t := base
 		switch x {
-		case ExtraDanglingRoutingAlias:
+		case scenario.ExtraDanglingRoutingAlias:
 			extra.name = l.Alias + "-dangling"
 			missing := strconv.Itoa(n + 1)
 			extra.weights[missing] = 0.1
 			t.Note = fmt.Sprintf("alias routes 10%% to version %s, which was never published", missing)
-		case ExtraNoRoutingAlias:
+		case scenario.ExtraNoRoutingAlias:
 			extra.name = l.Alias + "-plain"
 			t.Note = "alias has no routing (all traffic on version " + l.StableVersion + "): perch needs --canary-version"
-		case ExtraLatestAlias:
+		case scenario.ExtraLatestAlias:
 			extra.name = l.Alias + "-latest"
 			extra.functionVersion = "$LATEST"
 			t.Note = "alias points at $LATEST, which cannot take weighted routing"
@@ -91,6 +94,7 @@ func (s *Sim) seedLambda(l *Lambda) {
 		extra.description = t.Note
 		f.aliases[extra.name] = extra
 		t.Name, t.Alias, t.AliasARN = f.name+":"+extra.name, extra.name, f.arn+":"+extra.name
-		s.targets = append(s.targets, t)
+		out = append(out, t)
 	}
+	return out
 }

@@ -1,0 +1,43 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/perch-dev/perch/sim/lambda"
+)
+
+// The in-process hooks tests use to look at or change the simulated
+// account without going through the API; each takes the Sim's lock and
+// asks the service that owns the state.
+
+// AliasState is an alias's routing as the simulator holds it.
+type AliasState = lambda.AliasState
+
+// Alias returns an alias's current routing, for tests that check what a
+// write did without going through the API.
+func (s *Sim) Alias(function, alias string) (AliasState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lambda.Alias(function, alias)
+}
+
+// SetAliasRouting points an alias at functionVersion with weights, the
+// way a second operator working behind perch's back would: Lambda's rules
+// apply and the RevisionId changes.
+func (s *Sim) SetAliasRouting(function, alias, functionVersion string, weights map[string]float64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked(s.clock.Now())
+	if err := s.lambda.RouteAlias(function, alias, functionVersion, weights); err != nil {
+		return fmt.Errorf("set routing of %s:%s: %w", function, alias, err)
+	}
+	return nil
+}
+
+// SetVersionState sets a published version's State (Active, Pending,
+// Inactive, Failed), so tests can make a side look unable to serve.
+func (s *Sim) SetVersionState(function, version, state string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lambda.SetVersionState(function, version, state)
+}
