@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 
+	"github.com/perch-dev/perch/sim/codedeploy"
 	"github.com/perch-dev/perch/sim/lambda"
 )
 
@@ -40,4 +41,16 @@ func (s *Sim) SetVersionState(function, version, state string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lambda.SetVersionState(function, version, state)
+}
+
+// DeploymentState is a deployment as the simulator holds it, for tests.
+type DeploymentState = codedeploy.DeploymentState
+
+// Deployment returns a deployment's state after bringing the simulation
+// up to the clock's now.
+func (s *Sim) Deployment(id string) (DeploymentState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked(s.clock.Now())
+	return s.codedeploy.Deployment(id)
 }

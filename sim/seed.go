@@ -7,7 +7,9 @@ import (
 
 	"github.com/perch-dev/perch/sim/cloudwatch"
 	"github.com/perch-dev/perch/sim/elbv2"
+	"github.com/perch-dev/perch/sim/lambda"
 	"github.com/perch-dev/perch/sim/metrics"
+	"github.com/perch-dev/perch/sim/scenario"
 )
 
 // Manifest describes the seeded targets; endpoint is the URL clients use.
@@ -42,7 +44,26 @@ func (s *Sim) seedScenario(sink metrics.Sink) error {
 	for i := range sc.Lambdas {
 		s.targets = append(s.targets, s.lambda.SeedFunction(&sc.Lambdas[i], s.seed, s.start)...)
 	}
-	return s.seedCodeDeploy()
+	albs := map[string]ManifestTarget{}
+	for _, t := range s.targets {
+		if t.Kind == "alb" {
+			albs[t.Name] = t
+		}
+	}
+	targets, err := s.codedeploy.Seed(sc, albs, s.seed, s.start)
+	if err != nil {
+		return err
+	}
+	s.targets = append(s.targets, targets...)
+	if sc.CodeDeploy != nil {
+		for i := range sc.CodeDeploy.Groups {
+			g := &sc.CodeDeploy.Groups[i]
+			if err := s.groupAlarms(g, albs[g.ALB]); err != nil {
+				return fmt.Errorf("codedeploy group %s/%s: %w", g.Application, g.Name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // albAlarms creates an ALB canary's scenario alarms, on the metrics of
@@ -62,6 +83,46 @@ func (s *Sim) albAlarms(a *ALB, t ManifestTarget) ([]string, error) {
 		names = append(names, al.Name)
 	}
 	return names, nil
+}
+
+// groupAlarms creates a CodeDeploy group's alarms, which CodeDeploy
+// watches: on the target groups of the ALB an ECS group shifts (alb), or on
+// the per-version metrics of the alias a Lambda group routes.
+func (s *Sim) groupAlarms(g *CodeDeployGroup, alb ManifestTarget) error {
+	for _, al := range g.Alarms {
+		var def cloudwatch.AlarmDef
+		switch g.ComputePlatform {
+		case scenario.PlatformECS:
+			tgARN := alb.StableTargetGroupARN
+			if al.Side == "canary" {
+				tgARN = alb.CanaryTargetGroupARN
+			}
+			def = alarmDef(al, elbv2.Namespace, elbv2.MetricDimensions(alb.LoadBalancerARN, tgARN),
+				fmt.Sprintf("%s %s of the %s target group %s, watched by CodeDeploy group %s", al.Statistic, al.Metric, al.Side, s.elb.TargetGroupName(tgARN), g.Name))
+		case scenario.PlatformLambda:
+			var l *Lambda
+			for i := range s.scenario.Lambdas {
+				if s.scenario.Lambdas[i].Name == g.Lambda {
+					l = &s.scenario.Lambdas[i]
+				}
+			}
+			version := l.StableVersion
+			if al.Side == "canary" {
+				version = l.CanaryVersion
+			}
+			def = alarmDef(al, lambda.Namespace, []metrics.Dimension{
+				{Name: "FunctionName", Value: l.Name}, {Name: "Resource", Value: l.Name + ":" + l.Alias},
+				{Name: "ExecutedVersion", Value: version},
+			}, fmt.Sprintf("%s %s of version %s through %s:%s, watched by CodeDeploy group %s", al.Statistic, al.Metric, version, l.Name, l.Alias, g.Name))
+			if al.Metric == "Duration" {
+				def.Unit = "Milliseconds"
+			}
+		}
+		if err := s.cw.PutAlarm(def); err != nil {
+			return fmt.Errorf("alarm %s: %w", al.Name, err)
+		}
+	}
+	return nil
 }
 
 // alarmDef is a scenario alarm as CloudWatch's PutMetricAlarm takes it.

@@ -25,9 +25,9 @@ import (
 	"time"
 
 	"github.com/perch-dev/perch/clock"
-	"github.com/perch-dev/perch/sim/account"
 	"github.com/perch-dev/perch/sim/awsproto"
 	"github.com/perch-dev/perch/sim/cloudwatch"
+	"github.com/perch-dev/perch/sim/codedeploy"
 	"github.com/perch-dev/perch/sim/elbv2"
 	"github.com/perch-dev/perch/sim/ids"
 	"github.com/perch-dev/perch/sim/lambda"
@@ -83,7 +83,7 @@ type Sim struct {
 	lambda *lambda.Service
 	// codedeploy runs deployments that move the rules' weights and the
 	// aliases' routing.
-	codedeploy *codeDeploy
+	codedeploy *codedeploy.Service
 	targets    []ManifestTarget
 
 	services map[string]awsproto.Service // by SigV4 signing name
@@ -154,22 +154,7 @@ func newSim(opts Options, sink metrics.Sink) (*Sim, error) {
 		stats:    map[string]int{},
 		reqIDs:   rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)),
 	}
-	s.store = metrics.NewStore(max(sc.History.D(), 6*time.Hour))
-	s.cw = cloudwatch.New(opts.Clock, s.store)
-	s.elb = elbv2.New(opts.Region, opts.Account)
-	s.sts = sts.New(callerARN, opts.Account, seed)
-	s.callerARN = callerARN
-	s.lambda = lambda.New(opts.Region, opts.Account, seed, opts.Clock.Now)
-	s.codedeploy = newCodeDeploy(s, seed)
-	services := []awsproto.Service{s.elb, s.sts, s.cw, s.lambda, s.codedeploy, account.New(opts.Region)}
-	s.services = map[string]awsproto.Service{}
-	var endpoints []awsproto.Endpoint
-	for _, svc := range services {
-		e := svc.Endpoint()
-		s.services[e.SigningName] = svc
-		endpoints = append(endpoints, e)
-	}
-	s.router = awsproto.NewRouter(endpoints)
+	s.build(opts.Clock, callerARN)
 	if sink == nil {
 		sink = s.store
 	}
@@ -220,7 +205,7 @@ func (s *Sim) Sync() {
 func (s *Sim) advanceLocked(now time.Time) {
 	// CodeDeploy first: it brings the traffic models to each of its own
 	// changes on the way to now.
-	s.advanceCodeDeployLocked(now)
+	s.codedeploy.Advance(now)
 	s.elb.AdvanceTraffic(now)
 	s.lambda.AdvanceTraffic(now)
 	for ; s.nextFault < len(s.scenario.Faults); s.nextFault++ {

@@ -77,3 +77,13 @@ func (l *Service) SetVersionState(function, version, state string) error {
 	v.state = state
 	return nil
 }
+
+// Routing is an alias's FunctionVersion and additional version weights
+// (a copy).
+func (l *Service) Routing(function, alias string) (string, map[string]float64, error) {
+	a, err := l.Alias(function, alias)
+	if err != nil {
+		return "", nil, err
+	}
+	return a.FunctionVersion, a.Weights, nil
+}

@@ -1,4 +1,4 @@
-package sim
+package codedeploy
 
 import (
 	"regexp"
@@ -9,7 +9,7 @@ import (
 	"github.com/perch-dev/perch/sim/awsproto"
 )
 
-func (c *codeDeploy) getDeployment(body []byte) (any, *awsproto.Error) {
+func (c *Service) getDeployment(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentId string `json:"deploymentId"`
 	}
@@ -23,7 +23,7 @@ func (c *codeDeploy) getDeployment(body []byte) (any, *awsproto.Error) {
 	return map[string]any{"deploymentInfo": d.info()}, nil
 }
 
-func (c *codeDeploy) batchGetDeployments(body []byte) (any, *awsproto.Error) {
+func (c *Service) batchGetDeployments(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentIds []string `json:"deploymentIds"`
 	}
@@ -52,7 +52,7 @@ func (c *codeDeploy) batchGetDeployments(body []byte) (any, *awsproto.Error) {
 var cdStatuses = map[string]bool{"Created": true, "Queued": true, "InProgress": true, "Baking": true,
 	"Succeeded": true, "Failed": true, "Stopped": true, "Ready": true}
 
-func (c *codeDeploy) listDeployments(body []byte) (any, *awsproto.Error) {
+func (c *Service) listDeployments(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		ApplicationName     string   `json:"applicationName"`
 		DeploymentGroupName string   `json:"deploymentGroupName"`
@@ -138,7 +138,7 @@ func (c *codeDeploy) listDeployments(body []byte) (any, *awsproto.Error) {
 	return out, nil
 }
 
-func (c *codeDeploy) createDeployment(body []byte) (any, *awsproto.Error) {
+func (c *Service) createDeployment(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		ApplicationName      string `json:"applicationName"`
 		DeploymentGroupName  string `json:"deploymentGroupName"`
@@ -199,7 +199,7 @@ func appSpecTargetVersion(content string) string {
 	return ""
 }
 
-func (c *codeDeploy) stopDeployment(body []byte) (any, *awsproto.Error) {
+func (c *Service) stopDeployment(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentId        string `json:"deploymentId"`
 		AutoRollbackEnabled *bool  `json:"autoRollbackEnabled"`
@@ -226,7 +226,7 @@ func (c *codeDeploy) stopDeployment(body []byte) (any, *awsproto.Error) {
 	return map[string]string{"status": "Succeeded", "statusMessage": msg}, nil
 }
 
-func (c *codeDeploy) continueDeployment(body []byte) (any, *awsproto.Error) {
+func (c *Service) continueDeployment(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentId       string `json:"deploymentId"`
 		DeploymentWaitType string `json:"deploymentWaitType"`

@@ -1,302 +1,17 @@
-package sim
+package codedeploy
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/perch-dev/perch/sim/awsproto"
-	"github.com/perch-dev/perch/sim/scenario"
 )
 
-// The simulated CodeDeploy's state: applications, deployment groups,
-// deployment configurations and deployments. Deployments progress on the
-// simulation clock by their configuration, move the ALB rule's weights
-// (ECS blue/green) or the Lambda alias's routing (Lambda) so that the
-// traffic models, and so the metrics, follow; and stop and roll back by
-// themselves when an alarm named in the group goes to ALARM.
-
-// Deployment statuses, as the API spells them.
-const (
-	cdCreated    = "Created"
-	cdInProgress = "InProgress"
-	cdReady      = "Ready"
-	cdSucceeded  = "Succeeded"
-	cdFailed     = "Failed"
-	cdStopped    = "Stopped"
-)
-
-// Compute platforms.
-const (
-	cdECS    = "ECS"
-	cdLambda = "Lambda"
-	cdServer = "Server"
-)
-
-// Auto-rollback events.
-const (
-	cdOnFailure = "DEPLOYMENT_FAILURE"
-	cdOnAlarm   = "DEPLOYMENT_STOP_ON_ALARM"
-	cdOnRequest = "DEPLOYMENT_STOP_ON_REQUEST"
-)
-
-// alarmFiring is the CloudWatch alarm state that stops a deployment.
-const alarmFiring = "ALARM"
-
-// cdRollbackTime is how long a rollback deployment takes once traffic is
-// back on the original side (terminating the replacement).
-const cdRollbackTime = 30 * time.Second
-
-type cdPhase int
-
-const (
-	phInstall  cdPhase = iota // pre-traffic hooks; the replacement starts
-	phReady                   // waiting for ContinueDeployment(READY_WAIT)
-	phShift                   // AllowTraffic: shifting by the configuration
-	phTermWait                // ECS: the original task set waits for termination
-	phRollback                // a rollback deployment restoring the original
-	phDone
-)
-
-// cdConfig is a deployment configuration.
-type cdConfig struct {
-	name, id   string
-	platform   string
-	routing    string // TimeBasedCanary, TimeBasedLinear, AllAtOnce; "" for Server
-	percentage int
-	interval   int // minutes
-	// Server configurations: minimumHealthyHosts.
-	minHealthyType  string
-	minHealthyValue int
-	created         time.Time
-}
-
-// cdShift is one traffic move: at an offset from the start of
-// AllowTraffic, the replacement gets pct percent.
-type cdShift struct {
-	after time.Duration
-	pct   float64
-}
-
-// schedule lists the shifts a configuration makes; the last one is 100%.
-func (c *cdConfig) schedule() []cdShift {
-	iv := time.Duration(c.interval) * time.Minute
-	switch c.routing {
-	case "TimeBasedCanary":
-		return []cdShift{{0, float64(c.percentage)}, {iv, 100}}
-	case "TimeBasedLinear":
-		var out []cdShift
-		for k := 1; ; k++ {
-			p := min(100, k*c.percentage)
-			out = append(out, cdShift{time.Duration(k-1) * iv, float64(p)})
-			if p == 100 {
-				return out
-			}
-		}
-	}
-	return []cdShift{{0, 100}}
-}
-
-type cdApp struct {
-	name, id string
-	platform string
-	created  time.Time
-	groups   map[string]*cdGroup
-}
-
-type cdGroup struct {
-	app             *cdApp
-	name, id        string
-	platform        string
-	config          string // default deployment configuration name
-	alarms          []string
-	autoRollback    bool
-	rollbackEvents  []string
-	installTime     time.Duration
-	readyWait       time.Duration // 0: continue at once
-	terminationWait time.Duration
-
-	// ECS: the service and the rule whose two target groups it shifts.
-	cluster, service string
-	ruleARN          string
-	listenerARN      string
-	tgs              [2]cdTG // stable, canary as the scenario named them
-	desired          int
-
-	// Lambda: the alias it shifts, and the version a deployment targets
-	// when its revision does not say.
-	function, alias string
-	targetVersion   string
-
-	// Server: the instances an in-place deployment goes through.
-	instances []string
-
-	deployments []*cdDeployment // in creation order
-}
-
-type cdTG struct{ arn, name string }
-
-// cdHook is one lifecycle event. A hook with an empty status is planned:
-// its status follows the clock (Pending, InProgress, Succeeded).
-type cdHook struct {
-	name       string
-	status     string
-	start, end time.Time
-}
-
-func (h *cdHook) statusAt(now time.Time) string {
-	switch {
-	case h.status != "":
-		return h.status
-	case h.start.IsZero() || now.Before(h.start):
-		return "Pending"
-	case !h.end.IsZero() && !now.Before(h.end):
-		return "Succeeded"
-	}
-	return "InProgress"
-}
-
-type cdDeployment struct {
-	id          string
-	group       *cdGroup
-	config      *cdConfig
-	creator     string
-	description string
-	status      string
-
-	created, started, completed time.Time
-	errCode, errMessage         string
-	// rollbackID is set on a deployment that was rolled back, rollbackOf on
-	// the rollback deployment itself.
-	rollbackID, rollbackOf, rollbackMsg string
-	autoRollback                        bool
-	rollbackEvents                      []string
-
-	// ECS: blue carries production traffic when the deployment starts.
-	blue, green cdTG
-	blueGone    bool
-	// Lambda: the alias's version before, and the version deployed.
-	current, target string
-	// greenPct is CodeDeploy's view of the replacement's share of traffic.
-	greenPct float64
-
-	phase      cdPhase
-	shiftStart time.Time
-	shiftIdx   int
-	// nextAt is the next scheduled transition; zero when none (a wait
-	// without a timeout, or done).
-	nextAt          time.Time
-	userStopAt      time.Time // a scripted StopDeployment with rollback
-	termWaitStarted bool
-	hooks           []*cdHook
-	updated         time.Time
-}
-
-func (d *cdDeployment) terminal() bool {
-	return d.status == cdSucceeded || d.status == cdFailed || d.status == cdStopped
-}
-
-func (d *cdDeployment) hook(name string) *cdHook {
-	for _, h := range d.hooks {
-		if h.name == name {
-			return h
-		}
-	}
-	return nil
-}
-
-// pendingDeployment is a scripted deployment not created yet.
-type pendingDeployment struct {
-	at        time.Time
-	id        string
-	group     *cdGroup
-	spec      *CodeDeployDeployment
-	stopAfter time.Duration
-}
-
-// codeDeploy is the simulated service. Its methods run with the Sim's
-// mutex held: the server holds it for every request, and the Sim's own
-// entry points take it.
-type codeDeploy struct {
-	sim     *Sim
-	apps    map[string]*cdApp
-	configs map[string]*cdConfig
-	byID    map[string]*cdDeployment
-	pending []*pendingDeployment
-	ids     *rand.Rand
-	now     time.Time
-}
-
-func newCodeDeploy(s *Sim, seed int64) *codeDeploy {
-	c := &codeDeploy{
-		sim:     s,
-		apps:    map[string]*cdApp{},
-		configs: map[string]*cdConfig{},
-		byID:    map[string]*cdDeployment{},
-		ids:     rand.New(rand.NewPCG(uint64(seed), 0xc0dede9)),
-		// Scripted deployments may start in the backfilled history.
-		now: s.start.Add(-s.scenario.History.D()),
-	}
-	for _, cfg := range predefinedConfigs() {
-		c.configs[cfg.name] = cfg
-	}
-	return c
-}
-
-// predefinedConfigs are CodeDeploy's built-in configurations.
-func predefinedConfigs() []*cdConfig {
-	created := time.Date(2017, 11, 1, 0, 0, 0, 0, time.UTC)
-	var out []*cdConfig
-	for i, b := range scenario.BuiltinDeploymentConfigs() {
-		out = append(out, &cdConfig{name: b.Name, platform: b.ComputePlatform, routing: b.Type,
-			percentage: b.Percentage, interval: b.Interval, minHealthyType: b.MinHealthyType, minHealthyValue: b.MinHealthyValue,
-			created: created, id: fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", 0xc0de0000+i, i, i, i, 0x5eed00000000+i)})
-	}
-	return out
-}
-
-// newID is a deployment ID: "d-" and nine uppercase letters and digits.
-func newDeploymentID(r *rand.Rand) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	var b strings.Builder
-	b.WriteString("d-")
-	for range 9 {
-		b.WriteByte(alphabet[r.IntN(len(alphabet))])
-	}
-	return b.String()
-}
-
-func (c *codeDeploy) newID() string {
-	for {
-		id := newDeploymentID(c.ids)
-		if c.byID[id] == nil && !c.pendingID(id) {
-			return id
-		}
-	}
-}
-
-func (c *codeDeploy) pendingID(id string) bool {
-	for _, p := range c.pending {
-		if p.id == id {
-			return true
-		}
-	}
-	return false
-}
-
-// active is the group's deployment that has not finished, if any.
-func (g *cdGroup) active() *cdDeployment {
-	for i := len(g.deployments) - 1; i >= 0; i-- {
-		if d := g.deployments[i]; !d.terminal() {
-			return d
-		}
-	}
-	return nil
-}
-
-// ---- creating and running deployments ----
+// Creating and running deployments: each on the simulation clock, by its
+// configuration, moving the ALB rule's weights or the Lambda alias's
+// routing, and stopping when a watched alarm fires.
 
 // createOptions are CreateDeployment's inputs that matter here.
 type createOptions struct {
@@ -307,7 +22,7 @@ type createOptions struct {
 
 // create starts a deployment in g at the simulation's now. The caller has
 // checked that g has no active deployment.
-func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *awsproto.Error) {
+func (c *Service) create(g *cdGroup, o createOptions) (*cdDeployment, *awsproto.Error) {
 	at := c.now
 	if o.id == "" {
 		o.id = c.newID()
@@ -322,7 +37,7 @@ func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *awspro
 	}
 	switch g.platform {
 	case cdECS:
-		w, err := c.sim.elb.RuleWeights(g.ruleARN)
+		w, err := c.deps.LoadBalancers.RuleWeights(g.ruleARN)
 		if err != nil {
 			return nil, &awsproto.Error{Status: 400, Code: "InvalidLoadBalancerInfoException",
 				Message: fmt.Sprintf("the deployment group's listener rule cannot be read: %v", err), Sender: true}
@@ -337,20 +52,20 @@ func (c *codeDeploy) create(g *cdGroup, o createOptions) (*cdDeployment, *awspro
 			"BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"}
 		d.hooks = plannedHooks(names, at, g.installTime, 5)
 	case cdLambda:
-		a, err := c.sim.lambda.Alias(g.function, g.alias)
+		current, weights, err := c.deps.Functions.Routing(g.function, g.alias)
 		if err != nil {
 			return nil, &awsproto.Error{Status: 400, Code: "InvalidLambdaFunctionException",
 				Message: fmt.Sprintf("the deployment group's alias cannot be read: %v", err), Sender: true}
 		}
-		if len(a.Weights) > 0 {
+		if len(weights) > 0 {
 			return nil, &awsproto.Error{Status: 400, Code: "InvalidLambdaFunctionException",
 				Message: fmt.Sprintf("alias %s:%s already routes traffic to an additional version; CodeDeploy needs it on one version", g.function, g.alias), Sender: true}
 		}
-		d.current, d.target = a.FunctionVersion, o.target
+		d.current, d.target = current, o.target
 		if d.target == "" {
 			d.target = g.targetVersion
 		}
-		if !c.sim.lambda.HasVersion(g.function, d.target) || d.target == "$LATEST" {
+		if !c.deps.Functions.HasVersion(g.function, d.target) || d.target == "$LATEST" {
 			return nil, &awsproto.Error{Status: 400, Code: "InvalidRevisionException",
 				Message: fmt.Sprintf("target version %q of %s is not a published version", d.target, g.function), Sender: true}
 		}
@@ -385,7 +100,7 @@ func plannedHooks(names []string, at time.Time, install time.Duration, n int) []
 
 // nextDue is the earliest scheduled change: a scripted deployment to
 // create, a deployment's next transition or a scripted stop.
-func (c *codeDeploy) nextDue() (time.Time, bool) {
+func (c *Service) nextDue() (time.Time, bool) {
 	var best time.Time
 	ok := false
 	consider := func(t time.Time) {
@@ -403,7 +118,7 @@ func (c *codeDeploy) nextDue() (time.Time, bool) {
 	return best, ok
 }
 
-func (c *codeDeploy) activeDeployments() []*cdDeployment {
+func (c *Service) activeDeployments() []*cdDeployment {
 	var out []*cdDeployment
 	for _, id := range awsproto.SortedKeys(c.byID) {
 		if d := c.byID[id]; !d.terminal() {
@@ -415,7 +130,7 @@ func (c *codeDeploy) activeDeployments() []*cdDeployment {
 }
 
 // runDue applies everything scheduled at or before at, in time order.
-func (c *codeDeploy) runDue(at time.Time) {
+func (c *Service) runDue(at time.Time) {
 	for {
 		changed := false
 		for i := 0; i < len(c.pending); i++ {
@@ -427,7 +142,7 @@ func (c *codeDeploy) runDue(at time.Time) {
 			i--
 			changed = true
 			if p.group.active() != nil {
-				c.sim.log.Debug("sim: codedeploy: scripted deployment skipped, the group is busy", "deployment", p.id)
+				c.deps.Log.Debug("sim: codedeploy: scripted deployment skipped, the group is busy", "deployment", p.id)
 				continue
 			}
 			cfg := c.configs[p.group.config]
@@ -436,7 +151,7 @@ func (c *codeDeploy) runDue(at time.Time) {
 			}
 			d, aerr := c.create(p.group, createOptions{id: p.id, description: p.spec.Description, config: cfg, target: p.spec.TargetVersion})
 			if aerr != nil {
-				c.sim.log.Debug("sim: codedeploy: scripted deployment not created", "deployment", p.id, "err", aerr)
+				c.deps.Log.Debug("sim: codedeploy: scripted deployment not created", "deployment", p.id, "err", aerr)
 				continue
 			}
 			if p.stopAfter > 0 {
@@ -462,7 +177,7 @@ func (c *codeDeploy) runDue(at time.Time) {
 }
 
 // transition moves d on from the phase that ends at at.
-func (c *codeDeploy) transition(d *cdDeployment, at time.Time) {
+func (c *Service) transition(d *cdDeployment, at time.Time) {
 	d.nextAt = time.Time{}
 	d.updated = at
 	g := d.group
@@ -507,7 +222,7 @@ func (c *codeDeploy) transition(d *cdDeployment, at time.Time) {
 	}
 }
 
-func (c *codeDeploy) startShift(d *cdDeployment, at time.Time) {
+func (c *Service) startShift(d *cdDeployment, at time.Time) {
 	d.phase, d.status, d.shiftStart, d.shiftIdx = phShift, cdInProgress, at, 0
 	if h := d.hook("BeforeAllowTraffic"); h != nil {
 		h.start, h.end = at, at
@@ -517,7 +232,7 @@ func (c *codeDeploy) startShift(d *cdDeployment, at time.Time) {
 	c.transition(d, at)
 }
 
-func (c *codeDeploy) complete(d *cdDeployment, at time.Time) {
+func (c *Service) complete(d *cdDeployment, at time.Time) {
 	d.phase, d.status, d.completed, d.updated = phDone, cdSucceeded, at, at
 	d.nextAt = time.Time{}
 	if d.group.platform == cdECS {
@@ -530,14 +245,14 @@ func (c *codeDeploy) complete(d *cdDeployment, at time.Time) {
 }
 
 // setGreen moves traffic so the replacement has pct percent.
-func (c *codeDeploy) setGreen(d *cdDeployment, pct float64, at time.Time) {
+func (c *Service) setGreen(d *cdDeployment, pct float64, at time.Time) {
 	d.greenPct, d.updated = pct, at
 	g := d.group
 	switch g.platform {
 	case cdECS:
 		p := int(pct + 0.5)
-		if err := c.sim.elb.ShiftRule(g.ruleARN, map[string]int{d.blue.arn: 100 - p, d.green.arn: p}, at); err != nil {
-			c.sim.log.Debug("sim: codedeploy: cannot move the rule's weights", "rule", g.ruleARN, "err", err)
+		if err := c.deps.LoadBalancers.ShiftRule(g.ruleARN, map[string]int{d.blue.arn: 100 - p, d.green.arn: p}, at); err != nil {
+			c.deps.Log.Debug("sim: codedeploy: cannot move the rule's weights", "rule", g.ruleARN, "err", err)
 			return
 		}
 	case cdLambda:
@@ -551,9 +266,9 @@ func (c *codeDeploy) setGreen(d *cdDeployment, pct float64, at time.Time) {
 
 // setAlias points the group's alias; the traffic model records the change
 // at its own now, which advance has just moved to the change's time.
-func (c *codeDeploy) setAlias(g *cdGroup, fv string, weights map[string]float64) {
-	if err := c.sim.lambda.RouteAlias(g.function, g.alias, fv, weights); err != nil {
-		c.sim.log.Debug("sim: codedeploy: cannot route the alias", "alias", g.function+":"+g.alias, "err", err)
+func (c *Service) setAlias(g *cdGroup, fv string, weights map[string]float64) {
+	if err := c.deps.Functions.RouteAlias(g.function, g.alias, fv, weights); err != nil {
+		c.deps.Log.Debug("sim: codedeploy: cannot route the alias", "alias", g.function+":"+g.alias, "err", err)
 	}
 }
 
@@ -588,15 +303,15 @@ func (d *cdDeployment) rollsBackOn(event string) bool {
 
 // stop ends d as Stopped and, when rollback, starts a rollback deployment
 // that puts traffic back on the original side at once.
-func (c *codeDeploy) stop(d *cdDeployment, at time.Time, code, msg string, rollback bool, why string) {
+func (c *Service) stop(d *cdDeployment, at time.Time, code, msg string, rollback bool, why string) {
 	c.end(d, at, cdStopped, code, msg, rollback, why)
 }
 
-func (c *codeDeploy) fail(d *cdDeployment, at time.Time, code, msg string) {
+func (c *Service) fail(d *cdDeployment, at time.Time, code, msg string) {
 	c.end(d, at, cdFailed, code, msg, d.rollsBackOn(cdOnFailure), "it failed")
 }
 
-func (c *codeDeploy) end(d *cdDeployment, at time.Time, status, code, msg string, rollback bool, why string) {
+func (c *Service) end(d *cdDeployment, at time.Time, status, code, msg string, rollback bool, why string) {
 	d.freezeHooks(at)
 	d.status, d.completed, d.updated, d.phase, d.nextAt = status, at, at, phDone, time.Time{}
 	d.errCode, d.errMessage = code, msg
@@ -646,13 +361,13 @@ func originalWhat(d *cdDeployment) string {
 
 // checkAlarms stops, at at, every active deployment one of whose group's
 // alarms is in ALARM, rolling it back when its group says so.
-func (c *codeDeploy) checkAlarms(at time.Time) {
+func (c *Service) checkAlarms(at time.Time) {
 	for _, d := range c.activeDeployments() {
 		g := d.group
 		if len(g.alarms) == 0 || d.creator == "codeDeployRollback" {
 			continue
 		}
-		states := c.sim.cw.AlarmStatesAt(g.alarms, at)
+		states := c.deps.Alarms.AlarmStatesAt(g.alarms, at)
 		var firing []string
 		for _, name := range g.alarms {
 			if states[name] == alarmFiring {
@@ -669,13 +384,12 @@ func (c *codeDeploy) checkAlarms(at time.Time) {
 	}
 }
 
-// advanceCodeDeployLocked plays CodeDeploy up to now: scripted
+// Advance plays CodeDeploy up to now: scripted
 // deployments, shifts, waits and alarm checks, each at its own time, with
 // the traffic models brought to that time first so that a change lands in
 // the right period. Alarms are checked every minute while a deployment is
-// active, and at now. Called with s.mu held.
-func (s *Sim) advanceCodeDeployLocked(now time.Time) {
-	c := s.codedeploy
+// active, and at now.
+func (c *Service) Advance(now time.Time) {
 	if now.Before(c.now) {
 		now = c.now
 	}
@@ -697,11 +411,10 @@ func (s *Sim) advanceCodeDeployLocked(now time.Time) {
 	c.checkAlarms(now)
 }
 
-func (c *codeDeploy) moveTo(at time.Time) {
+func (c *Service) moveTo(at time.Time) {
 	if at.Before(c.now) {
 		at = c.now
 	}
-	c.sim.elb.AdvanceTraffic(at)
-	c.sim.lambda.AdvanceTraffic(at)
+	c.deps.Traffic.AdvanceTo(at)
 	c.now = at
 }

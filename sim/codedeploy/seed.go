@@ -1,52 +1,55 @@
-package sim
+package codedeploy
 
 import (
 	"fmt"
 	"math"
 	"time"
 
-	"github.com/perch-dev/perch/sim/elbv2"
 	"github.com/perch-dev/perch/sim/ids"
-	"github.com/perch-dev/perch/sim/lambda"
-	"github.com/perch-dev/perch/sim/metrics"
+	"github.com/perch-dev/perch/sim/scenario"
 )
 
-// seedCodeDeploy creates the custom configurations, applications and
-// groups (with their alarms), and schedules the scripted deployments.
+// Seed creates the scenario's custom configurations, applications and
+// groups, and schedules the scripted deployments; albs are the manifest
+// targets of the scenario's ALB canaries by name, start is the
+// simulator's start. It returns the manifest targets. The groups' alarms
+// are named but not created: the simulator creates them in CloudWatch.
 // Deployment IDs come from a stream keyed by the group, so the manifest
 // can name a deployment before it exists.
-func (s *Sim) seedCodeDeploy() error {
-	cd := s.scenario.CodeDeploy
+func (c *Service) Seed(sc *scenario.Scenario, albs map[string]scenario.ManifestTarget, seed int64, start time.Time) ([]scenario.ManifestTarget, error) {
+	cd := sc.CodeDeploy
 	if cd == nil {
-		return nil
+		return nil, nil
 	}
-	c := s.codedeploy
 	for i, spec := range cd.Configs {
 		c.configs[spec.Name] = &cdConfig{
 			name: spec.Name, platform: spec.ComputePlatform, routing: spec.Type,
 			percentage: spec.Percentage, interval: spec.Interval,
 			id:      fmt.Sprintf("%08x-%04x-4%03x-9%03x-%012x", 0xc05700+i, i, i, i, 0xc0ffee0000+int64(i)),
-			created: s.start.Add(-7 * 24 * time.Hour).Truncate(time.Second),
+			created: start.Add(-7 * 24 * time.Hour).Truncate(time.Second),
 		}
 	}
+	var out []scenario.ManifestTarget
 	for i := range cd.Groups {
-		if err := s.seedGroup(&cd.Groups[i]); err != nil {
-			return fmt.Errorf("codedeploy group %s/%s: %w", cd.Groups[i].Application, cd.Groups[i].Name, err)
+		targets, err := c.seedGroup(sc, &cd.Groups[i], albs, seed, start)
+		if err != nil {
+			return nil, fmt.Errorf("codedeploy group %s/%s: %w", cd.Groups[i].Application, cd.Groups[i].Name, err)
 		}
+		out = append(out, targets...)
 	}
-	return nil
+	return out, nil
 }
 
-func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
-	c := s.codedeploy
-	gen := ids.NewSource(s.seed, "codedeploy:"+spec.Application+"/"+spec.Name)
+func (c *Service) seedGroup(sc *scenario.Scenario, spec *scenario.CodeDeployGroup, albs map[string]scenario.ManifestTarget,
+	seed int64, start time.Time) ([]scenario.ManifestTarget, error) {
+	gen := ids.NewSource(seed, "codedeploy:"+spec.Application+"/"+spec.Name)
 	app := c.apps[spec.Application]
 	if app == nil {
 		app = &cdApp{name: spec.Application, id: gen.UUID(), platform: spec.ComputePlatform,
-			created: s.start.Add(-30 * 24 * time.Hour).Truncate(time.Second), groups: map[string]*cdGroup{}}
+			created: start.Add(-30 * 24 * time.Hour).Truncate(time.Second), groups: map[string]*cdGroup{}}
 		c.apps[app.name] = app
 	} else if app.platform != spec.ComputePlatform {
-		return fmt.Errorf("application %s is %s, the group is %s", app.name, app.platform, spec.ComputePlatform)
+		return nil, fmt.Errorf("application %s is %s, the group is %s", app.name, app.platform, spec.ComputePlatform)
 	}
 	g := &cdGroup{
 		app: app, name: spec.Name, id: gen.UUID(), platform: spec.ComputePlatform, config: spec.DeploymentConfig,
@@ -56,67 +59,35 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 	if g.autoRollback {
 		g.rollbackEvents = []string{cdOnFailure, cdOnAlarm}
 	}
-	target := ManifestTarget{Kind: "codedeploy", Name: app.name + "/" + g.name, ComputePlatform: g.platform,
+	for _, al := range spec.Alarms {
+		g.alarms = append(g.alarms, al.Name)
+	}
+	target := scenario.ManifestTarget{Kind: "codedeploy", Name: app.name + "/" + g.name, ComputePlatform: g.platform,
 		Application: app.name, DeploymentGroup: g.name}
 	switch g.platform {
 	case cdECS:
-		var alb ManifestTarget
-		for _, t := range s.targets {
-			if t.Kind == "alb" && t.Name == spec.ALB {
-				alb = t
-			}
-		}
+		alb := albs[spec.ALB]
 		g.cluster, g.service, g.ruleARN, g.listenerARN = spec.Cluster, spec.Service, alb.RuleARN, alb.ListenerARN
-		g.tgs = [2]cdTG{{alb.StableTargetGroupARN, s.elb.TargetGroupName(alb.StableTargetGroupARN)},
-			{alb.CanaryTargetGroupARN, s.elb.TargetGroupName(alb.CanaryTargetGroupARN)}}
-		for _, a := range s.scenario.ALBs {
+		g.tgs = [2]cdTG{{alb.StableTargetGroupARN, c.deps.LoadBalancers.TargetGroupName(alb.StableTargetGroupARN)},
+			{alb.CanaryTargetGroupARN, c.deps.LoadBalancers.TargetGroupName(alb.CanaryTargetGroupARN)}}
+		for _, a := range sc.ALBs {
 			if a.Name == spec.ALB {
 				g.desired = *a.TargetsPerSide
 			}
 		}
 		target.LoadBalancerARN, target.ListenerARN, target.RuleARN = alb.LoadBalancerARN, alb.ListenerARN, alb.RuleARN
 		target.StableTargetGroupARN, target.CanaryTargetGroupARN = alb.StableTargetGroupARN, alb.CanaryTargetGroupARN
-		for _, al := range spec.Alarms {
-			tg := g.tgs[0]
-			if al.Side == "canary" {
-				tg = g.tgs[1]
-			}
-			lbARN := alb.LoadBalancerARN
-			if err := s.cw.PutAlarm(alarmDef(al, elbv2.Namespace, elbv2.MetricDimensions(lbARN, tg.arn), fmt.Sprintf("%s %s of the %s target group %s, watched by CodeDeploy group %s", al.Statistic, al.Metric, al.Side, tg.name, g.name))); err != nil {
-				return fmt.Errorf("alarm %s: %w", al.Name, err)
-			}
-			g.alarms = append(g.alarms, al.Name)
-		}
 	case cdLambda:
-		var l *Lambda
-		for i := range s.scenario.Lambdas {
-			if s.scenario.Lambdas[i].Name == spec.Lambda {
-				l = &s.scenario.Lambdas[i]
+		var l *scenario.Lambda
+		for i := range sc.Lambdas {
+			if sc.Lambdas[i].Name == spec.Lambda {
+				l = &sc.Lambdas[i]
 			}
 		}
 		g.function, g.alias, g.targetVersion = l.Name, l.Alias, l.CanaryVersion
 		target.Function, target.Alias = l.Name, l.Alias
-		target.AliasARN = s.lambda.FunctionARN(l.Name) + ":" + l.Alias
+		target.AliasARN = c.deps.Functions.FunctionARN(l.Name) + ":" + l.Alias
 		target.StableVersion, target.CanaryVersion = l.StableVersion, l.CanaryVersion
-		for _, al := range spec.Alarms {
-			version := l.StableVersion
-			if al.Side == "canary" {
-				version = l.CanaryVersion
-			}
-			unit := ""
-			if al.Metric == "Duration" {
-				unit = "Milliseconds"
-			}
-			def := alarmDef(al, lambda.Namespace, []metrics.Dimension{
-				{Name: "FunctionName", Value: l.Name}, {Name: "Resource", Value: l.Name + ":" + l.Alias},
-				{Name: "ExecutedVersion", Value: version},
-			}, fmt.Sprintf("%s %s of version %s through %s:%s, watched by CodeDeploy group %s", al.Statistic, al.Metric, version, l.Name, l.Alias, g.name))
-			def.Unit = unit
-			if err := s.cw.PutAlarm(def); err != nil {
-				return fmt.Errorf("alarm %s: %w", al.Name, err)
-			}
-			g.alarms = append(g.alarms, al.Name)
-		}
 	case cdServer:
 		for range spec.Instances {
 			g.instances = append(g.instances, gen.Instance())
@@ -133,7 +104,7 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 	for i := range spec.Deployments {
 		ds := &spec.Deployments[i]
 		id := newDeploymentID(gen.Rand())
-		c.pending = append(c.pending, &pendingDeployment{at: s.start.Add(ds.At.D()), id: id, group: g, spec: ds, stopAfter: ds.StopAfter.D()})
+		c.pending = append(c.pending, &pendingDeployment{at: start.Add(ds.At.D()), id: id, group: g, spec: ds, stopAfter: ds.StopAfter.D()})
 		if ds.At.D() >= 0 && featured == "" {
 			featured = id
 		} else if ds.At.D() < 0 {
@@ -145,16 +116,16 @@ func (s *Sim) seedGroup(spec *CodeDeployGroup) error {
 	}
 	main := target
 	main.DeploymentID = featured
-	s.targets = append(s.targets, main)
+	out := []scenario.ManifestTarget{main}
 	if g.platform != cdServer {
 		for _, id := range past {
 			t := target
 			t.Name, t.DeploymentID = target.Name+"/"+id, id
 			t.Note = "a deployment that finished before the simulation started (for read-only tests)"
-			s.targets = append(s.targets, t)
+			out = append(out, t)
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // DeploymentState is a deployment as the simulator holds it, for tests.
@@ -167,13 +138,9 @@ type DeploymentState struct {
 	GreenPercent float64
 }
 
-// Deployment returns a deployment's state after bringing the simulation
-// up to the clock's now.
-func (s *Sim) Deployment(id string) (DeploymentState, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.advanceLocked(s.clock.Now())
-	d := s.codedeploy.byID[id]
+// Deployment returns a deployment's state.
+func (c *Service) Deployment(id string) (DeploymentState, error) {
+	d := c.byID[id]
 	if d == nil {
 		return DeploymentState{}, fmt.Errorf("deployment %s: not found", id)
 	}

@@ -1,4 +1,4 @@
-package sim
+package codedeploy
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"github.com/perch-dev/perch/sim/awsproto"
 )
 
-func (c *codeDeploy) getDeploymentGroup(body []byte) (any, *awsproto.Error) {
+func (c *Service) getDeploymentGroup(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		ApplicationName     string `json:"applicationName"`
 		DeploymentGroupName string `json:"deploymentGroupName"`
@@ -30,7 +30,7 @@ func (c *codeDeploy) getDeploymentGroup(body []byte) (any, *awsproto.Error) {
 		"ec2TagFilters":                []any{},
 		"onPremisesInstanceTagFilters": []any{},
 		"autoScalingGroups":            []any{},
-		"serviceRoleArn":               fmt.Sprintf("arn:aws:iam::%s:role/CodeDeployServiceRole", c.sim.account),
+		"serviceRoleArn":               fmt.Sprintf("arn:aws:iam::%s:role/CodeDeployServiceRole", c.account),
 		"triggerConfigurations":        []any{},
 		"alarmConfiguration":           map[string]any{"enabled": len(g.alarms) > 0, "ignorePollAlarmFailure": false, "alarms": alarms},
 		"autoRollbackConfiguration":    cdAutoRollbackJSON{Enabled: g.autoRollback, Events: nonNilStrings(g.rollbackEvents)},
@@ -70,7 +70,7 @@ func (c *codeDeploy) getDeploymentGroup(body []byte) (any, *awsproto.Error) {
 	return map[string]any{"deploymentGroupInfo": info}, nil
 }
 
-func (c *codeDeploy) getDeploymentConfig(body []byte) (any, *awsproto.Error) {
+func (c *Service) getDeploymentConfig(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentConfigName string `json:"deploymentConfigName"`
 	}
@@ -105,11 +105,11 @@ func (c *codeDeploy) getDeploymentConfig(body []byte) (any, *awsproto.Error) {
 	return map[string]any{"deploymentConfigInfo": info}, nil
 }
 
-func (c *codeDeploy) listApplications(body []byte) (any, *awsproto.Error) {
+func (c *Service) listApplications(body []byte) (any, *awsproto.Error) {
 	return map[string]any{"applications": nonNilStrings(awsproto.SortedKeys(c.apps))}, nil
 }
 
-func (c *codeDeploy) listDeploymentGroups(body []byte) (any, *awsproto.Error) {
+func (c *Service) listDeploymentGroups(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		ApplicationName string `json:"applicationName"`
 	}

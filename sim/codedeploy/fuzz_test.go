@@ -1,4 +1,4 @@
-package sim
+package codedeploy
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/perch-dev/perch/sim/awsproto"
+	"github.com/perch-dev/perch/sim/scenario"
 )
 
 // FuzzCodeDeployRequest drives the awsJson1.1 CodeDeploy handler with any
@@ -23,17 +24,14 @@ func FuzzCodeDeployRequest(f *testing.F) {
 	f.Add(uint8(5), []byte(`{"deploymentId":"DEPLOY","targetIds":["x"]}`))
 	f.Add(uint8(6), []byte(`null`))
 	f.Add(uint8(7), []byte(`{"deploymentConfigName":"CodeDeployDefault.ECSCanary10Percent5Minutes"}`))
-	sc, err := LoadScenario("codedeploy-ecs")
+	sc, err := scenario.Load("codedeploy-ecs")
 	if err != nil {
 		f.Fatal(err)
 	}
 	ops := awsproto.SortedKeys(cdOps)
 	f.Fuzz(func(t *testing.T, op uint8, body []byte) {
-		s, err := newSim(Options{Clock: fixedClock{epoch}, Scenario: sc}, &recorder{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, mt := range s.targets {
+		c, targets := seeded(t, sc)
+		for _, mt := range targets {
 			if mt.DeploymentID != "" {
 				body = []byte(strings.NewReplacer("DEPLOY", mt.DeploymentID, "APP", mt.Application, "GROUP", mt.DeploymentGroup).Replace(string(body)))
 				break
@@ -43,8 +41,8 @@ func FuzzCodeDeployRequest(f *testing.F) {
 		r.Header.Set("X-Amz-Target", cdTargetPrefix+ops[int(op)%len(ops)])
 		r.Header.Set("Content-Type", "application/x-amz-json-1.1")
 		rec := httptest.NewRecorder()
-		s.codedeploy.Operation(r, body)
-		s.codedeploy.Serve(rec, r, body)
+		c.Operation(r, body)
+		c.Serve(rec, r, body)
 		var out map[string]any
 		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil && rec.Body.String() != "null\n" {
 			t.Fatalf("%d answer is not JSON: %q", rec.Code, rec.Body.String())

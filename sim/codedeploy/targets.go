@@ -1,4 +1,4 @@
-package sim
+package codedeploy
 
 import (
 	"fmt"
@@ -72,7 +72,7 @@ type cdTaskSetJSON struct {
 	TaskSetLabel  string  `json:"taskSetLabel"`
 }
 
-func (c *codeDeploy) target(d *cdDeployment, id string) (map[string]any, bool) {
+func (c *Service) target(d *cdDeployment, id string) (map[string]any, bool) {
 	g := d.group
 	now := c.now
 	base := map[string]any{
@@ -87,7 +87,7 @@ func (c *codeDeploy) target(d *cdDeployment, id string) (map[string]any, bool) {
 		if id != g.cluster+":"+g.service {
 			return nil, false
 		}
-		base["targetArn"] = fmt.Sprintf("arn:aws:ecs:%s:%s:service/%s/%s", c.sim.region, c.sim.account, g.cluster, g.service)
+		base["targetArn"] = fmt.Sprintf("arn:aws:ecs:%s:%s:service/%s/%s", c.region, c.account, g.cluster, g.service)
 		greenRunning := 0
 		if h := d.hook("Install"); h != nil && h.statusAt(now) == "Succeeded" {
 			greenRunning = g.desired
@@ -113,7 +113,7 @@ func (c *codeDeploy) target(d *cdDeployment, id string) (map[string]any, bool) {
 		if id != g.function+":"+g.alias {
 			return nil, false
 		}
-		base["targetArn"] = c.sim.lambda.FunctionARN(g.function) + ":" + g.alias
+		base["targetArn"] = c.deps.Functions.FunctionARN(g.function) + ":" + g.alias
 		base["lambdaFunctionInfo"] = map[string]any{
 			"functionName": g.function, "functionAlias": g.alias,
 			"currentVersion": d.current, "targetVersion": d.target,
@@ -124,7 +124,7 @@ func (c *codeDeploy) target(d *cdDeployment, id string) (map[string]any, bool) {
 	}
 	for _, inst := range g.instances {
 		if inst == id {
-			base["targetArn"] = fmt.Sprintf("arn:aws:ec2:%s:%s:instance/%s", c.sim.region, c.sim.account, inst)
+			base["targetArn"] = fmt.Sprintf("arn:aws:ec2:%s:%s:instance/%s", c.region, c.account, inst)
 			base["instanceLabel"] = "Blue"
 			return map[string]any{"deploymentTargetType": "InstanceTarget", "instanceTarget": base}, true
 		}
@@ -132,7 +132,7 @@ func (c *codeDeploy) target(d *cdDeployment, id string) (map[string]any, bool) {
 	return nil, false
 }
 
-func (c *codeDeploy) listDeploymentTargets(body []byte) (any, *awsproto.Error) {
+func (c *Service) listDeploymentTargets(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentId  string              `json:"deploymentId"`
 		NextToken     string              `json:"nextToken"`
@@ -172,7 +172,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (c *codeDeploy) batchGetDeploymentTargets(body []byte) (any, *awsproto.Error) {
+func (c *Service) batchGetDeploymentTargets(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentId string   `json:"deploymentId"`
 		TargetIds    []string `json:"targetIds"`
@@ -201,7 +201,7 @@ func (c *codeDeploy) batchGetDeploymentTargets(body []byte) (any, *awsproto.Erro
 	return map[string]any{"deploymentTargets": out}, nil
 }
 
-func (c *codeDeploy) getDeploymentTarget(body []byte) (any, *awsproto.Error) {
+func (c *Service) getDeploymentTarget(body []byte) (any, *awsproto.Error) {
 	var in struct {
 		DeploymentId string `json:"deploymentId"`
 		TargetId     string `json:"targetId"`
