@@ -127,6 +127,50 @@ func (s *Sim) applyFaultLocked(w http.ResponseWriter, r *http.Request, reqID, se
 	return false
 }
 
+// ApplyFaultSpec arms what the spec describes, starting now.
+func (s *Sim) ApplyFaultSpec(f FaultSpec) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.applySpecLocked(f, s.clock.Now())
+}
+
+func (s *Sim) applySpecLocked(f FaultSpec, at time.Time) error {
+	if f.Kind == "drift" {
+		return s.injectDriftLocked(Drift{Target: f.Target, Every: Duration(f.Duration)}, at)
+	}
+	faults := f.Faults()
+	if len(faults) == 0 {
+		return fmt.Errorf("apply fault %s: nothing to arm", f)
+	}
+	for _, ft := range faults {
+		if err := ft.Check(); err != nil {
+			return fmt.Errorf("apply fault %s: %w", f, err)
+		}
+	}
+	for _, ft := range faults {
+		s.armLocked(ft, at, "injected fault")
+	}
+	return nil
+}
+
+// armScheduledLocked arms a scenario's fault at its time.
+func (s *Sim) armScheduledLocked(sf ScheduledFault) {
+	at := s.start.Add(sf.At.D())
+	if sf.Spec == "" {
+		s.armLocked(sf.Fault, at, "scripted fault")
+		return
+	}
+	// The scenario was validated, so the spec parses; a drift on a
+	// target the scenario lacks is all that can fail here.
+	spec, err := ParseFaultSpec(sf.Spec)
+	if err == nil {
+		err = s.applySpecLocked(spec, at)
+	}
+	if err != nil {
+		s.log.Warn("sim: scenario fault", "spec", sf.Spec, "err", err)
+	}
+}
+
 // serveFaults handles /_sim/faults: POST a Fault as JSON, or
 // ?spec=SPEC, to arm it; DELETE to clear all; GET to list what is armed.
 func (s *Sim) serveFaults(w http.ResponseWriter, r *http.Request) {
@@ -173,49 +217,5 @@ func (s *Sim) serveFaults(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"faults": faults, "drifts": drifts})
 	default:
 		http.Error(w, "use GET, POST or DELETE", http.StatusMethodNotAllowed)
-	}
-}
-
-// ApplyFaultSpec arms what the spec describes, starting now.
-func (s *Sim) ApplyFaultSpec(f FaultSpec) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.applySpecLocked(f, s.clock.Now())
-}
-
-func (s *Sim) applySpecLocked(f FaultSpec, at time.Time) error {
-	if f.Kind == "drift" {
-		return s.injectDriftLocked(Drift{Target: f.Target, Every: Duration(f.Duration)}, at)
-	}
-	faults := f.Faults()
-	if len(faults) == 0 {
-		return fmt.Errorf("apply fault %s: nothing to arm", f)
-	}
-	for _, ft := range faults {
-		if err := ft.Check(); err != nil {
-			return fmt.Errorf("apply fault %s: %w", f, err)
-		}
-	}
-	for _, ft := range faults {
-		s.armLocked(ft, at, "injected fault")
-	}
-	return nil
-}
-
-// armScheduledLocked arms a scenario's fault at its time.
-func (s *Sim) armScheduledLocked(sf ScheduledFault) {
-	at := s.start.Add(sf.At.D())
-	if sf.Spec == "" {
-		s.armLocked(sf.Fault, at, "scripted fault")
-		return
-	}
-	// The scenario was validated, so the spec parses; a drift on a
-	// target the scenario lacks is all that can fail here.
-	spec, err := ParseFaultSpec(sf.Spec)
-	if err == nil {
-		err = s.applySpecLocked(spec, at)
-	}
-	if err != nil {
-		s.log.Warn("sim: scenario fault", "spec", sf.Spec, "err", err)
 	}
 }

@@ -54,3 +54,38 @@ func (s *Sim) Deployment(id string) (DeploymentState, error) {
 	s.advanceLocked(s.clock.Now())
 	return s.codedeploy.Deployment(id)
 }
+
+// SetWeights rewrites the weights of a rule's (or a listener default
+// rule's) forward action in place, the way a second operator working
+// behind perch's back would. weights maps target group ARNs, each already
+// in the forward, to new weights (0-999); groups not named keep theirs.
+func (s *Sim) SetWeights(ruleARN string, weights map[string]int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked(s.clock.Now())
+	if err := s.elb.SetRuleWeights(ruleARN, weights); err != nil {
+		return fmt.Errorf("set weights on %s: %w", ruleARN, err)
+	}
+	return nil
+}
+
+// Weights returns a rule's current forward weights by target group ARN,
+// for tests that check what a write did without going through the API.
+func (s *Sim) Weights(ruleARN string) (map[string]int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, err := s.elb.RuleWeights(ruleARN)
+	if err != nil {
+		return nil, fmt.Errorf("weights of %s: rule not found", ruleARN)
+	}
+	return w, nil
+}
+
+// SetTargetHealth sets how many of a target group's registered targets
+// are healthy; the rest become unhealthy (failed health checks). Tests use
+// it to make a side look too small for the traffic it is about to get.
+func (s *Sim) SetTargetHealth(tgARN string, healthy int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.elb.SetTargetHealth(tgARN, healthy)
+}

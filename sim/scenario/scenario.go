@@ -59,10 +59,10 @@ type Scenario struct {
 	PublishDelay Duration `yaml:"publish_delay"`
 	CallerARN    string   `yaml:"caller_arn"`
 	ALBs         []ALB    `yaml:"albs"`
-	// Lambdas are weighted Lambda aliases (see lambda_scenario.go).
+	// Lambdas are weighted Lambda aliases (see lambda.go).
 	Lambdas []Lambda `yaml:"lambdas"`
 	// CodeDeploy scripts applications, deployment groups and deployments
-	// that shift the ALBs' or Lambdas' traffic (see codedeploy_scenario.go).
+	// that shift the ALBs' or Lambdas' traffic (see codedeploy.go).
 	CodeDeploy *CodeDeploy `yaml:"codedeploy"`
 	// Faults are armed at an offset from the simulator's start.
 	Faults []ScheduledFault `yaml:"faults"`

@@ -1,4 +1,4 @@
-package sim_test
+package lambda_test
 
 import (
 	"context"

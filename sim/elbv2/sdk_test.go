@@ -1,4 +1,4 @@
-package sim_test
+package elbv2_test
 
 import (
 	"context"
