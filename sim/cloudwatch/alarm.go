@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perch-dev/perch/sim/cloudwatch/wire"
 	"github.com/perch-dev/perch/sim/metrics"
 )
 
@@ -489,7 +490,7 @@ func (a *cwAlarm) reasonDataJSON(state string, evals []cwEvaluated, start int64,
 
 // ---- operations ----
 
-func (c *Service) putMetricAlarmOp(f cwFields) (cwObj, error) {
+func (c *Service) putMetricAlarmOp(f cwFields) (wire.Obj, error) {
 	def, err := cwParseAlarmDef(f)
 	if err != nil {
 		return nil, err
@@ -544,7 +545,7 @@ func cwParseAlarmDef(f cwFields) (AlarmDef, error) {
 	return d, nil
 }
 
-func (c *Service) setAlarmStateOp(f cwFields) (cwObj, error) {
+func (c *Service) setAlarmStateOp(f cwFields) (wire.Obj, error) {
 	name, _ := f.str("AlarmName")
 	state, _ := f.str("StateValue")
 	reason, hasReason := f.str("StateReason")
@@ -568,7 +569,7 @@ func (c *Service) setAlarmStateOp(f cwFields) (cwObj, error) {
 	return nil, c.setAlarmStateLocked(name, state, reason, data)
 }
 
-func (c *Service) deleteAlarms(f cwFields) (cwObj, error) {
+func (c *Service) deleteAlarms(f cwFields) (wire.Obj, error) {
 	names := f.strs("AlarmNames")
 	if *f.err != nil {
 		return nil, *f.err
@@ -593,7 +594,7 @@ func (c *Service) deleteAlarms(f cwFields) (cwObj, error) {
 	return nil, nil
 }
 
-func (c *Service) describeAlarms(f cwFields) (cwObj, error) {
+func (c *Service) describeAlarms(f cwFields) (wire.Obj, error) {
 	names := f.strs("AlarmNames")
 	prefix, hasPrefix := f.str("AlarmNamePrefix")
 	state, hasState := f.str("StateValue")
@@ -650,7 +651,7 @@ func (c *Service) describeAlarms(f cwFields) (cwObj, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var page []cwObj
+	var page []wire.Obj
 	next := ""
 	for _, k := range keys {
 		a := c.alarms[k]
@@ -669,16 +670,16 @@ func (c *Service) describeAlarms(f cwFields) (cwObj, error) {
 		}
 		page = append(page, a.describe())
 	}
-	res := cwObj{}.set("MetricAlarms", nonNilObjs(page)).set("CompositeAlarms", []cwObj{})
+	res := wire.Obj{}.Set("MetricAlarms", nonNilObjs(page)).Set("CompositeAlarms", []wire.Obj{})
 	if next != "" {
-		res = res.set("NextToken", next)
+		res = res.Set("NextToken", next)
 	}
 	return res, nil
 }
 
-func nonNilObjs(o []cwObj) []cwObj {
+func nonNilObjs(o []wire.Obj) []wire.Obj {
 	if o == nil {
-		return []cwObj{}
+		return []wire.Obj{}
 	}
 	return o
 }
@@ -694,74 +695,74 @@ func (a *cwAlarm) hasActionPrefix(p string) bool {
 	return false
 }
 
-func (a *cwAlarm) describe() cwObj {
+func (a *cwAlarm) describe() wire.Obj {
 	d := a.def
-	o := cwObj{}.
-		set("AlarmName", d.Name).
-		set("AlarmArn", a.arn)
+	o := wire.Obj{}.
+		Set("AlarmName", d.Name).
+		Set("AlarmArn", a.arn)
 	if d.Description != "" {
-		o = o.set("AlarmDescription", d.Description)
+		o = o.Set("AlarmDescription", d.Description)
 	}
-	o = o.set("AlarmConfigurationUpdatedTimestamp", a.configUpdated).
-		set("ActionsEnabled", d.ActionsEnabled).
-		set("OKActions", nonNilStrings(d.OKActions)).
-		set("AlarmActions", nonNilStrings(d.AlarmActions)).
-		set("InsufficientDataActions", nonNilStrings(d.InsufficientActions)).
-		set("StateValue", a.state).
-		set("StateReason", a.reason)
+	o = o.Set("AlarmConfigurationUpdatedTimestamp", a.configUpdated).
+		Set("ActionsEnabled", d.ActionsEnabled).
+		Set("OKActions", nonNilStrings(d.OKActions)).
+		Set("AlarmActions", nonNilStrings(d.AlarmActions)).
+		Set("InsufficientDataActions", nonNilStrings(d.InsufficientActions)).
+		Set("StateValue", a.state).
+		Set("StateReason", a.reason)
 	if a.reasonData != "" {
-		o = o.set("StateReasonData", a.reasonData)
+		o = o.Set("StateReasonData", a.reasonData)
 	}
-	o = o.set("StateUpdatedTimestamp", a.updated).
-		set("StateTransitionedTimestamp", a.transitioned)
+	o = o.Set("StateUpdatedTimestamp", a.updated).
+		Set("StateTransitionedTimestamp", a.transitioned)
 	if len(d.Metrics) == 0 {
-		o = o.set("MetricName", d.MetricName).set("Namespace", d.Namespace)
+		o = o.Set("MetricName", d.MetricName).Set("Namespace", d.Namespace)
 		if d.Statistic != "" {
-			o = o.set("Statistic", d.Statistic)
+			o = o.Set("Statistic", d.Statistic)
 		} else {
-			o = o.set("ExtendedStatistic", d.ExtendedStatistic)
+			o = o.Set("ExtendedStatistic", d.ExtendedStatistic)
 		}
-		o = o.set("Dimensions", cwDimsObj(d.Dimensions)).set("Period", d.Period)
+		o = o.Set("Dimensions", cwDimsObj(d.Dimensions)).Set("Period", d.Period)
 		if d.Unit != "" {
-			o = o.set("Unit", d.Unit)
+			o = o.Set("Unit", d.Unit)
 		}
 	} else {
-		ms := make([]cwObj, len(d.Metrics))
+		ms := make([]wire.Obj, len(d.Metrics))
 		for i, q := range d.Metrics {
 			ms[i] = q.describe()
 		}
-		o = o.set("Dimensions", []cwObj{}).set("Metrics", ms)
+		o = o.Set("Dimensions", []wire.Obj{}).Set("Metrics", ms)
 	}
-	return o.set("EvaluationPeriods", d.EvaluationPeriods).
-		set("DatapointsToAlarm", d.DatapointsToAlarm).
-		set("Threshold", d.Threshold).
-		set("ComparisonOperator", d.ComparisonOperator).
-		set("TreatMissingData", d.TreatMissingData)
+	return o.Set("EvaluationPeriods", d.EvaluationPeriods).
+		Set("DatapointsToAlarm", d.DatapointsToAlarm).
+		Set("Threshold", d.Threshold).
+		Set("ComparisonOperator", d.ComparisonOperator).
+		Set("TreatMissingData", d.TreatMissingData)
 }
 
-func (q cwQuery) describe() cwObj {
-	o := cwObj{}.set("Id", q.ID)
+func (q cwQuery) describe() wire.Obj {
+	o := wire.Obj{}.Set("Id", q.ID)
 	if q.Stat != nil {
-		ms := cwObj{}.
-			set("Metric", cwObj{}.
-				set("Namespace", q.Stat.Namespace).
-				set("MetricName", q.Stat.MetricName).
-				set("Dimensions", cwDimsObj(q.Stat.Dimensions))).
-			set("Period", q.Stat.Period).
-			set("Stat", q.Stat.Stat)
+		ms := wire.Obj{}.
+			Set("Metric", wire.Obj{}.
+				Set("Namespace", q.Stat.Namespace).
+				Set("MetricName", q.Stat.MetricName).
+				Set("Dimensions", cwDimsObj(q.Stat.Dimensions))).
+			Set("Period", q.Stat.Period).
+			Set("Stat", q.Stat.Stat)
 		if q.Stat.Unit != "" {
-			ms = ms.set("Unit", q.Stat.Unit)
+			ms = ms.Set("Unit", q.Stat.Unit)
 		}
-		o = o.set("MetricStat", ms)
+		o = o.Set("MetricStat", ms)
 	} else {
-		o = o.set("Expression", q.Expression)
+		o = o.Set("Expression", q.Expression)
 	}
 	if q.Label != "" {
-		o = o.set("Label", q.Label)
+		o = o.Set("Label", q.Label)
 	}
-	o = o.set("ReturnData", q.ReturnData)
+	o = o.Set("ReturnData", q.ReturnData)
 	if q.Period > 0 {
-		o = o.set("Period", q.Period)
+		o = o.Set("Period", q.Period)
 	}
 	return o
 }

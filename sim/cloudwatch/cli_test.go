@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/perch-dev/perch/sim/cloudwatch/wire"
 )
 
 // TestCWWithAWSCLI drives the simulator with the real AWS CLI on PATH
@@ -161,7 +163,7 @@ func TestCWWithAWSCLI(t *testing.T) {
 	}
 
 	for _, p := range env.seen {
-		if p != cwProtoJSON {
+		if p != wire.JSON {
 			t.Fatalf("the CLI spoke protocol %d, want awsJson1.0", p)
 		}
 	}

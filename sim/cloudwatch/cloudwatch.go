@@ -16,6 +16,7 @@ import (
 
 	"github.com/perch-dev/perch/clock"
 	"github.com/perch-dev/perch/sim/awsproto"
+	"github.com/perch-dev/perch/sim/cloudwatch/wire"
 	"github.com/perch-dev/perch/sim/metrics"
 )
 
@@ -58,9 +59,9 @@ type Service struct {
 	requests   uint64
 }
 
-// cwHandler runs one operation on the decoded input. A nil cwObj means the
+// cwHandler runs one operation on the decoded input. A nil wire.Obj means the
 // operation has no output members.
-type cwHandler func(c *Service, in cwFields) (cwObj, error)
+type cwHandler func(c *Service, in cwFields) (wire.Obj, error)
 
 var cwHandlers = map[string]cwHandler{
 	"GetMetricData":  (*Service).getMetricData,
@@ -89,11 +90,11 @@ func New(clk clock.Clock, store *metrics.Store) *Service {
 // beyond what routing needs; "" when the Operation is not one we serve.
 func (c *Service) Operation(r *http.Request, body []byte) string {
 	var op string
-	switch cwDetectProtocol(r.URL.Path, r.Header.Get) {
-	case cwProtoCBOR:
-		op = strings.TrimPrefix(r.URL.Path, cwCBORPrefix)
-	case cwProtoJSON:
-		op = strings.TrimPrefix(r.Header.Get("X-Amz-Target"), cwServiceName+".")
+	switch wire.DetectProtocol(r.URL.Path, r.Header.Get) {
+	case wire.CBOR:
+		op = strings.TrimPrefix(r.URL.Path, wire.CBORPrefix)
+	case wire.JSON:
+		op = strings.TrimPrefix(r.Header.Get("X-Amz-Target"), wire.ServiceName+".")
 	default:
 		plain, err := cwPlainBody(r, body)
 		if err != nil {
@@ -127,7 +128,7 @@ func cwQueryForm(r *http.Request, body []byte) (url.Values, error) {
 
 // Serve answers one request in the protocol it arrived in.
 func (c *Service) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
-	proto := cwDetectProtocol(r.URL.Path, r.Header.Get)
+	proto := wire.DetectProtocol(r.URL.Path, r.Header.Get)
 	reqID := w.Header().Get("X-Amzn-Requestid")
 	if reqID == "" {
 		reqID = c.nextRequestID()
@@ -180,22 +181,22 @@ func cwPlainBody(r *http.Request, body []byte) ([]byte, error) {
 	return plain, nil
 }
 
-func cwDecodeRequest(proto cwProtocol, r *http.Request, body []byte) (string, map[string]any, error) {
+func cwDecodeRequest(proto wire.Protocol, r *http.Request, body []byte) (string, map[string]any, error) {
 	body, err := cwPlainBody(r, body)
 	if err != nil {
 		return "", nil, cwErrSerialization(err)
 	}
 	switch proto {
-	case cwProtoCBOR:
-		op := strings.TrimPrefix(r.URL.Path, cwCBORPrefix)
-		in, err := cwDecodeCBOR(body)
+	case wire.CBOR:
+		op := strings.TrimPrefix(r.URL.Path, wire.CBORPrefix)
+		in, err := wire.DecodeCBOR(body)
 		if err != nil {
 			return op, nil, cwErrSerialization(err)
 		}
 		return op, in, nil
-	case cwProtoJSON:
-		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), cwServiceName+".")
-		in, err := cwDecodeJSON(body)
+	case wire.JSON:
+		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), wire.ServiceName+".")
+		in, err := wire.DecodeJSON(body)
 		if err != nil {
 			return op, nil, cwErrSerialization(err)
 		}
@@ -205,10 +206,10 @@ func cwDecodeRequest(proto cwProtocol, r *http.Request, body []byte) (string, ma
 		if err != nil {
 			return "", nil, cwErrSerialization(err)
 		}
-		if v := form.Get("Version"); v != "" && v != cwAPIVersion {
+		if v := form.Get("Version"); v != "" && v != wire.APIVersion {
 			return "", nil, cwErrInvalidParam("Unsupported API version %q.", v)
 		}
-		in, op, err := cwDecodeQuery(form)
+		in, op, err := wire.DecodeQuery(form)
 		if err != nil {
 			return op, nil, cwErrSerialization(err)
 		}
@@ -224,26 +225,26 @@ func (c *Service) nextRequestID() string {
 	return fmt.Sprintf("c0ffee00-0000-4000-8000-%012x", n)
 }
 
-func writeCWResult(w http.ResponseWriter, proto cwProtocol, op string, out cwObj, reqID string) {
+func writeCWResult(w http.ResponseWriter, proto wire.Protocol, op string, out wire.Obj, reqID string) {
 	h := w.Header()
 	var body []byte
 	switch proto {
-	case cwProtoCBOR:
+	case wire.CBOR:
 		h.Set("Smithy-Protocol", "rpc-v2-cbor")
 		h.Set("Content-Type", "application/cbor")
 		if out == nil {
-			out = cwObj{}
+			out = wire.Obj{}
 		}
-		body = cwEncodeCBOR(out)
-	case cwProtoJSON:
+		body = wire.EncodeCBOR(out)
+	case wire.JSON:
 		h.Set("Content-Type", "application/x-amz-json-1.0")
 		if out == nil {
-			out = cwObj{}
+			out = wire.Obj{}
 		}
-		body = cwEncodeJSON(out)
+		body = wire.EncodeJSON(out)
 	default:
 		h.Set("Content-Type", "text/xml")
-		body = cwEncodeXML(op, out, reqID)
+		body = wire.EncodeXML(op, out, reqID)
 	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body) // the client went away; nothing useful to do
@@ -308,7 +309,7 @@ func cwErrSerialization(err error) error {
 	return newCWErr("SerializationException", "MalformedInput", 400, "%s", err.Error())
 }
 
-func writeCWError(w http.ResponseWriter, proto cwProtocol, err error, reqID string) {
+func writeCWError(w http.ResponseWriter, proto wire.Protocol, err error, reqID string) {
 	e, ok := err.(*cwError)
 	if !ok {
 		e = &cwError{shape: "InternalServiceFault", code: "InternalServiceError", status: 500, fault: "Receiver", msg: err.Error()}
@@ -319,17 +320,17 @@ func writeCWError(w http.ResponseWriter, proto cwProtocol, err error, reqID stri
 	h.Set("X-Amzn-Query-Error", e.code+";"+e.fault)
 	var body []byte
 	switch proto {
-	case cwProtoCBOR:
+	case wire.CBOR:
 		h.Set("Smithy-Protocol", "rpc-v2-cbor")
 		h.Set("Content-Type", "application/cbor")
-		body = cwEncodeCBOR(cwObj{{"__type", "com.amazonaws.cloudwatch#" + e.shape}, {"message", e.msg}})
-	case cwProtoJSON:
+		body = wire.EncodeCBOR(wire.Pairs("__type", "com.amazonaws.cloudwatch#"+e.shape, "message", e.msg))
+	case wire.JSON:
 		h.Set("Content-Type", "application/x-amz-json-1.0")
-		body = cwEncodeJSON(cwObj{{"__type", "com.amazonaws.cloudwatch#" + e.shape}, {"message", e.msg}})
+		body = wire.EncodeJSON(wire.Pairs("__type", "com.amazonaws.cloudwatch#"+e.shape, "message", e.msg))
 	default:
 		h.Set("Content-Type", "text/xml")
 		var b strings.Builder
-		b.WriteString(`<ErrorResponse xmlns="` + cwXMLNS + `"><Error><Type>` + e.fault + `</Type><Code>`)
+		b.WriteString(`<ErrorResponse xmlns="` + wire.XMLNS + `"><Error><Type>` + e.fault + `</Type><Code>`)
 		b.WriteString(e.code)
 		b.WriteString(`</Code><Message>`)
 		b.WriteString(cwXMLEscapeString(e.msg))
@@ -344,7 +345,7 @@ func writeCWError(w http.ResponseWriter, proto cwProtocol, err error, reqID stri
 
 func cwXMLEscapeString(s string) string {
 	var b bytes.Buffer
-	cwXMLEscape(&b, s)
+	wire.XMLEscape(&b, s)
 	return b.String()
 }
 
@@ -352,5 +353,5 @@ func cwXMLEscapeString(s string) string {
 // awsJson1.0 by X-Amz-Target, awsQuery by version.
 func (c *Service) Endpoint() awsproto.Endpoint {
 	return awsproto.Endpoint{Name: "cloudwatch", SigningName: "monitoring",
-		TargetPrefixes: []string{cwServiceName + "."}, PathPrefixes: []string{"/service/" + cwServiceName + "/"}, QueryVersions: []string{cwAPIVersion}}
+		TargetPrefixes: []string{wire.ServiceName + "."}, PathPrefixes: []string{"/service/" + wire.ServiceName + "/"}, QueryVersions: []string{wire.APIVersion}}
 }

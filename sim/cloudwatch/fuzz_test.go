@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go/encoding/cbor"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim/cloudwatch/wire"
 	"github.com/perch-dev/perch/sim/metrics"
 )
 
@@ -34,7 +35,7 @@ func fuzzCW() *Service {
 
 // checkCWResponse asserts the simulator answered with a well-formed success
 // or a well-formed modelled error in the request's protocol.
-func checkCWResponse(t *testing.T, proto cwProtocol, rec *httptest.ResponseRecorder) {
+func checkCWResponse(t *testing.T, proto wire.Protocol, rec *httptest.ResponseRecorder) {
 	t.Helper()
 	if rec.Code != http.StatusOK && (rec.Code < 400 || rec.Code > 404) {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body.String())
@@ -44,7 +45,7 @@ func checkCWResponse(t *testing.T, proto cwProtocol, rec *httptest.ResponseRecor
 	}
 	body := rec.Body.Bytes()
 	switch proto {
-	case cwProtoCBOR:
+	case wire.CBOR:
 		if rec.Header().Get("Smithy-Protocol") != "rpc-v2-cbor" {
 			t.Fatal("CBOR response without Smithy-Protocol header")
 		}
@@ -55,7 +56,7 @@ func checkCWResponse(t *testing.T, proto cwProtocol, rec *httptest.ResponseRecor
 		if _, ok := v.(cbor.Map); !ok {
 			t.Fatalf("response is %T, not a map", v)
 		}
-	case cwProtoJSON:
+	case wire.JSON:
 		if !json.Valid(body) {
 			t.Fatalf("response is not JSON: %s", body)
 		}
@@ -79,28 +80,29 @@ func checkCWResponse(t *testing.T, proto cwProtocol, rec *httptest.ResponseRecor
 var cwFuzzOps = []string{"GetMetricData", "ListMetrics", "PutMetricData", "DescribeAlarms", "PutMetricAlarm", "SetAlarmState", "DeleteAlarms", "Nope"}
 
 func FuzzCBORRequest(f *testing.F) {
-	metric := cwObj{{"Namespace", "N"}, {"MetricName", "M"}, {"Dimensions", []cwObj{{{"Name", "D"}, {"Value", "v"}}}}}
-	gmd := cwObj{
-		{"MetricDataQueries", []cwObj{
-			{{"Id", "m"}, {"MetricStat", cwObj{{"Metric", metric}, {"Period", 60}, {"Stat", "p99.9"}}}, {"ReturnData", false}},
-			{{"Id", "e"}, {"Expression", "FILL(m, 0) * 2 + SUM([m, m])"}},
-		}},
-		{"StartTime", cwT0.Add(-time.Hour)}, {"EndTime", cwT0}, {"MaxDatapoints", 3},
-	}
-	f.Add(uint8(0), cwEncodeCBOR(gmd))
-	f.Add(uint8(2), cwEncodeCBOR(cwObj{{"Namespace", "N"}, {"MetricData", []cwObj{{{"MetricName", "M"}, {"Values", []float64{1, 2}}, {"Counts", []float64{3, 4}}}}}}))
-	f.Add(uint8(3), cwEncodeCBOR(cwObj{{"AlarmNamePrefix", "a"}, {"MaxRecords", 1}}))
-	f.Add(uint8(4), cwEncodeCBOR(cwObj{{"AlarmName", "b"}, {"Metrics", []cwObj{{{"Id", "x"}, {"Expression", "1"}, {"Period", 60}}}}, {"EvaluationPeriods", 1}, {"Threshold", 1.5}, {"ComparisonOperator", "LessThanThreshold"}}))
-	f.Add(uint8(5), cwEncodeCBOR(cwObj{{"AlarmName", "a"}, {"StateValue", "ALARM"}, {"StateReason", "r"}, {"StateReasonData", "{}"}}))
+	p := wire.Pairs
+	metric := p("Namespace", "N", "MetricName", "M", "Dimensions", []wire.Obj{p("Name", "D", "Value", "v")})
+	gmd := p(
+		"MetricDataQueries", []wire.Obj{
+			p("Id", "m", "MetricStat", p("Metric", metric, "Period", 60, "Stat", "p99.9"), "ReturnData", false),
+			p("Id", "e", "Expression", "FILL(m, 0) * 2 + SUM([m, m])"),
+		},
+		"StartTime", cwT0.Add(-time.Hour), "EndTime", cwT0, "MaxDatapoints", 3,
+	)
+	f.Add(uint8(0), wire.EncodeCBOR(gmd))
+	f.Add(uint8(2), wire.EncodeCBOR(p("Namespace", "N", "MetricData", []wire.Obj{p("MetricName", "M", "Values", []float64{1, 2}, "Counts", []float64{3, 4})})))
+	f.Add(uint8(3), wire.EncodeCBOR(p("AlarmNamePrefix", "a", "MaxRecords", 1)))
+	f.Add(uint8(4), wire.EncodeCBOR(p("AlarmName", "b", "Metrics", []wire.Obj{p("Id", "x", "Expression", "1", "Period", 60)}, "EvaluationPeriods", 1, "Threshold", 1.5, "ComparisonOperator", "LessThanThreshold")))
+	f.Add(uint8(5), wire.EncodeCBOR(p("AlarmName", "a", "StateValue", "ALARM", "StateReason", "r", "StateReasonData", "{}")))
 	f.Add(uint8(6), []byte{0xbf, 0x61, 0x41, 0x9f, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, op uint8, body []byte) {
 		cw := fuzzCW()
-		r := httptest.NewRequest(http.MethodPost, cwCBORPrefix+cwFuzzOps[int(op)%len(cwFuzzOps)], bytes.NewReader(body))
+		r := httptest.NewRequest(http.MethodPost, wire.CBORPrefix+cwFuzzOps[int(op)%len(cwFuzzOps)], bytes.NewReader(body))
 		r.Header.Set("Smithy-Protocol", "rpc-v2-cbor")
 		rec := httptest.NewRecorder()
 		cw.Operation(r, body)
 		cw.Serve(rec, r, body)
-		checkCWResponse(t, cwProtoCBOR, rec)
+		checkCWResponse(t, wire.CBOR, rec)
 	})
 }
 
@@ -114,12 +116,12 @@ func FuzzJSONRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, op uint8, body []byte) {
 		cw := fuzzCW()
 		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
-		r.Header.Set("X-Amz-Target", cwServiceName+"."+cwFuzzOps[int(op)%len(cwFuzzOps)])
+		r.Header.Set("X-Amz-Target", wire.ServiceName+"."+cwFuzzOps[int(op)%len(cwFuzzOps)])
 		r.Header.Set("Content-Type", "application/x-amz-json-1.0")
 		rec := httptest.NewRecorder()
 		cw.Operation(r, body)
 		cw.Serve(rec, r, body)
-		checkCWResponse(t, cwProtoJSON, rec)
+		checkCWResponse(t, wire.JSON, rec)
 	})
 }
 
@@ -138,6 +140,6 @@ func FuzzQueryRequest(f *testing.F) {
 		rec := httptest.NewRecorder()
 		cw.Operation(r, body)
 		cw.Serve(rec, r, body)
-		checkCWResponse(t, cwProtoQuery, rec)
+		checkCWResponse(t, wire.Query, rec)
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perch-dev/perch/sim/cloudwatch/wire"
 	"github.com/perch-dev/perch/sim/metrics"
 )
 
@@ -177,7 +178,7 @@ func cwValidPeriod(p int64, name string) error {
 	return cwErrInvalidParam("The parameter %s must be 1, 5, 10, 20, 30 or a multiple of 60.", name)
 }
 
-func (c *Service) getMetricData(f cwFields) (cwObj, error) {
+func (c *Service) getMetricData(f cwFields) (wire.Obj, error) {
 	in := cwGMDInput{ScanBy: "TimestampDescending", MaxDatapoints: cwMaxDatapoints}
 	if !f.has("MetricDataQueries") {
 		return nil, cwErrMissing("MetricDataQueries")
@@ -258,7 +259,7 @@ func (c *Service) getMetricData(f cwFields) (cwObj, error) {
 	}
 	budget := int(in.MaxDatapoints)
 	skip := offset
-	out := make([]cwObj, 0, len(results))
+	out := make([]wire.Obj, 0, len(results))
 	for _, r := range results {
 		pts := r.pts
 		if skip >= len(pts) {
@@ -280,17 +281,17 @@ func (c *Service) getMetricData(f cwFields) (cwObj, error) {
 			ts[i] = time.Unix(p.t, 0).UTC()
 			vs[i] = p.v
 		}
-		out = append(out, cwObj{}.
-			set("Id", r.q.ID).
-			set("Label", r.q.label()).
-			set("Timestamps", ts).
-			set("Values", vs).
-			set("StatusCode", status).
-			set("Messages", []cwObj{}))
+		out = append(out, wire.Obj{}.
+			Set("Id", r.q.ID).
+			Set("Label", r.q.label()).
+			Set("Timestamps", ts).
+			Set("Values", vs).
+			Set("StatusCode", status).
+			Set("Messages", []wire.Obj{}))
 	}
-	res := cwObj{}.set("MetricDataResults", out).set("Messages", []cwObj{})
+	res := wire.Obj{}.Set("MetricDataResults", out).Set("Messages", []wire.Obj{})
 	if next := offset + int(in.MaxDatapoints); next < total {
-		res = res.set("NextToken", cwGMDToken(next, cwGMDFingerprint(in)))
+		res = res.Set("NextToken", cwGMDToken(next, cwGMDFingerprint(in)))
 	}
 	return res, nil
 }
@@ -371,7 +372,7 @@ func cwAlignDown(t, p int64) int64 {
 	return t - r
 }
 
-func (c *Service) listMetrics(f cwFields) (cwObj, error) {
+func (c *Service) listMetrics(f cwFields) (wire.Obj, error) {
 	ns, hasNS := f.str("Namespace")
 	name, hasName := f.str("MetricName")
 	type filter struct {
@@ -401,7 +402,7 @@ func (c *Service) listMetrics(f cwFields) (cwObj, error) {
 			return nil, cwErrNextToken()
 		}
 	}
-	var matched []cwObj
+	var matched []wire.Obj
 	for _, m := range c.store.Metrics() {
 		if (hasNS && m.Namespace != ns) || (hasName && m.MetricName != name) {
 			continue
@@ -417,32 +418,32 @@ func (c *Service) listMetrics(f cwFields) (cwObj, error) {
 			ok = ok && found
 		}
 		if ok {
-			matched = append(matched, cwObj{}.
-				set("Namespace", m.Namespace).
-				set("MetricName", m.MetricName).
-				set("Dimensions", cwDimsObj(m.Dimensions)))
+			matched = append(matched, wire.Obj{}.
+				Set("Namespace", m.Namespace).
+				Set("MetricName", m.MetricName).
+				Set("Dimensions", cwDimsObj(m.Dimensions)))
 		}
 	}
 	if offset > len(matched) {
 		return nil, cwErrNextToken()
 	}
 	end := min(offset+cwListMetricsPage, len(matched))
-	res := cwObj{}.set("Metrics", matched[offset:end])
+	res := wire.Obj{}.Set("Metrics", matched[offset:end])
 	if end < len(matched) {
-		res = res.set("NextToken", base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("lm:%d", end))))
+		res = res.Set("NextToken", base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("lm:%d", end))))
 	}
 	return res, nil
 }
 
-func cwDimsObj(dims []metrics.Dimension) []cwObj {
-	out := make([]cwObj, len(dims))
+func cwDimsObj(dims []metrics.Dimension) []wire.Obj {
+	out := make([]wire.Obj, len(dims))
 	for i, d := range dims {
-		out[i] = cwObj{{"Name", d.Name}, {"Value", d.Value}}
+		out[i] = wire.Pairs("Name", d.Name, "Value", d.Value)
 	}
 	return out
 }
 
-func (c *Service) putMetricData(f cwFields) (cwObj, error) {
+func (c *Service) putMetricData(f cwFields) (wire.Obj, error) {
 	ns, _ := f.str("Namespace")
 	if ns == "" {
 		if *f.err != nil {

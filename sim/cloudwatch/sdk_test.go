@@ -23,6 +23,7 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim/cloudwatch/wire"
 	"github.com/perch-dev/perch/sim/metrics"
 )
 
@@ -36,14 +37,14 @@ type cwEnv struct {
 	url   string
 	// seen records the protocol of every request, so a test can prove the
 	// client really spoke the protocol under test.
-	seen []cwProtocol
+	seen []wire.Protocol
 }
 
 // codesOverridden tells whether ErrorCode() carries the awsQuery code: the
 // CBOR and JSON protocols take it from X-Amzn-Query-Error, while the awsQuery
 // protocol resolves the typed error and leaves the shape name as the code.
 func (env *cwEnv) codesOverridden() bool {
-	return len(env.seen) > 0 && env.seen[0] != cwProtoQuery
+	return len(env.seen) > 0 && env.seen[0] != wire.Query
 }
 
 func newCWEnv(t *testing.T) *cwEnv {
@@ -56,7 +57,7 @@ func newCWEnv(t *testing.T) *cwEnv {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		env.seen = append(env.seen, cwDetectProtocol(r.URL.Path, r.Header.Get))
+		env.seen = append(env.seen, wire.DetectProtocol(r.URL.Path, r.Header.Get))
 		env.cw.Serve(w, r, body)
 	}))
 	t.Cleanup(srv.Close)
@@ -69,12 +70,12 @@ func newCWEnv(t *testing.T) *cwEnv {
 
 var cwProtocols = []struct {
 	name  string
-	proto cwProtocol
+	proto wire.Protocol
 	opt   func(*cloudwatch.Options)
 }{
-	{"cbor", cwProtoCBOR, func(*cloudwatch.Options) {}},
-	{"json", cwProtoJSON, func(o *cloudwatch.Options) { o.Protocol = awsjson.New10(schemas.GraniteServiceVersion20100801) }},
-	{"query", cwProtoQuery, func(o *cloudwatch.Options) { o.Protocol = awsquery.New(schemas.GraniteServiceVersion20100801) }},
+	{"cbor", wire.CBOR, func(*cloudwatch.Options) {}},
+	{"json", wire.JSON, func(o *cloudwatch.Options) { o.Protocol = awsjson.New10(schemas.GraniteServiceVersion20100801) }},
+	{"query", wire.Query, func(o *cloudwatch.Options) { o.Protocol = awsquery.New(schemas.GraniteServiceVersion20100801) }},
 }
 
 func (env *cwEnv) client(opt func(*cloudwatch.Options)) *cloudwatch.Client {

@@ -1,4 +1,4 @@
-package cloudwatch
+package wire
 
 import (
 	"fmt"
@@ -8,9 +8,9 @@ import (
 	"github.com/aws/smithy-go/encoding/cbor"
 )
 
-// cwDecodeCBOR turns a CBOR body into the generic tree. An empty body is
+// DecodeCBOR turns a CBOR body into the generic tree. An empty body is
 // an empty input: the SDK sends none for operations without members.
-func cwDecodeCBOR(body []byte) (map[string]any, error) {
+func DecodeCBOR(body []byte) (map[string]any, error) {
 	if len(body) == 0 {
 		return map[string]any{}, nil
 	}
@@ -85,7 +85,7 @@ func cwFromCBOR(v cbor.Value) (any, error) {
 		if !ok {
 			return nil, fmt.Errorf("timestamp tag holds %T", secs)
 		}
-		return cwEpochToTime(f)
+		return EpochToTime(f)
 	case *cbor.Nil, *cbor.Undefined:
 		return nil, nil
 	case cbor.Slice:
@@ -95,17 +95,18 @@ func cwFromCBOR(v cbor.Value) (any, error) {
 	}
 }
 
-func cwEncodeCBOR(v any) []byte { return cbor.Encode(cwToCBOR(v)) }
+// EncodeCBOR renders a response tree as RPCv2 CBOR.
+func EncodeCBOR(v any) []byte { return cbor.Encode(cwToCBOR(v)) }
 
 func cwToCBOR(v any) cbor.Value {
 	switch x := v.(type) {
-	case cwObj:
+	case Obj:
 		m := make(cbor.Map, len(x))
 		for _, e := range x {
 			m[e.k] = cwToCBOR(e.v)
 		}
 		return m
-	case []cwObj:
+	case []Obj:
 		l := make(cbor.List, len(x))
 		for i, e := range x {
 			l[i] = cwToCBOR(e)

@@ -1,4 +1,4 @@
-package cloudwatch
+package wire
 
 import (
 	"bytes"
@@ -15,10 +15,10 @@ import (
 // decoder sort millions of keys into one list.
 const cwMaxListIndex = 100000
 
-// cwDecodeQuery turns awsQuery's flattened form (`A.member.1.B=v`) into
+// DecodeQuery turns awsQuery's flattened form (`A.member.1.B=v`) into
 // the same tree the other protocols produce. Everything is a string here;
 // the accessors coerce.
-func cwDecodeQuery(form url.Values) (map[string]any, string, error) {
+func DecodeQuery(form url.Values) (map[string]any, string, error) {
 	action := form.Get("Action")
 	root := map[string]any{}
 	keys := make([]string, 0, len(form))
@@ -117,22 +117,22 @@ func cwQueryLists(v any) (any, error) {
 	return m, nil
 }
 
-// cwEncodeXML renders <OpResponse><OpResult>…</OpResult><ResponseMetadata>.
-func cwEncodeXML(op string, result cwObj, requestID string) []byte {
+// EncodeXML renders <OpResponse><OpResult>…</OpResult><ResponseMetadata>.
+func EncodeXML(op string, result Obj, requestID string) []byte {
 	var b bytes.Buffer
-	b.WriteString(`<` + op + `Response xmlns="` + cwXMLNS + `">`)
+	b.WriteString(`<` + op + `Response xmlns="` + XMLNS + `">`)
 	if result != nil {
 		b.WriteString("<" + op + "Result>")
 		cwWriteXMLMembers(&b, result)
 		b.WriteString("</" + op + "Result>")
 	}
 	b.WriteString("<ResponseMetadata><RequestId>")
-	cwXMLEscape(&b, requestID)
+	XMLEscape(&b, requestID)
 	b.WriteString("</RequestId></ResponseMetadata></" + op + "Response>")
 	return b.Bytes()
 }
 
-func cwWriteXMLMembers(b *bytes.Buffer, o cwObj) {
+func cwWriteXMLMembers(b *bytes.Buffer, o Obj) {
 	for _, e := range o {
 		b.WriteString("<" + e.k + ">")
 		cwWriteXMLValue(b, e.v)
@@ -149,18 +149,18 @@ func cwWriteXMLValue(b *bytes.Buffer, v any) {
 		}
 	}
 	switch x := v.(type) {
-	case cwObj:
+	case Obj:
 		cwWriteXMLMembers(b, x)
-	case []cwObj:
+	case []Obj:
 		member(len(x), func(i int) { cwWriteXMLMembers(b, x[i]) })
 	case []string:
-		member(len(x), func(i int) { cwXMLEscape(b, x[i]) })
+		member(len(x), func(i int) { XMLEscape(b, x[i]) })
 	case []float64:
 		member(len(x), func(i int) { cwWriteXMLValue(b, x[i]) })
 	case []time.Time:
 		member(len(x), func(i int) { cwWriteXMLValue(b, x[i]) })
 	case string:
-		cwXMLEscape(b, x)
+		XMLEscape(b, x)
 	case float64:
 		b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
 	case int:
@@ -176,6 +176,7 @@ func cwWriteXMLValue(b *bytes.Buffer, v any) {
 	}
 }
 
-func cwXMLEscape(b *bytes.Buffer, s string) {
+// XMLEscape writes s escaped for XML text.
+func XMLEscape(b *bytes.Buffer, s string) {
 	_ = xml.EscapeText(b, []byte(s)) // writes to a bytes.Buffer cannot fail
 }

@@ -1,4 +1,4 @@
-package cloudwatch
+package wire
 
 import (
 	"bytes"
@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// cwDecodeJSON handles awsJson1.0 bodies; numbers stay float64 and
+// DecodeJSON handles awsJson1.0 bodies; numbers stay float64 and
 // timestamps arrive as epoch-second numbers, which the accessors convert.
-func cwDecodeJSON(body []byte) (map[string]any, error) {
+func DecodeJSON(body []byte) (map[string]any, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return map[string]any{}, nil
 	}
@@ -70,7 +70,8 @@ func cwFromJSON(v any) (any, error) {
 	}
 }
 
-func cwEncodeJSON(v any) []byte {
+// EncodeJSON renders a response tree as awsJson1.0.
+func EncodeJSON(v any) []byte {
 	var b bytes.Buffer
 	cwWriteJSON(&b, v)
 	return b.Bytes()
@@ -78,7 +79,7 @@ func cwEncodeJSON(v any) []byte {
 
 func cwWriteJSON(b *bytes.Buffer, v any) {
 	switch x := v.(type) {
-	case cwObj:
+	case Obj:
 		b.WriteByte('{')
 		for i, e := range x {
 			if i > 0 {
@@ -89,7 +90,7 @@ func cwWriteJSON(b *bytes.Buffer, v any) {
 			cwWriteJSON(b, e.v)
 		}
 		b.WriteByte('}')
-	case []cwObj:
+	case []Obj:
 		cwWriteJSONList(b, len(x), func(i int) { cwWriteJSON(b, x[i]) })
 	case []string:
 		cwWriteJSONList(b, len(x), func(i int) { cwWriteJSONString(b, x[i]) })

@@ -6,96 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/perch-dev/perch/sim/cloudwatch/wire"
 )
-
-// The three CloudWatch wire protocols share one model: each request body is
-// decoded into a generic tree (map[string]any, []any, string, float64, bool,
-// time.Time) and each response is built as an ordered tree (cwObj) that three
-// encoders render. Operation code never sees the wire format.
-
-// cwProtocol identifies the wire protocol a request arrived in; the response
-// must use the same one.
-type cwProtocol int
-
-const (
-	cwProtoQuery cwProtocol = iota
-	cwProtoJSON
-	cwProtoCBOR
-)
-
-const (
-	cwServiceName = "GraniteServiceVersion20100801"
-	cwCBORPrefix  = "/service/" + cwServiceName + "/operation/"
-	cwXMLNS       = "http://monitoring.amazonaws.com/doc/2010-08-01/"
-	cwAPIVersion  = "2010-08-01"
-)
-
-// cwDetectProtocol decides by path and headers first, because a CBOR or JSON
-// body can never be mistaken for a form, and falls back to awsQuery.
-func cwDetectProtocol(path string, header func(string) string) cwProtocol {
-	if strings.HasPrefix(path, cwCBORPrefix) || strings.EqualFold(header("Smithy-Protocol"), "rpc-v2-cbor") {
-		return cwProtoCBOR
-	}
-	if strings.HasPrefix(header("X-Amz-Target"), cwServiceName+".") {
-		return cwProtoJSON
-	}
-	return cwProtoQuery
-}
-
-// cwObj is an ordered response structure, so XML and JSON output is stable and
-// reads like AWS's.
-type cwObj []cwKV
-
-type cwKV struct {
-	k string
-	v any
-}
-
-// set appends a member; nil pointers and nil values are omitted, which is
-// how all three protocols express an absent optional member.
-func (o cwObj) set(k string, v any) cwObj {
-	switch x := v.(type) {
-	case nil:
-		return o
-	case *string:
-		if x == nil {
-			return o
-		}
-		v = *x
-	case *float64:
-		if x == nil {
-			return o
-		}
-		v = *x
-	case *int64:
-		if x == nil {
-			return o
-		}
-		v = *x
-	case *bool:
-		if x == nil {
-			return o
-		}
-		v = *x
-	case *time.Time:
-		if x == nil {
-			return o
-		}
-		v = *x
-	}
-	return append(o, cwKV{k, v})
-}
-
-func cwEpochToTime(f float64) (time.Time, error) {
-	// Bound the range so that time arithmetic later cannot overflow.
-	if math.IsNaN(f) || math.IsInf(f, 0) || f < -62135596800 || f > 253402300799 {
-		return time.Time{}, fmt.Errorf("timestamp %v out of range", f)
-	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC(), nil
-}
-
-// ---- typed access to the generic tree ----
 
 // cwFields reads members of one request structure, coercing across the
 // protocols' representations and remembering the first type error.
@@ -197,7 +110,7 @@ func (f cwFields) time(k string) (time.Time, bool) {
 	case time.Time:
 		return x, true
 	case float64:
-		t, err := cwEpochToTime(x)
+		t, err := wire.EpochToTime(x)
 		if err != nil {
 			f.fail(k, "is out of range")
 			return time.Time{}, false
@@ -208,7 +121,7 @@ func (f cwFields) time(k string) (time.Time, bool) {
 			return t.UTC(), true
 		}
 		if n, err := strconv.ParseFloat(x, 64); err == nil {
-			if t, err := cwEpochToTime(n); err == nil {
+			if t, err := wire.EpochToTime(n); err == nil {
 				return t, true
 			}
 		}
