@@ -98,33 +98,9 @@ func (sc *Scenario) validateCodeDeploy() error {
 		configs[c.Name] = c.ComputePlatform
 	}
 	for i := range cd.Configs {
-		c := &cd.Configs[i]
-		p := []any{"codedeploy", "deployment_configs", i}
-		if !cdName100.MatchString(c.Name) || strings.HasPrefix(c.Name, "CodeDeployDefault.") {
-			return ferr(with(p, "name"), "%q must be 1-100 of letters, digits and ._+=,@- and not start with CodeDeployDefault.", c.Name)
+		if err := validateConfig([]any{"codedeploy", "deployment_configs", i}, &cd.Configs[i], configs); err != nil {
+			return err
 		}
-		if _, dup := configs[c.Name]; dup {
-			return ferr(with(p, "name"), "%q is used twice", c.Name)
-		}
-		if c.ComputePlatform != PlatformECS && c.ComputePlatform != PlatformLambda {
-			return ferr(with(p, "compute_platform"), "%q must be ECS or Lambda (traffic-shifting configurations)", c.ComputePlatform)
-		}
-		switch c.Type {
-		case "TimeBasedCanary", "TimeBasedLinear":
-			if c.Percentage < 1 || c.Percentage > 99 {
-				return ferr(with(p, "percentage"), "%d is out of range (1..99)", c.Percentage)
-			}
-			if c.Interval < 1 || c.Interval > 2880 {
-				return ferr(with(p, "interval"), "%d is out of range (1..2880 minutes)", c.Interval)
-			}
-		case "AllAtOnce":
-			if c.Percentage != 0 || c.Interval != 0 {
-				return ferr(p, "an AllAtOnce configuration has no percentage or interval")
-			}
-		default:
-			return ferr(with(p, "type"), "%q is not TimeBasedCanary, TimeBasedLinear or AllAtOnce", c.Type)
-		}
-		configs[c.Name] = c.ComputePlatform
 	}
 	albs := map[string]*ALB{}
 	for i := range sc.ALBs {
@@ -137,77 +113,117 @@ func (sc *Scenario) validateCodeDeploy() error {
 	groups := map[string]bool{}
 	used := map[string]string{}
 	for i := range cd.Groups {
-		g := &cd.Groups[i]
-		p := []any{"codedeploy", "deployment_groups", i}
-		if !cdName100.MatchString(g.Application) {
-			return ferr(with(p, "application"), "%q must be 1-100 of letters, digits and ._+=,@-", g.Application)
-		}
-		if !cdName100.MatchString(g.Name) {
-			return ferr(with(p, "name"), "%q must be 1-100 of letters, digits and ._+=,@-", g.Name)
-		}
-		if groups[g.Application+"/"+g.Name] {
-			return ferr(with(p, "name"), "%s/%s is used twice", g.Application, g.Name)
-		}
-		groups[g.Application+"/"+g.Name] = true
-		if err := g.validatePlatform(p, albs, lambdas, used); err != nil {
+		if err := cd.Groups[i].validate([]any{"codedeploy", "deployment_groups", i}, groups, used, albs, lambdas, configs, sc.History.D()); err != nil {
 			return err
 		}
-		if g.DeploymentConfig == "" {
-			g.DeploymentConfig = map[string]string{
-				PlatformECS: "CodeDeployDefault.ECSAllAtOnce", PlatformLambda: "CodeDeployDefault.LambdaAllAtOnce", PlatformServer: "CodeDeployDefault.OneAtATime",
-			}[g.ComputePlatform]
+	}
+	return nil
+}
+
+// validateConfig checks a custom deployment configuration at path p and
+// adds it to configs (name to compute platform).
+func validateConfig(p []any, c *CodeDeployConfig, configs map[string]string) error {
+	if !cdName100.MatchString(c.Name) || strings.HasPrefix(c.Name, "CodeDeployDefault.") {
+		return ferr(with(p, "name"), "%q must be 1-100 of letters, digits and ._+=,@- and not start with CodeDeployDefault.", c.Name)
+	}
+	if _, dup := configs[c.Name]; dup {
+		return ferr(with(p, "name"), "%q is used twice", c.Name)
+	}
+	if c.ComputePlatform != PlatformECS && c.ComputePlatform != PlatformLambda {
+		return ferr(with(p, "compute_platform"), "%q must be ECS or Lambda (traffic-shifting configurations)", c.ComputePlatform)
+	}
+	switch c.Type {
+	case "TimeBasedCanary", "TimeBasedLinear":
+		if c.Percentage < 1 || c.Percentage > 99 {
+			return ferr(with(p, "percentage"), "%d is out of range (1..99)", c.Percentage)
 		}
-		if err := checkConfig(with(p, "deployment_config"), configs, g.DeploymentConfig, g.ComputePlatform); err != nil {
+		if c.Interval < 1 || c.Interval > 2880 {
+			return ferr(with(p, "interval"), "%d is out of range (1..2880 minutes)", c.Interval)
+		}
+	case "AllAtOnce":
+		if c.Percentage != 0 || c.Interval != 0 {
+			return ferr(p, "an AllAtOnce configuration has no percentage or interval")
+		}
+	default:
+		return ferr(with(p, "type"), "%q is not TimeBasedCanary, TimeBasedLinear or AllAtOnce", c.Type)
+	}
+	configs[c.Name] = c.ComputePlatform
+	return nil
+}
+
+// validate checks a deployment group at path p, filling its defaults:
+// groups and used record what earlier groups took; albs, lambdas and
+// configs are what the scenario has.
+func (g *CodeDeployGroup) validate(p []any, groups map[string]bool, used map[string]string, albs map[string]*ALB,
+	lambdas map[string]*Lambda, configs map[string]string, history time.Duration) error {
+	if !cdName100.MatchString(g.Application) {
+		return ferr(with(p, "application"), "%q must be 1-100 of letters, digits and ._+=,@-", g.Application)
+	}
+	if !cdName100.MatchString(g.Name) {
+		return ferr(with(p, "name"), "%q must be 1-100 of letters, digits and ._+=,@-", g.Name)
+	}
+	if groups[g.Application+"/"+g.Name] {
+		return ferr(with(p, "name"), "%s/%s is used twice", g.Application, g.Name)
+	}
+	groups[g.Application+"/"+g.Name] = true
+	if err := g.validatePlatform(p, albs, lambdas, used); err != nil {
+		return err
+	}
+	if g.DeploymentConfig == "" {
+		g.DeploymentConfig = map[string]string{
+			PlatformECS: "CodeDeployDefault.ECSAllAtOnce", PlatformLambda: "CodeDeployDefault.LambdaAllAtOnce", PlatformServer: "CodeDeployDefault.OneAtATime",
+		}[g.ComputePlatform]
+	}
+	if err := checkConfig(with(p, "deployment_config"), configs, g.DeploymentConfig, g.ComputePlatform); err != nil {
+		return err
+	}
+	if g.AutoRollback == nil {
+		t := true
+		g.AutoRollback = &t
+	}
+	if g.InstallTime == nil {
+		d := Duration(map[string]time.Duration{PlatformECS: time.Minute, PlatformLambda: 0, PlatformServer: 3 * time.Minute}[g.ComputePlatform])
+		g.InstallTime = &d
+	}
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+		max  time.Duration
+	}{{"install_time", g.InstallTime.D(), time.Hour}, {"ready_wait", g.ReadyWait.D(), 48 * time.Hour}, {"termination_wait", g.TerminationWait.D(), 48 * time.Hour}} {
+		if f.d < 0 || f.d > f.max || f.d%time.Second != 0 {
+			return ferr(with(p, f.name), "%s is out of range (0s..%s, whole seconds)", f.d, f.max)
+		}
+	}
+	if g.ComputePlatform != PlatformECS && (g.ReadyWait != 0 || g.TerminationWait != 0) {
+		return ferr(p, "ready_wait and termination_wait are for ECS blue/green groups")
+	}
+	if g.ReadyWait.D()%time.Minute != 0 || g.TerminationWait.D()%time.Minute != 0 {
+		return ferr(p, "ready_wait and termination_wait are whole minutes, as CodeDeploy configures them")
+	}
+	for j := range g.Alarms {
+		if err := g.validateAlarm(with(p, "alarms", j), &g.Alarms[j]); err != nil {
 			return err
 		}
-		if g.AutoRollback == nil {
-			t := true
-			g.AutoRollback = &t
+	}
+	for j := range g.Deployments {
+		dp := with(p, "deployments", j)
+		d := &g.Deployments[j]
+		if d.At.D() < -history {
+			return ferr(with(dp, "at"), "%s is before the backfilled history (-%s)", d.At.D(), history)
 		}
-		if g.InstallTime == nil {
-			d := Duration(map[string]time.Duration{PlatformECS: time.Minute, PlatformLambda: 0, PlatformServer: 3 * time.Minute}[g.ComputePlatform])
-			g.InstallTime = &d
-		}
-		for _, f := range []struct {
-			name string
-			d    time.Duration
-			max  time.Duration
-		}{{"install_time", g.InstallTime.D(), time.Hour}, {"ready_wait", g.ReadyWait.D(), 48 * time.Hour}, {"termination_wait", g.TerminationWait.D(), 48 * time.Hour}} {
-			if f.d < 0 || f.d > f.max || f.d%time.Second != 0 {
-				return ferr(with(p, f.name), "%s is out of range (0s..%s, whole seconds)", f.d, f.max)
-			}
-		}
-		if g.ComputePlatform != PlatformECS && (g.ReadyWait != 0 || g.TerminationWait != 0) {
-			return ferr(p, "ready_wait and termination_wait are for ECS blue/green groups")
-		}
-		if g.ReadyWait.D()%time.Minute != 0 || g.TerminationWait.D()%time.Minute != 0 {
-			return ferr(p, "ready_wait and termination_wait are whole minutes, as CodeDeploy configures them")
-		}
-		for j := range g.Alarms {
-			if err := g.validateAlarm(with(p, "alarms", j), &g.Alarms[j]); err != nil {
+		if d.Config != "" {
+			if err := checkConfig(with(dp, "config"), configs, d.Config, g.ComputePlatform); err != nil {
 				return err
 			}
 		}
-		for j := range g.Deployments {
-			dp := with(p, "deployments", j)
-			d := &g.Deployments[j]
-			if d.At.D() < -sc.History.D() {
-				return ferr(with(dp, "at"), "%s is before the backfilled history (-%s)", d.At.D(), sc.History.D())
-			}
-			if d.Config != "" {
-				if err := checkConfig(with(dp, "config"), configs, d.Config, g.ComputePlatform); err != nil {
-					return err
-				}
-			}
-			if d.StopAfter.D() < 0 {
-				return ferr(with(dp, "stop_after"), "%s is negative", d.StopAfter.D())
-			}
-			if d.TargetVersion != "" && (g.ComputePlatform != PlatformLambda || !versionNumber.MatchString(d.TargetVersion)) {
-				return ferr(with(dp, "target_version"), "%q: a target version is a published version number, for Lambda groups", d.TargetVersion)
-			}
-			if len(d.Description) > 512 {
-				return ferr(with(dp, "description"), "longer than 512 characters")
-			}
+		if d.StopAfter.D() < 0 {
+			return ferr(with(dp, "stop_after"), "%s is negative", d.StopAfter.D())
+		}
+		if d.TargetVersion != "" && (g.ComputePlatform != PlatformLambda || !versionNumber.MatchString(d.TargetVersion)) {
+			return ferr(with(dp, "target_version"), "%q: a target version is a published version number, for Lambda groups", d.TargetVersion)
+		}
+		if len(d.Description) > 512 {
+			return ferr(with(dp, "description"), "longer than 512 characters")
 		}
 	}
 	return nil

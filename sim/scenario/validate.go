@@ -98,114 +98,128 @@ func (sc *Scenario) validate() error {
 		return ferr([]any{"caller_arn"}, "%q is not an ARN", sc.CallerARN)
 	}
 	for i, f := range sc.Faults {
-		p := []any{"faults", i}
-		if f.At.D() < 0 {
-			return ferr(with(p, "at"), "%s is before the start", f.At.D())
-		}
-		if f.Spec != "" {
-			if f.Fault != (Fault{}) {
-				return ferr(with(p, "spec"), "give either spec or the fault's fields, not both")
-			}
-			if _, err := ParseFaultSpec(f.Spec); err != nil {
-				return ferr(with(p, "spec"), "%v", err)
-			}
-			continue
-		}
-		if (f.Code == "" && f.Latency == 0 && !f.Drop) || (f.Code != "" && !awsproto.IsParamName(f.Code)) {
-			return ferr(with(p, "code"), "%q is not an error code such as Throttling", f.Code)
-		}
-		known := f.Service == ""
-		for _, n := range serviceNames {
-			known = known || f.Service == n
-		}
-		if !known {
-			return ferr(with(p, "service"), "unknown service %q (elbv2, sts, cloudwatch, lambda, codedeploy)", f.Service)
-		}
-		if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
-			return ferr(with(p, "status"), "%d is not an HTTP error status (400..599)", f.Status)
-		}
-		if f.Times < -1 {
-			return ferr(with(p, "times"), "%d: use a positive count, or -1 for until cleared", f.Times)
-		}
-		if err := f.Fault.Check(); err != nil {
-			return ferr(p, "%v", err)
+		if err := validateFault([]any{"faults", i}, f); err != nil {
+			return err
 		}
 	}
 	sort.SliceStable(sc.Faults, func(x, y int) bool { return sc.Faults[x].At < sc.Faults[y].At })
 	names := map[string]bool{}
 	for i := range sc.ALBs {
-		a := &sc.ALBs[i]
-		p := []any{"albs", i}
-		if !albName.MatchString(a.Name) {
-			return ferr(with(p, "name"), "%q must be 1-25 letters, digits or inner hyphens (target groups are named <name>-stable/-canary)", a.Name)
-		}
-		if names[a.Name] {
-			return ferr(with(p, "name"), "%q is used twice", a.Name)
-		}
-		names[a.Name] = true
-		if err := checkRate(with(p, "requests_per_minute"), a.RequestsPerMinute); err != nil {
+		if err := sc.ALBs[i].validate([]any{"albs", i}, names, sc.History.D()); err != nil {
 			return err
-		}
-		if a.CanaryWeight < 0 || a.CanaryWeight > 100 {
-			return ferr(with(p, "canary_weight"), "%d is out of range (0..100 percent)", a.CanaryWeight)
-		}
-		if a.TargetsPerSide == nil {
-			n := defaultTargets
-			a.TargetsPerSide = &n
-		}
-		if *a.TargetsPerSide < 0 || *a.TargetsPerSide > 100 {
-			return ferr(with(p, "targets_per_side"), "%d is out of range (0..100)", *a.TargetsPerSide)
-		}
-		if a.Listeners < 0 || a.Listeners > 50 {
-			return ferr(with(p, "listeners"), "%d is out of range (0..50, ELBv2's limit per load balancer)", a.Listeners)
-		}
-		if a.RulesPerListener < 0 || a.RulesPerListener > 100 {
-			return ferr(with(p, "rules_per_listener"), "%d is out of range (0..100, ELBv2's limit per listener)", a.RulesPerListener)
-		}
-		if s := a.Stickiness.D(); s < 0 || s > maxStickiness || (s > 0 && s < time.Second) {
-			return ferr(with(p, "stickiness"), "%s is out of range (0s, or 1s..168h)", s)
-		}
-		if a.PathPattern == "" {
-			a.PathPattern = "/*"
-		}
-		if a.DefaultRule && a.PathPattern != "/*" {
-			return ferr(with(p, "path_pattern"), "a default-rule canary has no path condition")
-		}
-		for j, x := range a.Extras {
-			ok := false
-			for _, k := range knownExtras {
-				ok = ok || x == k
-			}
-			if !ok {
-				return ferr(with(p, "extras", j), "unknown extra %q (have %s)", x, strings.Join(knownExtras, ", "))
-			}
-		}
-		fillSide(&a.Stable)
-		fillSide(&a.Canary)
-		if err := a.Stable.validate(with(p, "stable"), *a.TargetsPerSide); err != nil {
-			return err
-		}
-		if err := a.Canary.validate(with(p, "canary"), *a.TargetsPerSide); err != nil {
-			return err
-		}
-		for j := range a.Events {
-			if err := a.validateEvent(with(p, "events", j), &a.Events[j], sc.History.D()); err != nil {
-				return err
-			}
-		}
-		if err := a.validateTimeline(p); err != nil {
-			return err
-		}
-		for j := range a.Alarms {
-			if err := a.validateAlarm(with(p, "alarms", j), &a.Alarms[j]); err != nil {
-				return err
-			}
 		}
 	}
 	if err := sc.validateLambdas(); err != nil {
 		return err
 	}
 	return sc.validateCodeDeploy()
+}
+
+// validateFault checks one scheduled fault at path p.
+func validateFault(p []any, f ScheduledFault) error {
+	if f.At.D() < 0 {
+		return ferr(with(p, "at"), "%s is before the start", f.At.D())
+	}
+	if f.Spec != "" {
+		if f.Fault != (Fault{}) {
+			return ferr(with(p, "spec"), "give either spec or the fault's fields, not both")
+		}
+		if _, err := ParseFaultSpec(f.Spec); err != nil {
+			return ferr(with(p, "spec"), "%v", err)
+		}
+		return nil
+	}
+	if (f.Code == "" && f.Latency == 0 && !f.Drop) || (f.Code != "" && !awsproto.IsParamName(f.Code)) {
+		return ferr(with(p, "code"), "%q is not an error code such as Throttling", f.Code)
+	}
+	known := f.Service == ""
+	for _, n := range serviceNames {
+		known = known || f.Service == n
+	}
+	if !known {
+		return ferr(with(p, "service"), "unknown service %q (elbv2, sts, cloudwatch, lambda, codedeploy)", f.Service)
+	}
+	if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
+		return ferr(with(p, "status"), "%d is not an HTTP error status (400..599)", f.Status)
+	}
+	if f.Times < -1 {
+		return ferr(with(p, "times"), "%d: use a positive count, or -1 for until cleared", f.Times)
+	}
+	if err := f.Fault.Check(); err != nil {
+		return ferr(p, "%v", err)
+	}
+	return nil
+}
+
+// validate checks one ALB canary at path p, filling its defaults; names
+// are the ALB names seen so far.
+func (a *ALB) validate(p []any, names map[string]bool, history time.Duration) error {
+	if !albName.MatchString(a.Name) {
+		return ferr(with(p, "name"), "%q must be 1-25 letters, digits or inner hyphens (target groups are named <name>-stable/-canary)", a.Name)
+	}
+	if names[a.Name] {
+		return ferr(with(p, "name"), "%q is used twice", a.Name)
+	}
+	names[a.Name] = true
+	if err := checkRate(with(p, "requests_per_minute"), a.RequestsPerMinute); err != nil {
+		return err
+	}
+	if a.CanaryWeight < 0 || a.CanaryWeight > 100 {
+		return ferr(with(p, "canary_weight"), "%d is out of range (0..100 percent)", a.CanaryWeight)
+	}
+	if a.TargetsPerSide == nil {
+		n := defaultTargets
+		a.TargetsPerSide = &n
+	}
+	if *a.TargetsPerSide < 0 || *a.TargetsPerSide > 100 {
+		return ferr(with(p, "targets_per_side"), "%d is out of range (0..100)", *a.TargetsPerSide)
+	}
+	if a.Listeners < 0 || a.Listeners > 50 {
+		return ferr(with(p, "listeners"), "%d is out of range (0..50, ELBv2's limit per load balancer)", a.Listeners)
+	}
+	if a.RulesPerListener < 0 || a.RulesPerListener > 100 {
+		return ferr(with(p, "rules_per_listener"), "%d is out of range (0..100, ELBv2's limit per listener)", a.RulesPerListener)
+	}
+	if s := a.Stickiness.D(); s < 0 || s > maxStickiness || (s > 0 && s < time.Second) {
+		return ferr(with(p, "stickiness"), "%s is out of range (0s, or 1s..168h)", s)
+	}
+	if a.PathPattern == "" {
+		a.PathPattern = "/*"
+	}
+	if a.DefaultRule && a.PathPattern != "/*" {
+		return ferr(with(p, "path_pattern"), "a default-rule canary has no path condition")
+	}
+	for j, x := range a.Extras {
+		ok := false
+		for _, k := range knownExtras {
+			ok = ok || x == k
+		}
+		if !ok {
+			return ferr(with(p, "extras", j), "unknown extra %q (have %s)", x, strings.Join(knownExtras, ", "))
+		}
+	}
+	fillSide(&a.Stable)
+	fillSide(&a.Canary)
+	if err := a.Stable.validate(with(p, "stable"), *a.TargetsPerSide); err != nil {
+		return err
+	}
+	if err := a.Canary.validate(with(p, "canary"), *a.TargetsPerSide); err != nil {
+		return err
+	}
+	for j := range a.Events {
+		if err := a.validateEvent(with(p, "events", j), &a.Events[j], history); err != nil {
+			return err
+		}
+	}
+	if err := a.validateTimeline(p); err != nil {
+		return err
+	}
+	for j := range a.Alarms {
+		if err := a.validateAlarm(with(p, "alarms", j), &a.Alarms[j]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func checkRate(p []any, v float64) error {
