@@ -106,31 +106,26 @@ func (s *Sim) driftOnceLocked(d *driftState) error {
 	}
 	switch d.target.Kind {
 	case "lambda":
-		f := s.lambda.functions[d.target.Function]
-		if f == nil {
-			return fmt.Errorf("function %s is gone", d.target.Function)
+		a, err := s.lambda.Alias(d.target.Function, d.target.Alias)
+		if err != nil {
+			return err
 		}
-		a, aerr := s.lambda.findAlias(f, d.target.Alias)
-		if aerr != nil {
-			return aerr
-		}
-		stable, canary := a.functionVersion, d.target.CanaryVersion
-		for v := range a.weights {
+		stable, canary := a.FunctionVersion, d.target.CanaryVersion
+		for v := range a.Weights {
 			canary = v
 		}
 		if canary == stable {
 			canary = d.target.StableVersion
 		}
-		if aerr := s.lambda.setAlias(f, a, stable, map[string]float64{canary: float64(pct) / 100}); aerr != nil {
-			return aerr
+		if err := s.lambda.RouteAlias(d.target.Function, d.target.Alias, stable, map[string]float64{canary: float64(pct) / 100}); err != nil {
+			return err
 		}
 	default:
-		if err := s.elb.setWeights(d.target.RuleARN, map[string]int{
+		if err := s.elb.SetRuleWeights(d.target.RuleARN, map[string]int{
 			d.target.StableTargetGroupARN: 100 - pct, d.target.CanaryTargetGroupARN: pct,
 		}); err != nil {
 			return err
 		}
-		s.traffic.actionsChanged(d.target.RuleARN)
 	}
 	return nil
 }
@@ -138,33 +133,15 @@ func (s *Sim) driftOnceLocked(d *driftState) error {
 // canaryPercentLocked reads the target's canary share now.
 func (s *Sim) canaryPercentLocked(t ManifestTarget) (float64, error) {
 	if t.Kind == "lambda" {
-		f := s.lambda.functions[t.Function]
-		if f == nil || f.aliases[t.Alias] == nil {
+		a, err := s.lambda.Alias(t.Function, t.Alias)
+		if err != nil {
 			return 0, fmt.Errorf("alias %s:%s is gone", t.Function, t.Alias)
 		}
 		var w float64
-		for _, v := range f.aliases[t.Alias].weights {
+		for _, v := range a.Weights {
 			w += v
 		}
 		return 100 * w, nil
 	}
-	actions, ok := s.elb.ruleActions(t.RuleARN)
-	if !ok {
-		return 0, fmt.Errorf("rule %s is gone", t.RuleARN)
-	}
-	var total, canary int
-	for _, a := range actions {
-		if a.forward != nil {
-			for _, g := range a.forward.groups {
-				total += g.weight
-				if g.arn == t.CanaryTargetGroupARN {
-					canary += g.weight
-				}
-			}
-		}
-	}
-	if total == 0 {
-		return 0, nil
-	}
-	return 100 * float64(canary) / float64(total), nil
+	return s.elb.CanaryPercent(t.RuleARN, t.CanaryTargetGroupARN)
 }

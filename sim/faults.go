@@ -6,83 +6,15 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/aws/smithy-go/encoding/cbor"
+	"github.com/perch-dev/perch/sim/awsproto"
 )
 
-// Fault makes matching API calls fail, so tests (and demos) can show what
-// perch does when AWS throttles, errors, or the credentials expire.
-type Fault struct {
-	// Service is the stats name ("elbv2", "sts", "cloudwatch", ...); ""
-	// matches every service.
-	Service string `json:"service,omitempty" yaml:"service"`
-	// Operation, e.g. "ModifyRule"; "" matches every operation.
-	Operation string `json:"operation,omitempty" yaml:"operation"`
-	// Code is the wire error code: "Throttling", "InternalFailure",
-	// "ServiceUnavailable", "ExpiredToken", "AccessDenied", ...
-	Code string `json:"code" yaml:"code"`
-	// Status is the HTTP status; 0 picks a plausible one for the code.
-	Status int `json:"status,omitempty" yaml:"status"`
-	// Message defaults to a sentence naming the injected fault.
-	Message string `json:"message,omitempty" yaml:"message"`
-	// Times is how many matching calls fail: 0 means once, a negative
-	// value means until ClearFaults.
-	Times int `json:"times,omitempty" yaml:"times"`
-
-	// Fraction, between 0 and 1, fails only that share of matching calls,
-	// drawn from the simulator's seeded random source so a run repeats;
-	// 0 or 1 fails every one.
-	Fraction float64 `json:"fraction,omitempty" yaml:"fraction"`
-	// Latency holds each matching call this long on the wall clock before
-	// it is answered: with the fault's error when Code is set, else
-	// normally. The wait is real because it is the client's deadlines
-	// that it tests.
-	Latency Duration `json:"latency,omitempty" yaml:"latency"`
-	// Drop closes the connection without an answer, as a network outage
-	// does: the SDK sees a transport error, not an AWS error.
-	Drop bool `json:"drop,omitempty" yaml:"drop"`
-	// After defers the fault: armed now, it applies from this much
-	// simulated time later (credentials that expire in an hour).
-	After Duration `json:"after,omitempty" yaml:"after"`
-	// For ends the fault this much simulated time after it starts to
-	// apply; 0 means never.
-	For Duration `json:"for,omitempty" yaml:"for"`
-
-	// from and until are After and For made absolute when armed.
+// armedFault is a Fault with its After and For made absolute when armed.
+type armedFault struct {
+	Fault
 	from, until time.Time
-}
-
-// check rejects a fault that could never do anything or would do
-// something undefined.
-func (f Fault) check() error {
-	switch {
-	case f.Code == "" && f.Latency <= 0 && !f.Drop:
-		return fmt.Errorf("a fault needs a code, a latency or drop")
-	case f.Code != "" && !isParamName(f.Code):
-		return fmt.Errorf("code %q is not an error code such as Throttling", f.Code)
-	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
-		return fmt.Errorf("status %d is not an HTTP error status (400..599)", f.Status)
-	case f.Times < -1:
-		return fmt.Errorf("times %d: use a positive count, or -1 for until cleared", f.Times)
-	case !(f.Fraction >= 0 && f.Fraction <= 1):
-		return fmt.Errorf("fraction %v is out of range (0..1)", f.Fraction)
-	case f.Latency < 0 || f.Latency.D() > 10*time.Minute:
-		return fmt.Errorf("latency %s is out of range (0s..10m)", f.Latency.D())
-	case f.After < 0 || f.For < 0:
-		return fmt.Errorf("after and for must not be negative")
-	}
-	if f.Service != "" {
-		known := false
-		for _, n := range statsName {
-			known = known || f.Service == n
-		}
-		if !known {
-			return fmt.Errorf("unknown service %q (elbv2, sts, cloudwatch, lambda, codedeploy)", f.Service)
-		}
-	}
-	return nil
 }
 
 // armLocked fills in the defaults and the window, counted from at, and
@@ -94,35 +26,18 @@ func (s *Sim) armLocked(f Fault, at time.Time, defaultMessage string) {
 	if f.Message == "" {
 		f.Message = fmt.Sprintf("%s %s", defaultMessage, f.Code)
 	}
-	f.from = at.Add(f.After.D())
+	a := armedFault{Fault: f, from: at.Add(f.After.D())}
 	if f.For > 0 {
-		f.until = f.from.Add(f.For.D())
+		a.until = a.from.Add(f.For.D())
 	}
-	s.faults = append(s.faults, f)
-}
-
-func (f Fault) status() int {
-	if f.Status != 0 {
-		return f.Status
-	}
-	switch f.Code {
-	case "InternalFailure", "InternalError", "InternalServiceError", "ServiceException":
-		return 500
-	case "ServiceUnavailable":
-		return 503
-	case "ExpiredToken", "InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied", "AccessDeniedException":
-		return 403
-	case "TooManyRequestsException":
-		return 429
-	}
-	return 400
+	s.faults = append(s.faults, a)
 }
 
 // InjectFault arms a fault. Faults are checked in the order injected; a
 // call fails with the first that matches. A faulted call is still
 // counted in the stats: it reached the service.
 func (s *Sim) InjectFault(f Fault) error {
-	if err := f.check(); err != nil {
+	if err := f.Check(); err != nil {
 		return fmt.Errorf("inject fault: %w", err)
 	}
 	s.mu.Lock()
@@ -156,7 +71,7 @@ func (s *Sim) takeFault(service, op string, now time.Time) (Fault, bool) {
 		if f.Fraction > 0 && f.Fraction < 1 && s.faultRandLocked().Float64() >= f.Fraction {
 			continue
 		}
-		out := *f
+		out := f.Fault
 		if f.Times > 0 {
 			f.Times--
 			if f.Times == 0 {
@@ -206,40 +121,53 @@ func (s *Sim) applyFaultLocked(w http.ResponseWriter, r *http.Request, reqID, se
 		// The server closes the connection without a response.
 		panic(http.ErrAbortHandler)
 	case f.Code != "":
-		writeFault(w, r, reqID, f)
+		awsproto.WriteFault(w, r, reqID, &awsproto.Error{Status: f.HTTPStatus(), Code: f.Code, Message: f.Message})
 		return true
 	}
 	return false
 }
 
-// writeFault answers in the protocol the request used, so the SDK turns
-// it into the same error a real service would produce.
-func writeFault(w http.ResponseWriter, r *http.Request, reqID string, f Fault) {
-	status := f.status()
-	fault := "Sender"
-	if status >= 500 {
-		fault = "Receiver"
+// ApplyFaultSpec arms what the spec describes, starting now.
+func (s *Sim) ApplyFaultSpec(f FaultSpec) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.applySpecLocked(f, s.clock.Now())
+}
+
+func (s *Sim) applySpecLocked(f FaultSpec, at time.Time) error {
+	if f.Kind == "drift" {
+		return s.injectDriftLocked(Drift{Target: f.Target, Every: Duration(f.Duration)}, at)
 	}
-	h := w.Header()
-	switch {
-	case strings.HasPrefix(r.URL.Path, "/service/") && r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor":
-		h.Set("Smithy-Protocol", "rpc-v2-cbor")
-		h.Set("Content-Type", "application/cbor")
-		h.Set("X-Amzn-Query-Error", f.Code+";"+fault)
-		w.WriteHeader(status)
-		_, _ = w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(f.Code), "message": cbor.String(f.Message)}))
-	case r.Header.Get("X-Amz-Target") != "" || strings.HasPrefix(r.URL.Path, "/2015-03-31/"):
-		// awsJson and restJson1 both read the code from X-Amzn-Errortype
-		// first, then __type.
-		h.Set("Content-Type", "application/x-amz-json-1.0")
-		h.Set("X-Amzn-Errortype", f.Code)
-		h.Set("X-Amzn-Query-Error", f.Code+";"+fault)
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": f.Code, "message": f.Message})
-	default:
-		h.Set("Content-Type", "text/xml")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, queryErrorXML("", &apiError{Status: status, Code: f.Code, Message: f.Message, Sender: fault == "Sender"}, reqID))
+	faults := f.Faults()
+	if len(faults) == 0 {
+		return fmt.Errorf("apply fault %s: nothing to arm", f)
+	}
+	for _, ft := range faults {
+		if err := ft.Check(); err != nil {
+			return fmt.Errorf("apply fault %s: %w", f, err)
+		}
+	}
+	for _, ft := range faults {
+		s.armLocked(ft, at, "injected fault")
+	}
+	return nil
+}
+
+// armScheduledLocked arms a scenario's fault at its time.
+func (s *Sim) armScheduledLocked(sf ScheduledFault) {
+	at := s.start.Add(sf.At.D())
+	if sf.Spec == "" {
+		s.armLocked(sf.Fault, at, "scripted fault")
+		return
+	}
+	// The scenario was validated, so the spec parses; a drift on a
+	// target the scenario lacks is all that can fail here.
+	spec, err := ParseFaultSpec(sf.Spec)
+	if err == nil {
+		err = s.applySpecLocked(spec, at)
+	}
+	if err != nil {
+		s.log.Warn("sim: scenario fault", "spec", sf.Spec, "err", err)
 	}
 }
 
@@ -277,7 +205,10 @@ func (s *Sim) serveFaults(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	case http.MethodGet:
 		s.mu.Lock()
-		faults := append([]Fault{}, s.faults...)
+		faults := make([]Fault, len(s.faults))
+		for i, f := range s.faults {
+			faults[i] = f.Fault
+		}
 		drifts := make([]Drift, len(s.drifts))
 		for i, d := range s.drifts {
 			drifts[i] = d.Drift
@@ -287,26 +218,4 @@ func (s *Sim) serveFaults(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, "use GET, POST or DELETE", http.StatusMethodNotAllowed)
 	}
-}
-
-// MarshalJSON writes a Duration as "1m30s", the way it is written in YAML.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// UnmarshalJSON reads "1m30s" or a number of nanoseconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		var n int64
-		if err := json.Unmarshal(b, &n); err != nil {
-			return fmt.Errorf("duration: want a string such as \"30s\" or nanoseconds")
-		}
-		*d = Duration(n)
-		return nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("duration %q: %w", s, err)
-	}
-	*d = Duration(v)
-	return nil
 }

@@ -2,336 +2,133 @@ package sim
 
 import (
 	"fmt"
-	"hash/fnv"
-	"math/rand/v2"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/perch-dev/perch/sim/cloudwatch"
+	"github.com/perch-dev/perch/sim/elbv2"
+	"github.com/perch-dev/perch/sim/lambda"
+	"github.com/perch-dev/perch/sim/metrics"
+	"github.com/perch-dev/perch/sim/scenario"
 )
 
-// Manifest tells a client what the simulator seeded and where it is.
-type Manifest struct {
-	Endpoint string           `json:"endpoint"`
-	Region   string           `json:"region"`
-	Account  string           `json:"account"`
-	Scenario string           `json:"scenario"`
-	Targets  []ManifestTarget `json:"targets"`
-}
-
-// ManifestTarget is one thing perch can attach to. Entries with a Note are
-// deliberately odd (extras for bad-input tests).
-type ManifestTarget struct {
-	Kind                 string `json:"kind"`
-	Name                 string `json:"name"`
-	LoadBalancerARN      string `json:"load_balancer_arn,omitempty"`
-	ListenerARN          string `json:"listener_arn,omitempty"`
-	RuleARN              string `json:"rule_arn,omitempty"`
-	DefaultRule          bool   `json:"default_rule,omitempty"`
-	StableTargetGroupARN string `json:"stable_target_group_arn,omitempty"`
-	CanaryTargetGroupARN string `json:"canary_target_group_arn,omitempty"`
-	// Lambda (kind "lambda"): the alias that splits, and its two versions.
-	Function      string `json:"function,omitempty"`
-	Alias         string `json:"alias,omitempty"`
-	AliasARN      string `json:"alias_arn,omitempty"`
-	StableVersion string `json:"stable_version,omitempty"`
-	CanaryVersion string `json:"canary_version,omitempty"`
-	// CodeDeploy (kind "codedeploy"): the deployment group and the
-	// deployment perch can attach to; ECS groups also carry the ALB fields
-	// above, Lambda groups the alias fields.
-	ComputePlatform string `json:"compute_platform,omitempty"`
-	Application     string `json:"application,omitempty"`
-	DeploymentGroup string `json:"deployment_group,omitempty"`
-	DeploymentID    string `json:"deployment_id,omitempty"`
-	// Alarms are the scenario's CloudWatch alarms on this target.
-	Alarms []string `json:"alarms,omitempty"`
-	Note   string   `json:"note,omitempty"`
-}
-
-// Manifest describes the seeded targets; endpoint is the URL clients use.
-func (s *Sim) Manifest(endpoint string) Manifest {
-	return Manifest{
-		Endpoint: endpoint,
-		Region:   s.region,
-		Account:  s.account,
-		Scenario: s.scenario.Name,
-		Targets:  append([]ManifestTarget(nil), s.targets...),
+// seedScenario has each service seed its part of the scenario, in the
+// order that fixes the manifest's (ALBs, Lambdas, CodeDeploy groups), and
+// creates the scenario's alarms in CloudWatch; the traffic models publish
+// to sink.
+func (s *Sim) seedScenario(sink metrics.Sink) error {
+	sc := s.scenario
+	s.elb.StartTraffic(sink, s.seed, s.start, sc.History.D(), sc.PublishDelay.D())
+	for i := range sc.ALBs {
+		a := &sc.ALBs[i]
+		targets := s.elb.SeedALB(a, elbv2.Seeding{Seed: s.seed, Start: s.start, History: sc.History.D(), Caller: s.callerARN})
+		names, err := s.albAlarms(a, targets[0])
+		if err != nil {
+			return fmt.Errorf("alb %s: %w", a.Name, err)
+		}
+		targets[0].Alarms = names
+		s.targets = append(s.targets, targets...)
 	}
-}
-
-// idSource hands out the hex IDs AWS puts at the end of ARNs, derived
-// from the seed and the ALB's name so the same scenario and seed always
-// give the same ARNs, whatever else the scenario contains.
-type idSource struct{ r *rand.Rand }
-
-func newIDSource(seed int64, name string) idSource {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(name))
-	return idSource{r: rand.New(rand.NewPCG(uint64(seed), h.Sum64()))}
-}
-
-func (s idSource) hex16() string { return fmt.Sprintf("%016x", s.r.Uint64()) }
-
-func (s idSource) instance() string {
-	return fmt.Sprintf("i-0%016x", s.r.Uint64())
-}
-
-// seedScenario creates each ALB canary's resources and registers it with
-// the traffic model.
-func (s *Sim) seedScenario(sink datumSink) error {
-	s.traffic = newTraffic(s.elb, sink, s.seed, s.start, s.scenario)
-	for i := range s.scenario.ALBs {
-		if err := s.seedALB(&s.scenario.ALBs[i]); err != nil {
-			return fmt.Errorf("alb %s: %w", s.scenario.ALBs[i].Name, err)
+	s.lambda.StartTraffic(sink, s.seed, s.start, sc.History.D(), sc.PublishDelay.D())
+	for i := range sc.Lambdas {
+		s.targets = append(s.targets, s.lambda.SeedFunction(&sc.Lambdas[i], s.seed, s.start)...)
+	}
+	albs := map[string]ManifestTarget{}
+	for _, t := range s.targets {
+		if t.Kind == "alb" {
+			albs[t.Name] = t
 		}
 	}
-	s.lambdaTraffic = newLambdaTraffic(s.lambda, sink, s.seed, s.start, s.scenario)
-	for i := range s.scenario.Lambdas {
-		s.seedLambda(&s.scenario.Lambdas[i])
+	targets, err := s.codedeploy.Seed(sc, albs, s.seed, s.start)
+	if err != nil {
+		return err
 	}
-	return s.seedCodeDeploy()
-}
-
-func (s *Sim) seedALB(a *ALB) error {
-	e := s.elb
-	ids := newIDSource(s.seed, a.Name)
-	created := s.start.Add(-30 * 24 * time.Hour).Truncate(time.Second)
-	lb := e.addLoadBalancer(a.Name, ids.hex16(), created)
-	listenerID, defaultRuleID, ruleID := ids.hex16(), ids.hex16(), ids.hex16()
-	stable := e.addTargetGroup(a.Name+"-stable", ids.hex16(), lb.arn)
-	canary := e.addTargetGroup(a.Name+"-canary", ids.hex16(), lb.arn)
-	for _, side := range []struct {
-		tg   *targetGroup
-		spec Side
-	}{{stable, a.Stable}, {canary, a.Canary}} {
-		n := *a.TargetsPerSide
-		bad := *side.spec.UnhealthyTargets
-		for j := range n {
-			tt := &tgTarget{id: ids.instance(), port: 8080, state: "healthy"}
-			if j >= n-bad {
-				tt.state, tt.reason, tt.description = "unhealthy", "Target.FailedHealthChecks", "Health checks failed"
+	s.targets = append(s.targets, targets...)
+	if sc.CodeDeploy != nil {
+		for i := range sc.CodeDeploy.Groups {
+			g := &sc.CodeDeploy.Groups[i]
+			if err := s.groupAlarms(g, albs[g.ALB]); err != nil {
+				return fmt.Errorf("codedeploy group %s/%s: %w", g.Application, g.Name, err)
 			}
-			side.tg.targets = append(side.tg.targets, tt)
 		}
 	}
-	fwd := forwardConfig{groups: []tgWeight{
-		{arn: stable.arn, weight: 100 - a.CanaryWeight},
-		{arn: canary.arn, weight: a.CanaryWeight},
-	}}
-	if d := a.Stickiness.D(); d > 0 {
-		fwd.sticky, fwd.stickySeconds = true, int(d/time.Second)
-	}
-	target := ManifestTarget{
-		Kind: "alb", Name: a.Name, LoadBalancerARN: lb.arn,
-		StableTargetGroupARN: stable.arn, CanaryTargetGroupARN: canary.arn,
-	}
-	var l *listener
-	if a.DefaultRule {
-		l = e.addListener(lb, listenerID, defaultRuleID, 80, []action{forwardAction(fwd)})
-		target.RuleARN, target.DefaultRule = l.defaultRuleARN, true
-	} else {
-		l = e.addListener(lb, listenerID, defaultRuleID, 80, []action{fixedResponseAction(404)})
-		ru := e.addRule(l, ruleID, 10, []*qnode{pathCondition(a.PathPattern)}, []action{forwardAction(fwd)})
-		target.RuleARN = ru.arn
-	}
-	target.ListenerARN = l.arn
-	if marked := a.CanaryWeight > 0 && a.CanaryWeight < 100; a.RolloutMarker == nil && marked || a.RolloutMarker != nil && *a.RolloutMarker {
-		// The rollout under way was begun by perch, which marked it where
-		// it marks a default action (the listener) or a rule.
-		where := target.RuleARN
-		if a.DefaultRule {
-			where = l.arn
-		}
-		e.tags[where] = map[string]string{
-			"perch:rollout:canary":  canary.arn,
-			"perch:rollout:stable":  stable.arn,
-			"perch:rollout:started": s.start.Add(-s.scenario.History.D()).UTC().Format(time.RFC3339),
-			"perch:rollout:by":      s.sts.arn,
-		}
-	}
+	return nil
+}
+
+// albAlarms creates an ALB canary's scenario alarms, on the metrics of
+// the side each watches, and returns their names.
+func (s *Sim) albAlarms(a *ALB, t ManifestTarget) ([]string, error) {
+	var names []string
 	for _, al := range a.Alarms {
-		tgARN := stable.arn
+		tgARN := t.StableTargetGroupARN
 		if al.Side == "canary" {
-			tgARN = canary.arn
+			tgARN = t.CanaryTargetGroupARN
 		}
-		def := cwAlarmDef{
-			Name:        al.Name,
-			Description: fmt.Sprintf("%s %s of %s on %s (from scenario %s)", al.Statistic, al.Metric, al.Side, a.Name, s.scenario.Name),
-			Namespace:   albNamespace,
-			MetricName:  al.Metric,
-			Dimensions: []Dimension{
-				{Name: "LoadBalancer", Value: lbDimension(lb.arn)},
-				{Name: "TargetGroup", Value: tgDimension(tgARN)},
-			},
-			Period:             int64(al.Period.D() / time.Second),
-			EvaluationPeriods:  int64(al.EvaluationPeriods),
-			DatapointsToAlarm:  int64(al.DatapointsToAlarm),
-			Threshold:          al.Threshold,
-			ComparisonOperator: al.Comparison,
-			TreatMissingData:   al.TreatMissingData,
+		def := alarmDef(al, elbv2.Namespace, elbv2.MetricDimensions(t.LoadBalancerARN, tgARN),
+			fmt.Sprintf("%s %s of %s on %s (from scenario %s)", al.Statistic, al.Metric, al.Side, a.Name, s.scenario.Name))
+		if err := s.cw.PutAlarm(def); err != nil {
+			return nil, fmt.Errorf("alarm %s: %w", al.Name, err)
 		}
-		if strings.HasPrefix(al.Statistic, "p") {
-			def.ExtendedStatistic = al.Statistic
-		} else {
-			def.Statistic = al.Statistic
+		names = append(names, al.Name)
+	}
+	return names, nil
+}
+
+// groupAlarms creates a CodeDeploy group's alarms, which CodeDeploy
+// watches: on the target groups of the ALB an ECS group shifts (alb), or on
+// the per-version metrics of the alias a Lambda group routes.
+func (s *Sim) groupAlarms(g *CodeDeployGroup, alb ManifestTarget) error {
+	for _, al := range g.Alarms {
+		var def cloudwatch.AlarmDef
+		switch g.ComputePlatform {
+		case scenario.PlatformECS:
+			tgARN := alb.StableTargetGroupARN
+			if al.Side == "canary" {
+				tgARN = alb.CanaryTargetGroupARN
+			}
+			def = alarmDef(al, elbv2.Namespace, elbv2.MetricDimensions(alb.LoadBalancerARN, tgARN),
+				fmt.Sprintf("%s %s of the %s target group %s, watched by CodeDeploy group %s", al.Statistic, al.Metric, al.Side, s.elb.TargetGroupName(tgARN), g.Name))
+		case scenario.PlatformLambda:
+			var l *Lambda
+			for i := range s.scenario.Lambdas {
+				if s.scenario.Lambdas[i].Name == g.Lambda {
+					l = &s.scenario.Lambdas[i]
+				}
+			}
+			version := l.StableVersion
+			if al.Side == "canary" {
+				version = l.CanaryVersion
+			}
+			def = alarmDef(al, lambda.Namespace, []metrics.Dimension{
+				{Name: "FunctionName", Value: l.Name}, {Name: "Resource", Value: l.Name + ":" + l.Alias},
+				{Name: "ExecutedVersion", Value: version},
+			}, fmt.Sprintf("%s %s of version %s through %s:%s, watched by CodeDeploy group %s", al.Statistic, al.Metric, version, l.Name, l.Alias, g.Name))
+			if al.Metric == "Duration" {
+				def.Unit = "Milliseconds"
+			}
 		}
-		if err := s.cw.putAlarm(def); err != nil {
+		if err := s.cw.PutAlarm(def); err != nil {
 			return fmt.Errorf("alarm %s: %w", al.Name, err)
 		}
-		target.Alarms = append(target.Alarms, al.Name)
-	}
-	s.targets = append(s.targets, target)
-	s.traffic.addCanary(a, target.RuleARN, lb.arn, stable.arn, canary.arn)
-
-	for _, x := range a.Extras {
-		s.seedExtra(a, x, ids, lb, l, stable, canary)
-	}
-	s.seedBulk(a, ids, lb, l, fwd)
-	return nil
-}
-
-// seedBulk gives the load balancer a.Listeners listeners of
-// a.RulesPerListener rules each, all forwarding like the canary's rule:
-// an account to scan, not canaries the traffic model drives.
-func (s *Sim) seedBulk(a *ALB, ids idSource, lb *loadBalancer, first *listener, fwd forwardConfig) {
-	e := s.elb
-	for i := range max(a.Listeners, 1) {
-		l := first
-		if i > 0 {
-			l = e.addListener(lb, ids.hex16(), ids.hex16(), 8000+i, []action{fixedResponseAction(404)})
-		}
-		have := 0
-		if i == 0 && !a.DefaultRule {
-			have = 1 // the canary's own rule
-		}
-		for j := have; j < a.RulesPerListener; j++ {
-			e.addRule(l, ids.hex16(), 100+j, []*qnode{pathCondition(fmt.Sprintf("/bulk/%d/*", j))}, []action{forwardAction(fwd)})
-		}
-	}
-}
-
-func (s *Sim) seedExtra(a *ALB, extra string, ids idSource, lb *loadBalancer, l *listener, stable, canary *targetGroup) {
-	e := s.elb
-	base := ManifestTarget{Kind: "alb", LoadBalancerARN: lb.arn, ListenerARN: l.arn}
-	switch extra {
-	case ExtraSingleTGRule:
-		ru := e.addRule(l, ids.hex16(), 20, []*qnode{pathCondition("/single/*")},
-			[]action{forwardAction(forwardConfig{groups: []tgWeight{{arn: stable.arn, weight: 1}}})})
-		base.Name, base.RuleARN, base.StableTargetGroupARN = a.Name+"-single-tg", ru.arn, stable.arn
-		base.Note = "forward to a single target group (legacy TargetGroupArn form); no canary side"
-	case ExtraThreeTGRule:
-		third := e.addTargetGroup(a.Name+"-extra", ids.hex16(), lb.arn)
-		third.targets = []*tgTarget{{id: ids.instance(), port: 8080, state: "healthy"}}
-		ru := e.addRule(l, ids.hex16(), 30, []*qnode{pathCondition("/three/*")},
-			[]action{forwardAction(forwardConfig{groups: []tgWeight{
-				{arn: stable.arn, weight: 80}, {arn: canary.arn, weight: 10}, {arn: third.arn, weight: 10},
-			}})})
-		base.Name, base.RuleARN = a.Name+"-three-tg", ru.arn
-		base.StableTargetGroupARN, base.CanaryTargetGroupARN = stable.arn, canary.arn
-		base.Note = "forward to three target groups (80/10/10, third is " + third.name + ")"
-	case ExtraRedirectRule:
-		ru := e.addRule(l, ids.hex16(), 40, []*qnode{pathCondition("/old/*")}, []action{redirectAction("/new/#{path}")})
-		base.Name, base.RuleARN = a.Name+"-redirect", ru.arn
-		base.Note = "redirect action; no forward"
-	case ExtraFixedResponseListener:
-		l2 := e.addListener(lb, ids.hex16(), ids.hex16(), 8081, []action{fixedResponseAction(503)})
-		base.Name, base.ListenerARN, base.RuleARN, base.DefaultRule = a.Name+"-fixed-response", l2.arn, l2.defaultRuleARN, true
-		base.Note = "listener (port 8081) whose default action is a fixed-response 503"
-	}
-	s.targets = append(s.targets, base)
-}
-
-// SetWeights rewrites the weights of a rule's (or a listener default
-// rule's) forward action in place, the way a second operator working
-// behind perch's back would. weights maps target group ARNs, each already
-// in the forward, to new weights (0-999); groups not named keep theirs.
-func (s *Sim) SetWeights(ruleARN string, weights map[string]int) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.advanceLocked(s.clock.Now())
-	if err := s.elb.setWeights(ruleARN, weights); err != nil {
-		return fmt.Errorf("set weights on %s: %w", ruleARN, err)
-	}
-	s.traffic.actionsChanged(ruleARN)
-	return nil
-}
-
-// setWeights changes weights on the terminal forward action of a rule.
-func (e *elbv2) setWeights(ruleARN string, weights map[string]int) error {
-	actions, ok := e.ruleActions(ruleARN)
-	if !ok {
-		return senderErr("RuleNotFound", "rule %s not found", ruleARN)
-	}
-	var f *forwardConfig
-	for i := range actions {
-		if actions[i].forward != nil {
-			f = actions[i].forward
-		}
-	}
-	if f == nil {
-		return validationErr("rule %s has no forward action", ruleARN)
-	}
-	for _, arn := range sortedKeys(weights) {
-		w := weights[arn]
-		if w < 0 || w > maxWeight {
-			return validationErr("weight %d for %s is out of range (0..%d)", w, arn, maxWeight)
-		}
-		found := false
-		for _, g := range f.groups {
-			found = found || g.arn == arn
-		}
-		if !found {
-			return validationErr("target group %s is not in the forward action of %s", arn, ruleARN)
-		}
-	}
-	for i := range f.groups {
-		if w, ok := weights[f.groups[i].arn]; ok {
-			f.groups[i].weight = w
-		}
 	}
 	return nil
 }
 
-// Weights returns a rule's current forward weights by target group ARN,
-// for tests that check what a write did without going through the API.
-func (s *Sim) Weights(ruleARN string) (map[string]int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	actions, ok := s.elb.ruleActions(ruleARN)
-	if !ok {
-		return nil, fmt.Errorf("weights of %s: rule not found", ruleARN)
+// alarmDef is a scenario alarm as CloudWatch's PutMetricAlarm takes it.
+func alarmDef(al Alarm, namespace string, dims []metrics.Dimension, desc string) cloudwatch.AlarmDef {
+	def := cloudwatch.AlarmDef{
+		Name: al.Name, Description: desc, Namespace: namespace, MetricName: al.Metric, Dimensions: dims,
+		Period:             int64(al.Period.D() / time.Second),
+		EvaluationPeriods:  int64(al.EvaluationPeriods),
+		DatapointsToAlarm:  int64(al.DatapointsToAlarm),
+		Threshold:          al.Threshold,
+		ComparisonOperator: al.Comparison,
+		TreatMissingData:   al.TreatMissingData,
 	}
-	out := map[string]int{}
-	for _, a := range actions {
-		if a.forward != nil {
-			for _, g := range a.forward.groups {
-				out[g.arn] = g.weight
-			}
-		}
+	if strings.HasPrefix(al.Statistic, "p") {
+		def.ExtendedStatistic = al.Statistic
+	} else {
+		def.Statistic = al.Statistic
 	}
-	return out, nil
-}
-
-// SetTargetHealth sets how many of a target group's registered targets
-// are healthy; the rest become unhealthy (failed health checks). Tests use
-// it to make a side look too small for the traffic it is about to get.
-func (s *Sim) SetTargetHealth(tgARN string, healthy int) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tg := s.elb.tgByARN[tgARN]
-	if tg == nil {
-		return fmt.Errorf("set target health of %s: target group not found", tgARN)
-	}
-	if healthy < 0 || healthy > len(tg.targets) {
-		return fmt.Errorf("set target health of %s: %d healthy is out of range (0..%d registered)", tgARN, healthy, len(tg.targets))
-	}
-	ts := append([]*tgTarget(nil), tg.targets...)
-	sort.SliceStable(ts, func(i, j int) bool { return ts[i].id < ts[j].id })
-	for i, tt := range ts {
-		if i < healthy {
-			tt.state, tt.reason, tt.description = "healthy", "", ""
-		} else {
-			tt.state, tt.reason, tt.description = "unhealthy", "Target.FailedHealthChecks", "Health checks failed"
-		}
-	}
-	return nil
+	return def
 }

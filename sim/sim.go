@@ -1,32 +1,24 @@
-// Package sim is perch's simulated AWS: one loopback HTTP endpoint that
-// speaks the real wire protocols of ELBv2, STS, CloudWatch, Lambda and
-// CodeDeploy, seeded from a scenario, with traffic models that
-// publish ALB and Lambda metrics from the weights the rule or alias
-// actually has.
-//
-// Requests are routed by the SigV4 credential scope's service name, the
-// same way AWS's endpoints are split; signatures are not checked. All state
-// sits behind one mutex, held for the whole of a request, so every request
-// sees a consistent world and the traffic model can be advanced lazily to
-// the clock's now before each one.
 package sim
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/sim/awsproto"
+	"github.com/perch-dev/perch/sim/cloudwatch"
+	"github.com/perch-dev/perch/sim/codedeploy"
+	"github.com/perch-dev/perch/sim/elbv2"
+	"github.com/perch-dev/perch/sim/ids"
+	"github.com/perch-dev/perch/sim/lambda"
+	"github.com/perch-dev/perch/sim/metrics"
+	"github.com/perch-dev/perch/sim/sts"
+	"github.com/perch-dev/perch/sim/traffic"
 )
 
 // Options configures a simulator.
@@ -54,16 +46,6 @@ type Options struct {
 	AllowNonLoopback bool
 }
 
-// service is one simulated AWS service behind the router. CloudWatch (in
-// cw.go, written separately) has the same two methods.
-type service interface {
-	// operation names the operation for the stats, "" if unknown.
-	operation(r *http.Request, body []byte) string
-	// serve answers the request; the X-Amzn-Requestid header is already
-	// set on w and is the request ID to put in bodies.
-	serve(w http.ResponseWriter, r *http.Request, body []byte)
-}
-
 // Sim is a running simulated AWS account. Safe for concurrent use.
 type Sim struct {
 	mu sync.Mutex
@@ -73,25 +55,26 @@ type Sim struct {
 	seed     int64
 	region   string
 	account  string
-	log      *slog.Logger
-	start    time.Time
+	// callerARN is who STS says the caller is; perch's rollout marker
+	// names it.
+	callerARN string
+	log       *slog.Logger
+	start     time.Time
 
-	store   *MetricStore
-	cw      *cloudWatch
-	elb     *elbv2
-	sts     *stsService
-	traffic *traffic
-	lambda  *lambdaService
-	// lambdaTraffic publishes AWS/Lambda metrics from the aliases' routing.
-	lambdaTraffic *lambdaTraffic
+	store  *metrics.Store
+	cw     *cloudwatch.Service
+	elb    *elbv2.Service
+	sts    *sts.Service
+	lambda *lambda.Service
 	// codedeploy runs deployments that move the rules' weights and the
 	// aliases' routing.
-	codedeploy *codeDeploy
+	codedeploy *codedeploy.Service
 	targets    []ManifestTarget
 
-	services map[string]service // by SigV4 signing name
+	services map[string]awsproto.Service // by SigV4 signing name
+	router   *awsproto.Router
 	stats    map[string]int
-	faults   []Fault
+	faults   []armedFault
 	// faultRand draws which calls a fractional fault hits.
 	faultRand *rand.Rand
 	// drifts are second operators changing weights on a schedule.
@@ -99,16 +82,6 @@ type Sim struct {
 	// nextFault is the index of the next scenario fault to arm.
 	nextFault int
 	reqIDs    *rand.Rand
-}
-
-// statsName maps SigV4 signing names to the short names /_sim/stats uses.
-var statsName = map[string]string{
-	"elasticloadbalancing": "elbv2",
-	"sts":                  "sts",
-	"monitoring":           "cloudwatch",
-	"lambda":               "lambda",
-	"codedeploy":           "codedeploy",
-	"account":              "account",
 }
 
 // New builds a simulator: seeds the scenario's resources and backfills
@@ -119,7 +92,7 @@ func New(opts Options) (*Sim, error) {
 
 // newSim is New with the traffic model's output redirected to sink when
 // sink is non-nil (tests record what is published).
-func newSim(opts Options, sink datumSink) (*Sim, error) {
+func newSim(opts Options, sink metrics.Sink) (*Sim, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
@@ -166,20 +139,7 @@ func newSim(opts Options, sink datumSink) (*Sim, error) {
 		stats:    map[string]int{},
 		reqIDs:   rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)),
 	}
-	s.store = NewMetricStore(max(sc.History.D(), 6*time.Hour))
-	s.cw = newCloudWatch(opts.Clock, s.store)
-	s.elb = newELBv2(opts.Region, opts.Account)
-	s.sts = newSTS(callerARN, opts.Account, seed)
-	s.lambda = newLambda(opts.Region, opts.Account, seed, opts.Clock.Now)
-	s.codedeploy = newCodeDeploy(s, seed)
-	s.services = map[string]service{
-		"elasticloadbalancing": s.elb,
-		"sts":                  s.sts,
-		"monitoring":           s.cw,
-		"lambda":               s.lambda,
-		"codedeploy":           s.codedeploy,
-		"account":              &account{region: opts.Region},
-	}
+	s.build(opts.Clock, callerARN)
 	if sink == nil {
 		sink = s.store
 	}
@@ -230,9 +190,9 @@ func (s *Sim) Sync() {
 func (s *Sim) advanceLocked(now time.Time) {
 	// CodeDeploy first: it brings the traffic models to each of its own
 	// changes on the way to now.
-	s.advanceCodeDeployLocked(now)
-	s.traffic.advance(now)
-	s.lambdaTraffic.advance(now)
+	s.codedeploy.Advance(now)
+	s.elb.AdvanceTraffic(now)
+	s.lambda.AdvanceTraffic(now)
 	for ; s.nextFault < len(s.scenario.Faults); s.nextFault++ {
 		sf := s.scenario.Faults[s.nextFault]
 		if s.start.Add(sf.At.D()).After(now) {
@@ -244,238 +204,11 @@ func (s *Sim) advanceLocked(now time.Time) {
 }
 
 // newRequestID returns a UUID-shaped ID that is deterministic for a seed.
-func (s *Sim) newRequestID() string {
-	a, b := s.reqIDs.Uint64(), s.reqIDs.Uint64()
-	return fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x",
-		a>>32, (a>>16)&0xffff, a&0xfff, 0x8000|(b>>48)&0x3fff, b&0xffffffffffff)
-}
+func (s *Sim) newRequestID() string { return ids.UUID(s.reqIDs) }
 
-const maxBody = 8 << 20
-
-func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/_sim/") {
-		s.serveControl(w, r)
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		http.Error(w, "read body: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	reqID := s.newRequestID()
-	w.Header().Set("X-Amzn-Requestid", reqID)
-	if len(body) > maxBody {
-		writeUnknown(w, r, reqID, &apiError{Status: 413, Code: "RequestEntityTooLarge",
-			Message: "request body larger than 8 MiB", Sender: true})
-		return
-	}
-	s.advanceLocked(s.clock.Now())
-
-	name := routeService(r, body)
-	svc := s.services[name]
-	if svc == nil {
-		s.log.Debug("sim: unknown service", "service", name, "path", r.URL.Path)
-		writeUnknown(w, r, reqID, senderErr("UnknownServiceException",
-			"the simulator does not serve service %q", name))
-		return
-	}
-	op := svc.operation(r, body)
-	if op == "" {
-		op = "unknown"
-	}
-	short := statsName[name]
-	if short == "" {
-		short = name
-	}
-	s.stats[short+":"+op]++
-	if s.applyFaultLocked(w, r, reqID, short, op) {
-		return
-	}
-	s.log.Debug("sim: request", "service", short, "operation", op, "request_id", reqID)
-	svc.serve(w, r, body)
-}
-
-// routeService finds the SigV4 signing name, falling back to protocol
-// markers for unsigned requests (aws.AnonymousCredentials, hand-made curl).
-func routeService(r *http.Request, body []byte) string {
-	if svc := scopeService(r.Header.Get("Authorization")); svc != "" {
-		return svc
-	}
-	if cred := r.URL.Query().Get("X-Amz-Credential"); cred != "" {
-		if parts := strings.Split(cred, "/"); len(parts) == 5 {
-			return parts[3]
-		}
-	}
-	target := r.Header.Get("X-Amz-Target")
-	switch {
-	case strings.HasPrefix(target, "GraniteServiceVersion20100801."):
-		return "monitoring"
-	case strings.HasPrefix(target, "CodeDeploy_20141006."):
-		return "codedeploy"
-	case strings.HasPrefix(r.URL.Path, "/service/GraniteServiceVersion20100801/"):
-		return "monitoring"
-	case strings.HasPrefix(r.URL.Path, "/2015-03-31/"):
-		return "lambda"
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil || form.Get("Version") == "" {
-		form = r.URL.Query()
-	}
-	switch form.Get("Version") {
-	case elbv2Version:
-		return "elasticloadbalancing"
-	case stsVersion:
-		return "sts"
-	case "2010-08-01":
-		return "monitoring"
-	}
-	return ""
-}
-
-// scopeService pulls the service out of
-// "AWS4-HMAC-SHA256 Credential=AKID/20261126/us-east-1/sts/aws4_request, ...".
-func scopeService(auth string) string {
-	i := strings.Index(auth, "Credential=")
-	if i < 0 {
-		return ""
-	}
-	cred := auth[i+len("Credential="):]
-	if j := strings.IndexAny(cred, ", "); j >= 0 {
-		cred = cred[:j]
-	}
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[4] != "aws4_request" {
-		return ""
-	}
-	return parts[3]
-}
-
-// writeUnknown answers a request no service claimed, in the shape its
-// markers suggest: JSON for X-Amz-Target clients, awsQuery XML otherwise.
-func writeUnknown(w http.ResponseWriter, r *http.Request, reqID string, e *apiError) {
-	if r.Header.Get("X-Amz-Target") != "" || strings.Contains(r.Header.Get("Content-Type"), "json") {
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		w.Header().Set("X-Amzn-Errortype", e.Code)
-		w.WriteHeader(e.Status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.Code, "message": e.Message})
-		return
-	}
-	w.Header().Set("Content-Type", "text/xml")
-	w.WriteHeader(e.Status)
-	_, _ = io.WriteString(w, queryErrorXML("", e, reqID))
-}
-
-// serveControl answers /_sim/ requests. They are not AWS calls and are
-// never counted in the stats.
-func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case r.URL.Path == "/_sim/stats" && r.Method == http.MethodGet:
-		calls := s.Stats()
-		writeJSON(w, map[string]any{"calls": calls})
-	case r.URL.Path == "/_sim/stats/reset" && r.Method == http.MethodPost:
-		s.ResetStats()
-		writeJSON(w, map[string]any{"calls": map[string]int{}})
-	case r.URL.Path == "/_sim/manifest" && r.Method == http.MethodGet:
-		writeJSON(w, s.Manifest("http://"+r.Host))
-	case r.URL.Path == "/_sim/faults":
-		s.serveFaults(w, r)
-	default:
-		http.Error(w, "unknown simulator control path (have GET /_sim/stats, POST /_sim/stats/reset, GET /_sim/manifest, GET|POST|DELETE /_sim/faults)",
-			http.StatusNotFound)
-	}
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
-// Running is a simulator serving on a listener.
-type Running struct {
-	URL string
-	Sim *Sim
-
-	srv  *http.Server
-	done chan struct{}
-	once sync.Once
-	err  error
-}
-
-// Start builds a simulator and serves it on addr ("" means 127.0.0.1:0)
-// until ctx is done or Close is called. A non-loopback host is refused
-// unless opts.AllowNonLoopback: the endpoint has no authentication.
-func Start(ctx context.Context, addr string, opts Options) (*Running, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("start sim: address %q: %w", addr, err)
-	}
-	if !opts.AllowNonLoopback && !isLoopback(host) {
-		return nil, fmt.Errorf("start sim: refusing to listen on non-loopback host %q", host)
-	}
-	s, err := New(opts)
-	if err != nil {
-		return nil, fmt.Errorf("start sim: %w", err)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("start sim: listen %s: %w", addr, err)
-	}
-	run := &Running{
-		URL: "http://" + ln.Addr().String(),
-		Sim: s,
-		srv: &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
-			// net/http's own complaints would go to stderr, over the
-			// cockpit that perch demo draws there.
-			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)},
-		done: make(chan struct{}),
-	}
-	go func() {
-		defer close(run.done)
-		if err := run.srv.Serve(ln); err != nil && err != http.ErrServerClosed {
-			s.log.Error("sim: serve", "err", err)
-		}
-	}()
-	go func() {
-		select {
-		case <-ctx.Done():
-			_ = run.Close()
-		case <-run.done:
-		}
-	}()
-	return run, nil
-}
-
-// Close stops serving and waits for the server goroutine to end.
-func (r *Running) Close() error {
-	r.once.Do(func() {
-		r.err = r.srv.Close()
-		<-r.done
-	})
-	return r.err
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// sortedKeys is used wherever map iteration order would leak into output.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+// SlowShare is the chance that a request's published latency is above
+// thresholdMs on a side with median p50 and 99th percentile p99 (see
+// traffic.SlowShare).
+func SlowShare(p50, p99, thresholdMs float64) float64 {
+	return traffic.SlowShare(p50, p99, thresholdMs)
 }
