@@ -2,6 +2,7 @@ package aws
 
 import (
 	"fmt"
+	"sync"
 
 	"sort"
 	"strings"
@@ -20,8 +21,14 @@ func TestSimScanFindsExactlyTheCanaries(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_CODEDEPLOY", "")
 	env, cfg := simEnv(t, "discovery")
 	env.Sim.ResetStats()
+	var mu sync.Mutex
 	var stages []string
-	found, err := NewScanner(cfg, 4, func(p model.ScanProgress) { stages = append(stages, p.Stage) }).Scan(t.Context())
+	// Progress comes from the scanner's goroutines at once.
+	found, err := NewScanner(cfg, 4, func(p model.ScanProgress) {
+		mu.Lock()
+		defer mu.Unlock()
+		stages = append(stages, p.Stage)
+	}).Scan(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
