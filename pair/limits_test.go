@@ -57,13 +57,7 @@ func (e *countingEngine) subscribers() int {
 	return e.live
 }
 
-type limitsRig struct {
-	addr string
-	host gossh.PublicKey
-	srv  *pair.Server
-}
-
-func serveWith(t *testing.T, eng pairEngine, cfg pair.Config, keys ...pairtest.Key) *limitsRig {
+func serveWith(t *testing.T, eng pairEngine, cfg pair.Config, keys ...pairtest.Key) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	authPath := filepath.Join(dir, "authorized_keys")
@@ -102,7 +96,7 @@ func serveWith(t *testing.T, eng pairEngine, cfg pair.Config, keys ...pairtest.K
 			t.Error("server did not stop within 15s")
 		}
 	})
-	return &limitsRig{addr: addr.String(), host: host.PublicKey(), srv: srv}
+	return &rig{addr: addr.String(), host: host.PublicKey(), srv: srv}
 }
 
 // pairEngine is what the server needs of an engine.

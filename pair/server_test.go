@@ -81,41 +81,7 @@ type rig struct {
 
 func serve(t *testing.T, eng *staticEngine, max int, keys ...pairtest.Key) *rig {
 	t.Helper()
-	dir := t.TempDir()
-	authPath := filepath.Join(dir, "authorized_keys")
-	pairtest.WriteAuthorizedKeys(t, authPath, keys...)
-	ak, err := pair.LoadAuthorizedKeys(authPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, err := pair.LoadOrCreateHostKey(filepath.Join(dir, "host_key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := pair.NewServer(pair.Config{Engine: eng, AuthorizedKeys: ak, HostKey: host,
-		Clock: clock.NewManual(eng.snap.Now), MaxSessions: max})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := srv.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop within 10s")
-		}
-	})
-	return &rig{addr: addr.String(), host: host.PublicKey(), srv: srv}
+	return serveWith(t, eng, pair.Config{Clock: clock.NewManual(eng.snap.Now), MaxSessions: max}, keys...)
 }
 
 func (r *rig) dial(t *testing.T, user string, k pairtest.Key, term string, w, h int) *pairtest.Client {
@@ -132,6 +98,8 @@ func TestEachViewerGetsItsOwnSizeAndColours(t *testing.T) {
 	ana, bob := pairtest.NewKey(t, "ana"), pairtest.NewKey(t, "bob")
 	r := serve(t, newStatic(), 0, ana, bob)
 	wide := r.dial(t, "ana", ana, "xterm-256color", 200, 50)
+	// ana's session must start first for her to drive: wait for it.
+	wide.Expect(t, "ana (you) drives")
 	narrow := r.dial(t, "bob", bob, "dumb", 80, 24)
 	ws := wide.Expect(t, "watching: bob")
 	ns := narrow.Expect(t, "watching: bob (you)")
