@@ -198,15 +198,7 @@ func newShiftCmd(g *globalFlags) *cobra.Command {
 		Short: "Set the canary's share of traffic, with the cockpit's safety checks",
 		Long: `Set the canary's share of traffic. perch re-reads the split, refuses if it is not
 what --expect says (when given), writes, reads back and records intent and outcome
-in the audit log.
-
-Which side is the canary comes from --canary-target-group, the rollout marker perch
-keeps on the rule, this machine's audit log, or (at 100/0) the side at 0%; never
-from which weight is lower. Without one of those perch refuses to write.
-
-Exit codes: 0 done and verified, 2 bad input, 3 refused (split changed, read-only,
-canary not confirmed), 4 the write failed, could not be verified, or its outcome
-could not be written to the audit log, 1 other errors.`,
+in the audit log.` + writeHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pct, err := parsePercent("--to", to)
@@ -224,6 +216,18 @@ could not be written to the audit log, 1 other errors.`,
 	return cmd
 }
 
+// writeHelp ends the help of every command that moves traffic: what the
+// canary rests on, and what the exit codes mean.
+const writeHelp = `
+
+Which side is the canary comes from --canary-target-group, the rollout marker perch
+keeps on the rule, this machine's audit log, or (at 100/0) the side at 0%; never
+from which weight is lower. Without one of those perch refuses to write.
+
+Exit codes: 0 done and verified, 2 bad input, 3 refused (split changed, read-only,
+canary not confirmed), 4 the write failed, could not be verified, or its outcome
+could not be written to the audit log, 1 other errors.`
+
 func newPromoteCmd(g *globalFlags) *cobra.Command {
 	return newOneShotCmd(g, model.Promote, "promote", "Send all traffic to the canary (100%)")
 }
@@ -238,16 +242,8 @@ func newOneShotCmd(g *globalFlags, kind model.IntentKind, name, short string) *c
 	cmd := &cobra.Command{
 		Use:   name + " " + targetUsage,
 		Short: short,
-		Long: short + `, with the cockpit's safety checks and audit.
-
-Which side is the canary comes from --canary-target-group, the rollout marker perch
-keeps on the rule, this machine's audit log, or (at 100/0) the side at 0%; never
-from which weight is lower. Without one of those perch refuses to write.
-
-Exit codes: 0 done and verified, 2 bad input, 3 refused (split changed, read-only,
-canary not confirmed), 4 the write failed, could not be verified, or its outcome
-could not be written to the audit log, 1 other errors.`,
-		Args: cobra.NoArgs,
+		Long:  short + ", with the cockpit's safety checks and audit." + writeHelp,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runIntent(cmd, g, t, model.Intent{Kind: kind, Reason: reason}, expect)
 		},

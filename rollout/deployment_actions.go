@@ -174,23 +174,16 @@ func judgeDeploymentAction(in model.Intent, res model.Result, step deploymentSte
 	return res, ""
 }
 
-// noteDeploymentRead shows what the read-back after an action found.
+// noteDeploymentRead shows what the read-back after an action found: the
+// deployment, then the split as after any write.
 func (e *Engine) noteDeploymentRead(back model.DeploymentStatus, readErr error, split, backSplit model.Split, backSplitErr error) {
-	done := e.cfg.Clock.Now()
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	if readErr == nil {
+		done := e.cfg.Clock.Now()
 		back.ReadAt = done
 		back.Plan(done)
+		e.mu.Lock()
 		e.snap.Deployment = &back
+		e.mu.Unlock()
 	}
-	if backSplitErr != nil {
-		e.snap.SplitKnown, e.snap.SplitErr = false, e.cfg.DescribeError(backSplitErr)
-		return
-	}
-	if !backSplit.SameRouting(split) {
-		e.splitSince = done
-	}
-	e.lastSeen, e.haveSeen = backSplit, true
-	e.snap.Split, e.snap.SplitKnown, e.snap.SplitErr, e.snap.SplitAt = backSplit, true, "", done
+	e.noteWritten(split, backSplit, backSplitErr)
 }
