@@ -86,7 +86,7 @@ func (f *fakeDiscovery) Known() DiscoverKnown {
 func foundFixture() []model.Found {
 	return []model.Found{
 		{Kind: model.KindALB, Name: "checkout rule 10", Region: "us-east-1", RuleARN: "arn:rule/1",
-			Sides: []model.FoundSide{{Name: "checkout-stable", Weight: 90}, {Name: "checkout-canary", Weight: 10}},
+			Sides:         []model.FoundSide{{Name: "checkout-stable", Weight: 90}, {Name: "checkout-canary", Weight: 10}},
 			CanaryPercent: model.Pct(10), Marked: true, Changed: fixNow.Add(-12 * time.Minute)},
 		{Kind: model.KindALB, Name: "ledger rule 30", Region: "us-east-1",
 			Sides: []model.FoundSide{{Weight: 80}, {Weight: 10}, {Weight: 10}}, Note: "3 target groups: perch drives two"},

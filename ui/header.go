@@ -18,10 +18,10 @@ type header struct {
 	// production says whether an account is production (nil: never).
 	production func(account string) bool
 	title      string
-	pair     string // who drives and who watches, in a shared session
-	replay   string // the replay's mode and position
-	width    int
-	snap     model.Snapshot
+	pair       string // who drives and who watches, in a shared session
+	replay     string // the replay's mode and position
+	width      int
+	snap       model.Snapshot
 	// now is the clock as the cockpit last read it; zero when it has no
 	// clock (a replay), and the snapshot's time then stands for it.
 	now  time.Time
