@@ -270,8 +270,12 @@ func TestNoRegionAndUnreachableEndpoint(t *testing.T) {
 	c := newCLIEnv(t, "healthy")
 	rule := c.sim.Manifest.Targets[0].RuleARN
 	code, _, errOut := c.run(t, "status", "--rule-arn", rule, "--endpoint-url", c.sim.URL)
-	if code != ExitUsage || !strings.Contains(errOut, "no AWS region") {
+	if code != ExitFailure || !strings.Contains(errOut, "no AWS region") {
 		t.Fatalf("no region: exit %d %q", code, errOut)
+	}
+	code, _, errOut = c.run(t, "ls", "--endpoint-url", c.sim.URL)
+	if code != ExitFailure || !strings.Contains(errOut, "no AWS region") {
+		t.Fatalf("ls with no region: exit %d %q", code, errOut)
 	}
 	code, _, errOut = c.run(t, "rollback", "--rule-arn", rule, "--endpoint-url", "http://127.0.0.1:1", "--region", "us-east-1")
 	if code == 0 || !strings.Contains(errOut, "127.0.0.1:1") {

@@ -298,7 +298,7 @@ const defaultLadder = "0,1,5,10,25,50,100"
 func runDiscover(ctx context.Context, g *globalFlags, file *config.File) error {
 	d := newDiscoverer(g, file)
 	if len(d.Scope().Regions) == 0 {
-		return usageErr("no AWS region to scan: pass --region (a comma list scans several), set AWS_REGION, or add `region = ...` to the profile in ~/.aws/config")
+		return withCode(ExitFailure, errors.New("no AWS region to scan: pass --region (a comma list scans several), set AWS_REGION, or add `region = ...` to the profile in ~/.aws/config"))
 	}
 	m := ui.NewDiscover(d, ui.DiscoverOptions{})
 	defer m.CloseOpen()

@@ -114,7 +114,7 @@ func runDrill(ctx context.Context, g *globalFlags, t *targetFlags, alarm string,
 	cfg, err := perchaws.LoadConfig(ctx, perchaws.ConfigOptions{Profile: g.profile, Region: g.region, EndpointURL: g.endpointURL, Logger: s.logger,
 		CallTimeout: g.callTimeout})
 	if err != nil {
-		return nil, usageErr("%v", err)
+		return nil, configErr(err)
 	}
 	d := &drill{
 		s: s, alarms: perchaws.NewAlarms(cfg), name: alarm, target: snap.Target,

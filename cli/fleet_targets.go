@@ -74,7 +74,7 @@ func (gs *fleetGroups) group(ctx context.Context, profile, region string) (*flee
 		CallTimeout: gs.g.callTimeout,
 	})
 	if err != nil {
-		return nil, usageErr("%v", err)
+		return nil, configErr(err)
 	}
 	gs.counter.Attach(&cfg)
 	fg := &fleetGroup{
@@ -111,11 +111,11 @@ func (gs *fleetGroups) open(ctx context.Context, t config.Target) (fleetTarget, 
 	out := fleetTarget{ad: ad, cd: cd, group: fg}
 	defs, err := customMetrics(ad.router.Target(), t.Custom)
 	if err != nil {
-		return fleetTarget{}, usageErr("%v", err)
+		return fleetTarget{}, configErr(err)
 	}
 	custom, err := perchaws.CustomQueries(defs)
 	if err != nil {
-		return fleetTarget{}, usageErr("%v", err)
+		return fleetTarget{}, configErr(err)
 	}
 	if src, ok := perchaws.SharedFrom(ad.metrics, custom); ok {
 		out.shared = &src

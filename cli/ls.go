@@ -79,7 +79,7 @@ func runScan(ctx context.Context, g *globalFlags, allRegions bool, parallel int,
 	load := func(region string) (awssdk.Config, error) {
 		cfg, err := perchaws.LoadConfig(ctx, perchaws.ConfigOptions{Profile: g.profile, Region: region, EndpointURL: g.endpointURL, CallTimeout: g.callTimeout})
 		if err != nil {
-			return awssdk.Config{}, usageErr("%v", err)
+			return awssdk.Config{}, configErr(err)
 		}
 		counter.Attach(&cfg)
 		return cfg, nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	perchaws "github.com/perch-dev/perch/aws"
 	"github.com/perch-dev/perch/internal/privfile"
 	"github.com/perch-dev/perch/rollout"
 )
@@ -45,6 +46,17 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func usageErr(format string, a ...any) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
+}
+
+// configErr classifies an error from loading the AWS configuration: a
+// missing region is the machine's set-up, like missing credentials (exit
+// 1, with the line that says how to set one); anything else is a flag the
+// operator typed (exit 2).
+func configErr(err error) error {
+	if errors.Is(err, perchaws.ErrNoRegion) {
+		return withCode(ExitFailure, err)
+	}
+	return withCode(ExitUsage, err)
 }
 
 func withCode(code int, err error) error {

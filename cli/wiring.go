@@ -91,7 +91,7 @@ func (t *targetFlags) validate() (model.Ladder, error) {
 	}
 	l, err := model.ParseLadder(t.ladder)
 	if err != nil {
-		return nil, usageErr("%v", err)
+		return nil, configErr(err)
 	}
 	return l, nil
 }
@@ -161,7 +161,7 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 		CallTimeout: g.callTimeout,
 	})
 	if err != nil {
-		return fail(usageErr("%v", err))
+		return fail(configErr(err))
 	}
 	describe := func(err error) string { return perchaws.DescribeErrorWithProfile(err, g.profile) }
 
