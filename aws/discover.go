@@ -98,6 +98,7 @@ func (s *Scanner) Scan(ctx context.Context) ([]model.Found, error) {
 	if firstErr != nil {
 		return nil, firstErr
 	}
+	out = model.WithoutOwnedRules(out)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Kind != out[j].Kind {
 			return out[i].Kind < out[j].Kind
@@ -450,11 +451,11 @@ func (s *Scanner) scanCodeDeploy(ctx context.Context) ([]model.Found, error) {
 		s.progress(model.ScanProgress{Region: s.region, Stage: "deployments", Done: min(lo+batchGetDeploys, len(ids)), Total: len(ids)})
 	}
 	err := s.forEach(ctx, len(found), func(ctx context.Context, i int) error {
-		pct, err := s.deploymentShare(ctx, found[i].DeploymentID, platforms[i])
+		pct, tgs, err := s.deploymentShare(ctx, found[i].DeploymentID, platforms[i])
 		if err != nil {
 			return err
 		}
-		found[i].CanaryPercent = pct
+		found[i].CanaryPercent, found[i].TargetGroups = pct, tgs
 		if pct != nil {
 			found[i].Sides = []model.FoundSide{{Name: "original", Weight: 100 - *pct}, {Name: "replacement", Weight: *pct}}
 		}
@@ -464,27 +465,37 @@ func (s *Scanner) scanCodeDeploy(ctx context.Context) ([]model.Found, error) {
 }
 
 // deploymentShare is the replacement's share from the deployment's
-// target (two calls); nil while it has no target yet.
-func (s *Scanner) deploymentShare(ctx context.Context, id string, platform cdtypes.ComputePlatform) (*float64, error) {
+// target (two calls), nil while it has no target yet, and for ECS the
+// target groups its task sets serve.
+func (s *Scanner) deploymentShare(ctx context.Context, id string, platform cdtypes.ComputePlatform) (*float64, []string, error) {
 	ids, err := s.cd.ListDeploymentTargets(ctx, &codedeploy.ListDeploymentTargetsInput{DeploymentId: awssdk.String(id)})
 	if err != nil {
-		return nil, fmt.Errorf("scan %s: list targets of deployment %s: %w", s.region, id, err)
+		return nil, nil, fmt.Errorf("scan %s: list targets of deployment %s: %w", s.region, id, err)
 	}
 	if len(ids.TargetIds) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	out, err := s.cd.BatchGetDeploymentTargets(ctx, &codedeploy.BatchGetDeploymentTargetsInput{DeploymentId: awssdk.String(id), TargetIds: ids.TargetIds[:1]})
 	if err != nil {
-		return nil, fmt.Errorf("scan %s: get targets of deployment %s: %w", s.region, id, err)
+		return nil, nil, fmt.Errorf("scan %s: get targets of deployment %s: %w", s.region, id, err)
 	}
 	if len(out.DeploymentTargets) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	pct, err := targetCanaryPercent(platform, out.DeploymentTargets[0])
+	target := out.DeploymentTargets[0]
+	var tgs []string
+	if target.EcsTarget != nil {
+		for _, ts := range target.EcsTarget.TaskSetsInfo {
+			if ts.TargetGroup != nil && awssdk.ToString(ts.TargetGroup.Name) != "" {
+				tgs = append(tgs, awssdk.ToString(ts.TargetGroup.Name))
+			}
+		}
+	}
+	pct, err := targetCanaryPercent(platform, target)
 	if err != nil {
-		return nil, nil // not shifting yet: say nothing rather than guess
+		return nil, tgs, nil // not shifting yet: say nothing rather than guess
 	}
-	return &pct, nil
+	return &pct, tgs, nil
 }
 
 // lastChange is when a found canary's split last changed by this

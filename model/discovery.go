@@ -1,6 +1,10 @@
 package model
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // Found is one canary a scan of an account found: enough to list it and
 // to open its cockpit.
@@ -35,6 +39,48 @@ type Found struct {
 	Status string `json:"status,omitempty"`
 	// Note says what makes it odd (three target groups, ...).
 	Note string `json:"note,omitempty"`
+	// TargetGroups names the target groups a deployment moves traffic
+	// between: the listener rule it shifts is this canary, not another.
+	TargetGroups []string `json:"target_groups,omitempty"`
+}
+
+// WithoutOwnedRules drops the ALB rules that a deployment in the list
+// shifts: a CodeDeploy or ECS deployment owns its rule's weights, so the
+// canary is listed once, as the deployment that drives it, and nobody
+// opens it as a rule perch would write.
+func WithoutOwnedRules(found []Found) []Found {
+	owned := map[string]bool{}
+	for _, f := range found {
+		if len(f.TargetGroups) > 0 {
+			owned[f.Region+"|"+ownedKey(f.TargetGroups)] = true
+		}
+	}
+	if len(owned) == 0 {
+		return found
+	}
+	kept := found[:0:0]
+	for _, f := range found {
+		if f.Kind == KindALB && owned[f.Region+"|"+ownedKey(sideNames(f.Sides))] {
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return kept
+}
+
+func sideNames(sides []FoundSide) []string {
+	names := make([]string, len(sides))
+	for i, s := range sides {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// ownedKey is a set of target group names as one comparable string.
+func ownedKey(names []string) string {
+	sorted := append([]string(nil), names...)
+	slices.Sort(sorted)
+	return strings.Join(sorted, "\x00")
 }
 
 // FoundSide is one weighted side of a found canary.
