@@ -60,6 +60,9 @@ type Scenario struct {
 	// CodeDeploy scripts applications, deployment groups and deployments
 	// that shift the ALBs' or Lambdas' traffic (see codedeploy.go).
 	CodeDeploy *CodeDeploy `yaml:"codedeploy"`
+	// ECS scripts services whose deployments shift the ALBs' traffic by
+	// themselves (see ecs.go).
+	ECS *ECS `yaml:"ecs"`
 	// Faults are armed at an offset from the simulator's start.
 	Faults []ScheduledFault `yaml:"faults"`
 }
