@@ -139,6 +139,9 @@ func (g *gauge) ladderLine() string {
 		for _, sh := range d.Routing.Shifts() {
 			ladder = append(ladder, sh.Percent)
 		}
+		if d.ECS != nil {
+			ladder, label = ecsLadder(d.ECS.Strategy), "strategy "
+		}
 	}
 	for _, step := range ladder {
 		if !placed && cur < step-0.05 {
@@ -212,6 +215,9 @@ func hooksSummary(st *Styles, hooks []model.LifecycleHook) string {
 // deploymentBanner says how a finished CodeDeploy deployment ended, who
 // rolled it back and why, or that it waits for the operator.
 func (g *gauge) deploymentBanner(d *model.DeploymentStatus) string {
+	if d.ECS != nil {
+		return g.ecsBanner(d)
+	}
 	st := g.st
 	rb := ""
 	if d.RolledBack() {

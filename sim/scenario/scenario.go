@@ -203,7 +203,7 @@ func Load(nameOrPath string) (*Scenario, error) {
 }
 
 // maxFamilyListed is how many members of a family compactNames spells out.
-const maxFamilyListed = 6
+const maxFamilyListed = 3
 
 // compactNames lists sorted names with families folded, so the list
 // stays one short line: "lambda-{errors,healthy}, low-traffic".
