@@ -104,4 +104,3 @@ func ecsLadder(s model.ECSStrategy) []float64 {
 	}
 	return append(out, 100)
 }
-
