@@ -59,9 +59,11 @@ type Target struct {
 
 // OwnedByDeployment reports whether a deployment service (CodeDeploy,
 // ECS) moves the target's traffic, so perch must never write its weights.
-func (t Target) OwnedByDeployment() bool {
-	return t.Kind == KindCodeDeploy || t.Kind == KindECS
-}
+func (t Target) OwnedByDeployment() bool { return t.Kind.OwnedByDeployment() }
+
+// OwnedByDeployment reports whether targets of this kind have their
+// traffic moved by a deployment service.
+func (k TargetKind) OwnedByDeployment() bool { return k == KindCodeDeploy || k == KindECS }
 
 // ID is the identifier the audit log uses for the target.
 func (t Target) ID() string {
