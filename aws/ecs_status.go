@@ -194,7 +194,7 @@ func (r *ECSRouter) followNewer(ctx context.Context) error {
 func statusOf(d ecstypes.ServiceDeployment, v *ecsView) model.DeploymentStatus {
 	st := model.DeploymentStatus{
 		ID: v.arn, Engine: model.EngineECS, ComputePlatform: "ECS", Application: v.target.Cluster, Group: v.target.Service,
-		Config: v.strategy.String(), Status: string(d.Status), Alarms: v.alarms, AutoRollback: d.Alarms != nil,
+		Config: v.strategy.String(), Status: string(d.Status), Alarms: v.alarms,
 		CreatedAt: awssdk.ToTime(d.CreatedAt), CompletedAt: awssdk.ToTime(d.FinishedAt),
 		ECS: &model.ECSDeployment{Cluster: v.target.Cluster, Service: v.target.Service, Strategy: v.strategy,
 			Stage: string(d.LifecycleStage), StageSince: awssdk.ToTime(d.UpdatedAt), StatusReason: awssdk.ToString(d.StatusReason)},
@@ -204,6 +204,9 @@ func statusOf(d ecstypes.ServiceDeployment, v *ecsView) model.DeploymentStatus {
 	}
 	if d.Alarms != nil {
 		st.ECS.TriggeredAlarms = d.Alarms.TriggeredAlarmNames
+	}
+	if c := d.DeploymentConfiguration; c != nil && c.Alarms != nil {
+		st.AutoRollback = c.Alarms.Enable && c.Alarms.Rollback
 	}
 	if d.Rollback != nil {
 		st.Rollback = &model.DeploymentRollback{Message: awssdk.ToString(d.Rollback.Reason)}

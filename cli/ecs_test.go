@@ -108,3 +108,27 @@ func TestECSHeadlessRollbackThenTheAWSCLISeesIt(t *testing.T) {
 		t.Fatalf("aws ecs describe-service-deployments: %+v", got)
 	}
 }
+
+// TestECSDrill: the drill sets one of the deployment's alarms to ALARM and
+// times ECS's own rollback; an alarm ECS does not watch is refused with
+// nothing written.
+func TestECSDrill(t *testing.T) {
+	c := newCLIEnv(t, "ecs-linear")
+	if _, err := ecs.NewFromConfig(c.sim.AWS).UpdateService(context.Background(), &ecs.UpdateServiceInput{
+		Service: awssdk.String("web"), TaskDefinition: awssdk.String("web:7")}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := c.perch(t, "drill", "--service", "web", "--alarm", "other")
+	if code != ExitUsage || !strings.Contains(errOut, "not one of the deployment's alarms") || simWrites(t, c.sim.URL) != 1 {
+		t.Fatalf("drill on an alarm ECS does not watch: %d %q, %d writes", code, errOut, simWrites(t, c.sim.URL))
+	}
+	code, out, errOut := c.perch(t, "drill", "--json", "--service", "web", "--alarm", "web-green-5xx", "--poll", "1s", "--timeout", "1m")
+	var rep drillReport
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || !rep.RolledBack || rep.By != "ECS" || !rep.AlarmRestored ||
+		!strings.Contains(rep.Reason, "alarm web-green-5xx") {
+		t.Fatalf("drill: %d %s\n%s", code, errOut, out)
+	}
+	if st := c.sim.Sim.Stats(); st["elbv2:ModifyRule"] != 0 || st["ecs:StopServiceDeployment"] != 0 {
+		t.Fatalf("perch moved traffic itself: %v", st)
+	}
+}
