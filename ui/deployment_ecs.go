@@ -28,7 +28,7 @@ func (h *header) ecsDeploymentLine(d *model.DeploymentStatus) string {
 	status := d.Status
 	switch {
 	case e.Hook != nil:
-		status = st.Banner.Render("⏸ " + status + ": HOOK AWAITS ACTION (c continues, r rolls back)")
+		status = st.Banner.Render("⏸ HOOK AWAITS ACTION")
 	case d.Status == model.ECSSuccessful:
 		status = st.OK.Render("✓ " + status)
 	case d.RolledBack() || d.Status == model.ECSStopped:
@@ -74,11 +74,18 @@ func (g *gauge) ecsBanner(d *model.DeploymentStatus) string {
 	}
 	switch {
 	case e.Hook != nil:
-		out := fmt.Sprintf("⏸ PAUSED at %s: lifecycle hook %s AWAITS ACTION — c continues, r rolls back", e.Hook.Stage, e.Hook.ID)
+		head := fmt.Sprintf("⏸ PAUSED at %s: lifecycle hook %s AWAITS ACTION", e.Hook.Stage, e.Hook.ID)
+		tail := " — c continues, r rolls back"
 		if !e.Hook.ExpiresAt.IsZero() {
-			out += fmt.Sprintf(" · times out in %s (at %s) → %s", age(max(0, e.Hook.ExpiresAt.Sub(g.snap.Now))), hms(e.Hook.ExpiresAt), e.Hook.TimeoutAction)
+			tail += fmt.Sprintf(" · times out in %s (at %s) → %s", age(max(0, e.Hook.ExpiresAt.Sub(g.snap.Now))), hms(e.Hook.ExpiresAt), e.Hook.TimeoutAction)
 		}
-		return st.Banner.Render(out)
+		if visibleWidth(head+tail) <= g.width {
+			return st.Banner.Render(head + tail)
+		}
+		// Narrow: the hook on one line, what to do and when it times out
+		// on the next; neither may be cut off.
+		head = fmt.Sprintf("⏸ PAUSED at %s: hook %s AWAITS ACTION", e.Hook.Stage, e.Hook.ID)
+		return st.Banner.Render(trunc(head, g.width)) + "\n" + st.Banner.Render(trunc("  "+tail[len(" — "):], g.width))
 	case d.RollingBack() || d.Terminal() && d.RolledBack():
 		return st.Banner.Render(strings.ToUpper(strings.ReplaceAll(d.Status, "_", " ")) + " by ECS" + at + ": " + d.EndedBy() + " · all traffic back on " + g.snap.Target.StableName)
 	case d.Status == model.ECSSuccessful:

@@ -65,7 +65,8 @@ func (g *gauge) render() {
 	}
 	if d := s.Deployment; d != nil {
 		if l := g.deploymentBanner(d); l != "" {
-			lines = append(lines, l)
+			// A banner may take two lines on a narrow screen.
+			lines = append(lines, strings.Split(l, "\n")...)
 		}
 	}
 	if busy := s.Busy; busy != "" || g.pending != "" {
