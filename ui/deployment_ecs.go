@@ -58,7 +58,7 @@ func (h *header) ecsDeploymentLine(d *model.DeploymentStatus) string {
 		segs = append(segs, st.Bad.Render("✗ "+shorten(d.ReadErr, 40)))
 	}
 	segs = append(segs, st.Dim.Render("ECS "+e.Strategy.String()))
-	if d.Step != "" {
+	if d.Step != "" && d.Step != "stage "+e.Stage {
 		segs = append(segs, shorten(d.Step, 2*nameWidth))
 	}
 	return joinFit(segs, st.Sep, h.width)
