@@ -47,6 +47,7 @@ func TestECSBadInputWritesNothing(t *testing.T) {
 		{"promote", []string{"promote", "--deployment-arn", finished}, ExitUsage, "not promote it"},
 		{"plan", []string{"ecs", "--service", "web", "--plan", "10%:1m,100%"}, ExitUsage, "unknown flag: --plan"},
 		{"nothing running yet", []string{"status", "--service", "web"}, ExitFailure, "no deployment in progress in default/web"},
+		{"rollback with --expect", []string{"rollback", "--expect", "10", "--service", "web"}, ExitUsage, "--expect"},
 		{"finished: rollback", []string{"rollback", "--deployment-arn", finished}, ExitRefused, "has finished"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
