@@ -11,6 +11,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -51,11 +52,13 @@ const (
 // Scanner finds the canaries in one region: ALB rules and default actions
 // that forward to two or more weighted target groups (at rest only when
 // perch's rollout marker is on them), Lambda aliases with routing, and
-// CodeDeploy deployments in progress or waiting.
+// CodeDeploy deployments in progress or waiting, and ECS service
+// deployments in progress.
 type Scanner struct {
 	elb      discoverELB
 	lambda   discoverLambda
 	cd       discoverCodeDeploy
+	ecs      discoverECS
 	region   string
 	parallel int
 	progress func(model.ScanProgress)
@@ -71,7 +74,7 @@ func NewScanner(cfg awssdk.Config, parallel int, progress func(model.ScanProgres
 		progress = func(model.ScanProgress) {}
 	}
 	return &Scanner{elb: elbv2.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), cd: codedeploy.NewFromConfig(cfg),
-		region: cfg.Region, parallel: parallel, progress: progress}
+		ecs: ecs.NewFromConfig(cfg), region: cfg.Region, parallel: parallel, progress: progress}
 }
 
 // Scan lists the region's canaries, sorted by kind and name. The kinds
@@ -81,7 +84,7 @@ func (s *Scanner) Scan(ctx context.Context) ([]model.Found, error) {
 	var out []model.Found
 	var firstErr error
 	var wg sync.WaitGroup
-	for _, scan := range []func(context.Context) ([]model.Found, error){s.scanALB, s.scanLambda, s.scanCodeDeploy} {
+	for _, scan := range []func(context.Context) ([]model.Found, error){s.scanALB, s.scanLambda, s.scanCodeDeploy, s.scanECS} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -63,7 +63,7 @@ func TestSimScanFindsExactlyTheCanaries(t *testing.T) {
 	}
 	// Calls: ELBv2 1 + LBs + listeners + ceil(candidates/20); Lambda
 	// ceil(functions/50) + functions; CodeDeploy 1 + ceil(active/25) + 2 per
-	// active traffic-shifting deployment.
+	// active traffic-shifting deployment; ECS 1 + per cluster (none here).
 	st := env.Sim.Stats()
 	calls := map[string]int{}
 	for op, n := range st {
@@ -74,6 +74,7 @@ func TestSimScanFindsExactlyTheCanaries(t *testing.T) {
 		"lambda:ListFunctions": 1, "lambda:ListAliases": 2,
 		"codedeploy:ListDeployments": 1, "codedeploy:BatchGetDeployments": 1,
 		"codedeploy:ListDeploymentTargets": 1, "codedeploy:BatchGetDeploymentTargets": 1,
+		"ecs:ListClusters": 1,
 	}
 	for op, n := range wantCalls {
 		if calls[op] != n {
@@ -94,8 +95,8 @@ func TestSimScanFindsExactlyTheCanaries(t *testing.T) {
 // weighted rules each (2,500 rules). Calls, by the formula in
 // TestSimScanFindsExactlyTheCanaries: 1 DescribeLoadBalancers + 50
 // DescribeListeners + 250 DescribeRules + ceil(2500/20) = 125
-// DescribeTags, and one list each for Lambda and CodeDeploy (none to
-// follow up): 428.
+// DescribeTags, and one list each for Lambda, CodeDeploy and ECS (none
+// to follow up): 429.
 func BenchmarkScan50x5x10(b *testing.B) {
 	b.Setenv("AWS_ENDPOINT_URL_LAMBDA", "")
 	b.Setenv("AWS_ENDPOINT_URL_CODEDEPLOY", "")

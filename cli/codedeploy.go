@@ -62,6 +62,9 @@ func (t *targetFlags) isCodeDeploy() bool {
 // validateAnyTarget checks that exactly one kind of target is named: an
 // ALB rule, a Lambda alias or a CodeDeploy deployment.
 func (t *targetFlags) validateAnyTarget() error {
+	if t.isECS() {
+		return t.validateECS()
+	}
 	other := t.ruleARN != "" || t.listenerARN != "" || t.function != "" || t.alias != ""
 	switch {
 	case !t.isCodeDeploy() && !other && t.canaryTG == "" && t.canaryVersion == "":
@@ -84,7 +87,7 @@ func (t *targetFlags) validateAnyTarget() error {
 
 // codeDeployTarget is the CodeDeploy part of an opened target.
 type codeDeployTarget struct {
-	router   *perchaws.CodeDeployRouter
+	router   deploymentRouter
 	finished bool
 }
 
@@ -92,6 +95,9 @@ type codeDeployTarget struct {
 // returns its router, which the engine uses as deployment reader and
 // controller.
 func openAnyTarget(ctx context.Context, cfg awssdk.Config, t *targetFlags, o sessionOptions, poll time.Duration) (adapters, *codeDeployTarget, error) {
+	if t.isECS() {
+		return openECS(ctx, cfg, t, o, poll)
+	}
 	if !t.isCodeDeploy() {
 		ad, err := openTarget(ctx, cfg, t, o.history)
 		return ad, nil, err
@@ -162,6 +168,9 @@ func useCodeDeployTarget(t *targetFlags, m sim.ManifestTarget) {
 // refuseOnCodeDeploy turns shift and promote on a CodeDeploy deployment
 // into a usage error before anything is asked of AWS.
 func refuseOnCodeDeploy(t *targetFlags, kind model.IntentKind) error {
+	if t.isECS() && kind != model.Rollback {
+		return usageErr("ECS shifts this service's traffic itself and owns its listener rule: perch can roll the deployment back (perch rollback: StopServiceDeployment ROLLBACK), not %s it", kind.Action())
+	}
 	if !t.isCodeDeploy() || kind == model.Rollback {
 		return nil
 	}
@@ -178,10 +187,23 @@ func printDeployment(w io.Writer, d *model.DeploymentStatus, now time.Time) {
 		fmt.Fprintf(w, "next     → %s in %s (at %s)\n", model.FormatPercent(d.NextShiftTo),
 			d.NextShiftAt.Sub(now).Round(time.Second), d.NextShiftAt.UTC().Format("15:04:05 UTC"))
 	}
+	if e := d.ECS; e != nil {
+		fmt.Fprintf(w, "stage    %s · %s\n", text(e.Stage), text(e.Strategy.String()))
+		if !e.BakeEndsAt.IsZero() {
+			fmt.Fprintf(w, "bake     ends in %s (at %s)\n", e.BakeEndsAt.Sub(now).Round(time.Second), e.BakeEndsAt.UTC().Format("15:04:05 UTC"))
+		}
+		if h := e.Hook; h != nil {
+			fmt.Fprintf(w, "HOOK     %s AWAITS ACTION at %s (c in the cockpit continues it); %s at %s\n", text(h.ID), text(h.Stage),
+				text(h.TimeoutAction), h.ExpiresAt.UTC().Format("15:04:05 UTC"))
+		}
+		if e.StatusReason != "" {
+			fmt.Fprintf(w, "reason   %s\n", text(e.StatusReason))
+		}
+	}
 	if d.Error != nil {
 		fmt.Fprintf(w, "error    %s: %s\n", text(d.Error.Code), text(d.Error.Message))
 	}
-	if d.Rollback != nil {
+	if d.Rollback != nil && d.ECS == nil {
 		switch {
 		case d.Rollback.DeploymentID != "":
 			fmt.Fprintf(w, "rollback by deployment %s: %s\n", text(d.Rollback.DeploymentID), text(d.Rollback.Message))

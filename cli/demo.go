@@ -59,7 +59,15 @@ unless --audit-log says otherwise.`,
 			demo := demoFlags(cmd, g, run.URL, m.Region)
 			t := &targetFlags{ruleARN: target.RuleARN, ladder: "0,1,5,10,25,50,100", alarms: target.Alarms, plan: plan.plan, paused: plan.paused}
 			var waitOut io.Writer
-			if target.Kind == "codedeploy" {
+			if target.Kind == "ecs" {
+				// ECS shifts the traffic: no plan; follow the service,
+				// waiting for its scripted deployment to start.
+				if cmd.Flags().Changed("plan") && plan.plan != "none" {
+					return usageErr("--plan: ECS shifts the traffic in scenario %s itself", opts.Scenario.Name)
+				}
+				useECSTarget(t, target)
+				waitOut = cmd.ErrOrStderr()
+			} else if target.Kind == "codedeploy" {
 				// CodeDeploy shifts the traffic: no plan; follow the group,
 				// waiting for its scripted deployment to start.
 				if cmd.Flags().Changed("plan") && plan.plan != "none" {
@@ -95,9 +103,10 @@ unless --audit-log says otherwise.`,
 const demoPlan = "10%:3m,25%:5m,50%:5m,100%"
 
 func firstDrivable(m sim.Manifest) (sim.ManifestTarget, bool) {
-	// A scenario with a CodeDeploy deployment is about that deployment.
+	// A scenario with a CodeDeploy or ECS deployment is about that
+	// deployment.
 	for _, t := range m.Targets {
-		if t.Kind == "codedeploy" && t.Note == "" && t.DeploymentGroup != "" {
+		if t.Kind == "codedeploy" && t.Note == "" && t.DeploymentGroup != "" || t.Kind == "ecs" && t.Note == "" && t.DeploymentARN != "" {
 			return t, true
 		}
 	}

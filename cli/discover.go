@@ -101,6 +101,8 @@ func (d *discoverer) Open(ctx context.Context, f model.Found) (ui.Opened, error)
 		t.function, t.alias = f.Function, f.Alias
 	case model.KindCodeDeploy:
 		t.deploymentID = f.DeploymentID
+	case model.KindECS:
+		t.ecsDeploymentARN = f.DeploymentID
 	default:
 		return ui.Opened{}, fmt.Errorf("perch cannot open a %s target from the list yet", f.Kind)
 	}

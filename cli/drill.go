@@ -35,6 +35,10 @@ one-step plan holding the current split: during a drill it can only roll back,
 never advance. A metric alarm goes back to what its data says within about a
 minute; the drill sets it to ALARM again while it waits.
 
+On an ECS service deployment (--service or --deployment-arn) the alarm must be
+one of the deployment's: ECS rolls back by itself, perch moves no traffic and
+times ECS's rollback.
+
 Every write (each SetAlarmState, the rollback) is in the audit log.
 
 Exit codes: 0 rolled back, 2 bad input or a target not mid-canary (nothing
@@ -73,6 +77,9 @@ written), 3 refused (read-only, traffic state unknown), 4 no rollback within
 // the drill on a session whose autopilot can only roll back. The report
 // is nil when nothing was attempted.
 func runDrill(ctx context.Context, g *globalFlags, t *targetFlags, alarm string, timeout time.Duration) (*drillReport, error) {
+	if t.isECS() {
+		return runECSDrill(ctx, g, t, alarm, timeout)
+	}
 	userPlan, err := t.loadPlan()
 	if err != nil {
 		return nil, err
@@ -130,7 +137,7 @@ func checkDrillable(snap model.Snapshot, alarm string) (float64, error) {
 	if !snap.SplitKnown {
 		return 0, withCode(ExitRefused, fmt.Errorf("traffic state unknown, nothing written: %s", snap.SplitErr))
 	}
-	if snap.Target.Kind == model.KindCodeDeploy {
+	if snap.Target.Kind == model.KindCodeDeploy || snap.Target.Kind == model.KindECS {
 		return 0, usageErr("a drill on a CodeDeploy deployment is not supported yet: CodeDeploy's own alarm rollback is the one to drill")
 	}
 	if why := snap.Target.CanaryUnconfirmed; why != "" {
@@ -248,7 +255,12 @@ func (d *drill) run(ctx context.Context, poll, timeout time.Duration) (err error
 		if snap.Verdict != nil {
 			d.rep.Verdict = snap.Verdict.Summary
 		}
-		if snap.SplitKnown && snap.Split.CanaryPercent() <= 0 {
+		if dep := snap.Deployment; dep != nil && dep.Engine == model.EngineECS {
+			if dep.RolledBack() {
+				d.rolledBackByECS(snap, setAt)
+				return nil
+			}
+		} else if snap.SplitKnown && snap.Split.CanaryPercent() <= 0 {
 			at := snap.SplitAt.UTC()
 			elapsed := at.Sub(setAt).Seconds()
 			d.rep.RolledBack, d.rep.RollbackAt, d.rep.Elapsed = true, &at, &elapsed

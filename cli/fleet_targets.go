@@ -135,6 +135,8 @@ func flagsFor(t config.Target) (*targetFlags, error) {
 		tf.function, tf.alias, tf.canaryVersion = t.Function, t.Alias, t.CanaryVersion
 	case model.KindCodeDeploy:
 		tf.deploymentID, tf.application, tf.deploymentGroup = t.DeploymentID, t.Application, t.DeploymentGroup
+	case model.KindECS:
+		tf.ecsCluster, tf.ecsService, tf.ecsDeploymentARN = t.Cluster, t.Service, t.DeploymentARN
 	default:
 		return nil, usageErr("%s targets cannot be opened from a config file yet", t.Kind)
 	}

@@ -258,6 +258,9 @@ func runIntent(cmd *cobra.Command, g *globalFlags, t *targetFlags, in model.Inte
 	if err := refuseOnCodeDeploy(t, in.Kind); err != nil {
 		return err
 	}
+	if t.isECS() && expect != "" {
+		return usageErr("--expect guards a weight perch writes; ECS moves this deployment's traffic, and a rollback stops it wherever it is")
+	}
 	if t.isCodeDeploy() && expect != "" {
 		return usageErr("--expect guards a weight perch writes; CodeDeploy moves this deployment's traffic, and a rollback stops it wherever it is")
 	}

@@ -141,8 +141,8 @@ func newRoot(stdout, stderr io.Writer, sink *stdLogSink) *cobra.Command {
 		Use:   "perch",
 		Short: "A terminal cockpit for canary releases on AWS",
 		Long: `perch attaches to a live canary — an ALB listener rule splitting traffic between
-two weighted target groups, a Lambda alias with weighted routing, or a CodeDeploy
-deployment — charts canary against stable, judges it with peeking-safe statistics,
+two weighted target groups, a Lambda alias with weighted routing, a CodeDeploy
+deployment or an ECS service deployment — charts canary against stable, judges it with peeking-safe statistics,
 and lets you step, promote or roll back from the keyboard (or run a plan on
 autopilot), with every action audited.
 
@@ -182,6 +182,7 @@ Try it with no AWS account:  perch demo`,
 		newALBCmd(g),
 		newLambdaCmd(g),
 		newCodeDeployCmd(g),
+		newECSCmd(g),
 		newLsCmd(g),
 		newStatusCmd(g),
 		newShiftCmd(g),

@@ -34,7 +34,7 @@ func addSimFlags(cmd *cobra.Command, f *simFlags, defaultSpeed float64) {
 	cmd.Flags().Float64Var(&f.speed, "speed", defaultSpeed, "simulated seconds per wall-clock second")
 	cmd.Flags().Int64Var(&f.seed, "seed", 0, "random seed (0: the scenario's own)")
 	cmd.Flags().StringArrayVar(&f.faults, "fault", nil, "inject an API fault, starting now (repeatable): throttle|error:SERVICE:FRACTION, "+
-		"latency|outage:SERVICE:DURATION, expire-credentials:AFTER, drift:TARGET:EVERY; SERVICE is elbv2, cloudwatch, lambda, codedeploy, sts or all")
+		"latency|outage:SERVICE:DURATION, expire-credentials:AFTER, drift:TARGET:EVERY; SERVICE is elbv2, cloudwatch, lambda, codedeploy, ecs, sts or all")
 	cmd.Flags().IntVar(&f.fleet, "fleet", 0, "seed `N` ALB canaries modelled on the scenario's first (all in the manifest)")
 }
 
@@ -104,7 +104,7 @@ func newSimCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sim [--listen ADDR] [--scenario NAME|FILE]",
 		Short: "Run only the simulated AWS endpoint and print how to point clients at it",
-		Long: `Run perch's simulated AWS (ELBv2, Lambda, CloudWatch, STS) on loopback. It
+		Long: `Run perch's simulated AWS (ELBv2, Lambda, CloudWatch, CodeDeploy, ECS, STS) on loopback. It
 prints the environment to point any AWS client at it (the AWS CLI too) and a
 ready-to-paste perch command for each seeded canary. Stop it with Ctrl-C.`,
 		Args: cobra.NoArgs,
@@ -172,6 +172,17 @@ func printSimEnv(w io.Writer, m sim.Manifest) {
 			if t.Kind == "codedeploy" && t.DeploymentID != "" {
 				fmt.Fprintf(w, "#   perch codedeploy --deployment-id %s\n", t.DeploymentID)
 			}
+			if t.Kind == "ecs" {
+				fmt.Fprintf(w, "#   perch ecs --cluster %s --service %s\n", t.Cluster, t.Service)
+				if t.DeploymentARN != "" {
+					fmt.Fprintf(w, "#   perch ecs --deployment-arn %s\n", t.DeploymentARN)
+				}
+			}
+			continue
+		}
+		if t.Kind == "ecs" {
+			fmt.Fprintf(w, "# %s (ecs %s): service deployment %s\n", t.Name, t.Strategy, t.DeploymentARN)
+			fmt.Fprintf(w, "perch ecs --cluster %s --service %s\n", t.Cluster, t.Service)
 			continue
 		}
 		if t.Kind == "codedeploy" {

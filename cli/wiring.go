@@ -43,6 +43,10 @@ type targetFlags struct {
 	deploymentID    string
 	application     string
 	deploymentGroup string
+
+	// ECS: a service deployment, or the service whose newest one to
+	// follow.
+	ecsCluster, ecsService, ecsDeploymentARN string
 }
 
 func addTargetFlags(cmd *cobra.Command, t *targetFlags) {
@@ -52,6 +56,7 @@ func addTargetFlags(cmd *cobra.Command, t *targetFlags) {
 	f.StringVar(&t.canaryTG, "canary-target-group", "", "the canary's target group ARN or name (default: the rollout marker perch keeps on the rule, this machine's audit log, or at 100/0 the side at 0%; never the lower weight)")
 	addLambdaFlags(cmd, t)
 	addCodeDeployFlags(cmd, t)
+	addECSFlags(cmd, t)
 	f.StringVar(&t.ladder, "ladder", "0,1,5,10,25,50,100", "canary percentages that + and - step along")
 	f.StringSliceVar(&t.alarms, "alarm", nil, "CloudWatch alarm to watch (repeatable); one in ALARM holds the plan and rolls back")
 }

@@ -115,6 +115,11 @@ type Target struct {
 	Application     string
 	DeploymentGroup string
 
+	// ECS: DeploymentARN, or Service (in Cluster, default "default").
+	Cluster       string
+	Service       string
+	DeploymentARN string
+
 	Ladder model.Ladder
 	// Plan is nil when the target has none (or "none").
 	Plan   *model.Plan

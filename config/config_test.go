@@ -111,6 +111,22 @@ func TestExpandPlaceholders(t *testing.T) {
 
 // TestErrorsNameTheLine: each broken file reports its problem at the line
 // it is on.
+func TestECSTarget(t *testing.T) {
+	f, err := Parse([]byte("defaults: {region: us-east-1, plan: \"10%:1m,100%\"}\ntargets:\n  - name: web\n    ecs: {cluster: prod, service: web}\n" +
+		"  - name: one\n    ecs: {deployment_arn: arn:aws:ecs:eu-west-1:123456789012:service-deployment/prod/web/AbC1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, _ := f.ByName("web")
+	one, _ := f.ByName("one")
+	if web.Kind != model.KindECS || web.Cluster != "prod" || web.Service != "web" || web.Plan != nil {
+		t.Fatalf("web: %+v", web)
+	}
+	if one.DeploymentARN == "" || one.Region != "eu-west-1" {
+		t.Fatalf("one: %+v", one)
+	}
+}
+
 func TestErrorsNameTheLine(t *testing.T) {
 	const rule = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
 	cases := []struct {
@@ -122,7 +138,11 @@ func TestErrorsNameTheLine(t *testing.T) {
 		{"no targets", "defaults: {region: us-east-1}\n", 1, "no targets"},
 		{"empty targets", "targets: []\n", 1, "at least one target"},
 		{"unknown target key", "targets:\n  - name: a\n    alb: {rule_arn: " + rule + "}\n    wieght: 5\n", 4, `unknown key "wieght"`},
-		{"no kind", "targets:\n  - name: a\n    region: us-east-1\n", 2, "one of alb, lambda or codedeploy"},
+		{"no kind", "targets:\n  - name: a\n    region: us-east-1\n", 2, "one of alb, lambda, codedeploy or ecs"},
+		{"ecs half", "targets:\n  - name: a\n    ecs:\n      cluster: prod\n", 3, "needs service"},
+		{"ecs arn and service", "targets:\n  - name: a\n    ecs: {service: web, deployment_arn: arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/web/AbC1}\n", 3, "not both"},
+		{"ecs bad arn", "targets:\n  - name: a\n    ecs:\n      deployment_arn: arn:aws:ecs:us-east-1:123456789012:service/prod/web\n", 4, "not an ECS service deployment ARN"},
+		{"ecs plan", "targets:\n  - name: a\n    ecs: {service: web}\n    plan: \"10%:1m,100%\"\n", 4, "perch runs no plan"},
 		{"two kinds", "targets:\n  - name: a\n    alb: {rule_arn: " + rule + "}\n    lambda: {function: f, alias: live}\n", 4, "both given"},
 		{"bad arn", "targets:\n  - name: a\n    alb:\n      rule_arn: arn:aws:elasticloadbalancing:us-east-1:1:listener/app/x/1/2\n", 4, "not a listener rule ARN"},
 		{"region mismatch", "targets:\n  - name: a\n    alb: {rule_arn: " + rule + "}\n    region: eu-west-1\n", 4, "ARN is in us-east-1"},

@@ -187,7 +187,7 @@ func (p *parser) inherited(key string, v *yaml.Node, t *Target) {
 	}
 }
 
-var targetKeys = slices.Concat([]string{"name", "alb", "lambda", "codedeploy"}, inheritedKeys, []string{"custom"})
+var targetKeys = slices.Concat([]string{"name", "alb", "lambda", "codedeploy", "ecs"}, inheritedKeys, []string{"custom"})
 
 func (p *parser) target(n *yaml.Node, def Target) (Target, bool) {
 	before := len(p.errs)
@@ -209,7 +209,7 @@ func (p *parser) target(n *yaml.Node, def Target) (Target, bool) {
 		p.errf(n.Line, "target has no name")
 	}
 	var kinds []string
-	for _, k := range []string{"alb", "lambda", "codedeploy"} {
+	for _, k := range []string{"alb", "lambda", "codedeploy", "ecs"} {
 		if fs.has(k) {
 			kinds = append(kinds, k)
 		}
@@ -217,7 +217,7 @@ func (p *parser) target(n *yaml.Node, def Target) (Target, bool) {
 	arnRegion := ""
 	switch len(kinds) {
 	case 0:
-		p.errf(n.Line, "target %s: say what it is with one of alb, lambda or codedeploy", t.Name)
+		p.errf(n.Line, "target %s: say what it is with one of alb, lambda, codedeploy or ecs", t.Name)
 	case 1:
 		v, at := fs.get(kinds[0]), fs.keyLine(kinds[0])
 		switch kinds[0] {
@@ -230,9 +230,12 @@ func (p *parser) target(n *yaml.Node, def Target) (Target, bool) {
 		case "codedeploy":
 			t.Kind = model.KindCodeDeploy
 			p.codedeploy(v, at, &t)
+		case "ecs":
+			t.Kind = model.KindECS
+			arnRegion = p.ecs(v, at, &t)
 		}
 	default:
-		p.errf(fs.get(kinds[1]).Line, "target %s: %s and %s both given: a target is exactly one of alb, lambda or codedeploy", t.Name, kinds[0], kinds[1])
+		p.errf(fs.get(kinds[1]).Line, "target %s: %s and %s both given: a target is exactly one of alb, lambda, codedeploy or ecs", t.Name, kinds[0], kinds[1])
 	}
 	for i, k := range fs.keys {
 		v := fs.vals[i]
@@ -254,13 +257,13 @@ func (p *parser) target(n *yaml.Node, def Target) (Target, bool) {
 		// The ARN says where the target is; a default region cannot move it.
 		t.Region = arnRegion
 	}
-	if t.Plan != nil && t.Kind == model.KindCodeDeploy && !fs.has("plan") {
+	if t.Plan != nil && t.Kind.OwnedByDeployment() && !fs.has("plan") {
 		// CodeDeploy shifts by its own deployment configuration: a
 		// default plan is not for it.
 		t.Plan = nil
 	}
-	if t.Plan != nil && t.Kind == model.KindCodeDeploy && fs.has("plan") {
-		p.errf(fs.get("plan").Line, "target %s: a CodeDeploy deployment shifts traffic by its own configuration; perch runs no plan on it", t.Name)
+	if t.Plan != nil && t.Kind.OwnedByDeployment() && fs.has("plan") {
+		p.errf(fs.get("plan").Line, "target %s: a %s deployment shifts traffic by its own configuration; perch runs no plan on it", t.Name, t.Kind)
 	}
 	return t, len(p.errs) == before
 }

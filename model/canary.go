@@ -29,6 +29,9 @@ const (
 	CanaryFromAlias CanarySource = "alias"
 	// CanaryFromDeployment: CodeDeploy says which side is the replacement.
 	CanaryFromDeployment CanarySource = "deployment"
+	// CanaryFromRevision: an ECS service deployment names it, as the
+	// target group its target service revision serves.
+	CanaryFromRevision CanarySource = "service-revision"
 	// CanaryConfirmed: the operator confirmed it in the cockpit.
 	CanaryConfirmed CanarySource = "confirmed"
 	// CanaryGuessed: no fact: perch shows the lower-weighted side, marked
@@ -51,6 +54,8 @@ func (s CanarySource) Describe() string {
 		return "the alias's weighted version"
 	case CanaryFromDeployment:
 		return "CodeDeploy's replacement"
+	case CanaryFromRevision:
+		return "the target group of the ECS deployment's target revision"
 	case CanaryConfirmed:
 		return "confirmed by the operator"
 	case CanaryGuessed:

@@ -60,6 +60,11 @@ type DeploymentStatus struct {
 
 	ReadAt  time.Time `json:"read_at"`
 	ReadErr string    `json:"read_error,omitempty"`
+
+	// Engine is EngineECS for an ECS service deployment ("" for
+	// CodeDeploy); ECS holds what only those have.
+	Engine string         `json:"engine,omitempty"`
+	ECS    *ECSDeployment `json:"ecs,omitempty"`
 }
 
 // TrafficRouting is a deployment configuration's traffic shifting.
@@ -136,7 +141,7 @@ type DeploymentRollback struct {
 // Terminal reports whether the deployment has finished.
 func (d DeploymentStatus) Terminal() bool {
 	switch d.Status {
-	case "Succeeded", "Failed", "Stopped":
+	case "Succeeded", "Failed", "Stopped", ECSSuccessful, ECSStopped, ECSRollbackSuccessful, ECSRollbackFailed:
 		return true
 	}
 	return false
@@ -144,12 +149,18 @@ func (d DeploymentStatus) Terminal() bool {
 
 // RolledBack reports whether CodeDeploy started a rollback of it.
 func (d DeploymentStatus) RolledBack() bool {
+	if d.Engine == EngineECS {
+		return strings.HasPrefix(d.Status, "ROLLBACK_")
+	}
 	return d.Rollback != nil && d.Rollback.DeploymentID != ""
 }
 
 // EndedBy says in a few words why a finished deployment ended the way it
 // did: an alarm, a stop request, a failure.
 func (d DeploymentStatus) EndedBy() string {
+	if d.Engine == EngineECS {
+		return d.ecsEndedBy()
+	}
 	var why string
 	switch {
 	case d.Error != nil && d.Error.Code == "ALARM_ACTIVE":
@@ -187,6 +198,10 @@ func alarmNames(msg string) string {
 // NextShiftTo.
 func (d *DeploymentStatus) Plan(now time.Time) {
 	d.NextShiftAt, d.NextShiftTo = time.Time{}, 0
+	if d.Engine == EngineECS && d.ECS != nil {
+		d.planECS(now)
+		return
+	}
 	switch {
 	case d.Status == "Created" || d.Status == "Queued":
 		d.Step = "waiting to start"

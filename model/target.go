@@ -9,6 +9,9 @@ const (
 	KindALB        TargetKind = "alb"
 	KindLambda     TargetKind = "lambda"
 	KindCodeDeploy TargetKind = "codedeploy"
+	// KindECS is an ECS service deployment (strategy CANARY, LINEAR or
+	// BLUE_GREEN) that moves its production listener rule by itself.
+	KindECS TargetKind = "ecs"
 )
 
 // Target describes what perch is attached to.
@@ -47,7 +50,20 @@ type Target struct {
 	Application     string `json:"application,omitempty"`
 	DeploymentGroup string `json:"deployment_group,omitempty"`
 	ComputePlatform string `json:"compute_platform,omitempty"` // ECS or Lambda
+
+	// ECS: the service whose deployment (DeploymentID holds its ARN)
+	// shifts the production listener rule (RuleARN) itself.
+	Cluster string `json:"cluster,omitempty"`
+	Service string `json:"service,omitempty"`
 }
+
+// OwnedByDeployment reports whether a deployment service (CodeDeploy,
+// ECS) moves the target's traffic, so perch must never write its weights.
+func (t Target) OwnedByDeployment() bool { return t.Kind.OwnedByDeployment() }
+
+// OwnedByDeployment reports whether targets of this kind have their
+// traffic moved by a deployment service.
+func (k TargetKind) OwnedByDeployment() bool { return k == KindCodeDeploy || k == KindECS }
 
 // ID is the identifier the audit log uses for the target.
 func (t Target) ID() string {

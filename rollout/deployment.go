@@ -27,8 +27,22 @@ type DeploymentController interface {
 	Continue(ctx context.Context, wait string) error
 }
 
-// viaCodeDeploy is the actor of what CodeDeploy did by itself.
-var viaCodeDeploy = model.Actor{Via: "codedeploy"}
+// deploymentActor is the actor of what the deployment service (CodeDeploy
+// or ECS) did by itself.
+func deploymentActor(ds *model.DeploymentStatus) model.Actor {
+	if ds != nil && ds.Engine == model.EngineECS {
+		return model.Actor{Via: "ecs"}
+	}
+	return model.Actor{Via: "codedeploy"}
+}
+
+// engineName says who moves the traffic, for the audit's words.
+func engineName(ds *model.DeploymentStatus) string {
+	if ds != nil && ds.Engine == model.EngineECS {
+		return "ECS"
+	}
+	return "CodeDeploy"
+}
 
 // readDeployment reads the deployment when the target has one.
 func (e *Engine) readDeployment(ctx context.Context) (*model.DeploymentStatus, error) {
@@ -88,7 +102,9 @@ func (e *Engine) deploymentEventsLocked(s *model.Snapshot, ds *model.DeploymentS
 	ds.ReadAt, ds.ReadErr = now, ""
 	ds.Plan(now)
 	s.Deployment = ds
-	if prev == nil || prev.ID != ds.ID || prev.Terminal() || !ds.Terminal() {
+	// An ECS rollback is recorded when it begins (the traffic moves
+	// then), not again when it finishes.
+	if prev == nil || prev.ID != ds.ID || prev.Decided() || !ds.Decided() {
 		return shiftEvent(shift, ds)
 	}
 	if e.ownStop == ds.ID {
@@ -96,14 +112,14 @@ func (e *Engine) deploymentEventsLocked(s *model.Snapshot, ds *model.DeploymentS
 		return nil
 	}
 	entry := model.AuditEntry{
-		Time: now, Actor: viaCodeDeploy, Phase: model.PhaseEvent, Target: ds.ID,
+		Time: now, Actor: deploymentActor(ds), Phase: model.PhaseEvent, Target: ds.ID,
 		From: model.Pct(prev.CanaryPercent), To: model.Pct(ds.CanaryPercent),
 		Detail: endDetail(*ds),
 	}
 	switch {
 	case ds.RolledBack():
 		entry.Action = "rollback"
-	case ds.Status == "Succeeded":
+	case ds.Status == "Succeeded" || ds.Status == model.ECSSuccessful:
 		entry.Action = "complete"
 	default:
 		entry.Action = strings.ToLower(strings.TrimSuffix(ds.Status, "ed"))
@@ -116,6 +132,9 @@ func (e *Engine) deploymentEventsLocked(s *model.Snapshot, ds *model.DeploymentS
 
 // endDetail says how CodeDeploy ended the deployment, in its own words.
 func endDetail(ds model.DeploymentStatus) string {
+	if ds.Engine == model.EngineECS {
+		return ecsEndDetail(ds)
+	}
 	var b strings.Builder
 	switch {
 	case ds.Status == "Succeeded":
@@ -147,7 +166,7 @@ func shiftEvent(shift *model.Drift, ds *model.DeploymentStatus) []model.AuditEnt
 	if shift == nil {
 		return nil
 	}
-	detail := fmt.Sprintf("CodeDeploy shifted traffic: %s → %s", shift.From, shift.To)
+	detail := fmt.Sprintf("%s shifted traffic: %s → %s", engineName(ds), shift.From, shift.To)
 	target := ""
 	if ds != nil {
 		target = ds.ID
@@ -156,7 +175,7 @@ func shiftEvent(shift *model.Drift, ds *model.DeploymentStatus) []model.AuditEnt
 		}
 	}
 	return []model.AuditEntry{{
-		Time: shift.At, Actor: viaCodeDeploy, Action: "shift", Phase: model.PhaseEvent, Target: target,
+		Time: shift.At, Actor: deploymentActor(ds), Action: "shift", Phase: model.PhaseEvent, Target: target,
 		From: model.Pct(shift.From.CanaryPercent()), To: model.Pct(shift.To.CanaryPercent()), Detail: detail,
 	}}
 }
@@ -167,3 +186,23 @@ func pctIf(ok bool, s model.Split) *float64 {
 	}
 	return model.Pct(s.CanaryPercent())
 }
+
+// ecsEndDetail says how ECS ended (or is rolling back) the deployment, in
+// its own words.
+func ecsEndDetail(ds model.DeploymentStatus) string {
+	reason := ""
+	if ds.ECS != nil && ds.ECS.StatusReason != "" {
+		reason = ": " + ds.ECS.StatusReason
+	}
+	switch {
+	case ds.Status == model.ECSSuccessful:
+		return fmt.Sprintf("ECS completed service deployment %s (%s)", lastPart(ds.ID), ds.Config)
+	case ds.RolledBack():
+		return fmt.Sprintf("ECS rolled back service deployment %s, %s; traffic back on the source revision (%s)%s", lastPart(ds.ID), ds.EndedBy(), ds.Status, reason)
+	}
+	return fmt.Sprintf("service deployment %s %s%s", ds.ID, ds.EndedBy(), reason)
+}
+
+// lastPart is an ARN's last path segment (an ECS deployment's ID); the
+// audit entry's target keeps the whole ARN.
+func lastPart(arn string) string { return arn[strings.LastIndexByte(arn, '/')+1:] }

@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/perch-dev/perch/model"
 )
@@ -31,6 +32,10 @@ type deploymentRead struct {
 func (e *Engine) executeDeployment(ctx context.Context, in model.Intent, res model.Result) model.Result {
 	if in.Kind != model.Rollback && in.Kind != model.Continue {
 		// Nothing is asked of AWS: not an audited action.
+		if e.cfg.Router.Target().Kind == model.KindECS {
+			return model.Refused(in, model.ReasonUnsupported,
+				"ECS shifts this service's traffic itself and owns its listener rule: perch can roll the deployment back (r) or continue it at a lifecycle hook (c), never set weights")
+		}
 		return model.Refused(in, model.ReasonUnsupported,
 			"CodeDeploy shifts traffic itself: perch can stop the deployment with rollback (r) or continue it when it waits (c), not set weights")
 	}
@@ -94,6 +99,10 @@ func (e *Engine) decideDeployment(in model.Intent, ds model.DeploymentStatus) (d
 	switch {
 	case ds.Terminal():
 		return deploymentStep{}, fmt.Sprintf("deployment %s has already finished (%s, %s): nothing to %s", ds.ID, ds.Status, ds.EndedBy(), action), model.ReasonReadOnly
+	case ds.RollingBack():
+		return deploymentStep{}, fmt.Sprintf("deployment %s is already rolling back (%s, %s): nothing to %s", ds.ID, ds.Status, ds.EndedBy(), action), model.ReasonBusy
+	case ds.Engine == model.EngineECS:
+		return ecsStep(in, ds, e.cfg.Router.Target().StableName)
 	case in.Kind == model.Continue && ds.Waiting == "":
 		return deploymentStep{}, fmt.Sprintf("deployment %s is %s (%s), not waiting: CodeDeploy moves on by its configuration and has no API to skip an interval",
 			ds.ID, ds.Status, ds.Step), model.ReasonBusy
@@ -156,7 +165,16 @@ func judgeDeploymentAction(in model.Intent, res model.Result, step deploymentSte
 		res.Outcome, res.Reason, res.Err = model.OutcomeFailed, model.ReasonReadBackFailed, fmt.Sprintf("%s was accepted but the deployment could not be read back: %s", step.verb, describe(readErr))
 	case in.Kind == model.Rollback && back.Terminal() && back.RolledBack():
 		res.Outcome, res.Verified = model.OutcomeOK, true
+		if back.Engine == model.EngineECS {
+			return res, fmt.Sprintf("service deployment %s is %s", back.ID, back.Status)
+		}
 		return res, fmt.Sprintf("deployment %s %s; rollback deployment %s", back.ID, back.Status, back.Rollback.DeploymentID)
+	case in.Kind == model.Rollback && back.RollingBack():
+		res.Outcome, res.Verified = model.OutcomeOK, true
+		return res, fmt.Sprintf("service deployment %s is %s", back.ID, back.Status)
+	case in.Kind == model.Rollback && back.Terminal() && back.Engine == model.EngineECS:
+		res.Outcome, res.Reason = model.OutcomeFailed, model.ReasonReadBackMismatch
+		res.Err = fmt.Sprintf("service deployment %s is %s, not rolled back", back.ID, back.Status)
 	case in.Kind == model.Rollback && back.Terminal():
 		res.Outcome, res.Reason = model.OutcomeFailed, model.ReasonReadBackMismatch
 		res.Err = fmt.Sprintf("deployment %s is %s but CodeDeploy reports no rollback deployment", back.ID, back.Status)
@@ -186,4 +204,25 @@ func (e *Engine) noteDeploymentRead(back model.DeploymentStatus, readErr error, 
 		e.mu.Unlock()
 	}
 	e.noteWritten(split, backSplit, backSplitErr)
+}
+
+// ecsStep is what an intent asks of an ECS service deployment: roll back
+// with StopServiceDeployment, or with ContinueServiceDeployment ROLLBACK
+// at a hook awaiting action; continue only at such a hook.
+func ecsStep(in model.Intent, ds model.DeploymentStatus, stable string) (deploymentStep, string, model.Reason) {
+	hook := ds.ECS != nil && ds.ECS.Hook != nil
+	id := ds.ID[strings.LastIndexByte(ds.ID, '/')+1:] // the audit entry's target holds the whole ARN
+	switch {
+	case in.Kind == model.Continue && !hook:
+		return deploymentStep{}, fmt.Sprintf("service deployment %s is %s (%s) with no lifecycle hook awaiting action: ECS moves on by its strategy and has no API to skip a bake",
+			ds.ID, ds.Status, ds.Step), model.ReasonBusy
+	case in.Kind == model.Continue:
+		return deploymentStep{verb: fmt.Sprintf("ContinueServiceDeployment %s hook %s CONTINUE", id, ds.ECS.Hook.ID),
+			to: "the deployment goes on past " + ds.ECS.Hook.Stage, ds: ds}, "", ""
+	case hook:
+		return deploymentStep{verb: fmt.Sprintf("ContinueServiceDeployment %s hook %s ROLLBACK", id, ds.ECS.Hook.ID),
+			to: "ECS moves all traffic back to " + stable, toPct: model.Pct(0), ds: ds}, "", ""
+	}
+	return deploymentStep{verb: fmt.Sprintf("StopServiceDeployment %s stopType ROLLBACK", id),
+		to: "ECS moves all traffic back to " + stable, toPct: model.Pct(0), ds: ds}, "", ""
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/perch-dev/perch/sim/codedeploy"
+	"github.com/perch-dev/perch/sim/ecs"
 	"github.com/perch-dev/perch/sim/lambda"
 )
 
@@ -88,4 +89,12 @@ func (s *Sim) SetTargetHealth(tgARN string, healthy int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.elb.SetTargetHealth(tgARN, healthy)
+}
+
+// ECSDeployment returns a simulated ECS service deployment's state.
+func (s *Sim) ECSDeployment(arn string) (ecs.DeploymentState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked(s.clock.Now())
+	return s.ecs.Deployment(arn)
 }

@@ -52,6 +52,31 @@ func (s *Sim) seedScenario(sink metrics.Sink) error {
 			}
 		}
 	}
+	return s.seedECS(albs)
+}
+
+// seedECS seeds the ECS services and creates their alarms, on the target
+// groups of the ALB each shifts, which ECS watches.
+func (s *Sim) seedECS(albs map[string]ManifestTarget) error {
+	sc := s.scenario
+	s.targets = append(s.targets, s.ecs.Seed(sc, albs, s.seed, s.start)...)
+	if sc.ECS == nil {
+		return nil
+	}
+	for _, svc := range sc.ECS.Services {
+		alb := albs[svc.ALB]
+		for _, al := range svc.Alarms {
+			tgARN := alb.StableTargetGroupARN
+			if al.Side == "canary" {
+				tgARN = alb.CanaryTargetGroupARN
+			}
+			def := alarmDef(al, elbv2.Namespace, elbv2.MetricDimensions(alb.LoadBalancerARN, tgARN),
+				fmt.Sprintf("%s %s of the %s target group %s, watched by ECS service %s/%s", al.Statistic, al.Metric, al.Side, s.elb.TargetGroupName(tgARN), svc.Cluster, svc.Name))
+			if err := s.cw.PutAlarm(def); err != nil {
+				return fmt.Errorf("ecs service %s/%s: alarm %s: %w", svc.Cluster, svc.Name, al.Name, err)
+			}
+		}
+	}
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/perch-dev/perch/sim/awsproto"
 	"github.com/perch-dev/perch/sim/cloudwatch"
 	"github.com/perch-dev/perch/sim/codedeploy"
+	"github.com/perch-dev/perch/sim/ecs"
 	"github.com/perch-dev/perch/sim/elbv2"
 	"github.com/perch-dev/perch/sim/ids"
 	"github.com/perch-dev/perch/sim/lambda"
@@ -69,7 +70,9 @@ type Sim struct {
 	// codedeploy runs deployments that move the rules' weights and the
 	// aliases' routing.
 	codedeploy *codedeploy.Service
-	targets    []ManifestTarget
+	// ecs runs service deployments that move the rules' weights.
+	ecs     *ecs.Service
+	targets []ManifestTarget
 
 	services map[string]awsproto.Service // by SigV4 signing name
 	router   *awsproto.Router
@@ -188,9 +191,22 @@ func (s *Sim) Sync() {
 }
 
 func (s *Sim) advanceLocked(now time.Time) {
-	// CodeDeploy first: it brings the traffic models to each of its own
-	// changes on the way to now.
-	s.codedeploy.Advance(now)
+	// The deployment engines first: they bring the traffic models to each
+	// of their own changes on the way to now, in time order between them.
+	for {
+		at := now
+		if t, ok := s.codedeploy.NextDue(); ok && t.Before(at) {
+			at = t
+		}
+		if t, ok := s.ecs.NextDue(); ok && t.Before(at) {
+			at = t
+		}
+		s.codedeploy.Advance(at)
+		s.ecs.Advance(at)
+		if !at.Before(now) {
+			break
+		}
+	}
 	s.elb.AdvanceTraffic(now)
 	s.lambda.AdvanceTraffic(now)
 	for ; s.nextFault < len(s.scenario.Faults); s.nextFault++ {

@@ -8,6 +8,7 @@ import (
 	"github.com/perch-dev/perch/sim/awsproto"
 	"github.com/perch-dev/perch/sim/cloudwatch"
 	"github.com/perch-dev/perch/sim/codedeploy"
+	"github.com/perch-dev/perch/sim/ecs"
 	"github.com/perch-dev/perch/sim/elbv2"
 	"github.com/perch-dev/perch/sim/lambda"
 	"github.com/perch-dev/perch/sim/metrics"
@@ -35,6 +36,8 @@ var (
 	_ codedeploy.LoadBalancers = (*elbv2.Service)(nil)
 	_ codedeploy.Functions     = (*lambda.Service)(nil)
 	_ codedeploy.Alarms        = (*cloudwatch.Service)(nil)
+	_ ecs.LoadBalancers        = (*elbv2.Service)(nil)
+	_ ecs.Alarms               = (*cloudwatch.Service)(nil)
 )
 
 // build creates the services and the router. The order of the services is
@@ -53,7 +56,15 @@ func (s *Sim) build(clk clock.Clock, callerARN string) {
 		Traffic:       trafficModels{s.elb, s.lambda},
 		Log:           s.log,
 	}, s.region, s.account, s.seed, s.start.Add(-s.scenario.History.D()))
-	services := []awsproto.Service{s.elb, s.sts, s.cw, s.lambda, s.codedeploy, account.New(s.region)}
+	// ECS moves ELBv2 rule weights and reads alarm states, as CodeDeploy's
+	// ECS groups do.
+	s.ecs = ecs.New(ecs.Deps{
+		LoadBalancers: s.elb,
+		Alarms:        s.cw,
+		Traffic:       trafficModels{s.elb, s.lambda},
+		Log:           s.log,
+	}, s.region, s.account, s.seed, s.start.Add(-s.scenario.History.D()))
+	services := []awsproto.Service{s.elb, s.sts, s.cw, s.lambda, s.codedeploy, s.ecs, account.New(s.region)}
 	s.services = map[string]awsproto.Service{}
 	var endpoints []awsproto.Endpoint
 	for _, svc := range services {

@@ -147,6 +147,9 @@ func (m *Model) writeKey(msg tea.KeyMsg) tea.Cmd {
 		m.status = why
 		return nil
 	}
+	if d := m.snap.Deployment; d != nil && d.ECS != nil {
+		return m.ecsWriteKey(msg, d)
+	}
 	if d := m.snap.Deployment; d != nil {
 		// CodeDeploy moves the traffic: only r (and c) mean something.
 		switch {
@@ -186,6 +189,10 @@ func (m *Model) continueKey() tea.Cmd {
 		return nil
 	}
 	d := m.snap.Deployment
+	if d.Waiting == "" && d.ECS != nil {
+		m.status = fmt.Sprintf("service deployment %s is %s (%s) with no lifecycle hook awaiting action: nothing to continue (ECS has no API to skip a bake)", ecsShortID(d.ID), d.Status, d.Step)
+		return nil
+	}
 	if d.Waiting == "" {
 		m.status = fmt.Sprintf("deployment %s is %s, not waiting: nothing to continue (CodeDeploy has no API to skip an interval)", d.ID, d.Status)
 		return nil
@@ -258,4 +265,23 @@ func resultStatus(r model.Result) string {
 		return act + " NOT DONE: " + r.Err
 	}
 	return act + " FAILED: traffic now canary " + pct(r.To.CanaryPercent())
+}
+
+// ecsWriteKey is writeKey on an ECS deployment: ECS owns the rule, so only
+// r (and c) mean something.
+func (m *Model) ecsWriteKey(msg tea.KeyMsg, d *model.DeploymentStatus) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.Rollback):
+		m.confirm.Open(model.Rollback, m.snap)
+		call := "StopServiceDeployment " + ecsShortID(d.ID) + " ROLLBACK"
+		if d.ECS.Hook != nil {
+			call = "ContinueServiceDeployment " + ecsShortID(d.ID) + " hook " + d.ECS.Hook.ID + " ROLLBACK"
+		}
+		m.status = fmt.Sprintf("y sends %s: ECS moves all traffic back to %s", call, m.snap.Target.StableName)
+	case key.Matches(msg, m.keys.Autopilot):
+		m.status = "no autopilot here: ECS runs its own strategy (" + d.ECS.Strategy.String() + ")"
+	default:
+		m.status = "ECS shifts this service's traffic itself and owns its listener rule: + - P do nothing (r rolls back, c continues a hook awaiting action)"
+	}
+	return nil
 }

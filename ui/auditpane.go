@@ -159,6 +159,9 @@ func auditLine(st *Styles, e model.AuditEntry) string {
 	case e.Actor.Via == "codedeploy":
 		// CodeDeploy shifted or rolled back by itself, not the operator.
 		who = "CodeDeploy"
+	case e.Actor.Via == "ecs":
+		// ECS shifted or rolled back by itself, not the operator.
+		who = "ECS"
 	case e.Phase == model.PhaseEvent && e.Actor.OSUser == "": // drift: nobody perch knows
 		who = "—"
 	}

@@ -65,7 +65,8 @@ func (g *gauge) render() {
 	}
 	if d := s.Deployment; d != nil {
 		if l := g.deploymentBanner(d); l != "" {
-			lines = append(lines, l)
+			// A banner may take two lines on a narrow screen.
+			lines = append(lines, strings.Split(l, "\n")...)
 		}
 	}
 	if busy := s.Busy; busy != "" || g.pending != "" {
@@ -138,6 +139,9 @@ func (g *gauge) ladderLine() string {
 		ladder, label = []float64{0}, "config "
 		for _, sh := range d.Routing.Shifts() {
 			ladder = append(ladder, sh.Percent)
+		}
+		if d.ECS != nil {
+			ladder, label = ecsLadder(d.ECS.Strategy), "strategy "
 		}
 	}
 	for _, step := range ladder {
@@ -212,6 +216,9 @@ func hooksSummary(st *Styles, hooks []model.LifecycleHook) string {
 // deploymentBanner says how a finished CodeDeploy deployment ended, who
 // rolled it back and why, or that it waits for the operator.
 func (g *gauge) deploymentBanner(d *model.DeploymentStatus) string {
+	if d.ECS != nil {
+		return g.ecsBanner(d)
+	}
 	st := g.st
 	rb := ""
 	if d.RolledBack() {

@@ -147,6 +147,9 @@ func clock(st *Styles, t time.Time) string { return st.Bold.Render(hms(t) + " UT
 // the countdown to the next shift and the step of its configuration, most
 // important first so a narrow screen drops the configuration's name.
 func (h *header) deploymentLine(d *model.DeploymentStatus) string {
+	if d.ECS != nil {
+		return h.ecsDeploymentLine(d)
+	}
 	st := h.st
 	status := d.Status
 	switch {

@@ -40,8 +40,8 @@ type KeyMap struct {
 	// KeepWheel declines a request for the wheel; enabled only while one
 	// is pending and this cockpit drives.
 	KeepWheel key.Binding
-	// Continue ends a CodeDeploy deployment's wait; enabled only while one
-	// waits.
+	// Continue ends a CodeDeploy deployment's wait, or an ECS lifecycle
+	// hook's; enabled only while one waits.
 	Continue key.Binding
 	// Back leaves a cockpit the fleet view opened; enabled only there.
 	Back key.Binding

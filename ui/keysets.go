@@ -19,6 +19,8 @@ type keySets struct {
 	weights    KeyMap // writes on; perch moves the weights
 	codeDeploy KeyMap // writes on; CodeDeploy moves them: + - P off, r stops it
 	waiting    KeyMap // codeDeploy while the deployment waits: c continues it
+	ecs        KeyMap // writes on; ECS moves them: + - P off, r rolls back
+	ecsHook    KeyMap // ecs while a lifecycle hook awaits action: c continues it
 	readOnly   KeyMap // no write key at all
 
 	// The space key, for each state of the autopilot.
@@ -49,6 +51,18 @@ func newKeySets(backTo string) *keySets {
 	k.codeDeploy.Rollback.SetHelp("r", "stop + roll back")
 	k.waiting = k.codeDeploy
 	k.waiting.Continue.SetEnabled(true)
+
+	// ECS owns the production listener rule the same way.
+	const ecsOff = "off: ECS shifts traffic itself"
+	k.ecs = base
+	k.ecs.StepUp.SetHelp("+", "step up "+ecsOff)
+	k.ecs.StepDown.SetHelp("-", "step down "+ecsOff)
+	k.ecs.Step.SetHelp("+/-", "step off")
+	k.ecs.Promote.SetHelp("P", "promote off (ECS)")
+	k.ecs.Rollback.SetHelp("r", "roll back (ECS)")
+	k.ecsHook = k.ecs
+	k.ecsHook.Continue.SetEnabled(true)
+	k.ecsHook.Continue.SetHelp("c", "continue the hook")
 
 	// Disabled bindings drop out of the help; they still say why when
 	// pressed (see pressed).
@@ -104,6 +118,10 @@ func (m *Model) pickKeys() {
 		m.keys = k.readOnly
 	case d == nil:
 		m.keys = k.weights
+	case d.ECS != nil && d.Waiting != "":
+		m.keys = k.ecsHook
+	case d.ECS != nil:
+		m.keys = k.ecs
 	case d.Waiting != "":
 		m.keys = k.waiting
 	default:

@@ -394,12 +394,7 @@ func (c *Service) Advance(now time.Time) {
 		now = c.now
 	}
 	for {
-		at, ok := c.nextDue()
-		if len(c.activeDeployments()) > 0 {
-			if tick := c.now.Truncate(time.Minute).Add(time.Minute); !ok || tick.Before(at) {
-				at, ok = tick, true
-			}
-		}
+		at, ok := c.NextDue()
 		if !ok || at.After(now) {
 			break
 		}
@@ -417,4 +412,19 @@ func (c *Service) moveTo(at time.Time) {
 	}
 	c.deps.Traffic.AdvanceTo(at)
 	c.now = at
+}
+
+// NextDue is when CodeDeploy next has something to do: a scheduled change
+// or, while a deployment is active, the next minute's alarm check. The
+// simulator advances the services that move traffic together, each to
+// the earliest of their next changes in turn, so that one's change is
+// not recorded after another has already played the traffic past it.
+func (c *Service) NextDue() (time.Time, bool) {
+	at, ok := c.nextDue()
+	if len(c.activeDeployments()) > 0 {
+		if tick := c.now.Truncate(time.Minute).Add(time.Minute); !ok || tick.Before(at) {
+			at, ok = tick, true
+		}
+	}
+	return at, ok
 }

@@ -34,10 +34,10 @@ type FaultSpec struct {
 
 // serviceNames are the short names a Fault's Service may be: the stats
 // names of the simulated services.
-var serviceNames = []string{"elbv2", "sts", "cloudwatch", "lambda", "codedeploy", "account"}
+var serviceNames = []string{"elbv2", "sts", "cloudwatch", "lambda", "codedeploy", "account", "ecs"}
 
 // FaultServices are the SERVICE names a spec accepts besides "all".
-var FaultServices = []string{"elbv2", "cloudwatch", "lambda", "codedeploy", "sts"}
+var FaultServices = []string{"elbv2", "cloudwatch", "lambda", "codedeploy", "ecs", "sts"}
 
 // Bounds a spec is checked against: beyond them a typo is likelier than
 // an intent.
@@ -189,7 +189,7 @@ func throttleCode(service string) (string, int) {
 	switch service {
 	case "lambda":
 		return "TooManyRequestsException", 429
-	case "codedeploy":
+	case "codedeploy", "ecs":
 		return "ThrottlingException", 400
 	}
 	return "Throttling", 400
@@ -201,13 +201,15 @@ func internalCode(service string) string {
 		return "ServiceException"
 	case "codedeploy":
 		return "InternalFailure"
+	case "ecs":
+		return "ServerException"
 	}
 	return "InternalFailure"
 }
 
 func expiredCode(service string) string {
 	switch service {
-	case "lambda", "codedeploy":
+	case "lambda", "codedeploy", "ecs":
 		return "ExpiredTokenException"
 	}
 	return "ExpiredToken"

@@ -33,6 +33,13 @@ type ManifestTarget struct {
 	Application     string `json:"application,omitempty"`
 	DeploymentGroup string `json:"deployment_group,omitempty"`
 	DeploymentID    string `json:"deployment_id,omitempty"`
+	// ECS (kind "ecs"): the service and its featured service deployment;
+	// services with an advanced configuration also carry the ALB fields
+	// above (stable is the production target group, canary the alternate).
+	Cluster       string `json:"cluster,omitempty"`
+	Service       string `json:"service,omitempty"`
+	Strategy      string `json:"strategy,omitempty"`
+	DeploymentARN string `json:"deployment_arn,omitempty"`
 	// Alarms are the scenario's CloudWatch alarms on this target.
 	Alarms []string `json:"alarms,omitempty"`
 	Note   string   `json:"note,omitempty"`

@@ -60,6 +60,9 @@ type Scenario struct {
 	// CodeDeploy scripts applications, deployment groups and deployments
 	// that shift the ALBs' or Lambdas' traffic (see codedeploy.go).
 	CodeDeploy *CodeDeploy `yaml:"codedeploy"`
+	// ECS scripts services whose deployments shift the ALBs' traffic by
+	// themselves (see ecs.go).
+	ECS *ECS `yaml:"ecs"`
 	// Faults are armed at an offset from the simulator's start.
 	Faults []ScheduledFault `yaml:"faults"`
 }
@@ -200,7 +203,7 @@ func Load(nameOrPath string) (*Scenario, error) {
 }
 
 // maxFamilyListed is how many members of a family compactNames spells out.
-const maxFamilyListed = 6
+const maxFamilyListed = 3
 
 // compactNames lists sorted names with families folded, so the list
 // stays one short line: "lambda-{errors,healthy}, low-traffic".

@@ -105,5 +105,12 @@ func FuzzParseScenario(f *testing.F) {
 				t.Fatalf("parsed scenario with unset defaults: %+v", a)
 			}
 		}
+		if sc.ECS != nil {
+			for _, s := range sc.ECS.Services {
+				if s.ScaleUp == nil || s.Advanced == nil || s.Cluster == "" || s.Strategy == "" {
+					t.Fatalf("parsed ECS service with unset defaults: %+v", s)
+				}
+			}
+		}
 	})
 }

@@ -112,7 +112,10 @@ func (sc *Scenario) validate() error {
 	if err := sc.validateLambdas(); err != nil {
 		return err
 	}
-	return sc.validateCodeDeploy()
+	if err := sc.validateCodeDeploy(); err != nil {
+		return err
+	}
+	return sc.validateECS()
 }
 
 // validateFault checks one scheduled fault at path p.
