@@ -41,8 +41,9 @@ func (s *Scanner) scanECS(ctx context.Context) ([]model.Found, error) {
 		}
 	}
 	var arns []string
+	owned := map[string][]string{} // service ARN: its two target groups' names
 	for _, c := range clusters {
-		more, err := s.ecsDeployments(ctx, c)
+		more, err := s.ecsDeployments(ctx, c, owned)
 		if err != nil {
 			return nil, err
 		}
@@ -55,7 +56,9 @@ func (s *Scanner) scanECS(ctx context.Context) ([]model.Found, error) {
 			return nil, fmt.Errorf("scan %s: describe service deployments: %w", s.region, err)
 		}
 		for _, d := range out.ServiceDeployments {
-			found = append(found, foundECS(d, s.region))
+			f := foundECS(d, s.region)
+			f.TargetGroups = owned[awssdk.ToString(d.ServiceArn)]
+			found = append(found, f)
 		}
 	}
 	s.progress(model.ScanProgress{Region: s.region, Stage: "ECS deployments", Done: len(found), Total: len(arns)})
@@ -63,8 +66,9 @@ func (s *Scanner) scanECS(ctx context.Context) ([]model.Found, error) {
 }
 
 // ecsDeployments lists the deployments in progress of a cluster's
-// services that shift traffic by themselves.
-func (s *Scanner) ecsDeployments(ctx context.Context, cluster string) ([]string, error) {
+// services that shift traffic by themselves, and notes in owned the
+// target groups each such service moves traffic between.
+func (s *Scanner) ecsDeployments(ctx context.Context, cluster string, owned map[string][]string) ([]string, error) {
 	var services []string
 	for token := ""; ; {
 		out, err := s.ecs.ListServices(ctx, &ecs.ListServicesInput{Cluster: awssdk.String(cluster), NextToken: optString(token)})
@@ -84,7 +88,8 @@ func (s *Scanner) ecsDeployments(ctx context.Context, cluster string) ([]string,
 		}
 		for _, svc := range out.Services {
 			c := svc.DeploymentConfiguration
-			if _, ok := advancedLB(svc.LoadBalancers); !ok || c == nil || c.Strategy == "" || c.Strategy == ecstypes.DeploymentStrategyRolling {
+			lb, ok := advancedLB(svc.LoadBalancers)
+			if !ok || c == nil || c.Strategy == "" || c.Strategy == ecstypes.DeploymentStrategyRolling {
 				continue
 			}
 			list, err := s.ecs.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: awssdk.String(cluster), Service: svc.ServiceArn, Status: ecsActive})
@@ -93,6 +98,10 @@ func (s *Scanner) ecsDeployments(ctx context.Context, cluster string) ([]string,
 			}
 			for _, b := range list.ServiceDeployments {
 				arns = append(arns, awssdk.ToString(b.ServiceDeploymentArn))
+			}
+			owned[awssdk.ToString(svc.ServiceArn)] = []string{
+				tgNameFromARN(awssdk.ToString(lb.TargetGroupArn)),
+				tgNameFromARN(awssdk.ToString(lb.AdvancedConfiguration.AlternateTargetGroupArn)),
 			}
 		}
 	}

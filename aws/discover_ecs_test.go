@@ -19,8 +19,16 @@ func TestSimScanFindsECSDeployments(t *testing.T) {
 	}
 	var n int
 	for _, f := range found {
+		// The rule ECS shifts is this deployment, not also an ALB rule
+		// perch would write.
+		if f.Kind == "alb" && len(f.Sides) == 2 && f.Sides[1].Weight == 10 {
+			t.Errorf("ECS's rule listed as an ALB rule too: %+v", f)
+		}
 		if f.Kind != "ecs" {
 			continue
+		}
+		if len(f.TargetGroups) != 2 {
+			t.Errorf("ECS deployment's target groups: %v", f.TargetGroups)
 		}
 		n++
 		if f.Name != "default/web" || f.DeploymentID != env.Target(t, "default/web").DeploymentARN || f.CanaryPercent == nil || *f.CanaryPercent != 10 ||
