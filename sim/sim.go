@@ -16,6 +16,7 @@ import (
 	"github.com/perch-dev/perch/sim/elbv2"
 	"github.com/perch-dev/perch/sim/ids"
 	"github.com/perch-dev/perch/sim/lambda"
+	"github.com/perch-dev/perch/sim/logs"
 	"github.com/perch-dev/perch/sim/metrics"
 	"github.com/perch-dev/perch/sim/sts"
 	"github.com/perch-dev/perch/sim/traffic"
@@ -69,7 +70,9 @@ type Sim struct {
 	// codedeploy runs deployments that move the rules' weights and the
 	// aliases' routing.
 	codedeploy *codedeploy.Service
-	targets    []ManifestTarget
+	// logs serves the services' log lines and Logs Insights queries.
+	logs    *logs.Service
+	targets []ManifestTarget
 
 	services map[string]awsproto.Service // by SigV4 signing name
 	router   *awsproto.Router

@@ -10,6 +10,7 @@ import (
 	"github.com/perch-dev/perch/sim/codedeploy"
 	"github.com/perch-dev/perch/sim/elbv2"
 	"github.com/perch-dev/perch/sim/lambda"
+	"github.com/perch-dev/perch/sim/logs"
 	"github.com/perch-dev/perch/sim/metrics"
 	"github.com/perch-dev/perch/sim/sts"
 )
@@ -27,6 +28,9 @@ import (
 //     store (metrics.Sink), which CloudWatch's queries and alarms read; the
 //     Sim starts them in seedScenario, where the scenario's alarms are also
 //     created in CloudWatch.
+//   - CloudWatch Logs draws each side's lines from the counts the traffic
+//     models published to the metric store (logs.Counts), so every 5xx has
+//     its ERROR line; seedLogs tells it which metrics are whose.
 //   - The Sim's own cross-service features (drift, the test hooks) use the
 //     services' exported methods.
 
@@ -35,6 +39,7 @@ var (
 	_ codedeploy.LoadBalancers = (*elbv2.Service)(nil)
 	_ codedeploy.Functions     = (*lambda.Service)(nil)
 	_ codedeploy.Alarms        = (*cloudwatch.Service)(nil)
+	_ logs.Counts              = (*metrics.Store)(nil)
 )
 
 // build creates the services and the router. The order of the services is
@@ -53,7 +58,8 @@ func (s *Sim) build(clk clock.Clock, callerARN string) {
 		Traffic:       trafficModels{s.elb, s.lambda},
 		Log:           s.log,
 	}, s.region, s.account, s.seed, s.start.Add(-s.scenario.History.D()))
-	services := []awsproto.Service{s.elb, s.sts, s.cw, s.lambda, s.codedeploy, account.New(s.region)}
+	s.logs = logs.New(s.region, s.account, s.seed, clk.Now, s.store, s.start, s.scenario.History.D())
+	services := []awsproto.Service{s.elb, s.sts, s.cw, s.lambda, s.codedeploy, account.New(s.region), s.logs}
 	s.services = map[string]awsproto.Service{}
 	var endpoints []awsproto.Endpoint
 	for _, svc := range services {

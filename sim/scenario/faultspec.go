@@ -34,7 +34,7 @@ type FaultSpec struct {
 
 // serviceNames are the short names a Fault's Service may be: the stats
 // names of the simulated services.
-var serviceNames = []string{"elbv2", "sts", "cloudwatch", "lambda", "codedeploy", "account"}
+var serviceNames = []string{"elbv2", "sts", "cloudwatch", "lambda", "codedeploy", "account", "logs"}
 
 // FaultServices are the SERVICE names a spec accepts besides "all".
 var FaultServices = []string{"elbv2", "cloudwatch", "lambda", "codedeploy", "sts"}
@@ -189,7 +189,7 @@ func throttleCode(service string) (string, int) {
 	switch service {
 	case "lambda":
 		return "TooManyRequestsException", 429
-	case "codedeploy":
+	case "codedeploy", "logs":
 		return "ThrottlingException", 400
 	}
 	return "Throttling", 400
@@ -207,7 +207,7 @@ func internalCode(service string) string {
 
 func expiredCode(service string) string {
 	switch service {
-	case "lambda", "codedeploy":
+	case "lambda", "codedeploy", "logs":
 		return "ExpiredTokenException"
 	}
 	return "ExpiredToken"

@@ -99,6 +99,9 @@ type ALB struct {
 	Canary           Side    `yaml:"canary"`
 	Events           []Event `yaml:"events"`
 	Alarms           []Alarm `yaml:"alarms"`
+	// Saturation and Logs are the services' other signals (signals.go).
+	Saturation *Saturation `yaml:"saturation"`
+	Logs       *Logs       `yaml:"logs"`
 }
 
 // Alarm is a CloudWatch metric alarm on one side's ALB metric, created at
@@ -200,7 +203,7 @@ func Load(nameOrPath string) (*Scenario, error) {
 }
 
 // maxFamilyListed is how many members of a family compactNames spells out.
-const maxFamilyListed = 6
+const maxFamilyListed = 3
 
 // compactNames lists sorted names with families folded, so the list
 // stays one short line: "lambda-{errors,healthy}, low-traffic".
