@@ -24,6 +24,7 @@ func (e *Engine) Start(ctx context.Context) (stop func()) {
 			e.Stop()
 			cancel()
 			wg.Wait()
+			e.StopLogQueries()
 		})
 	}
 }
