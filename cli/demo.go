@@ -69,6 +69,7 @@ unless --audit-log says otherwise.`,
 				waitOut = cmd.ErrOrStderr()
 			} else {
 				useManifestTarget(t, target)
+				t.signals.preset = manifestSignals(target)
 			}
 			s, err := openSession(ctx, &demo, t, sessionOptions{
 				clock: clk, credentials: staticCredentials(), auditPath: auditPath, via: "cockpit", waitOut: waitOut,

@@ -146,6 +146,7 @@ func (s *Sim) seedLogs(albs map[string]ManifestTarget) {
 				Dimensions: elbv2.MetricDimensions(t.LoadBalancerARN, tg)}
 		}
 		s.logs.AddALB(a, [2]logs.SideMetrics{side(t.StableTargetGroupARN), side(t.CanaryTargetGroupARN)})
+		s.describeSignals(a)
 	}
 	for i := range s.scenario.Lambdas {
 		l := &s.scenario.Lambdas[i]
@@ -155,5 +156,29 @@ func (s *Sim) seedLogs(albs map[string]ManifestTarget) {
 					{Name: "ExecutedVersion", Value: version}}}
 		}
 		s.logs.AddLambda(l, [2]logs.SideMetrics{side(l.StableVersion), side(l.CanaryVersion)})
+		if l.Logs != nil {
+			for i := range s.targets {
+				if t := &s.targets[i]; t.Kind == "lambda" && t.Function == l.Name && t.Note == "" {
+					t.LogGroup = l.Logs.Group
+				}
+			}
+		}
+	}
+}
+
+// describeSignals puts an ALB canary's log group and ECS services in the
+// manifest, so a client (the demo) can watch them.
+func (s *Sim) describeSignals(a *ALB) {
+	for i := range s.targets {
+		t := &s.targets[i]
+		if t.Kind != "alb" || t.Name != a.Name || t.Note != "" {
+			continue
+		}
+		if a.Logs != nil {
+			t.LogGroup, t.StableStreamPrefix, t.CanaryStreamPrefix = a.Logs.Group, a.Name+"-stable/", a.Name+"-canary/"
+		}
+		if sat := a.Saturation; sat != nil {
+			t.ECSCluster, t.StableECSService, t.CanaryECSService = sat.Cluster, sat.StableService, sat.CanaryService
+		}
 	}
 }
