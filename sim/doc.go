@@ -1,8 +1,9 @@
 // Package sim is perch's simulated AWS: one loopback HTTP endpoint that
 // speaks the real wire protocols of ELBv2, STS, CloudWatch, Lambda,
-// CodeDeploy and the Account API, seeded from a scenario, with traffic
-// models that publish ALB and Lambda metrics from the weights the rule or
-// alias actually has.
+// CodeDeploy, CloudWatch Logs and the Account API, seeded from a scenario,
+// with traffic models that publish ALB and Lambda metrics from the weights
+// the rule or alias actually has (and the lines each side logs, drawn from
+// them).
 //
 // Requests are routed by the SigV4 credential scope's service name, the
 // same way AWS's endpoints are split; signatures are not checked. All state
@@ -14,7 +15,7 @@
 //
 // Each service is a package of its own that reads as that service:
 // elbv2 (with the ALB traffic model), cloudwatch, lambda (with the Lambda
-// traffic model), codedeploy, sts and account. They depend only on the
+// traffic model), codedeploy, logs, sts and account. They depend only on the
 // core packages and never on each other:
 //
 //   - awsproto: the Service interface and its Endpoint, the router, the
@@ -36,9 +37,10 @@
 //
 // # Adding a service
 //
-// The next ones are ECS (awsJson1.1, X-Amz-Target
+// The next one is ECS (awsJson1.1, X-Amz-Target
 // AmazonEC2ContainerServiceV20141113.*), which moves ALB rule weights and
-// reads alarm states, and CloudWatch Logs. For a service NAME:
+// reads alarm states (CloudWatch Logs, sim/logs, was added this way). For
+// a service NAME:
 //
 //  1. Create sim/NAME with a Service type implementing awsproto.Service:
 //     Endpoint (its stats name, e.g. "ecs"; its SigV4 signing name; the
