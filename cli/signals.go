@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -155,4 +157,20 @@ func manifestSignals(m sim.ManifestTarget) *config.Signals {
 		return nil
 	}
 	return &s
+}
+
+// signalArgs are the flags that watch what the simulator says a canary
+// logs and which ECS services back it, for perch sim's printed commands.
+func signalArgs(m sim.ManifestTarget) string {
+	var b strings.Builder
+	if m.StableECSService != "" {
+		fmt.Fprintf(&b, " --ecs-cluster %s --stable-ecs-service %s --canary-ecs-service %s", m.ECSCluster, m.StableECSService, m.CanaryECSService)
+	}
+	switch {
+	case m.LogGroup != "" && m.Kind == "lambda":
+		b.WriteString(" --logs")
+	case m.LogGroup != "":
+		fmt.Fprintf(&b, " --log-group %s --stable-stream-prefix %s --canary-stream-prefix %s", m.LogGroup, m.StableStreamPrefix, m.CanaryStreamPrefix)
+	}
+	return b.String()
 }
