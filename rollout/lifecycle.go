@@ -55,6 +55,9 @@ func (f *Fleet) Start(ctx context.Context) (stop func()) {
 			}
 			cancel()
 			wg.Wait()
+			for _, m := range f.cfg.Members {
+				m.Engine.StopLogQueries()
+			}
 		})
 	}
 }
