@@ -85,18 +85,28 @@ func TestNewLogPatternMarkedWithinTwoMinutes(t *testing.T) {
 	}
 }
 
-// perch stops its running queries when it quits.
+// perch stops its running queries when it quits: the poll loop's stop
+// (what the cockpit's q runs) stops both sides' queries, and Logs
+// Insights has them as Cancelled.
 func TestLogQueriesStoppedOnQuit(t *testing.T) {
 	r := newALBRig(t, "new-exception", func(env *simtest.Env, c *rollout.Config) {
 		c.Poll, c.History = 10*time.Second, 30*time.Minute
 		c.Logs = &rollout.LogsConfig{Reader: checkoutLogs(t, env), Every: time.Minute}
 	})
-	snap := r.engine.PollOnce(context.Background())
-	if snap.Logs == nil || snap.Logs.Running != 2 {
-		t.Fatalf("after one poll: %+v, want both sides' queries running", snap.Logs)
+	snaps, unsubscribe := r.engine.Subscribe()
+	defer unsubscribe()
+	stop := r.engine.Start(context.Background())
+	deadline := time.After(30 * time.Second) // a bound on a hung loop, not a wait for time to pass
+	for running := false; !running; {
+		select {
+		case s := <-snaps:
+			running = s.Logs != nil && s.Logs.Running == 2
+		case <-deadline:
+			t.Fatal("the first poll never started both sides' queries")
+		}
 	}
 	before := r.env.Sim.Stats()["logs:StopQuery"]
-	r.engine.StopLogQueries()
+	stop()
 	if got := r.env.Sim.Stats()["logs:StopQuery"] - before; got != 2 {
 		t.Fatalf("%d StopQuery calls on quit, want 2", got)
 	}
