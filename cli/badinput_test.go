@@ -105,6 +105,13 @@ func TestBadInputSuite(t *testing.T) {
 		{"plan on the lambda cockpit", []string{"lambda", "--function", "orders", "--alias", "live", "--plan", "10%:x"}, "--plan", true},
 		{"demo plan", []string{"demo", "--plan", "5%:x"}, "--plan", false},
 
+		// Saturation and log flags.
+		{"judge an unknown saturation signal", []string{"alb", "--rule-arn", good, "--judge-saturation", "disk:higher"}, "--judge-saturation", true},
+		{"one ECS service", []string{"alb", "--rule-arn", good, "--stable-ecs-service", "blue"}, "--canary-ecs-service", true},
+		{"log queries too often", []string{"alb", "--rule-arn", good, "--log-group", "/g", "--log-every", "10s"}, "--log-every", true},
+		{"ALB logs without a group", []string{"alb", "--rule-arn", good, "--logs"}, "log group", true},
+		{"log error regex", []string{"alb", "--rule-arn", good, "--log-group", "/g", "--log-error-regex", "("}, "regex", true},
+
 		// Scenarios, simulator flags and fault specs.
 		{"unknown scenario", []string{"demo", "--scenario", "nosuch"}, "not a built-in scenario", false},
 		{"scenario YAML malformed", []string{"demo", "--scenario", badYAMLScenario}, "scenario", false},

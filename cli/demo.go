@@ -77,6 +77,8 @@ unless --audit-log says otherwise.`,
 				waitOut = cmd.ErrOrStderr()
 			} else {
 				useManifestTarget(t, target)
+				t.signals = plan.signals
+				t.signals.preset = manifestSignals(target)
 			}
 			s, err := openSession(ctx, &demo, t, sessionOptions{
 				clock: clk, credentials: staticCredentials(), auditPath: auditPath, via: "cockpit", waitOut: waitOut,
@@ -92,6 +94,7 @@ unless --audit-log says otherwise.`,
 	addSimFlags(cmd, f, 10)
 	addRecordFlag(cmd, &rec)
 	addPlanFlags(cmd, plan)
+	addSignalFlags(cmd, &plan.signals)
 	plan.plan = demoPlan
 	cmd.Flags().Lookup("plan").DefValue = demoPlan
 	return cmd

@@ -120,7 +120,7 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 			ad: ot.ad, cd: ot.cd, router: namedRouter{Router: ot.ad.router, name: t.Name},
 			alarms: perchaws.NewAlarms(ot.group.cfg), identity: ot.group,
 			alarmNames: t.Alarms, ladder: t.Ladder, plan: t.Plan, paused: t.Paused,
-			judge:    model.JudgeConfig{Custom: t.Judge()},
+			judge: model.JudgeConfig{Custom: t.Judge()}, logs: ot.logs,
 			readOnly: !g.readOnlySet && f.ReadOnlyProfiles[ot.group.profile],
 			recent:   tailN(recent[ot.ad.router.Target().ID()], 50), describe: ot.group.describe,
 			logger: logger.With("target", t.Name),

@@ -91,6 +91,7 @@ type fleetTarget struct {
 	cd     *codeDeployTarget // for a CodeDeploy deployment
 	group  *fleetGroup
 	shared *perchaws.SharedSource
+	logs   *rollout.LogsConfig // nil: the target's logs are not watched
 }
 
 func (gs *fleetGroups) open(ctx context.Context, t config.Target) (fleetTarget, error) {
@@ -109,6 +110,10 @@ func (gs *fleetGroups) open(ctx context.Context, t config.Target) (fleetTarget, 
 		return fleetTarget{}, classify(err, fg.describe)
 	}
 	out := fleetTarget{ad: ad, cd: cd, group: fg}
+	// Saturation queries join the target's own before they are shared.
+	if out.logs, err = wireSignals(fg.cfg, ad, t.Signals, false); err != nil {
+		return fleetTarget{}, err
+	}
 	defs, err := customMetrics(ad.router.Target(), t.Custom)
 	if err != nil {
 		return fleetTarget{}, configErr(err)

@@ -149,7 +149,9 @@ func TestSimPrintsLambdaCommandsAndDemoPicksTheAlias(t *testing.T) {
 		m := s.Manifest("http://127.0.0.1:4566")
 		var b bytes.Buffer
 		printSimEnv(&b, m)
-		if !strings.Contains(b.String(), "perch lambda --function orders --alias live --canary-version 8\n") {
+		// lambda-errors logs: its command also watches the versions' logs.
+		if !strings.Contains(b.String(), "perch lambda --function orders --alias live --canary-version 8\n") &&
+			!(name == "lambda-errors" && strings.Contains(b.String(), "perch lambda --function orders --alias live --canary-version 8 --logs\n")) {
 			t.Fatalf("%s: perch sim prints\n%s", name, b.String())
 		}
 		tg, ok := firstDrivable(m)

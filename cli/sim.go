@@ -192,13 +192,13 @@ func printSimEnv(w io.Writer, m sim.Manifest) {
 		}
 		fmt.Fprintf(w, "# %s (%s)\n", t.Name, t.Kind)
 		if t.Kind == "lambda" {
-			fmt.Fprintf(w, "perch lambda --function %s --alias %s --canary-version %s\n", t.Function, t.Alias, t.CanaryVersion)
+			fmt.Fprintf(w, "perch lambda --function %s --alias %s --canary-version %s%s\n", t.Function, t.Alias, t.CanaryVersion, signalArgs(t))
 			continue
 		}
 		alarms := ""
 		for _, a := range t.Alarms {
 			alarms += " --alarm " + a
 		}
-		fmt.Fprintf(w, "perch alb --rule-arn %s%s\n", t.RuleARN, alarms)
+		fmt.Fprintf(w, "perch alb --rule-arn %s%s%s\n", t.RuleARN, alarms, signalArgs(t))
 	}
 }

@@ -47,6 +47,9 @@ type targetFlags struct {
 	// ECS: a service deployment, or the service whose newest one to
 	// follow.
 	ecsCluster, ecsService, ecsDeploymentARN string
+
+	// signals: saturation and logs (signals.go).
+	signals signalFlags
 }
 
 func addTargetFlags(cmd *cobra.Command, t *targetFlags) {
@@ -59,6 +62,7 @@ func addTargetFlags(cmd *cobra.Command, t *targetFlags) {
 	addECSFlags(cmd, t)
 	f.StringVar(&t.ladder, "ladder", "0,1,5,10,25,50,100", "canary percentages that + and - step along")
 	f.StringSliceVar(&t.alarms, "alarm", nil, "CloudWatch alarm to watch (repeatable); one in ALARM holds the plan and rolls back")
+	addSignalFlags(cmd, &t.signals)
 }
 
 // addPlanFlags is for the cockpits: the autopilot runs from the poll loop,
@@ -184,6 +188,14 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 		logger.Error("open target", "err", err)
 		return fail(classify(err, describe))
 	}
+	signals, err := t.signals.settings()
+	if err != nil {
+		return fail(err)
+	}
+	logsCfg, err := wireSignals(cfg, ad, signals, true)
+	if err != nil {
+		return fail(err)
+	}
 	router := ad.router
 	clk := orReal(o.clock)
 	target := router.Target()
@@ -197,6 +209,7 @@ func openSession(ctx context.Context, g *globalFlags, t *targetFlags, o sessionO
 		ad: ad, cd: cd, alarms: perchaws.NewAlarms(cfg), identity: perchaws.NewIdentity(cfg),
 		alarmNames: t.alarms, ladder: ladder, plan: plan, paused: t.paused,
 		recent: tailN(recent, 200), describe: describe, logger: logger,
+		judge: model.JudgeConfig{Custom: signals.Judge}, logs: logsCfg,
 	}))
 	if err != nil {
 		return fail(withCode(ExitFailure, err))
@@ -308,6 +321,7 @@ type engineWiring struct {
 	recent     []model.AuditEntry
 	describe   func(error) string
 	logger     *slog.Logger
+	logs       *rollout.LogsConfig // nil: logs not watched
 }
 
 // engineConfig is the one place an engine's config is put together, for
@@ -338,6 +352,7 @@ func engineConfig(g *globalFlags, log rollout.AuditLog, clk clock.Clock, w engin
 		RecentAudit:   w.recent,
 		Judge:         w.judge,
 		Logger:        w.logger,
+		Logs:          w.logs,
 	}, w.cd)
 }
 

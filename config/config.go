@@ -126,6 +126,8 @@ type Target struct {
 	Paused bool
 	Alarms []string
 	Custom []Custom
+	// Signals are its saturation and log settings (signals.go).
+	Signals Signals
 }
 
 // Judge is the custom signals' part of the judge's configuration.
@@ -134,7 +136,7 @@ func (t Target) Judge() []model.CustomSignal {
 	for _, c := range t.Custom {
 		out = append(out, c.Signal())
 	}
-	return out
+	return append(out, t.Signals.Judge...)
 }
 
 // ByName finds a target.

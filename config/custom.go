@@ -164,4 +164,4 @@ var (
 
 // builtinSignals may not be reused as custom names: the judge and the
 // charts already mean something by them.
-var builtinSignals = []model.Signal{model.Requests, model.Errors5xx, model.Errors4xx, model.LatencyP50, model.LatencyP99, model.Throttles}
+var builtinSignals = slices.Concat([]model.Signal{model.Requests, model.Errors5xx, model.Errors4xx, model.LatencyP50, model.LatencyP99, model.Throttles}, model.SaturationSignals)

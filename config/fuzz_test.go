@@ -21,6 +21,7 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("targets:\n  - name: a\n    ecs: {cluster: prod, service: web}\n"))
 	f.Add([]byte("defaults: {plan: {steps: [{percent: 5, bake: 1m}, {percent: 100}]}}\ntargets: [{name: x, lambda: {function: f, alias: a}}]\n"))
 	f.Add([]byte("targets:\n  - name: a\n    lambda: {function: f, alias: live}\n    custom:\n      - {name: r, direction: higher_is_worse, expression: \"a/b\", metrics: {a: {namespace: S, name: A, stat: Sum}, b: {namespace: S, name: B, stat: p99}}}\n"))
+	f.Add([]byte(signalsYAML))
 	f.Add([]byte("- [\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse(data)

@@ -187,7 +187,7 @@ func (p *parser) inherited(key string, v *yaml.Node, t *Target) {
 	}
 }
 
-var targetKeys = slices.Concat([]string{"name", "alb", "lambda", "codedeploy", "ecs"}, inheritedKeys, []string{"custom"})
+var targetKeys = slices.Concat([]string{"name", "alb", "lambda", "codedeploy", "ecs"}, inheritedKeys, []string{"custom", "saturation", "logs"})
 
 func (p *parser) target(n *yaml.Node, def Target) (Target, bool) {
 	before := len(p.errs)
@@ -249,6 +249,10 @@ func (p *parser) target(n *yaml.Node, def Target) (Target, bool) {
 			}
 		case "custom":
 			t.Custom = p.customs(v, t.Kind)
+		case "saturation":
+			p.saturation(v, &t)
+		case "logs":
+			p.logs(v, &t)
 		default:
 			p.inherited(k.Value, v, &t)
 		}

@@ -38,7 +38,20 @@ const (
 	// SlowThreshold is, for each period with a slow count, the latency in
 	// milliseconds it counted above (taken from stable).
 	SlowThreshold Signal = "slow_threshold"
+
+	// Saturation: what a service runs out of before it fails. Judged only
+	// when declared (perch.yaml's saturation), with a direction and a
+	// tolerance like a custom signal.
+	CPUUtilization    Signal = "cpu_utilization"    // percent, average over the ECS service's tasks
+	MemoryUtilization Signal = "memory_utilization" // percent, likewise
+	DurationAvg       Signal = "duration_avg"       // milliseconds (Lambda Duration, Average)
+	ConnectionErrors  Signal = "connection_errors"  // count per period (ALB TargetConnectionErrorCount)
+	TLSErrors         Signal = "tls_errors"         // count per period (ALB TargetTLSNegotiationErrorCount)
 )
+
+// SaturationSignals are the saturation signals perch can fetch, in the
+// order the saturation row charts them.
+var SaturationSignals = []Signal{CPUUtilization, MemoryUtilization, DurationAvg, ConnectionErrors, TLSErrors}
 
 // Label is the signal's name in words, for verdicts and screens. It is
 // deliberately not String: metric query IDs are built from the raw name.
@@ -60,6 +73,16 @@ func (s Signal) Label() string {
 		return "slow requests"
 	case SlowThreshold:
 		return "slow threshold"
+	case CPUUtilization:
+		return "cpu"
+	case MemoryUtilization:
+		return "memory"
+	case DurationAvg:
+		return "avg duration"
+	case ConnectionErrors:
+		return "conn errors"
+	case TLSErrors:
+		return "tls errors"
 	}
 	return string(s)
 }

@@ -38,6 +38,10 @@ type Snapshot struct {
 	// the traffic, as CodeDeploy last reported it.
 	Deployment *DeploymentStatus `json:"deployment,omitempty"`
 
+	// Logs is set when perch watches the sides' logs: their error-like
+	// patterns, the NEW ones marked.
+	Logs *LogsView `json:"logs,omitempty"`
+
 	// Drift is set when the split changed without perch doing it.
 	Drift *Drift `json:"drift,omitempty"`
 	// Busy names an action in flight; the screen says so and refuses another.

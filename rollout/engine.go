@@ -55,6 +55,9 @@ type Config struct {
 	// when the operator confirms the canary (ALB rules); nil for targets
 	// whose sides AWS states itself.
 	Sides SideKeeper
+	// Logs, when set, watches the sides' logs for new error patterns
+	// (logs.go).
+	Logs *LogsConfig
 }
 
 // DefaultPoll is how often perch polls routing, health and alarms unless
@@ -105,6 +108,8 @@ type Engine struct {
 	stopped bool
 	// strategy moves the traffic: perch's own writes, or a deployment's.
 	strategy strategy
+	// logs runs the log queries; nil when not watching logs.
+	logs *logWatch
 }
 
 // New validates the config and returns an engine that has not polled yet.
@@ -140,6 +145,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg:         cfg,
 		pollRequest: make(chan struct{}, 1),
+		logs:        newLogWatch(cfg.Logs),
 	}
 	for _, side := range model.Sides {
 		e.series[side] = map[model.Signal]*model.Series{}

@@ -24,6 +24,7 @@ func (e *Engine) Start(ctx context.Context) (stop func()) {
 			e.Stop()
 			cancel()
 			wg.Wait()
+			e.StopLogQueries()
 		})
 	}
 }
@@ -54,6 +55,9 @@ func (f *Fleet) Start(ctx context.Context) (stop func()) {
 			}
 			cancel()
 			wg.Wait()
+			for _, m := range f.cfg.Members {
+				m.Engine.StopLogQueries()
+			}
 		})
 	}
 }

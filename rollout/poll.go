@@ -99,6 +99,7 @@ func (e *Engine) poll(ctx context.Context, fetch metricsFetch) model.Snapshot {
 	events, drift := e.strategy.foldLocked(&s, r.routing, drift, r.now)
 	e.foldHealthLocked(&s, r)
 	e.foldMetricsLocked(&s, r)
+	e.foldLogsLocked(&s)
 	e.foldAlarmsLocked(&s, r)
 	e.snap = s
 	e.mu.Unlock()
@@ -147,6 +148,7 @@ func (e *Engine) read(ctx context.Context, fetch metricsFetch) pollReads {
 		r.fetched = true
 		r.data, r.metricsErr = fetch(ctx, from.Truncate(time.Minute), r.now)
 	}
+	e.readLogs(ctx, r.now)
 	if e.watchesAlarms() {
 		r.alarms, r.alarmsErr = call(ctx, e.cfg.CallTimeout, func(ctx context.Context) ([]model.Alarm, error) {
 			return e.cfg.Alarms.Alarms(ctx, e.cfg.AlarmNames)

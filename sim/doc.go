@@ -1,8 +1,9 @@
 // Package sim is perch's simulated AWS: one loopback HTTP endpoint that
 // speaks the real wire protocols of ELBv2, STS, CloudWatch, Lambda,
-// CodeDeploy, ECS and the Account API, seeded from a scenario, with traffic
-// models that publish ALB and Lambda metrics from the weights the rule or
-// alias actually has.
+// CodeDeploy, ECS, CloudWatch Logs and the Account API, seeded from a
+// scenario, with traffic models that publish ALB and Lambda metrics from
+// the weights the rule or alias actually has (and the lines each side
+// logs, drawn from them).
 //
 // Requests are routed by the SigV4 credential scope's service name, the
 // same way AWS's endpoints are split; signatures are not checked. All state
@@ -14,7 +15,7 @@
 //
 // Each service is a package of its own that reads as that service:
 // elbv2 (with the ALB traffic model), cloudwatch, lambda (with the Lambda
-// traffic model), codedeploy, ecs, sts and account. They depend only on the
+// traffic model), codedeploy, ecs, logs, sts and account. They depend only on the
 // core packages and never on each other:
 //
 //   - awsproto: the Service interface and its Endpoint, the router, the
@@ -37,9 +38,9 @@
 // # Adding a service
 //
 // ecs (awsJson1.1, X-Amz-Target AmazonEC2ContainerServiceV20141113.*)
-// was added this way: it moves ALB rule weights and reads alarm states
-// through ecs/deps.go, and advances with CodeDeploy in time order
-// (advanceLocked). For a service NAME:
+// and CloudWatch Logs (sim/logs) were added this way: ecs moves ALB rule
+// weights and reads alarm states through ecs/deps.go, and advances with
+// CodeDeploy in time order (advanceLocked). For a service NAME:
 //
 //  1. Create sim/NAME with a Service type implementing awsproto.Service:
 //     Endpoint (its stats name, e.g. "ecs"; its SigV4 signing name; the

@@ -98,3 +98,13 @@ func (s *Sim) ECSDeployment(arn string) (ecs.DeploymentState, error) {
 	s.advanceLocked(s.clock.Now())
 	return s.ecs.Deployment(arn)
 }
+
+// LogQueryStatus is a Logs Insights query's status as the simulator has
+// it ("" for an unknown id): a test can check that perch stopped its
+// queries when it quit.
+func (s *Sim) LogQueryStatus(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked(s.clock.Now())
+	return s.logs.QueryStatus(id)
+}

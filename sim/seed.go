@@ -8,6 +8,7 @@ import (
 	"github.com/perch-dev/perch/sim/cloudwatch"
 	"github.com/perch-dev/perch/sim/elbv2"
 	"github.com/perch-dev/perch/sim/lambda"
+	"github.com/perch-dev/perch/sim/logs"
 	"github.com/perch-dev/perch/sim/metrics"
 	"github.com/perch-dev/perch/sim/scenario"
 )
@@ -39,6 +40,7 @@ func (s *Sim) seedScenario(sink metrics.Sink) error {
 			albs[t.Name] = t
 		}
 	}
+	s.seedLogs(albs)
 	targets, err := s.codedeploy.Seed(sc, albs, s.seed, s.start)
 	if err != nil {
 		return err
@@ -156,4 +158,52 @@ func alarmDef(al Alarm, namespace string, dims []metrics.Dimension, desc string)
 		def.Statistic = al.Statistic
 	}
 	return def
+}
+
+// seedLogs has the scenario's canaries log: each side's lines follow its
+// target group's (or version's) published request and 5xx counts.
+func (s *Sim) seedLogs(albs map[string]ManifestTarget) {
+	for i := range s.scenario.ALBs {
+		a := &s.scenario.ALBs[i]
+		t := albs[a.Name]
+		side := func(tg string) logs.SideMetrics {
+			return logs.SideMetrics{Namespace: elbv2.Namespace, Requests: "RequestCount", Errors: "HTTPCode_Target_5XX_Count",
+				Dimensions: elbv2.MetricDimensions(t.LoadBalancerARN, tg)}
+		}
+		s.logs.AddALB(a, [2]logs.SideMetrics{side(t.StableTargetGroupARN), side(t.CanaryTargetGroupARN)})
+		s.describeSignals(a)
+	}
+	for i := range s.scenario.Lambdas {
+		l := &s.scenario.Lambdas[i]
+		side := func(version string) logs.SideMetrics {
+			return logs.SideMetrics{Namespace: lambda.Namespace, Requests: "Invocations", Errors: "Errors",
+				Dimensions: []metrics.Dimension{{Name: "FunctionName", Value: l.Name}, {Name: "Resource", Value: l.Name + ":" + l.Alias},
+					{Name: "ExecutedVersion", Value: version}}}
+		}
+		s.logs.AddLambda(l, [2]logs.SideMetrics{side(l.StableVersion), side(l.CanaryVersion)})
+		if l.Logs != nil {
+			for i := range s.targets {
+				if t := &s.targets[i]; t.Kind == "lambda" && t.Function == l.Name && t.Note == "" {
+					t.LogGroup = l.Logs.Group
+				}
+			}
+		}
+	}
+}
+
+// describeSignals puts an ALB canary's log group and ECS services in the
+// manifest, so a client (the demo) can watch them.
+func (s *Sim) describeSignals(a *ALB) {
+	for i := range s.targets {
+		t := &s.targets[i]
+		if t.Kind != "alb" || t.Name != a.Name || t.Note != "" {
+			continue
+		}
+		if a.Logs != nil {
+			t.LogGroup, t.StableStreamPrefix, t.CanaryStreamPrefix = a.Logs.Group, a.Name+"-stable/", a.Name+"-canary/"
+		}
+		if sat := a.Saturation; sat != nil {
+			t.ECSCluster, t.StableECSService, t.CanaryECSService = sat.Cluster, sat.StableService, sat.CanaryService
+		}
+	}
 }

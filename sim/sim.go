@@ -17,6 +17,7 @@ import (
 	"github.com/perch-dev/perch/sim/elbv2"
 	"github.com/perch-dev/perch/sim/ids"
 	"github.com/perch-dev/perch/sim/lambda"
+	"github.com/perch-dev/perch/sim/logs"
 	"github.com/perch-dev/perch/sim/metrics"
 	"github.com/perch-dev/perch/sim/sts"
 	"github.com/perch-dev/perch/sim/traffic"
@@ -71,7 +72,9 @@ type Sim struct {
 	// aliases' routing.
 	codedeploy *codedeploy.Service
 	// ecs runs service deployments that move the rules' weights.
-	ecs     *ecs.Service
+	ecs *ecs.Service
+	// logs serves the services' log lines and Logs Insights queries.
+	logs    *logs.Service
 	targets []ManifestTarget
 
 	services map[string]awsproto.Service // by SigV4 signing name

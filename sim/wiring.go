@@ -11,6 +11,7 @@ import (
 	"github.com/perch-dev/perch/sim/ecs"
 	"github.com/perch-dev/perch/sim/elbv2"
 	"github.com/perch-dev/perch/sim/lambda"
+	"github.com/perch-dev/perch/sim/logs"
 	"github.com/perch-dev/perch/sim/metrics"
 	"github.com/perch-dev/perch/sim/sts"
 )
@@ -28,6 +29,9 @@ import (
 //     store (metrics.Sink), which CloudWatch's queries and alarms read; the
 //     Sim starts them in seedScenario, where the scenario's alarms are also
 //     created in CloudWatch.
+//   - CloudWatch Logs draws each side's lines from the counts the traffic
+//     models published to the metric store (logs.Counts), so every 5xx has
+//     its ERROR line; seedLogs tells it which metrics are whose.
 //   - The Sim's own cross-service features (drift, the test hooks) use the
 //     services' exported methods.
 
@@ -38,6 +42,7 @@ var (
 	_ codedeploy.Alarms        = (*cloudwatch.Service)(nil)
 	_ ecs.LoadBalancers        = (*elbv2.Service)(nil)
 	_ ecs.Alarms               = (*cloudwatch.Service)(nil)
+	_ logs.Counts              = (*metrics.Store)(nil)
 )
 
 // build creates the services and the router. The order of the services is
@@ -64,7 +69,8 @@ func (s *Sim) build(clk clock.Clock, callerARN string) {
 		Traffic:       trafficModels{s.elb, s.lambda},
 		Log:           s.log,
 	}, s.region, s.account, s.seed, s.start.Add(-s.scenario.History.D()))
-	services := []awsproto.Service{s.elb, s.sts, s.cw, s.lambda, s.codedeploy, s.ecs, account.New(s.region)}
+	s.logs = logs.New(s.region, s.account, s.seed, clk.Now, s.store, s.start, s.scenario.History.D())
+	services := []awsproto.Service{s.elb, s.sts, s.cw, s.lambda, s.codedeploy, s.ecs, account.New(s.region), s.logs}
 	s.services = map[string]awsproto.Service{}
 	var endpoints []awsproto.Endpoint
 	for _, svc := range services {

@@ -101,6 +101,8 @@ type Model struct {
 	audit   auditPane
 	confirm confirm
 	pick    canaryPick
+	// signals is the saturation row and the log patterns pane.
+	signals signalsPane
 }
 
 // New builds a cockpit on eng. It reads one snapshot now so the first frame
@@ -139,6 +141,7 @@ func New(eng rollout.Control, o Options) *Model {
 	m.audit = auditPane{st: &m.st, keys: &m.keys}
 	m.confirm = newConfirm(&m.st, &m.keys)
 	m.pick = canaryPick{st: &m.st, keys: &m.keys}
+	m.signals = signalsPane{st: &m.st}
 	m.charts.focused = true
 	if o.Pairing != nil {
 		m.setPair(o.Pairing.Pair())
@@ -246,6 +249,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			m.toggleEvidence()
 			return nil
 		}
+		if !m.confirm.open && !m.pick.open && key.Matches(msg, m.keys.Logs) {
+			m.signals.toggle()
+			return nil
+		}
 		return m.handleKey(msg)
 	}
 	if m.confirm.open {
@@ -273,6 +280,7 @@ func (m *Model) setSnapshot(s model.Snapshot) {
 	m.alarms.SetSnapshot(s)
 	m.audit.SetSnapshot(s)
 	m.charts.SetSnapshot(s)
+	m.signals.SetSnapshot(s)
 }
 
 func (m *Model) quit() tea.Cmd {

@@ -80,6 +80,7 @@ func (m *Model) flush() {
 	// layout draws the fixed parts, whose heights decide the charts'.
 	m.layout()
 	m.charts.flush()
+	m.signals.flush()
 	m.audit.flush()
 	m.confirm.flush()
 	m.pick.flush()
@@ -96,6 +97,13 @@ func (m *Model) renderStatus() string {
 	}
 	if p := m.pairPrompt(); p != "" && (m.status == "" || m.pair.Driving) {
 		status = p
+	}
+	if l := logsStatus(m.snap.Logs); l != "" {
+		// What the log queries cost so far, after anything more urgent.
+		if status != "" {
+			return joinFit([]string{status, m.st.Dim.Render(l)}, m.st.Sep, m.width)
+		}
+		status = m.st.Dim.Render(l)
 	}
 	return trunc(status, m.width)
 }

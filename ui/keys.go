@@ -30,7 +30,9 @@ type KeyMap struct {
 	AuditPage key.Binding // makes ScrollUp and ScrollDn move a page
 	// Evidence opens the judge's evidence per metric under the verdict:
 	// which test and window decided, every test's evidence against its bar.
-	Evidence  key.Binding
+	Evidence key.Binding
+	// Logs shows or hides the log patterns pane.
+	Logs      key.Binding
 	Help      key.Binding
 	Quit      key.Binding // warns once while the autopilot runs
 	ForceQuit key.Binding // quits at once, from anywhere, even a dialog
@@ -91,6 +93,7 @@ func DefaultKeyMap() KeyMap {
 		ScrollDn:  key.NewBinding(key.WithKeys("down", "j", "pgdown"), key.WithHelp("↓/j", "audit older")),
 		AuditPage: key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "audit by page")),
 		Evidence:  key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "judge's evidence")),
+		Logs:      key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "log patterns")),
 		Help:      helpKey(),
 		Quit:      quitKey(),
 		ForceQuit: forceQuitKey(),
@@ -149,7 +152,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Wheel, k.KeepWheel, k.StepUp, k.StepDown, k.Rollback, k.Promote, k.Autopilot, k.Continue},
-		{k.Focus, k.ScrollUp, k.ScrollDn, k.AuditPage, k.Narrower, k.Wider, k.Evidence},
+		{k.Focus, k.ScrollUp, k.ScrollDn, k.AuditPage, k.Narrower, k.Wider, k.Evidence, k.Logs},
 		{k.Help, k.Quit, k.ForceQuit},
 	}
 }
@@ -211,7 +214,7 @@ func (h replayHelp) ShortHelp() []key.Binding {
 func (h replayHelp) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{h.r.Pause, h.r.Back, h.r.Forward, h.r.Start, h.r.End, h.r.Slower, h.r.Faster},
-		{h.k.Focus, h.k.ScrollUp, h.k.ScrollDn, h.k.AuditPage, h.k.Narrower, h.k.Wider, h.k.Evidence},
+		{h.k.Focus, h.k.ScrollUp, h.k.ScrollDn, h.k.AuditPage, h.k.Narrower, h.k.Wider, h.k.Evidence, h.k.Logs},
 		{h.k.Help, h.k.Quit, h.k.ForceQuit},
 	}
 }

@@ -38,6 +38,16 @@ func (m *Model) layout() {
 	m.audit.SetSize(w, auditH)
 	chartsH := h - m.header.Height() - m.gauge.Height() - m.verdict.Height() - m.alarms.Height() - auditH - 1 - m.helpHeight()
 	chartsH = max(chartsH, 0)
+	// The saturation row and the patterns pane (L) come out of the
+	// charts' share: the pane takes at most half of it.
+	satH := min(m.signals.satHeight(), chartsH/3)
+	patH := 0
+	if want := m.signals.patternsWanted(); want > 0 {
+		patH = min(want, max((chartsH-satH)/2, 3), chartsH-satH)
+	}
+	m.signals.SetWidth(w)
+	m.signals.SetHeights(satH, patH)
+	chartsH -= satH + patH
 	// Sparklines cannot use more height; the audit pane can. The layout
 	// asks for the three-chart (ALB) set whatever the target: a four-chart
 	// set in compactHeight gets two lines per metric.
@@ -74,6 +84,12 @@ func (m *Model) View() string {
 	default:
 		if v := m.charts.View(); m.charts.height > 0 {
 			parts = append(parts, v)
+		}
+		if m.signals.satH > 0 {
+			parts = append(parts, padLines(m.signals.satView, m.signals.satH))
+		}
+		if m.signals.patH > 0 {
+			parts = append(parts, padLines(m.signals.patView, m.signals.patH))
 		}
 		parts = append(parts, m.alarms.View(), m.audit.View())
 	}

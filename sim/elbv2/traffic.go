@@ -209,6 +209,7 @@ func (t *albTraffic) generate(c *canaryRun, from time.Time) {
 	}
 	t.publishSide(stream(1), c.stableDim, c, from, nS, p.Stable)
 	t.publishSide(stream(2), c.canaryDim, c, from, total-nS, p.Canary)
+	t.publishSaturation(stream(3), c, from, [2]int{nS, total - nS})
 }
 
 func (t *albTraffic) publishSide(r *rand.Rand, tgDim string, c *canaryRun, at time.Time, n int, sp scenario.SideParams) {

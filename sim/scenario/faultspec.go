@@ -34,7 +34,7 @@ type FaultSpec struct {
 
 // serviceNames are the short names a Fault's Service may be: the stats
 // names of the simulated services.
-var serviceNames = []string{"elbv2", "sts", "cloudwatch", "lambda", "codedeploy", "account", "ecs"}
+var serviceNames = []string{"elbv2", "sts", "cloudwatch", "lambda", "codedeploy", "account", "ecs", "logs"}
 
 // FaultServices are the SERVICE names a spec accepts besides "all".
 var FaultServices = []string{"elbv2", "cloudwatch", "lambda", "codedeploy", "ecs", "sts"}
@@ -189,7 +189,7 @@ func throttleCode(service string) (string, int) {
 	switch service {
 	case "lambda":
 		return "TooManyRequestsException", 429
-	case "codedeploy", "ecs":
+	case "codedeploy", "ecs", "logs":
 		return "ThrottlingException", 400
 	}
 	return "Throttling", 400
@@ -209,7 +209,7 @@ func internalCode(service string) string {
 
 func expiredCode(service string) string {
 	switch service {
-	case "lambda", "codedeploy", "ecs":
+	case "lambda", "codedeploy", "ecs", "logs":
 		return "ExpiredTokenException"
 	}
 	return "ExpiredToken"

@@ -36,6 +36,8 @@ type Lambda struct {
 	Stable               LambdaSide    `yaml:"stable"`
 	Canary               LambdaSide    `yaml:"canary"`
 	Events               []LambdaEvent `yaml:"events"`
+	// Logs is what the function logs (signals.go).
+	Logs *Logs `yaml:"logs"`
 }
 
 // LambdaSide is one version's behaviour. In an event, only the fields

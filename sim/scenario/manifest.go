@@ -40,6 +40,16 @@ type ManifestTarget struct {
 	Service       string `json:"service,omitempty"`
 	Strategy      string `json:"strategy,omitempty"`
 	DeploymentARN string `json:"deployment_arn,omitempty"`
+	// LogGroup is where the sides log (scenario logs), each side's streams
+	// starting with its prefix (Lambda: told apart by [VERSION] instead).
+	LogGroup           string `json:"log_group,omitempty"`
+	StableStreamPrefix string `json:"stable_stream_prefix,omitempty"`
+	CanaryStreamPrefix string `json:"canary_stream_prefix,omitempty"`
+	// The ECS services behind an ALB canary's target groups (scenario
+	// saturation), whose AWS/ECS metrics the simulator publishes.
+	ECSCluster       string `json:"ecs_cluster,omitempty"`
+	StableECSService string `json:"stable_ecs_service,omitempty"`
+	CanaryECSService string `json:"canary_ecs_service,omitempty"`
 	// Alarms are the scenario's CloudWatch alarms on this target.
 	Alarms []string `json:"alarms,omitempty"`
 	Note   string   `json:"note,omitempty"`

@@ -102,6 +102,9 @@ type ALB struct {
 	Canary           Side    `yaml:"canary"`
 	Events           []Event `yaml:"events"`
 	Alarms           []Alarm `yaml:"alarms"`
+	// Saturation and Logs are the services' other signals (signals.go).
+	Saturation *Saturation `yaml:"saturation"`
+	Logs       *Logs       `yaml:"logs"`
 }
 
 // Alarm is a CloudWatch metric alarm on one side's ALB metric, created at

@@ -112,6 +112,9 @@ func (sc *Scenario) validate() error {
 	if err := sc.validateLambdas(); err != nil {
 		return err
 	}
+	if err := sc.validateSignals(); err != nil {
+		return err
+	}
 	if err := sc.validateCodeDeploy(); err != nil {
 		return err
 	}
