@@ -33,7 +33,7 @@ func addSimFlags(cmd *cobra.Command, f *simFlags, defaultSpeed float64) {
 	cmd.Flags().StringVar(&f.scenario, "scenario", "healthy", "built-in scenario name or a scenario YAML file ("+scenarioNames()+")")
 	cmd.Flags().Float64Var(&f.speed, "speed", defaultSpeed, "simulated seconds per wall-clock second")
 	cmd.Flags().Int64Var(&f.seed, "seed", 0, "random seed (0: the scenario's own)")
-	cmd.Flags().StringArrayVar(&f.faults, "fault", nil, "inject an API fault, starting now (repeatable): throttle|error:SERVICE:FRACTION, "+
+	cmd.Flags().StringArrayVar(&f.faults, "fault", nil, "inject an API fault, starting now (repeatable): throttle|error:SERVICE:FRACTION, rate:SERVICE:N/s, "+
 		"latency|outage:SERVICE:DURATION, expire-credentials:AFTER, drift:TARGET:EVERY; SERVICE is elbv2, cloudwatch, lambda, codedeploy, sts or all")
 	cmd.Flags().IntVar(&f.fleet, "fleet", 0, "seed `N` ALB canaries modelled on the scenario's first (all in the manifest)")
 }

@@ -31,6 +31,8 @@ func TestParseFaultSpec(t *testing.T) {
 		{"expire-credentials:10m", sim.FaultSpec{Kind: "expire-credentials", Duration: 10 * time.Minute}},
 		{"expire-credentials:0s", sim.FaultSpec{Kind: "expire-credentials"}},
 		{"drift:checkout:2m", sim.FaultSpec{Kind: "drift", Target: "checkout", Duration: 2 * time.Minute}},
+		{"rate:elbv2:10/s", sim.FaultSpec{Kind: "rate", Service: "elbv2", Rate: 10}},
+		{"rate:all:0.5/s", sim.FaultSpec{Kind: "rate", Service: "all", Rate: 0.5}},
 	}
 	for _, tc := range good {
 		got, err := sim.ParseFaultSpec(tc.in)
@@ -58,6 +60,11 @@ func TestParseFaultSpec(t *testing.T) {
 		{"throttle:cloudwatch:1.5", "fraction"},
 		{"throttle:cloudwatch:-0.1", "fraction"},
 		{"throttle:cloudwatch:NaN", "fraction"},
+		{"rate:elbv2:10", "rate"},
+		{"rate:elbv2:0/s", "rate"},
+		{"rate:elbv2:-1/s", "rate"},
+		{"rate:elbv2:1e9/s", "rate"},
+		{"rate:s3:10/s", "unknown service"},
 		{"throttle:cloudwatch:50%", "fraction"},
 		{"error:elbv2:half", "fraction"},
 		{"latency:elbv2:0s", "out of range"},

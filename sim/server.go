@@ -65,11 +65,10 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/_sim/stats" && r.Method == http.MethodGet:
-		calls := s.Stats()
-		writeJSON(w, map[string]any{"calls": calls})
+		writeJSON(w, map[string]any{"calls": s.Stats(), "faulted": s.Faulted()})
 	case r.URL.Path == "/_sim/stats/reset" && r.Method == http.MethodPost:
 		s.ResetStats()
-		writeJSON(w, map[string]any{"calls": map[string]int{}})
+		writeJSON(w, map[string]any{"calls": map[string]int{}, "faulted": map[string]int{}})
 	case r.URL.Path == "/_sim/manifest" && r.Method == http.MethodGet:
 		writeJSON(w, s.Manifest("http://"+r.Host))
 	case r.URL.Path == "/_sim/faults":
