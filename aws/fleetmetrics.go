@@ -20,6 +20,9 @@ import (
 type SharedSource struct {
 	Queries []MetricQuery
 	Series  func(got map[string][]model.Point) []model.SeriesData
+	// Health, when set, reads each side's host counts from the results
+	// (WithHostCounts); nil when they have none.
+	Health func(got map[string][]model.Point) *[2]model.Health
 }
 
 // SharedFrom makes a target's MetricsReader (an ALB's *Metrics or a
@@ -189,6 +192,7 @@ type PoolRequest struct {
 type PoolResult struct {
 	Member int
 	Data   []model.SeriesData
+	Health *[2]model.Health // host counts, for a member WithHostCounts
 	Err    error
 }
 
@@ -262,6 +266,9 @@ func (p *MetricsPool) Fetch(ctx context.Context, reqs []PoolRequest) ([]PoolResu
 				}
 			}
 			results[ri].Data = m.src.Series(own)
+			if m.src.Health != nil {
+				results[ri].Health = m.src.Health(own)
+			}
 		}
 	}
 	return results, stats

@@ -114,9 +114,10 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 	actor := model.Actor{OSUser: osUser(), Via: o.via}
 	members := make([]rollout.FleetMember, len(opened))
 	engines := make([]*rollout.Engine, len(opened))
+	pre := &fleetPrefetch{members: make([]prefetchMember, len(opened))}
 	for i, ot := range opened {
 		t := f.Targets[i]
-		engine, err := rollout.New(engineConfig(g, log, clk, engineWiring{
+		cfg := engineConfig(g, log, clk, engineWiring{
 			ad: ot.ad, cd: ot.cd, router: namedRouter{Router: ot.ad.router, name: t.Name},
 			alarms: perchaws.NewAlarms(ot.group.cfg), identity: ot.group,
 			alarmNames: t.Alarms, ladder: t.Ladder, plan: t.Plan, paused: t.Paused,
@@ -124,7 +125,9 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 			readOnly: !g.readOnlySet && f.ReadOnlyProfiles[ot.group.profile],
 			recent:   tailN(recent[ot.ad.router.Target().ID()], 50), describe: ot.group.describe,
 			logger: logger.With("target", t.Name),
-		}))
+		})
+		pre.members[i] = newPrefetchMember(ot.group, ot.ad.router, cfg.AlarmNames)
+		engine, err := rollout.New(cfg)
 		if err != nil {
 			return fail(withCode(ExitFailure, fmt.Errorf("target %s: %w", t.Name, err)))
 		}
@@ -148,6 +151,7 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 		PublishDelay: f.PublishDelay,
 		Lookback:     f.Lookback,
 		Poll:         g.poll,
+		Prefetch:     pre.prefetch,
 		Calls:        func() (int64, int64) { return perchaws.CallTotals(counter.Counts()) },
 		Logger:       logger,
 	})

@@ -22,6 +22,7 @@ type fleetGroup struct {
 	cfg      awssdk.Config
 	describe func(error) string
 	identity rollout.IdentityReader
+	reader   *perchaws.PollReader // a fleet poll's shared reads
 
 	mu     sync.Mutex
 	ident  model.Identity
@@ -78,7 +79,7 @@ func (gs *fleetGroups) group(ctx context.Context, profile, region string) (*flee
 	}
 	gs.counter.Attach(&cfg)
 	fg := &fleetGroup{
-		key: key, profile: profile, cfg: cfg, identity: perchaws.NewIdentity(cfg),
+		key: key, profile: profile, cfg: cfg, identity: perchaws.NewIdentity(cfg), reader: perchaws.NewPollReader(cfg),
 		describe: func(err error) string { return perchaws.DescribeErrorWithProfile(err, profile) },
 	}
 	gs.cfgs[key] = fg
@@ -118,6 +119,10 @@ func (gs *fleetGroups) open(ctx context.Context, t config.Target) (fleetTarget, 
 		return fleetTarget{}, usageErr("%v", err)
 	}
 	if src, ok := perchaws.SharedFrom(ad.metrics, custom); ok {
+		if t.Kind == model.KindALB {
+			// Target health rides in the metrics calls.
+			src = src.WithHostCounts(ad.router.Target())
+		}
 		out.shared = &src
 	} else if len(t.Custom) > 0 {
 		return fleetTarget{}, usageErr("custom metrics are not supported on a %s target yet", t.Kind)

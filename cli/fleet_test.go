@@ -95,8 +95,9 @@ func TestFleetOf100PollsAtThePhysicalMinimum(t *testing.T) {
 	fe := newFleetEnv(t, 100)
 	ctx := context.Background()
 	queries, billed := fe.s.pool.QueryCount()
-	if queries != 1000 || billed != 1000 {
-		t.Fatalf("%d queries (%d billed), want 10 per target", queries, billed)
+	// Ten signals and four host counts (target health) per target.
+	if queries != 1400 || billed != 1400 {
+		t.Fatalf("%d queries (%d billed), want 14 per target", queries, billed)
 	}
 	want := perchaws.CallsFor(queries)
 
@@ -133,7 +134,7 @@ func TestFleetOf100PollsAtThePhysicalMinimum(t *testing.T) {
 
 	resetSimStats(t, fe.sim.URL)
 	nCalls, nPoints := naivePoll(ctx, t, fe.sim, fe.sim.Clock.Now())
-	if got := simStats(t, fe.sim.URL)["cloudwatch:GetMetricData"]; got != nCalls || nCalls != queries {
+	if got := simStats(t, fe.sim.URL)["cloudwatch:GetMetricData"]; got != nCalls || nCalls != 1000 {
 		t.Fatalf("naive poller: %d calls (stats %d), want one per metric", nCalls, got)
 	}
 	ratio := float64(nPoints) / float64(st.Last.Datapoints)

@@ -28,6 +28,7 @@ type MetricsRequest struct {
 type MetricsResult struct {
 	Member int
 	Data   []model.SeriesData
+	Health *[2]model.Health // host counts, when the member's metrics have them
 	Err    error
 }
 
@@ -75,6 +76,11 @@ type FleetConfig struct {
 	Poll time.Duration
 	// Parallel is how many members are polled at once; default 8.
 	Parallel int
+	// Prefetch, when set, makes a metrics poll's shared reads (routing,
+	// alarms) for the given members before they are polled, and returns
+	// the context each member's poll reads them from. The focused member
+	// is never in the list: its cockpit reads everything itself.
+	Prefetch func(ctx context.Context, members []int) func(member int) context.Context
 	// Calls, when set, reports the AWS calls made so far: all of them, and
 	// the CloudWatch ones other than GetMetricData (billed per request).
 	Calls  func() (all, cloudWatchRequests int64)
@@ -286,20 +292,50 @@ func (f *Fleet) PollOnce(ctx context.Context) FleetStats {
 	now := f.cfg.Clock.Now()
 	end := published(now, f.cfg.Period, f.cfg.PublishDelay)
 	feeds, cost := f.fetchShared(ctx, f.requests(now, end))
+	ctxFor := f.prefetch(ctx, feeds)
 	f.each(func(i int) {
 		f.busy[i].Lock()
 		defer f.busy[i].Unlock()
+		c := ctxFor(i)
 		if f.cfg.Members[i].Metrics < 0 {
-			f.cfg.Members[i].Engine.PollOnce(ctx)
+			f.cfg.Members[i].Engine.PollOnce(c)
 			return
 		}
-		f.cfg.Members[i].Engine.PollFed(ctx, feeds[i])
+		f.cfg.Members[i].Engine.PollFed(c, feeds[i])
 	})
 	out, failed := f.record(now, end, feeds, cost)
 	if failed > 0 {
 		f.cfg.Logger.Warn("fleet metrics poll", "failed", failed, "members", len(feeds))
 	}
 	return out
+}
+
+// prefetch runs the shared reads for every member but the focused one,
+// whose feed also loses its host counts: the open cockpit reads target
+// health itself.
+func (f *Fleet) prefetch(ctx context.Context, feeds []*Feed) func(int) context.Context {
+	focus := f.focused()
+	if focus >= 0 && feeds[focus] != nil {
+		fd := *feeds[focus]
+		fd.Health = nil
+		feeds[focus] = &fd
+	}
+	if f.cfg.Prefetch == nil {
+		return func(int) context.Context { return ctx }
+	}
+	members := make([]int, 0, len(f.cfg.Members))
+	for i := range f.cfg.Members {
+		if i != focus {
+			members = append(members, i)
+		}
+	}
+	ctxFor := f.cfg.Prefetch(ctx, members)
+	return func(i int) context.Context {
+		if i == focus {
+			return ctx
+		}
+		return ctxFor(i)
+	}
 }
 
 // requests are the shared members' metric windows, ending at end.
@@ -336,7 +372,7 @@ func (f *Fleet) fetchShared(ctx context.Context, reqs []MetricsRequest) ([]*Feed
 	results, cost := f.cfg.Shared.FetchShared(ctx, reqs)
 	for _, r := range results {
 		if i, ok := memberOf[r.Member]; ok {
-			feeds[i] = &Feed{Data: r.Data, Err: r.Err}
+			feeds[i] = &Feed{Data: r.Data, Health: r.Health, Err: r.Err}
 		}
 	}
 	for i, m := range f.cfg.Members {

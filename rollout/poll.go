@@ -40,6 +40,11 @@ func (e *Engine) PollOnce(ctx context.Context) model.Snapshot { return e.poll(ct
 type Feed struct {
 	Data []model.SeriesData
 	Err  error
+	// Health, when set, is each side's healthy and unhealthy host counts
+	// from CloudWatch (read in the same GetMetricData calls): the engine
+	// takes them for its health and reads the target health API only
+	// when they change.
+	Health *[2]model.Health
 }
 
 // PollFed is PollOnce with the metrics step done by the caller: feed's
@@ -51,9 +56,9 @@ func (e *Engine) PollFed(ctx context.Context, feed *Feed) model.Snapshot {
 	if feed == nil {
 		return e.poll(ctx, nil)
 	}
-	return e.poll(ctx, func(context.Context, time.Time, time.Time) ([]model.SeriesData, error) {
+	return e.pollWith(ctx, func(context.Context, time.Time, time.Time) ([]model.SeriesData, error) {
 		return feed.Data, feed.Err
-	})
+	}, feed.Health)
 }
 
 // fetchOwn is the engine's own metrics read, bounded like every AWS call.
@@ -90,7 +95,13 @@ type pollReads struct {
 // saw and publishes. fetch reads the metrics from the given start; nil
 // skips them, leaving the signals and verdict as they were.
 func (e *Engine) poll(ctx context.Context, fetch metricsFetch) model.Snapshot {
-	r := e.read(ctx, fetch)
+	return e.pollWith(ctx, fetch, nil)
+}
+
+// pollWith is poll with host counts (nil: none) standing in for the
+// health read while they do not change.
+func (e *Engine) pollWith(ctx context.Context, fetch metricsFetch, counts *[2]model.Health) model.Snapshot {
+	r := e.read(ctx, fetch, counts)
 	e.mu.Lock()
 	s := e.snap
 	s.Now = r.now
@@ -119,7 +130,7 @@ func (e *Engine) poll(ctx context.Context, fetch metricsFetch) model.Snapshot {
 }
 
 // read asks AWS for everything a poll shows, each call bounded.
-func (e *Engine) read(ctx context.Context, fetch metricsFetch) pollReads {
+func (e *Engine) read(ctx context.Context, fetch metricsFetch, counts *[2]model.Health) pollReads {
 	r := pollReads{now: e.cfg.Clock.Now()}
 	// The routing first: following a group, the router may move on to
 	// another deployment, and everything below is then about that one.
@@ -138,7 +149,11 @@ func (e *Engine) read(ctx context.Context, fetch metricsFetch) pollReads {
 	}
 	r.split, r.splitErr = call(ctx, e.cfg.CallTimeout, e.cfg.Router.ReadSplit)
 	if e.cfg.Health != nil {
-		r.health, r.healthErr = call(ctx, e.cfg.CallTimeout, e.cfg.Health.Health)
+		if h, ok := e.healthFromCounts(counts); ok {
+			r.health = h
+		} else {
+			r.health, r.healthErr = call(ctx, e.cfg.CallTimeout, e.cfg.Health.Health)
+		}
 	}
 	if fetch != nil {
 		if from.IsZero() {
@@ -153,6 +168,31 @@ func (e *Engine) read(ctx context.Context, fetch metricsFetch) pollReads {
 		})
 	}
 	return r
+}
+
+// healthFromCounts is the health to show without asking the health API:
+// the counts themselves the first time, the last health shown while the
+// counts stay the same (it may have the detail the API gives, such as
+// draining targets). When they change, or there are none, ok is false
+// and the caller asks the API.
+func (e *Engine) healthFromCounts(counts *[2]model.Health) (h [2]model.Health, ok bool) {
+	if counts == nil {
+		return h, false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	prev := e.hostCounts
+	c := *counts
+	e.hostCounts = &c
+	switch {
+	case prev == nil:
+		return c, true
+	case *prev != c:
+		return h, false
+	case e.snap.HealthErr == "" && e.snap.Health[0].Total()+e.snap.Health[1].Total() > 0:
+		return e.snap.Health, true
+	}
+	return c, true
 }
 
 func (e *Engine) watchesAlarms() bool { return e.cfg.Alarms != nil && len(e.cfg.AlarmNames) > 0 }
