@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	perchaws "github.com/perch-dev/perch/aws"
+	"github.com/perch-dev/perch/sim"
+	"github.com/perch-dev/perch/sim/simtest"
+)
+
+// newScaleEnv is newFleetEnv with a short history (the figures here are
+// calls per poll, not datapoints) and the simulator's faults armed after
+// the fleet is open.
+func newScaleEnv(t testing.TB, n int) *fleetEnv {
+	t.Helper()
+	base, err := sim.LoadScenario("healthy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base.History = sim.Duration(30 * time.Minute)
+	sc, err := sim.FleetScenario(base, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := simtest.Start(t, simtest.Options{Options: sim.Options{Scenario: sc}})
+	isolateAWSEnv(t)
+	f := manifestFleet(env.Manifest, sc, nil, false)
+	g := &globalFlags{endpointURL: env.URL, region: env.Manifest.Region, poll: 10 * time.Second, reconcileAfter: time.Minute}
+	s, err := openFleet(context.Background(), g, f, fleetOptions{clock: env.Clock, credentials: staticCredentials(), via: "test", parallel: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.close)
+	return &fleetEnv{sim: env, sc: sc, s: s}
+}
+
+func isolateAWSEnv(t testing.TB) {
+	state := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_PROFILE": "", "AWS_REGION": "", "AWS_ENDPOINT_URL": "",
+		"AWS_CONFIG_FILE":             filepath.Join(state, "no-config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(state, "no-credentials"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"XDG_STATE_HOME":              state,
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+// wantPerPoll is docs/fleet.md's formula for a steady poll of one AWS
+// config with A ALB targets (rule-based, none focused), K distinct alarm
+// names and C targets whose host counts changed since the last poll.
+func wantPerPoll(a, k, c int) map[string]int {
+	ceil := func(n, d int) int { return (n + d - 1) / d }
+	out := map[string]int{
+		"cloudwatch:GetMetricData":  perchaws.CallsFor(14 * a),
+		"elbv2:DescribeRules":       ceil(a, perchaws.MaxRulesPerCall),
+		"cloudwatch:DescribeAlarms": ceil(k, 100),
+	}
+	if c > 0 {
+		out["elbv2:DescribeTargetHealth"] = 2 * c
+	}
+	return out
+}
+
+func sameCalls(t *testing.T, what string, got, want map[string]int) {
+	t.Helper()
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s = %d, want %d (all: %v)", what, k, got[k], v, got)
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok && v != 0 {
+			t.Errorf("%s: unexpected %s = %d (all: %v)", what, k, v, got)
+		}
+	}
+}
+
+// TestFleetOf500ReadsEachServiceAtItsMinimum: 500 ALB canaries on one
+// region, with the simulator throttling ELBv2 at 10 calls a second of
+// simulated time. Every steady poll makes exactly the formula's calls by
+// service as /_sim/stats counts them (before this change: 500
+// DescribeRules, 1,000 DescribeTargetHealth and 500 DescribeAlarms a
+// poll), none is throttled, and a target whose host counts change has
+// its target health read, once.
+func TestFleetOf500ReadsEachServiceAtItsMinimum(t *testing.T) {
+	if testing.Short() {
+		t.Skip("500 targets")
+	}
+	fe := newScaleEnv(t, 500)
+	ctx := context.Background()
+	st := fe.s.fleet.PollOnce(ctx) // the history and the first counts
+	spec, err := sim.ParseFaultSpec("rate:elbv2:10/s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fe.sim.Sim.ApplyFaultSpec(spec); err != nil {
+		t.Fatal(err)
+	}
+	alarms := map[string]bool{}
+	for _, mt := range fe.sim.Manifest.Targets {
+		for _, a := range mt.Alarms {
+			alarms[a] = true
+		}
+	}
+	for i := range 3 {
+		fe.sim.Clock.Set(st.NextPoll)
+		resetSimStats(t, fe.sim.URL)
+		st = fe.s.fleet.PollOnce(ctx)
+		sameCalls(t, "steady poll", simStats(t, fe.sim.URL), wantPerPoll(500, len(alarms), 0))
+		if st.Failed != 0 {
+			t.Fatalf("poll %d: %d targets' metrics failed", i, st.Failed)
+		}
+	}
+
+	// One canary loses a target: its counts change, and only it asks
+	// DescribeTargetHealth (both sides), at the next poll that sees it.
+	victim := fe.sim.Manifest.Targets[42]
+	if err := fe.sim.Sim.SetTargetHealth(victim.CanaryTargetGroupARN, 2); err != nil {
+		t.Fatal(err)
+	}
+	fe.sim.Clock.Set(st.NextPoll)
+	resetSimStats(t, fe.sim.URL)
+	st = fe.s.fleet.PollOnce(ctx)
+	sameCalls(t, "poll after a health change", simStats(t, fe.sim.URL), wantPerPoll(500, len(alarms), 1))
+	if h := fe.s.engines[42].Snapshot().Health; h[1].Healthy != 2 || h[1].Unhealthy != 1 {
+		t.Errorf("victim's canary health %+v, want 2 healthy and 1 unhealthy", h[1])
+	}
+	if f := fe.sim.Sim.Faulted(); len(f) != 0 {
+		t.Errorf("throttled: %v", f)
+	}
+	for _, e := range fe.s.engines {
+		if s := e.Snapshot(); !s.SplitKnown || s.HealthErr != "" || s.MetricsErr != "" {
+			t.Fatalf("%s: split known %v (%s), health err %q, metrics err %q", s.Target.Name, s.SplitKnown, s.SplitErr, s.HealthErr, s.MetricsErr)
+		}
+	}
+}
