@@ -2,11 +2,16 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
 	perchaws "github.com/perch-dev/perch/aws"
+	"github.com/perch-dev/perch/clock"
+	"github.com/perch-dev/perch/config"
 	"github.com/perch-dev/perch/sim"
 	"github.com/perch-dev/perch/sim/simtest"
 )
@@ -138,4 +143,98 @@ func TestFleetOf500ReadsEachServiceAtItsMinimum(t *testing.T) {
 			t.Fatalf("%s: split known %v (%s), health err %q, metrics err %q", s.Target.Name, s.SplitKnown, s.SplitErr, s.HealthErr, s.MetricsErr)
 		}
 	}
+}
+
+// TestFleetAcrossThreeRegions: 500 canaries spread over three simulated
+// regions behind one endpoint (routed by the SigV4 scope's region). Each
+// region is read in its own batch, at once, and each region's
+// /_sim/stats shows that region's share of the formula, nothing
+// throttled at rate:elbv2:10/s in every region.
+func TestFleetAcrossThreeRegions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("500 targets")
+	}
+	regions := []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
+	share := map[string]int{"us-east-1": 167, "eu-west-1": 167, "ap-southeast-2": 166}
+	base, err := sim.LoadScenario("healthy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base.History = sim.Duration(30 * time.Minute)
+	clk := clock.NewManual(simtest.Epoch)
+	regs, err := sim.NewRegions(sim.Options{Clock: clk}, regions, func(r string) (*sim.Scenario, error) {
+		return sim.FleetScenario(base, share[r])
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(regs.Handler())
+	t.Cleanup(srv.Close)
+	isolateAWSEnv(t)
+	file := &config.File{Path: "regions", Lookback: config.DefaultLookback, PublishDelay: base.PublishDelay.D()}
+	for _, r := range regions {
+		f := manifestFleet(regs.Sim(r).Manifest(srv.URL), base, nil, false)
+		for _, tg := range f.Targets {
+			tg.Name += "." + r
+			tg.Region = r
+			file.Targets = append(file.Targets, tg)
+		}
+	}
+	if len(file.Targets) != 500 {
+		t.Fatalf("%d targets", len(file.Targets))
+	}
+	g := &globalFlags{endpointURL: srv.URL, region: regions[0], poll: 10 * time.Second, reconcileAfter: time.Minute}
+	s, err := openFleet(context.Background(), g, file, fleetOptions{clock: clk, credentials: staticCredentials(), via: "test", parallel: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.close)
+	ctx := context.Background()
+	st := s.fleet.PollOnce(ctx)
+	for _, r := range regions {
+		spec, _ := sim.ParseFaultSpec("rate:elbv2:10/s")
+		if err := regs.Sim(r).ApplyFaultSpec(spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		clk.Set(st.NextPoll)
+		for _, r := range regions {
+			regs.Sim(r).ResetStats()
+		}
+		st = s.fleet.PollOnce(ctx)
+		for _, r := range regions {
+			alarms := map[string]bool{}
+			for _, mt := range regs.Sim(r).Manifest("").Targets {
+				for _, a := range mt.Alarms {
+					alarms[a] = true
+				}
+			}
+			sameCalls(t, r, regionStats(t, srv.URL, r), wantPerPoll(share[r], len(alarms), 0))
+			if f := regs.Sim(r).Faulted(); len(f) != 0 {
+				t.Errorf("%s throttled: %v", r, f)
+			}
+		}
+	}
+	for _, e := range s.engines {
+		if snap := e.Snapshot(); !snap.SplitKnown || snap.MetricsErr != "" || snap.HealthErr != "" {
+			t.Fatalf("%s: split %v (%s), metrics err %q, health err %q", snap.Target.Name, snap.SplitKnown, snap.SplitErr, snap.MetricsErr, snap.HealthErr)
+		}
+	}
+}
+
+func regionStats(t testing.TB, url, region string) map[string]int {
+	t.Helper()
+	res, err := http.Get(url + "/_sim/stats?region=" + region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		Calls map[string]int `json:"calls"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	return body.Calls
 }
