@@ -70,7 +70,11 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 	}
 	clk := orReal(o.clock)
 	counter := perchaws.NewCallCounter()
-	groups := &fleetGroups{g: g, creds: o.credentials, counter: counter, clock: clk, logger: logger, history: history, cfgs: map[string]*fleetGroup{}}
+	rates, err := perchaws.ParseRates(g.apiRates)
+	if err != nil {
+		return fail(usageErr("%v", err))
+	}
+	groups := &fleetGroups{g: g, creds: o.credentials, counter: counter, rates: rates, clock: clk, logger: logger, history: history, cfgs: map[string]*fleetGroup{}}
 	pool := perchaws.NewMetricsPool()
 	recent := map[string][]model.AuditEntry{}
 	for _, e := range history {

@@ -33,7 +33,7 @@ func newScaleEnv(t testing.TB, n int) *fleetEnv {
 	env := simtest.Start(t, simtest.Options{Options: sim.Options{Scenario: sc}})
 	isolateAWSEnv(t)
 	f := manifestFleet(env.Manifest, sc, nil, false)
-	g := &globalFlags{endpointURL: env.URL, region: env.Manifest.Region, poll: 10 * time.Second, reconcileAfter: time.Minute}
+	g := &globalFlags{endpointURL: env.URL, region: env.Manifest.Region, poll: 10 * time.Second, reconcileAfter: time.Minute, apiRates: []string{"off"}}
 	s, err := openFleet(context.Background(), g, f, fleetOptions{clock: env.Clock, credentials: staticCredentials(), via: "test", parallel: 16})
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +183,7 @@ func TestFleetAcrossThreeRegions(t *testing.T) {
 	if len(file.Targets) != 500 {
 		t.Fatalf("%d targets", len(file.Targets))
 	}
-	g := &globalFlags{endpointURL: srv.URL, region: regions[0], poll: 10 * time.Second, reconcileAfter: time.Minute}
+	g := &globalFlags{endpointURL: srv.URL, region: regions[0], poll: 10 * time.Second, reconcileAfter: time.Minute, apiRates: []string{"off"}}
 	s, err := openFleet(context.Background(), g, file, fleetOptions{clock: clk, credentials: staticCredentials(), via: "test", parallel: 16})
 	if err != nil {
 		t.Fatal(err)

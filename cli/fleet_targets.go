@@ -49,6 +49,7 @@ type fleetGroups struct {
 	g       *globalFlags
 	creds   awssdk.CredentialsProvider
 	counter *perchaws.CallCounter
+	rates   map[string]perchaws.ServiceRates
 	clock   clock.Clock
 	logger  *slog.Logger
 	history []model.AuditEntry // the audit log, for each target's canary
@@ -78,6 +79,10 @@ func (gs *fleetGroups) group(ctx context.Context, profile, region string) (*flee
 		return nil, usageErr("%v", err)
 	}
 	gs.counter.Attach(&cfg)
+	// One budget per profile and region: AWS's limits are per account
+	// and region. On the session's clock, so a demo's budget is in
+	// simulated time like the simulator's limits.
+	perchaws.NewRateLimiter(gs.clock, gs.rates).Attach(&cfg)
 	fg := &fleetGroup{
 		key: key, profile: profile, cfg: cfg, identity: perchaws.NewIdentity(cfg), reader: perchaws.NewPollReader(cfg),
 		describe: func(err error) string { return perchaws.DescribeErrorWithProfile(err, profile) },

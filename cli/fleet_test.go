@@ -51,7 +51,7 @@ func newFleetEnv(t testing.TB, n int) *fleetEnv {
 		t.Setenv(k, v)
 	}
 	f := manifestFleet(env.Manifest, sc, nil, false)
-	g := &globalFlags{endpointURL: env.URL, region: env.Manifest.Region, poll: 10 * time.Second, reconcileAfter: time.Minute}
+	g := &globalFlags{endpointURL: env.URL, region: env.Manifest.Region, poll: 10 * time.Second, reconcileAfter: time.Minute, apiRates: []string{"off"}}
 	s, err := openFleet(context.Background(), g, f, fleetOptions{clock: env.Clock, credentials: staticCredentials(), via: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +227,7 @@ targets:
 			t.Fatal(err)
 		}
 	}
-	g := &globalFlags{endpointURL: env.URL, region: "us-east-1", poll: 10 * time.Second, reconcileAfter: time.Minute}
+	g := &globalFlags{endpointURL: env.URL, region: "us-east-1", poll: 10 * time.Second, reconcileAfter: time.Minute, apiRates: []string{"off"}}
 	s, err := openFleet(context.Background(), g, f, fleetOptions{clock: env.Clock, credentials: staticCredentials(), via: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +275,7 @@ func TestFleetWithACodeDeployTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &globalFlags{endpointURL: env.URL, region: "us-east-1", poll: 10 * time.Second, reconcileAfter: time.Minute}
+	g := &globalFlags{endpointURL: env.URL, region: "us-east-1", poll: 10 * time.Second, reconcileAfter: time.Minute, apiRates: []string{"off"}}
 	s, err := openFleet(context.Background(), g, f, fleetOptions{clock: env.Clock, credentials: staticCredentials(), via: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +322,7 @@ func TestReadOnlyProfileInTheFleet(t *testing.T) {
 	for _, c := range []struct {
 		set, flag, want bool
 	}{{false, false, true}, {true, false, false}, {true, true, true}} {
-		g := &globalFlags{endpointURL: env.URL, poll: 10 * time.Second, reconcileAfter: time.Minute, readOnly: c.flag, readOnlySet: c.set}
+		g := &globalFlags{endpointURL: env.URL, poll: 10 * time.Second, reconcileAfter: time.Minute, readOnly: c.flag, readOnlySet: c.set, apiRates: []string{"off"}}
 		s, err := openFleet(context.Background(), g, f, fleetOptions{clock: env.Clock, credentials: staticCredentials(), via: "test"})
 		if err != nil {
 			t.Fatal(err)
