@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -66,4 +67,19 @@ func CallTotals(counts map[string]int64) (all, cloudWatchRequests int64) {
 		}
 	}
 	return all, cloudWatchRequests
+}
+
+// CallsByService sums counts by service, under short names (elbv2,
+// cloudwatch, lambda, codedeploy, sts; others as the SDK names them).
+func CallsByService(counts map[string]int64) map[string]int64 {
+	short := map[string]string{"Elastic Load Balancing v2": "elbv2", "CloudWatch": "cloudwatch", "Lambda": "lambda", "CodeDeploy": "codedeploy", "STS": "sts"}
+	out := map[string]int64{}
+	for k, v := range counts {
+		svc, _, _ := strings.Cut(k, ":")
+		if s, ok := short[svc]; ok {
+			svc = s
+		}
+		out[svc] += v
+	}
+	return out
 }

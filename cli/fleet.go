@@ -157,6 +157,7 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 		Poll:         g.poll,
 		Prefetch:     pre.prefetch,
 		Calls:        func() (int64, int64) { return perchaws.CallTotals(counter.Counts()) },
+		CallsBy:      func() map[string]int64 { return perchaws.CallsByService(counter.Counts()) },
 		Logger:       logger,
 	})
 	if err != nil {

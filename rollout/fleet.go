@@ -83,8 +83,10 @@ type FleetConfig struct {
 	Prefetch func(ctx context.Context, members []int) func(member int) context.Context
 	// Calls, when set, reports the AWS calls made so far: all of them, and
 	// the CloudWatch ones other than GetMetricData (billed per request).
-	Calls  func() (all, cloudWatchRequests int64)
-	Logger *slog.Logger
+	Calls func() (all, cloudWatchRequests int64)
+	// CallsBy, when set, reports the AWS calls made so far by service.
+	CallsBy func() map[string]int64
+	Logger  *slog.Logger
 }
 
 // FleetStats is what the fleet poller has done and what it costs.
@@ -101,6 +103,9 @@ type FleetStats struct {
 	// APICallsPerHour counts every AWS call, measured between the two
 	// newest metrics polls (0 until there are two).
 	APICallsPerHour float64
+	// CallsPerMinute is CallsBy's count per service, measured like
+	// APICallsPerHour.
+	CallsPerMinute map[string]float64
 	// MetricsPerHour is GetMetricData's billed metrics at this cadence.
 	MetricsPerHour float64
 	// CostPerHour estimates the CloudWatch bill in USD per hour: metrics
@@ -123,6 +128,7 @@ type Fleet struct {
 	subs     broadcast.Latest[FleetStats]
 	prevAt   time.Time
 	prevCall [2]int64
+	prevBy   map[string]int64
 }
 
 // NewFleet validates the config.
@@ -430,7 +436,18 @@ func (f *Fleet) costLocked(now time.Time, cost model.FetchCost) {
 			st.APICallsPerHour = float64(all-f.prevCall[0]) * per
 			cwPerHour = float64(cw-f.prevCall[1]) * per
 		}
-		f.prevAt, f.prevCall = now, [2]int64{all, cw}
+		var by map[string]int64
+		if f.cfg.CallsBy != nil {
+			by = f.cfg.CallsBy()
+		}
+		if !f.prevAt.IsZero() && now.After(f.prevAt) && by != nil {
+			per := float64(time.Minute) / float64(now.Sub(f.prevAt))
+			st.CallsPerMinute = make(map[string]float64, len(by))
+			for k, v := range by {
+				st.CallsPerMinute[k] = float64(v-f.prevBy[k]) * per
+			}
+		}
+		f.prevAt, f.prevCall, f.prevBy = now, [2]int64{all, cw}, by
 	}
 	st.CostPerHour = st.MetricsPerHour/1000*GetMetricDataPerThousandMetrics + cwPerHour/1000*CloudWatchPerThousandRequests
 }

@@ -102,6 +102,7 @@ func newTestFleetView(n int) (*FleetModel, *fakeFleet) {
 		Polls: 12, LastPoll: fixNow.Add(-40 * time.Second), NextPoll: fixNow.Add(20 * time.Second),
 		Last:            model.FetchCost{Calls: 1, Queries: n * 10, Metrics: n * 10, Datapoints: n * 40},
 		APICallsPerHour: float64(n) * 4 * 60, MetricsPerHour: float64(n) * 10 * 60, CostPerHour: float64(n) * 0.006,
+		CallsPerMinute: map[string]float64{"cloudwatch": 2, "elbv2": 1},
 	}}
 	for i := range n {
 		f.engines = append(f.engines, newFake(fleetSnapshot(i)))
@@ -163,7 +164,7 @@ func TestFleetRowsShowWhatMatters(t *testing.T) {
 		"cart-1", "✗ FAIL", "● 1 ALARM: checkout-canary-5xx", // the spike row names its firing alarm
 		"orders-1", "? UNKNOWN", // unknown routing says so in words
 		"pricing-1", "DRIFT → 30%",
-		"GetMetricData 1 call/poll (200 metrics, 800 datapoints)", "CloudWatch ≈$0.12/h", "AWS 80 calls/min",
+		"GetMetricData 1 call/poll (200 metrics, 800 datapoints)", "CloudWatch ≈$0.12/h", "AWS 80 calls/min (cloudwatch 2 · elbv2 1)",
 	} {
 		if !strings.Contains(v, want) {
 			t.Errorf("fleet view lacks %q", want)
