@@ -315,6 +315,39 @@ func TestFleetRedrawsOnlyChangedRows(t *testing.T) {
 	}
 }
 
+// TestFleetDrawsOnlyRowsOnScreen: of 500 targets only the rows that fit
+// are drawn; a poll that changes every target draws those again, and the
+// rest are drawn as they scroll into view.
+func TestFleetDrawsOnlyRowsOnScreen(t *testing.T) {
+	m, f := newTestFleetView(500)
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
+	n := m.rowsHeight()
+	if m.renders != n {
+		t.Fatalf("first frame drew %d rows, want the %d on screen", m.renders, n)
+	}
+	for _, e := range f.engines {
+		s := e.Snapshot()
+		s.Seq++
+		e.publish(s)
+	}
+	base := m.renders
+	m.Update(fleetStatusMsg{f.Status()})
+	if m.renders-base != n {
+		t.Fatalf("a poll that changed all 500 drew %d rows, want %d", m.renders-base, n)
+	}
+	base = m.renders
+	m.Update(tea.KeyMsg{Type: tea.KeyPgDown})
+	m.Update(tea.KeyMsg{Type: tea.KeyPgDown})
+	if got := m.renders - base; got == 0 || got > 2*n {
+		t.Fatalf("two pages down drew %d rows, want at most %d", got, 2*n)
+	}
+	v := ansi.Strip(m.View())
+	sel := f.engines[m.Selected()].Snapshot().Target.Name
+	if !strings.Contains(v, sel+" ") {
+		t.Fatalf("the selected row %s is not on screen:\n%s", sel, v)
+	}
+}
+
 func TestFleetKeysArrivingTogether(t *testing.T) {
 	m, _ := newTestFleetView(20)
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
