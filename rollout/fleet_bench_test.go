@@ -68,12 +68,17 @@ func heapInUse() uint64 {
 // in use after the first hour and after the day (after a GC), which the
 // engines' fixed six-hour ring buffers keep flat, and the allocations per
 // poll.
-func BenchmarkFleetVirtualDay100(b *testing.B) {
+func BenchmarkFleetVirtualDay100(b *testing.B) { virtualDay(b, 100) }
+
+// BenchmarkFleetVirtualDay500 is the same at 500 targets.
+func BenchmarkFleetVirtualDay500(b *testing.B) { virtualDay(b, 500) }
+
+func virtualDay(b *testing.B, n int) {
 	for b.Loop() {
 		start := time.Date(2026, 11, 26, 0, 0, 30, 0, time.UTC)
 		clk := clock.NewManual(start)
 		var members []FleetMember
-		for i := range 100 {
+		for i := range n {
 			r := &fakeRouter{
 				split:  model.Split{StableID: "s", CanaryID: "c"}.WithCanaryPercent(10),
 				target: model.Target{Kind: model.KindALB, Name: "t", RuleARN: "arn:rule/" + string(rune('a'+i%26))},
@@ -91,14 +96,18 @@ func BenchmarkFleetVirtualDay100(b *testing.B) {
 		ctx := context.Background()
 		base := heapInUse()
 		at := map[int]uint64{}
+		var at10 uint64
 		for poll := range 24 * 60 {
 			st := f.PollOnce(ctx)
 			switch poll + 1 {
+			case 10:
+				at10 = heapInUse()
 			case 60, 6 * 60, 12 * 60, 24 * 60:
 				at[(poll+1)/60] = heapInUse()
 			}
 			clk.Set(st.NextPoll)
 		}
+		b.ReportMetric(float64(at10-base)/(1<<20), "heapMB@10m")
 		for _, h := range []int{1, 6, 12, 24} {
 			b.ReportMetric(float64(at[h]-base)/(1<<20), "heapMB@"+itoa(h)+"h")
 		}
