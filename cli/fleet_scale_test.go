@@ -116,7 +116,11 @@ func TestFleetOf500ReadsEachServiceAtItsMinimum(t *testing.T) {
 		fe.sim.Clock.Set(st.NextPoll)
 		resetSimStats(t, fe.sim.URL)
 		st = fe.s.fleet.PollOnce(ctx)
-		sameCalls(t, "steady poll", simStats(t, fe.sim.URL), wantPerPoll(500, len(alarms), 0))
+		got := simStats(t, fe.sim.URL)
+		sameCalls(t, "steady poll", got, wantPerPoll(500, len(alarms), 0))
+		if i == 0 {
+			t.Logf("steady poll of 500 targets, %d alarms: %v", len(alarms), got)
+		}
 		if st.Failed != 0 {
 			t.Fatalf("poll %d: %d targets' metrics failed", i, st.Failed)
 		}
