@@ -28,6 +28,16 @@ const (
 
 // BatchNeeds is what one target reads every poll that a fleet can read
 // for many targets at once: its rule, its alias, its deployment.
+//
+// The seam for ECS service deployments (sim/ecs and aws/ecs come from
+// another change): a ServiceDeployment ARN here and ServiceDeployments in
+// BatchRequest (Add fills it), a readServiceDeployments below calling
+// DescribeServiceDeployments with chunks of 20 ARNs (its limit), recording
+// the answers by ARN and each entry of its failures as that ARN's error,
+// and a batchedServiceDeployment lookup, like batchedDeployment, that the
+// ECS router's per-poll read tries first; the router then returns the
+// ARN from its own BatchNeeds. Nothing else changes: cli/fleet_batch.go
+// asks every router for its needs.
 type BatchNeeds struct {
 	RuleARN    string
 	Alias      *FunctionAlias
