@@ -364,6 +364,9 @@ func (r *ALBRouter) groupNames(ctx context.Context, tuples []tgWeight) ([]string
 	for i, t := range tuples {
 		arns[i] = t.arn
 	}
+	if names, ok := batchedGroupNames(ctx, arns); ok {
+		return names, nil
+	}
 	out, err := r.api.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: arns})
 	if err != nil {
 		return nil, fmt.Errorf("describe target groups %s: %w", strings.Join(arns, ", "), wrapNotFound(err, "target group", strings.Join(arns, ", ")))

@@ -79,8 +79,10 @@ type PollBatch struct {
 	rules       map[string]elbtypes.Rule
 	aliases     map[FunctionAlias]ltypes.AliasConfiguration
 	deployments map[string]cdtypes.DeploymentInfo
-	alarms      map[string]model.Alarm // every name asked: MISSING when AWS had none
-	errs        map[string]error       // "rule:ARN", "alias:FN:ALIAS", "deployment:ID", "alarms"
+	alarms      map[string]model.Alarm    // every name asked: MISSING when AWS had none
+	groups      map[string]string         // target group names by ARN (opening)
+	tags        map[string][]elbtypes.Tag // rule tags by ARN (opening): the rollout marker
+	errs        map[string]error          // "rule:ARN", "alias:FN:ALIAS", "deployment:ID", "alarms"
 
 	mu    sync.Mutex
 	taken map[string]bool
@@ -210,9 +212,7 @@ func NewPollReader(cfg awssdk.Config) *PollReader {
 // chunks of 100 names. A failed call records its error against what it
 // was asked for.
 func (b *PollReader) Read(ctx context.Context, req BatchRequest) *PollBatch {
-	pb := &PollBatch{rules: map[string]elbtypes.Rule{}, aliases: map[FunctionAlias]ltypes.AliasConfiguration{},
-		deployments: map[string]cdtypes.DeploymentInfo{}, alarms: map[string]model.Alarm{},
-		errs: map[string]error{}, taken: map[string]bool{}}
+	pb := newPollBatch()
 	b.readRules(ctx, pb, unique(req.Rules))
 	b.readAliases(ctx, pb, req.Aliases)
 	b.readDeployments(ctx, pb, unique(req.Deployments))
@@ -226,6 +226,13 @@ func (b *PollReader) Read(ctx context.Context, req BatchRequest) *PollBatch {
 		}
 	}
 	return pb
+}
+
+func newPollBatch() *PollBatch {
+	return &PollBatch{rules: map[string]elbtypes.Rule{}, aliases: map[FunctionAlias]ltypes.AliasConfiguration{},
+		deployments: map[string]cdtypes.DeploymentInfo{}, alarms: map[string]model.Alarm{},
+		groups: map[string]string{}, tags: map[string][]elbtypes.Tag{},
+		errs: map[string]error{}, taken: map[string]bool{}}
 }
 
 func (b *PollReader) readRules(ctx context.Context, pb *PollBatch, arns []string) {

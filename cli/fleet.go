@@ -81,7 +81,12 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 		recent[e.Target] = append(recent[e.Target], e)
 	}
 
-	// Resolving a target is a few describe calls: do several at once.
+	// Resolving a target is a few describe calls: most of them shared, the
+	// rest several at once.
+	openCtx, err := groups.prefetchOpen(ctx, f.Targets)
+	if err != nil {
+		return fail(err)
+	}
 	opened := make([]fleetTarget, len(f.Targets))
 	errs := make([]error, len(f.Targets))
 	parallel := o.parallel
@@ -96,7 +101,7 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			opened[i], errs[i] = groups.open(ctx, t)
+			opened[i], errs[i] = groups.open(openCtx(i), t)
 		}()
 	}
 	wg.Wait()

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	perchaws "github.com/perch-dev/perch/aws"
+	"github.com/perch-dev/perch/config"
+	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/rollout"
 )
 
@@ -70,4 +72,43 @@ func (p *fleetPrefetch) prefetch(ctx context.Context, members []int) func(int) c
 		}
 		return ctx
 	}
+}
+
+// prefetchOpen reads, for each AWS config, what opening its ALB rule
+// targets needs in shared calls (aws.PollReader.ReadOpen), the configs at
+// once, and returns the context each target opens with.
+func (gs *fleetGroups) prefetchOpen(ctx context.Context, targets []config.Target) (func(int) context.Context, error) {
+	rules := map[*fleetGroup][]string{}
+	of := make([]*fleetGroup, len(targets))
+	for i, t := range targets {
+		if t.Kind != model.KindALB || t.RuleARN == "" {
+			continue
+		}
+		g, err := gs.group(ctx, t.Profile, t.Region)
+		if err != nil {
+			return nil, err
+		}
+		of[i] = g
+		rules[g] = append(rules[g], t.RuleARN)
+	}
+	ctxs := make(map[*fleetGroup]context.Context, len(rules))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for g, arns := range rules {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := g.reader.ReadOpen(ctx, arns)
+			mu.Lock()
+			ctxs[g] = perchaws.WithPollBatch(ctx, b)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return func(i int) context.Context {
+		if c, ok := ctxs[of[i]]; ok && of[i] != nil {
+			return c
+		}
+		return ctx
+	}, nil
 }
