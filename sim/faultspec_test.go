@@ -95,7 +95,8 @@ func TestParseFaultSpec(t *testing.T) {
 
 func FuzzFaultSpec(f *testing.F) {
 	for _, s := range []string{"throttle:cloudwatch:0.5", "error:all:1", "latency:elbv2:2s", "outage:sts:5m",
-		"expire-credentials:1h", "drift:checkout:30s", "throttle:all:1e-3", "latency:lambda:1h1m", "::", "drift:x:1m:"} {
+		"expire-credentials:1h", "drift:checkout:30s", "throttle:all:1e-3", "latency:lambda:1h1m", "::", "drift:x:1m:",
+		"rate:elbv2:10/s", "rate:all:0.5/s", "rate:elbv2:1e5/s", "rate:elbv2:/s"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
