@@ -15,6 +15,7 @@ import (
 	"github.com/perch-dev/perch/config"
 	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/rollout"
+	"github.com/perch-dev/perch/ui"
 )
 
 // fleetSession is every target of a config file, wired: one engine per
@@ -161,9 +162,11 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 		Lookback:     f.Lookback,
 		Poll:         g.poll,
 		Prefetch:     pre.prefetch,
-		Calls:        func() (int64, int64) { return perchaws.CallTotals(counter.Counts()) },
-		CallsBy:      func() map[string]int64 { return perchaws.CallsByService(counter.Counts()) },
-		Logger:       logger,
+		// Rows hold what they draw; the open cockpit gets everything.
+		SnapshotWindow: ui.FleetSnapshotWindow,
+		Calls:          func() (int64, int64) { return perchaws.CallTotals(counter.Counts()) },
+		CallsBy:        func() map[string]int64 { return perchaws.CallsByService(counter.Counts()) },
+		Logger:         logger,
 	})
 	if err != nil {
 		return fail(withCode(ExitFailure, err))

@@ -76,6 +76,11 @@ type FleetConfig struct {
 	Poll time.Duration
 	// Parallel is how many members are polled at once; default 8.
 	Parallel int
+	// SnapshotWindow, when set, is how much of each signal the members'
+	// snapshots carry while their cockpit is closed: what the fleet view
+	// draws. The focused member's snapshots carry everything its cockpit's
+	// charts can show. The judge reads everything held either way.
+	SnapshotWindow time.Duration
 	// Prefetch, when set, makes a metrics poll's shared reads (routing,
 	// alarms) for the given members before they are polled, and returns
 	// the context each member's poll reads them from. The focused member
@@ -179,6 +184,11 @@ func NewFleet(cfg FleetConfig) (*Fleet, error) {
 	}
 	f.stats.Members = len(cfg.Members)
 	f.stats.NextPoll = cfg.Clock.Now()
+	if cfg.SnapshotWindow > 0 {
+		for _, m := range cfg.Members {
+			m.Engine.SetSnapshotWindow(cfg.SnapshotWindow)
+		}
+	}
 	return f, nil
 }
 
@@ -213,8 +223,17 @@ func (f *Fleet) Focus(i int) {
 	if i < -1 || i >= len(f.cfg.Members) {
 		i = -1
 	}
+	was := f.focus
 	f.focus = i
 	f.mu.Unlock()
+	if w := f.cfg.SnapshotWindow; w > 0 && was != i {
+		if i >= 0 {
+			f.cfg.Members[i].Engine.SetSnapshotWindow(0)
+		}
+		if was >= 0 {
+			f.cfg.Members[was].Engine.SetSnapshotWindow(w)
+		}
+	}
 	select {
 	case f.focusCh <- struct{}{}:
 	default:

@@ -236,7 +236,7 @@ func (e *Engine) foldMetricsLocked(s *model.Snapshot, r pollReads) {
 		s.MetricsErr = e.cfg.DescribeError(r.metricsErr)
 	default:
 		e.storeLocked(r.data)
-		s.Signals = e.signalsLocked()
+		s.Signals = e.signalsLocked(r.now)
 		s.MetricsAt, s.MetricsErr = r.now, ""
 		e.metricsFrom = r.now.Add(-revisionLookback)
 		e.judgeLocked(s, r.now)
@@ -249,7 +249,8 @@ func (e *Engine) judgeLocked(s *model.Snapshot, now time.Time) {
 	if e.auto != nil {
 		stepStart, steps = e.auto.state.EnteredAt, len(e.auto.plan.Steps)
 	}
-	v := model.JudgeSteps(s.Signals, e.cfg.Judge, now, stepStart, steps)
+	// On every point held, whatever the snapshot's window.
+	v := model.JudgeSteps(e.signalsViewLocked(), e.cfg.Judge, now, stepStart, steps)
 	s.Verdict = &v
 }
 
@@ -312,13 +313,52 @@ func (e *Engine) storeLocked(data []model.SeriesData) {
 	}
 }
 
-func (e *Engine) signalsLocked() model.Signals {
+// signalsLocked copies the signals a snapshot carries: the window's
+// newest points up to now (all of them with no window).
+func (e *Engine) signalsLocked(now time.Time) model.Signals {
 	var sig model.Signals
 	for _, side := range model.Sides {
 		sig[side] = model.SideSignals{}
 		for name, ser := range e.series[side] {
-			sig[side][name] = ser.Points()
+			if e.window > 0 {
+				sig[side][name] = ser.Since(now.Add(-e.window))
+			} else {
+				sig[side][name] = ser.Points()
+			}
 		}
 	}
 	return sig
+}
+
+// signalsViewLocked is every point held, uncopied: for the judge, which
+// only reads them, under e.mu.
+func (e *Engine) signalsViewLocked() model.Signals {
+	var sig model.Signals
+	for _, side := range model.Sides {
+		sig[side] = model.SideSignals{}
+		for name, ser := range e.series[side] {
+			sig[side][name] = ser.View()
+		}
+	}
+	return sig
+}
+
+// SetSnapshotWindow makes snapshots carry only the last d of each signal
+// (0: all of them) and publishes one at once. The judge always reads
+// everything held. A fleet sets its rows' sparkline window on every
+// engine and lifts it for the one whose cockpit is open, whose charts
+// can show hours.
+func (e *Engine) SetSnapshotWindow(d time.Duration) {
+	e.mu.Lock()
+	same := e.window == max(d, 0)
+	e.window = max(d, 0)
+	e.mu.Unlock()
+	if same {
+		return
+	}
+	e.publish(func(s *model.Snapshot) {
+		if !s.MetricsAt.IsZero() {
+			s.Signals = e.signalsLocked(s.MetricsAt)
+		}
+	})
 }
