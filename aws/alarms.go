@@ -54,6 +54,9 @@ func (a *Alarms) SetAlarmState(ctx context.Context, name string, state model.Ala
 // Alarms returns one entry per name, in the caller's order. A name AWS does
 // not return is MISSING: a typo in the config must not look like "OK".
 func (a *Alarms) Alarms(ctx context.Context, names []string) ([]model.Alarm, error) {
+	if got, err, ok := batchedAlarms(ctx, names); ok {
+		return got, err
+	}
 	found := make(map[string]model.Alarm, len(names))
 	unique := make([]string, 0, len(names))
 	seen := make(map[string]bool, len(names))

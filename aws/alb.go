@@ -311,7 +311,17 @@ func (r *ALBRouter) Health(ctx context.Context) ([2]model.Health, error) {
 	return out, nil
 }
 
-// describe fetches the current action list.
+// BatchNeeds is the rule a fleet poll reads for this router in a shared
+// DescribeRules; a listener's default action is read on its own.
+func (r *ALBRouter) BatchNeeds() BatchNeeds {
+	if r.viaListener {
+		return BatchNeeds{}
+	}
+	return BatchNeeds{RuleARN: r.where}
+}
+
+// describe fetches the current action list, from the poll's batch when
+// it has the rule.
 func (r *ALBRouter) describe(ctx context.Context) (actions []elbtypes.Action, isDefault bool, priority string, err error) {
 	if r.viaListener {
 		out, err := r.api.DescribeListeners(ctx, &elbv2.DescribeListenersInput{ListenerArns: []string{r.where}})
@@ -322,6 +332,12 @@ func (r *ALBRouter) describe(ctx context.Context) (actions []elbtypes.Action, is
 			return nil, false, "", &NotFoundError{Kind: "listener", ID: r.where}
 		}
 		return out.Listeners[0].DefaultActions, true, "default", nil
+	}
+	if rule, err, ok := batchedRule(ctx, r.where); ok {
+		if err != nil {
+			return nil, false, "", fmt.Errorf("describe rule %s: %w", r.where, err)
+		}
+		return rule.Actions, awssdk.ToBool(rule.IsDefault), awssdk.ToString(rule.Priority), nil
 	}
 	out, err := r.api.DescribeRules(ctx, &elbv2.DescribeRulesInput{RuleArns: []string{r.where}})
 	if err != nil {
@@ -347,6 +363,9 @@ func (r *ALBRouter) groupNames(ctx context.Context, tuples []tgWeight) ([]string
 	arns := make([]string, len(tuples))
 	for i, t := range tuples {
 		arns[i] = t.arn
+	}
+	if names, ok := batchedGroupNames(ctx, arns); ok {
+		return names, nil
 	}
 	out, err := r.api.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: arns})
 	if err != nil {

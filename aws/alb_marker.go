@@ -30,6 +30,9 @@ const maxTagValue = 256
 // ReadMarker reads the rollout marker from the rule's tags; ok is false
 // when there is none.
 func (r *ALBRouter) ReadMarker(ctx context.Context) (m model.RolloutMarker, ok bool, err error) {
+	if tags, found := batchedTags(ctx, r.where); found {
+		return markerFromTags(tags)
+	}
 	out, err := r.api.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: []string{r.where}})
 	if err != nil {
 		return m, false, fmt.Errorf("read the rollout marker on %s: %w", r.describeWhat(), wrapNotFound(err, "rule", r.where))

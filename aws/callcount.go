@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -14,12 +15,15 @@ import (
 // config it is attached to, by "ServiceID:Operation". Retries count: each
 // attempt is a request AWS sees, meters and may bill.
 type CallCounter struct {
-	mu sync.Mutex
-	n  map[string]int64
+	mu     sync.Mutex
+	n      map[string]int64
+	failed map[string]int64
 }
 
 // NewCallCounter returns a counter at zero.
-func NewCallCounter() *CallCounter { return &CallCounter{n: map[string]int64{}} }
+func NewCallCounter() *CallCounter {
+	return &CallCounter{n: map[string]int64{}, failed: map[string]int64{}}
+}
 
 // Attach makes every client built from cfg from now on count its calls.
 func (c *CallCounter) Attach(cfg *awssdk.Config) {
@@ -27,8 +31,13 @@ func (c *CallCounter) Attach(cfg *awssdk.Config) {
 		// After the retry middleware, so that each attempt is counted.
 		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("perchCallCount",
 			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-				c.add(awsmiddleware.GetServiceID(ctx) + ":" + awsmiddleware.GetOperationName(ctx))
-				return next.HandleFinalize(ctx, in)
+				key := awsmiddleware.GetServiceID(ctx) + ":" + awsmiddleware.GetOperationName(ctx)
+				c.add(key)
+				out, md, err := next.HandleFinalize(ctx, in)
+				if err != nil {
+					c.fail(key)
+				}
+				return out, md, err
 			}), middleware.After)
 	})
 }
@@ -37,6 +46,26 @@ func (c *CallCounter) add(key string) {
 	c.mu.Lock()
 	c.n[key]++
 	c.mu.Unlock()
+}
+
+func (c *CallCounter) fail(key string) {
+	c.mu.Lock()
+	c.failed[key]++
+	c.mu.Unlock()
+}
+
+// Failed returns how many attempts failed so far, by operation: an error
+// AWS answered, or a transport error the SDK then retried (a connection
+// closed while its answer was read: aws-sdk-go-v2#1825). Such an attempt
+// may have reached AWS, and been counted there, before it failed.
+func (c *CallCounter) Failed() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int64, len(c.failed))
+	for k, v := range c.failed {
+		out[k] = v
+	}
+	return out
 }
 
 // Counts returns a copy of the counts so far.
@@ -66,4 +95,19 @@ func CallTotals(counts map[string]int64) (all, cloudWatchRequests int64) {
 		}
 	}
 	return all, cloudWatchRequests
+}
+
+// CallsByService sums counts by service, under short names (elbv2,
+// cloudwatch, lambda, codedeploy, sts; others as the SDK names them).
+func CallsByService(counts map[string]int64) map[string]int64 {
+	short := map[string]string{"Elastic Load Balancing v2": "elbv2", "CloudWatch": "cloudwatch", "Lambda": "lambda", "CodeDeploy": "codedeploy", "STS": "sts"}
+	out := map[string]int64{}
+	for k, v := range counts {
+		svc, _, _ := strings.Cut(k, ":")
+		if s, ok := short[svc]; ok {
+			svc = s
+		}
+		out[svc] += v
+	}
+	return out
 }

@@ -184,6 +184,12 @@ func wrapCodeDeployNotFound(err error, app, group string) error {
 
 // getDeployment reads one deployment, naming it in not-found errors.
 func (r *CodeDeployRouter) getDeployment(ctx context.Context, id string) (*cdtypes.DeploymentInfo, error) {
+	if d, err, ok := batchedDeployment(ctx, id); ok {
+		if err != nil {
+			return nil, fmt.Errorf("get deployment %s: %w", id, err)
+		}
+		return d, nil
+	}
 	out, err := r.cd.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: awssdk.String(id)})
 	if err != nil {
 		var missing *cdtypes.DeploymentDoesNotExistException
@@ -201,6 +207,11 @@ func (r *CodeDeployRouter) getDeployment(ctx context.Context, id string) (*cdtyp
 	}
 	return out.DeploymentInfo, nil
 }
+
+// BatchNeeds is the deployment a fleet poll reads for this router in a
+// shared BatchGetDeployments. ECS service deployments, once perch reads
+// them, belong here too: DescribeServiceDeployments takes many ARNs.
+func (r *CodeDeployRouter) BatchNeeds() BatchNeeds { return BatchNeeds{Deployment: r.view().id} }
 
 func (r *CodeDeployRouter) view() *cdView {
 	r.mu.Lock()

@@ -20,6 +20,9 @@ import (
 type SharedSource struct {
 	Queries []MetricQuery
 	Series  func(got map[string][]model.Point) []model.SeriesData
+	// Health, when set, reads each side's host counts from the results
+	// (WithHostCounts); nil when they have none.
+	Health func(got map[string][]model.Point) *[2]model.Health
 }
 
 // SharedFrom makes a target's MetricsReader (an ALB's *Metrics or a
@@ -189,6 +192,7 @@ type PoolRequest struct {
 type PoolResult struct {
 	Member int
 	Data   []model.SeriesData
+	Health *[2]model.Health // host counts, for a member WithHostCounts
 	Err    error
 }
 
@@ -228,43 +232,75 @@ func (p *MetricsPool) Fetch(ctx context.Context, reqs []PoolRequest) ([]PoolResu
 		return keys[a].start < keys[b].start
 	})
 
-	var stats model.FetchCost
+	// Groups (regions, credentials) at once; a group's calls in turn.
+	byGroup := map[int][]bucketKey{}
+	var groupOrder []int
 	for _, k := range keys {
-		idx := buckets[k]
-		start, end := time.Unix(0, k.start).UTC(), time.Unix(0, k.end).UTC()
-		all := map[string][]model.Point{}
-		failed := map[int]error{}
-		for _, c := range packChunks(members, reqs, idx) {
-			got, st, err := fetchChunk(ctx, groups[k.group].api, c.queries, start, end)
-			stats.Add(st)
-			if err != nil {
-				for _, ri := range c.reqs {
-					failed[ri] = err
-				}
-				continue
-			}
-			for id, pts := range got {
-				all[id] = pts
-			}
+		if _, ok := byGroup[k.group]; !ok {
+			groupOrder = append(groupOrder, k.group)
 		}
-		for _, ri := range idx {
-			if err := failed[ri]; err != nil {
-				results[ri].Err = err
-				continue
+		byGroup[k.group] = append(byGroup[k.group], k)
+	}
+	var stats model.FetchCost
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, g := range groupOrder {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, k := range byGroup[g] {
+				st := p.fetchBucket(ctx, groups[k.group].api, members, reqs, buckets[k], results,
+					time.Unix(0, k.start).UTC(), time.Unix(0, k.end).UTC())
+				mu.Lock()
+				stats.Add(st)
+				mu.Unlock()
 			}
-			member := reqs[ri].Member
-			m := members[member]
-			prefix := "t" + strconv.Itoa(member) + "_"
-			own := make(map[string][]model.Point, len(m.src.Queries))
-			for _, q := range m.src.Queries {
-				if pts, ok := all[prefix+q.ID()]; ok {
-					own[q.ID()] = pts
-				}
+		}()
+	}
+	wg.Wait()
+	return results, stats
+}
+
+// fetchBucket makes one group's calls for one window and fills in the
+// results of its requests idx (each request belongs to one bucket, so
+// buckets fetched at once write disjoint results).
+func (p *MetricsPool) fetchBucket(ctx context.Context, api cwAPI, members []poolMember, reqs []PoolRequest, idx []int, results []PoolResult, start, end time.Time) model.FetchCost {
+	var stats model.FetchCost
+	all := map[string][]model.Point{}
+	failed := map[int]error{}
+	for _, c := range packChunks(members, reqs, idx) {
+		got, st, err := fetchChunk(ctx, api, c.queries, start, end)
+		stats.Add(st)
+		if err != nil {
+			for _, ri := range c.reqs {
+				failed[ri] = err
 			}
-			results[ri].Data = m.src.Series(own)
+			continue
+		}
+		for id, pts := range got {
+			all[id] = pts
 		}
 	}
-	return results, stats
+	for _, ri := range idx {
+		if err := failed[ri]; err != nil {
+			results[ri].Err = err
+			continue
+		}
+		member := reqs[ri].Member
+		m := members[member]
+		prefix := "t" + strconv.Itoa(member) + "_"
+		own := make(map[string][]model.Point, len(m.src.Queries))
+		for _, q := range m.src.Queries {
+			if pts, ok := all[prefix+q.ID()]; ok {
+				own[q.ID()] = pts
+			}
+		}
+		results[ri].Data = m.src.Series(own)
+		if m.src.Health != nil {
+			results[ri].Health = m.src.Health(own)
+		}
+	}
+	return stats
 }
 
 // chunk is one GetMetricData call's queries and the requests they serve;

@@ -269,7 +269,19 @@ func (r *LambdaRouter) Health(ctx context.Context) ([2]model.Health, error) {
 	return out, nil
 }
 
+// BatchNeeds is the alias a fleet poll reads for this router, in one
+// ListAliases per function when that is cheaper.
+func (r *LambdaRouter) BatchNeeds() BatchNeeds {
+	return BatchNeeds{Alias: &FunctionAlias{Function: r.fn, Alias: r.alias}}
+}
+
 func (r *LambdaRouter) getAlias(ctx context.Context) (*lambda.GetAliasOutput, error) {
+	if a, err, ok := batchedAlias(ctx, FunctionAlias{Function: r.fn, Alias: r.alias}); ok {
+		if err != nil {
+			return nil, fmt.Errorf("get %s: %w", r.describeWhat(), err)
+		}
+		return a, nil
+	}
 	a, err := r.api.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: awssdk.String(r.fn), Name: awssdk.String(r.alias)})
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", r.describeWhat(), r.wrapNotFound(err, "alias", r.fn+":"+r.alias))

@@ -15,6 +15,7 @@ import (
 	"github.com/perch-dev/perch/config"
 	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/rollout"
+	"github.com/perch-dev/perch/ui"
 )
 
 // fleetSession is every target of a config file, wired: one engine per
@@ -70,14 +71,23 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 	}
 	clk := orReal(o.clock)
 	counter := perchaws.NewCallCounter()
-	groups := &fleetGroups{g: g, creds: o.credentials, counter: counter, clock: clk, logger: logger, history: history, cfgs: map[string]*fleetGroup{}}
+	rates, err := perchaws.ParseRates(g.apiRates)
+	if err != nil {
+		return fail(usageErr("%v", err))
+	}
+	groups := &fleetGroups{g: g, creds: o.credentials, counter: counter, rates: rates, clock: clk, logger: logger, history: history, cfgs: map[string]*fleetGroup{}}
 	pool := perchaws.NewMetricsPool()
 	recent := map[string][]model.AuditEntry{}
 	for _, e := range history {
 		recent[e.Target] = append(recent[e.Target], e)
 	}
 
-	// Resolving a target is a few describe calls: do several at once.
+	// Resolving a target is a few describe calls: most of them shared, the
+	// rest several at once.
+	openCtx, err := groups.prefetchOpen(ctx, f.Targets)
+	if err != nil {
+		return fail(err)
+	}
 	opened := make([]fleetTarget, len(f.Targets))
 	errs := make([]error, len(f.Targets))
 	parallel := o.parallel
@@ -92,7 +102,7 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			opened[i], errs[i] = groups.open(ctx, t)
+			opened[i], errs[i] = groups.open(openCtx(i), t)
 		}()
 	}
 	wg.Wait()
@@ -114,9 +124,10 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 	actor := model.Actor{OSUser: osUser(), Via: o.via}
 	members := make([]rollout.FleetMember, len(opened))
 	engines := make([]*rollout.Engine, len(opened))
+	pre := &fleetPrefetch{members: make([]prefetchMember, len(opened))}
 	for i, ot := range opened {
 		t := f.Targets[i]
-		engine, err := rollout.New(engineConfig(g, log, clk, engineWiring{
+		cfg := engineConfig(g, log, clk, engineWiring{
 			ad: ot.ad, cd: ot.cd, router: namedRouter{Router: ot.ad.router, name: t.Name},
 			alarms: perchaws.NewAlarms(ot.group.cfg), identity: ot.group,
 			alarmNames: t.Alarms, ladder: t.Ladder, plan: t.Plan, paused: t.Paused,
@@ -124,7 +135,9 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 			readOnly: !g.readOnlySet && f.ReadOnlyProfiles[ot.group.profile],
 			recent:   tailN(recent[ot.ad.router.Target().ID()], 50), describe: ot.group.describe,
 			logger: logger.With("target", t.Name),
-		}))
+		})
+		pre.members[i] = newPrefetchMember(ot.group, ot.ad.router, cfg.AlarmNames)
+		engine, err := rollout.New(cfg)
 		if err != nil {
 			return fail(withCode(ExitFailure, fmt.Errorf("target %s: %w", t.Name, err)))
 		}
@@ -148,8 +161,12 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 		PublishDelay: f.PublishDelay,
 		Lookback:     f.Lookback,
 		Poll:         g.poll,
-		Calls:        func() (int64, int64) { return perchaws.CallTotals(counter.Counts()) },
-		Logger:       logger,
+		Prefetch:     pre.prefetch,
+		// Rows hold what they draw; the open cockpit gets everything.
+		SnapshotWindow: ui.FleetSnapshotWindow,
+		Calls:          func() (int64, int64) { return perchaws.CallTotals(counter.Counts()) },
+		CallsBy:        func() map[string]int64 { return perchaws.CallsByService(counter.Counts()) },
+		Logger:         logger,
 	})
 	if err != nil {
 		return fail(withCode(ExitFailure, err))

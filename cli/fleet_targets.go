@@ -22,6 +22,7 @@ type fleetGroup struct {
 	cfg      awssdk.Config
 	describe func(error) string
 	identity rollout.IdentityReader
+	reader   *perchaws.PollReader // a fleet poll's shared reads
 
 	mu     sync.Mutex
 	ident  model.Identity
@@ -48,6 +49,7 @@ type fleetGroups struct {
 	g       *globalFlags
 	creds   awssdk.CredentialsProvider
 	counter *perchaws.CallCounter
+	rates   map[string]perchaws.ServiceRates
 	clock   clock.Clock
 	logger  *slog.Logger
 	history []model.AuditEntry // the audit log, for each target's canary
@@ -77,8 +79,12 @@ func (gs *fleetGroups) group(ctx context.Context, profile, region string) (*flee
 		return nil, configErr(err)
 	}
 	gs.counter.Attach(&cfg)
+	// One budget per profile and region: AWS's limits are per account
+	// and region. On the session's clock, so a demo's budget is in
+	// simulated time like the simulator's limits.
+	perchaws.NewRateLimiter(gs.clock, gs.rates).Attach(&cfg)
 	fg := &fleetGroup{
-		key: key, profile: profile, cfg: cfg, identity: perchaws.NewIdentity(cfg),
+		key: key, profile: profile, cfg: cfg, identity: perchaws.NewIdentity(cfg), reader: perchaws.NewPollReader(cfg),
 		describe: func(err error) string { return perchaws.DescribeErrorWithProfile(err, profile) },
 	}
 	gs.cfgs[key] = fg
@@ -123,6 +129,10 @@ func (gs *fleetGroups) open(ctx context.Context, t config.Target) (fleetTarget, 
 		return fleetTarget{}, configErr(err)
 	}
 	if src, ok := perchaws.SharedFrom(ad.metrics, custom); ok {
+		if t.Kind == model.KindALB {
+			// Target health rides in the metrics calls.
+			src = src.WithHostCounts(ad.router.Target())
+		}
 		out.shared = &src
 	} else if len(t.Custom) > 0 {
 		return fleetTarget{}, usageErr("custom metrics are not supported on a %s target yet", t.Kind)

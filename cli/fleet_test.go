@@ -51,7 +51,7 @@ func newFleetEnv(t testing.TB, n int) *fleetEnv {
 		t.Setenv(k, v)
 	}
 	f := manifestFleet(env.Manifest, sc, nil, false)
-	g := &globalFlags{endpointURL: env.URL, region: env.Manifest.Region, poll: 10 * time.Second, reconcileAfter: time.Minute}
+	g := &globalFlags{endpointURL: env.URL, region: env.Manifest.Region, poll: 10 * time.Second, reconcileAfter: time.Minute, apiRates: []string{"off"}}
 	s, err := openFleet(context.Background(), g, f, fleetOptions{clock: env.Clock, credentials: staticCredentials(), via: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -95,8 +95,9 @@ func TestFleetOf100PollsAtThePhysicalMinimum(t *testing.T) {
 	fe := newFleetEnv(t, 100)
 	ctx := context.Background()
 	queries, billed := fe.s.pool.QueryCount()
-	if queries != 1000 || billed != 1000 {
-		t.Fatalf("%d queries (%d billed), want 10 per target", queries, billed)
+	// Ten signals and four host counts (target health) per target.
+	if queries != 1400 || billed != 1400 {
+		t.Fatalf("%d queries (%d billed), want 14 per target", queries, billed)
 	}
 	want := perchaws.CallsFor(queries)
 
@@ -133,7 +134,7 @@ func TestFleetOf100PollsAtThePhysicalMinimum(t *testing.T) {
 
 	resetSimStats(t, fe.sim.URL)
 	nCalls, nPoints := naivePoll(ctx, t, fe.sim, fe.sim.Clock.Now())
-	if got := simStats(t, fe.sim.URL)["cloudwatch:GetMetricData"]; got != nCalls || nCalls != queries {
+	if got := simStats(t, fe.sim.URL)["cloudwatch:GetMetricData"]; got != nCalls || nCalls != 1000 {
 		t.Fatalf("naive poller: %d calls (stats %d), want one per metric", nCalls, got)
 	}
 	ratio := float64(nPoints) / float64(st.Last.Datapoints)
@@ -226,7 +227,7 @@ targets:
 			t.Fatal(err)
 		}
 	}
-	g := &globalFlags{endpointURL: env.URL, region: "us-east-1", poll: 10 * time.Second, reconcileAfter: time.Minute}
+	g := &globalFlags{endpointURL: env.URL, region: "us-east-1", poll: 10 * time.Second, reconcileAfter: time.Minute, apiRates: []string{"off"}}
 	s, err := openFleet(context.Background(), g, f, fleetOptions{clock: env.Clock, credentials: staticCredentials(), via: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -274,7 +275,7 @@ func TestFleetWithACodeDeployTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &globalFlags{endpointURL: env.URL, region: "us-east-1", poll: 10 * time.Second, reconcileAfter: time.Minute}
+	g := &globalFlags{endpointURL: env.URL, region: "us-east-1", poll: 10 * time.Second, reconcileAfter: time.Minute, apiRates: []string{"off"}}
 	s, err := openFleet(context.Background(), g, f, fleetOptions{clock: env.Clock, credentials: staticCredentials(), via: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -321,7 +322,7 @@ func TestReadOnlyProfileInTheFleet(t *testing.T) {
 	for _, c := range []struct {
 		set, flag, want bool
 	}{{false, false, true}, {true, false, false}, {true, true, true}} {
-		g := &globalFlags{endpointURL: env.URL, poll: 10 * time.Second, reconcileAfter: time.Minute, readOnly: c.flag, readOnlySet: c.set}
+		g := &globalFlags{endpointURL: env.URL, poll: 10 * time.Second, reconcileAfter: time.Minute, readOnly: c.flag, readOnlySet: c.set, apiRates: []string{"off"}}
 		s, err := openFleet(context.Background(), g, f, fleetOptions{clock: env.Clock, credentials: staticCredentials(), via: "test"})
 		if err != nil {
 			t.Fatal(err)

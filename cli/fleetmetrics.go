@@ -22,7 +22,7 @@ func (s sharedMetrics) FetchShared(ctx context.Context, reqs []rollout.MetricsRe
 	res, st := s.pool.Fetch(ctx, in)
 	out := make([]rollout.MetricsResult, len(res))
 	for i, r := range res {
-		out[i] = rollout.MetricsResult{Member: r.Member, Data: r.Data, Err: r.Err}
+		out[i] = rollout.MetricsResult{Member: r.Member, Data: r.Data, Health: r.Health, Err: r.Err}
 	}
 	return out, st
 }

@@ -27,14 +27,17 @@ type simFlags struct {
 	// fleet, when positive, seeds that many ALB canaries modelled on the
 	// scenario's first (fleet.go).
 	fleet int
+	// regions, when given, are simulated behind one endpoint, the fleet
+	// spread across them (perch sim only).
+	regions []string
 }
 
 func addSimFlags(cmd *cobra.Command, f *simFlags, defaultSpeed float64) {
 	cmd.Flags().StringVar(&f.scenario, "scenario", "healthy", "built-in scenario name or a scenario YAML file ("+scenarioNames()+")")
 	cmd.Flags().Float64Var(&f.speed, "speed", defaultSpeed, "simulated seconds per wall-clock second")
 	cmd.Flags().Int64Var(&f.seed, "seed", 0, "random seed (0: the scenario's own)")
-	cmd.Flags().StringArrayVar(&f.faults, "fault", nil, "inject an API fault, starting now (repeatable): throttle|error:SERVICE:FRACTION, "+
-		"latency|outage:SERVICE:DURATION, expire-credentials:AFTER, drift:TARGET:EVERY; SERVICE is elbv2, cloudwatch, lambda, codedeploy, ecs, sts or all")
+	cmd.Flags().StringArrayVar(&f.faults, "fault", nil, "inject an API fault, starting now (repeatable): throttle|error:SERVICE:FRACTION, rate:SERVICE:N/s, "+
+		"latency|outage:SERVICE:DURATION, expire-credentials:AFTER, drift:TARGET:EVERY; SERVICE is elbv2, cloudwatch, lambda, codedeploy, ecs, logs, sts or all")
 	cmd.Flags().IntVar(&f.fleet, "fleet", 0, "seed `N` ALB canaries modelled on the scenario's first (all in the manifest)")
 }
 
@@ -118,6 +121,9 @@ ready-to-paste perch command for each seeded canary. Stop it with Ctrl-C.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if len(f.regions) > 0 {
+				return runSimRegions(cmd, f, opts, listen, manifest)
+			}
 			run, err := sim.Start(ctx, listen, opts)
 			if err != nil {
 				return withCode(ExitFailure, fmt.Errorf("start simulator: %w", err))
@@ -143,10 +149,11 @@ ready-to-paste perch command for each seeded canary. Stop it with Ctrl-C.`,
 	addSimFlags(cmd, f, 1)
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4566", "address to listen on (loopback)")
 	cmd.Flags().StringVar(&manifest, "manifest", "", "also write the endpoint and seeded targets as JSON to this file")
+	cmd.Flags().StringSliceVar(&f.regions, "regions", nil, "simulate these regions behind the one endpoint (requests go by their SigV4 region), --fleet spread evenly across them")
 	return cmd
 }
 
-func writeManifest(path string, m sim.Manifest) error {
+func writeManifest(path string, m any) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)

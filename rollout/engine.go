@@ -88,6 +88,11 @@ type Engine struct {
 	snap        model.Snapshot
 	series      [2]map[model.Signal]*model.Series
 	metricsFrom time.Time
+	// hostCounts are the host counts of the last fed poll that had them.
+	hostCounts *[2]model.Health
+	// window is how much of each signal snapshots carry (0: all six
+	// hours): SetSnapshotWindow.
+	window time.Duration
 	// lastSeen is the split as perch last knew it: after its own read or
 	// its own verified write. A read that differs from it is drift.
 	lastSeen model.Split

@@ -28,6 +28,7 @@ type MetricsRequest struct {
 type MetricsResult struct {
 	Member int
 	Data   []model.SeriesData
+	Health *[2]model.Health // host counts, when the member's metrics have them
 	Err    error
 }
 
@@ -75,10 +76,22 @@ type FleetConfig struct {
 	Poll time.Duration
 	// Parallel is how many members are polled at once; default 8.
 	Parallel int
+	// SnapshotWindow, when set, is how much of each signal the members'
+	// snapshots carry while their cockpit is closed: what the fleet view
+	// draws. The focused member's snapshots carry everything its cockpit's
+	// charts can show. The judge reads everything held either way.
+	SnapshotWindow time.Duration
+	// Prefetch, when set, makes a metrics poll's shared reads (routing,
+	// alarms) for the given members before they are polled, and returns
+	// the context each member's poll reads them from. The focused member
+	// is never in the list: its cockpit reads everything itself.
+	Prefetch func(ctx context.Context, members []int) func(member int) context.Context
 	// Calls, when set, reports the AWS calls made so far: all of them, and
 	// the CloudWatch ones other than GetMetricData (billed per request).
-	Calls  func() (all, cloudWatchRequests int64)
-	Logger *slog.Logger
+	Calls func() (all, cloudWatchRequests int64)
+	// CallsBy, when set, reports the AWS calls made so far by service.
+	CallsBy func() map[string]int64
+	Logger  *slog.Logger
 }
 
 // FleetStats is what the fleet poller has done and what it costs.
@@ -95,6 +108,9 @@ type FleetStats struct {
 	// APICallsPerHour counts every AWS call, measured between the two
 	// newest metrics polls (0 until there are two).
 	APICallsPerHour float64
+	// CallsPerMinute is CallsBy's count per service, measured like
+	// APICallsPerHour.
+	CallsPerMinute map[string]float64
 	// MetricsPerHour is GetMetricData's billed metrics at this cadence.
 	MetricsPerHour float64
 	// CostPerHour estimates the CloudWatch bill in USD per hour: metrics
@@ -117,6 +133,7 @@ type Fleet struct {
 	subs     broadcast.Latest[FleetStats]
 	prevAt   time.Time
 	prevCall [2]int64
+	prevBy   map[string]int64
 }
 
 // NewFleet validates the config.
@@ -167,6 +184,11 @@ func NewFleet(cfg FleetConfig) (*Fleet, error) {
 	}
 	f.stats.Members = len(cfg.Members)
 	f.stats.NextPoll = cfg.Clock.Now()
+	if cfg.SnapshotWindow > 0 {
+		for _, m := range cfg.Members {
+			m.Engine.SetSnapshotWindow(cfg.SnapshotWindow)
+		}
+	}
 	return f, nil
 }
 
@@ -201,8 +223,17 @@ func (f *Fleet) Focus(i int) {
 	if i < -1 || i >= len(f.cfg.Members) {
 		i = -1
 	}
+	was := f.focus
 	f.focus = i
 	f.mu.Unlock()
+	if w := f.cfg.SnapshotWindow; w > 0 && was != i {
+		if i >= 0 {
+			f.cfg.Members[i].Engine.SetSnapshotWindow(0)
+		}
+		if was >= 0 {
+			f.cfg.Members[was].Engine.SetSnapshotWindow(w)
+		}
+	}
 	select {
 	case f.focusCh <- struct{}{}:
 	default:
@@ -286,20 +317,50 @@ func (f *Fleet) PollOnce(ctx context.Context) FleetStats {
 	now := f.cfg.Clock.Now()
 	end := published(now, f.cfg.Period, f.cfg.PublishDelay)
 	feeds, cost := f.fetchShared(ctx, f.requests(now, end))
+	ctxFor := f.prefetch(ctx, feeds)
 	f.each(func(i int) {
 		f.busy[i].Lock()
 		defer f.busy[i].Unlock()
+		c := ctxFor(i)
 		if f.cfg.Members[i].Metrics < 0 {
-			f.cfg.Members[i].Engine.PollOnce(ctx)
+			f.cfg.Members[i].Engine.PollOnce(c)
 			return
 		}
-		f.cfg.Members[i].Engine.PollFed(ctx, feeds[i])
+		f.cfg.Members[i].Engine.PollFed(c, feeds[i])
 	})
 	out, failed := f.record(now, end, feeds, cost)
 	if failed > 0 {
 		f.cfg.Logger.Warn("fleet metrics poll", "failed", failed, "members", len(feeds))
 	}
 	return out
+}
+
+// prefetch runs the shared reads for every member but the focused one,
+// whose feed also loses its host counts: the open cockpit reads target
+// health itself.
+func (f *Fleet) prefetch(ctx context.Context, feeds []*Feed) func(int) context.Context {
+	focus := f.focused()
+	if focus >= 0 && feeds[focus] != nil {
+		fd := *feeds[focus]
+		fd.Health = nil
+		feeds[focus] = &fd
+	}
+	if f.cfg.Prefetch == nil {
+		return func(int) context.Context { return ctx }
+	}
+	members := make([]int, 0, len(f.cfg.Members))
+	for i := range f.cfg.Members {
+		if i != focus {
+			members = append(members, i)
+		}
+	}
+	ctxFor := f.cfg.Prefetch(ctx, members)
+	return func(i int) context.Context {
+		if i == focus {
+			return ctx
+		}
+		return ctxFor(i)
+	}
 }
 
 // requests are the shared members' metric windows, ending at end.
@@ -336,7 +397,7 @@ func (f *Fleet) fetchShared(ctx context.Context, reqs []MetricsRequest) ([]*Feed
 	results, cost := f.cfg.Shared.FetchShared(ctx, reqs)
 	for _, r := range results {
 		if i, ok := memberOf[r.Member]; ok {
-			feeds[i] = &Feed{Data: r.Data, Err: r.Err}
+			feeds[i] = &Feed{Data: r.Data, Health: r.Health, Err: r.Err}
 		}
 	}
 	for i, m := range f.cfg.Members {
@@ -394,7 +455,18 @@ func (f *Fleet) costLocked(now time.Time, cost model.FetchCost) {
 			st.APICallsPerHour = float64(all-f.prevCall[0]) * per
 			cwPerHour = float64(cw-f.prevCall[1]) * per
 		}
-		f.prevAt, f.prevCall = now, [2]int64{all, cw}
+		var by map[string]int64
+		if f.cfg.CallsBy != nil {
+			by = f.cfg.CallsBy()
+		}
+		if !f.prevAt.IsZero() && now.After(f.prevAt) && by != nil {
+			per := float64(time.Minute) / float64(now.Sub(f.prevAt))
+			st.CallsPerMinute = make(map[string]float64, len(by))
+			for k, v := range by {
+				st.CallsPerMinute[k] = float64(v-f.prevBy[k]) * per
+			}
+		}
+		f.prevAt, f.prevCall, f.prevBy = now, [2]int64{all, cw}, by
 	}
 	st.CostPerHour = st.MetricsPerHour/1000*GetMetricDataPerThousandMetrics + cwPerHour/1000*CloudWatchPerThousandRequests
 }

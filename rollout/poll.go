@@ -40,6 +40,11 @@ func (e *Engine) PollOnce(ctx context.Context) model.Snapshot { return e.poll(ct
 type Feed struct {
 	Data []model.SeriesData
 	Err  error
+	// Health, when set, is each side's healthy and unhealthy host counts
+	// from CloudWatch (read in the same GetMetricData calls): the engine
+	// takes them for its health and reads the target health API only
+	// when they change.
+	Health *[2]model.Health
 }
 
 // PollFed is PollOnce with the metrics step done by the caller: feed's
@@ -51,9 +56,9 @@ func (e *Engine) PollFed(ctx context.Context, feed *Feed) model.Snapshot {
 	if feed == nil {
 		return e.poll(ctx, nil)
 	}
-	return e.poll(ctx, func(context.Context, time.Time, time.Time) ([]model.SeriesData, error) {
+	return e.pollWith(ctx, func(context.Context, time.Time, time.Time) ([]model.SeriesData, error) {
 		return feed.Data, feed.Err
-	})
+	}, feed.Health)
 }
 
 // fetchOwn is the engine's own metrics read, bounded like every AWS call.
@@ -90,7 +95,13 @@ type pollReads struct {
 // saw and publishes. fetch reads the metrics from the given start; nil
 // skips them, leaving the signals and verdict as they were.
 func (e *Engine) poll(ctx context.Context, fetch metricsFetch) model.Snapshot {
-	r := e.read(ctx, fetch)
+	return e.pollWith(ctx, fetch, nil)
+}
+
+// pollWith is poll with host counts (nil: none) standing in for the
+// health read while they do not change.
+func (e *Engine) pollWith(ctx context.Context, fetch metricsFetch, counts *[2]model.Health) model.Snapshot {
+	r := e.read(ctx, fetch, counts)
 	e.mu.Lock()
 	s := e.snap
 	s.Now = r.now
@@ -120,7 +131,7 @@ func (e *Engine) poll(ctx context.Context, fetch metricsFetch) model.Snapshot {
 }
 
 // read asks AWS for everything a poll shows, each call bounded.
-func (e *Engine) read(ctx context.Context, fetch metricsFetch) pollReads {
+func (e *Engine) read(ctx context.Context, fetch metricsFetch, counts *[2]model.Health) pollReads {
 	r := pollReads{now: e.cfg.Clock.Now()}
 	// The routing first: following a group, the router may move on to
 	// another deployment, and everything below is then about that one.
@@ -139,7 +150,11 @@ func (e *Engine) read(ctx context.Context, fetch metricsFetch) pollReads {
 	}
 	r.split, r.splitErr = call(ctx, e.cfg.CallTimeout, e.cfg.Router.ReadSplit)
 	if e.cfg.Health != nil {
-		r.health, r.healthErr = call(ctx, e.cfg.CallTimeout, e.cfg.Health.Health)
+		if h, ok := e.healthFromCounts(counts); ok {
+			r.health = h
+		} else {
+			r.health, r.healthErr = call(ctx, e.cfg.CallTimeout, e.cfg.Health.Health)
+		}
 	}
 	if fetch != nil {
 		if from.IsZero() {
@@ -155,6 +170,31 @@ func (e *Engine) read(ctx context.Context, fetch metricsFetch) pollReads {
 		})
 	}
 	return r
+}
+
+// healthFromCounts is the health to show without asking the health API:
+// the counts themselves the first time, the last health shown while the
+// counts stay the same (it may have the detail the API gives, such as
+// draining targets). When they change, or there are none, ok is false
+// and the caller asks the API.
+func (e *Engine) healthFromCounts(counts *[2]model.Health) (h [2]model.Health, ok bool) {
+	if counts == nil {
+		return h, false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	prev := e.hostCounts
+	c := *counts
+	e.hostCounts = &c
+	switch {
+	case prev == nil:
+		return c, true
+	case *prev != c:
+		return h, false
+	case e.snap.HealthErr == "" && e.snap.Health[0].Total()+e.snap.Health[1].Total() > 0:
+		return e.snap.Health, true
+	}
+	return c, true
 }
 
 func (e *Engine) watchesAlarms() bool { return e.cfg.Alarms != nil && len(e.cfg.AlarmNames) > 0 }
@@ -198,7 +238,7 @@ func (e *Engine) foldMetricsLocked(s *model.Snapshot, r pollReads) {
 		s.MetricsErr = e.cfg.DescribeError(r.metricsErr)
 	default:
 		e.storeLocked(r.data)
-		s.Signals = e.signalsLocked()
+		s.Signals = e.signalsLocked(r.now)
 		s.MetricsAt, s.MetricsErr = r.now, ""
 		e.metricsFrom = r.now.Add(-revisionLookback)
 		e.judgeLocked(s, r.now)
@@ -211,7 +251,8 @@ func (e *Engine) judgeLocked(s *model.Snapshot, now time.Time) {
 	if e.auto != nil {
 		stepStart, steps = e.auto.state.EnteredAt, len(e.auto.plan.Steps)
 	}
-	v := model.JudgeSteps(s.Signals, e.cfg.Judge, now, stepStart, steps)
+	// On every point held, whatever the snapshot's window.
+	v := model.JudgeSteps(e.signalsViewLocked(), e.cfg.Judge, now, stepStart, steps)
 	s.Verdict = &v
 }
 
@@ -274,13 +315,52 @@ func (e *Engine) storeLocked(data []model.SeriesData) {
 	}
 }
 
-func (e *Engine) signalsLocked() model.Signals {
+// signalsLocked copies the signals a snapshot carries: the window's
+// newest points up to now (all of them with no window).
+func (e *Engine) signalsLocked(now time.Time) model.Signals {
 	var sig model.Signals
 	for _, side := range model.Sides {
 		sig[side] = model.SideSignals{}
 		for name, ser := range e.series[side] {
-			sig[side][name] = ser.Points()
+			if e.window > 0 {
+				sig[side][name] = ser.Since(now.Add(-e.window))
+			} else {
+				sig[side][name] = ser.Points()
+			}
 		}
 	}
 	return sig
+}
+
+// signalsViewLocked is every point held, uncopied: for the judge, which
+// only reads them, under e.mu.
+func (e *Engine) signalsViewLocked() model.Signals {
+	var sig model.Signals
+	for _, side := range model.Sides {
+		sig[side] = model.SideSignals{}
+		for name, ser := range e.series[side] {
+			sig[side][name] = ser.View()
+		}
+	}
+	return sig
+}
+
+// SetSnapshotWindow makes snapshots carry only the last d of each signal
+// (0: all of them) and publishes one at once. The judge always reads
+// everything held. A fleet sets its rows' sparkline window on every
+// engine and lifts it for the one whose cockpit is open, whose charts
+// can show hours.
+func (e *Engine) SetSnapshotWindow(d time.Duration) {
+	e.mu.Lock()
+	same := e.window == max(d, 0)
+	e.window = max(d, 0)
+	e.mu.Unlock()
+	if same {
+		return
+	}
+	e.publish(func(s *model.Snapshot) {
+		if !s.MetricsAt.IsZero() {
+			s.Signals = e.signalsLocked(s.MetricsAt)
+		}
+	})
 }

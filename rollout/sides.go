@@ -106,7 +106,7 @@ func (e *Engine) chooseCanary(id string) error {
 		e.series[model.Stable], e.series[model.Canary] = e.series[model.Canary], e.series[model.Stable]
 		e.lastSeen = e.lastSeen.Swapped()
 		e.snap.Split = e.snap.Split.Swapped()
-		e.snap.Signals = e.signalsLocked()
+		e.snap.Signals = e.signalsLocked(e.snap.MetricsAt)
 		e.snap.Health[0], e.snap.Health[1] = e.snap.Health[1], e.snap.Health[0]
 		e.snap.Verdict = nil // judged again at the next poll, the right way round
 		if e.auto != nil {

@@ -15,6 +15,9 @@ import (
 type armedFault struct {
 	Fault
 	from, until time.Time
+	// A rate fault's bucket: tokens left at last (simulated time).
+	tokens float64
+	last   time.Time
 }
 
 // armLocked fills in the defaults and the window, counted from at, and
@@ -27,6 +30,7 @@ func (s *Sim) armLocked(f Fault, at time.Time, defaultMessage string) {
 		f.Message = fmt.Sprintf("%s %s", defaultMessage, f.Code)
 	}
 	a := armedFault{Fault: f, from: at.Add(f.After.D())}
+	a.tokens, a.last = float64(f.BurstOrDefault()), a.from
 	if f.For > 0 {
 		a.until = a.from.Add(f.For.D())
 	}
@@ -71,6 +75,9 @@ func (s *Sim) takeFault(service, op string, now time.Time) (Fault, bool) {
 		if f.Fraction > 0 && f.Fraction < 1 && s.faultRandLocked().Float64() >= f.Fraction {
 			continue
 		}
+		if f.Rate > 0 && f.take(now) {
+			continue
+		}
 		out := f.Fault
 		if f.Times > 0 {
 			f.Times--
@@ -81,6 +88,20 @@ func (s *Sim) takeFault(service, op string, now time.Time) (Fault, bool) {
 		return out, true
 	}
 	return Fault{}, false
+}
+
+// take refills a rate fault's bucket to now and takes a token for the
+// call, reporting whether there was one (the call passes).
+func (f *armedFault) take(now time.Time) bool {
+	if now.After(f.last) {
+		f.tokens = min(float64(f.BurstOrDefault()), f.tokens+now.Sub(f.last).Seconds()*f.Rate)
+		f.last = now
+	}
+	if f.tokens >= 1 {
+		f.tokens--
+		return true
+	}
+	return false
 }
 
 // faultRandLocked is the source fractional faults draw from: seeded, so
@@ -100,6 +121,9 @@ func (s *Sim) applyFaultLocked(w http.ResponseWriter, r *http.Request, reqID, se
 	f, ok := s.takeFault(service, op, s.clock.Now())
 	if !ok {
 		return false
+	}
+	if f.Code != "" {
+		s.faulted[service+":"+op+":"+f.Code]++
 	}
 	s.log.Debug("sim: injected fault", "service", service, "operation", op, "code", f.Code, "latency", f.Latency.D(), "drop", f.Drop)
 	if f.Latency > 0 {

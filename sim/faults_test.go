@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -128,5 +129,52 @@ faults:
 	_, err = sim.ParseScenario([]byte("faults:\n  - {at: 1m, service: s3, code: Throttling}\n"), "t")
 	if err == nil || !strings.Contains(err.Error(), "line 2: faults[0].service") {
 		t.Errorf("bad fault service: %v", err)
+	}
+}
+
+// TestRateFaultIsATokenBucket: rate:elbv2:10/s lets a burst of 10 calls
+// through at one instant of simulated time and throttles the rest with
+// ELBv2's own Throttling; a simulated second later 10 more pass. Other
+// services are not limited. /_sim/stats counts the throttled calls.
+func TestRateFaultIsATokenBucket(t *testing.T) {
+	env := simtest.Start(t, simtest.Options{})
+	ctx := context.Background()
+	spec, err := sim.ParseFaultSpec("rate:elbv2:10/s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Sim.ApplyFaultSpec(spec); err != nil {
+		t.Fatal(err)
+	}
+	c := elb.NewFromConfig(env.AWS, func(o *elb.Options) { o.RetryMaxAttempts = 1 })
+	burst := func() (ok, throttled int) {
+		for range 25 {
+			_, err := c.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{})
+			switch {
+			case err == nil:
+				ok++
+			default:
+				wantCode(t, err, "Throttling")
+				throttled++
+			}
+		}
+		return ok, throttled
+	}
+	if ok, th := burst(); ok != 10 || th != 15 {
+		t.Fatalf("first burst: %d passed, %d throttled; want 10 and 15", ok, th)
+	}
+	env.Clock.Advance(500 * time.Millisecond)
+	if ok, _ := burst(); ok != 5 {
+		t.Fatalf("half a second later %d passed, want 5", ok)
+	}
+	env.Clock.Advance(time.Hour) // refills to the burst, not beyond
+	if ok, _ := burst(); ok != 10 {
+		t.Fatalf("an hour later %d passed, want 10 (the bucket holds one second)", ok)
+	}
+	if _, err := sts.NewFromConfig(env.AWS).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatalf("sts is not limited: %v", err)
+	}
+	if n := env.Sim.Faulted()["elbv2:DescribeLoadBalancers:Throttling"]; n != 15+20+15 {
+		t.Errorf("faulted count %d, want 50", n)
 	}
 }

@@ -31,6 +31,8 @@ func TestParseFaultSpec(t *testing.T) {
 		{"expire-credentials:10m", sim.FaultSpec{Kind: "expire-credentials", Duration: 10 * time.Minute}},
 		{"expire-credentials:0s", sim.FaultSpec{Kind: "expire-credentials"}},
 		{"drift:checkout:2m", sim.FaultSpec{Kind: "drift", Target: "checkout", Duration: 2 * time.Minute}},
+		{"rate:elbv2:10/s", sim.FaultSpec{Kind: "rate", Service: "elbv2", Rate: 10}},
+		{"rate:all:0.5/s", sim.FaultSpec{Kind: "rate", Service: "all", Rate: 0.5}},
 	}
 	for _, tc := range good {
 		got, err := sim.ParseFaultSpec(tc.in)
@@ -58,6 +60,11 @@ func TestParseFaultSpec(t *testing.T) {
 		{"throttle:cloudwatch:1.5", "fraction"},
 		{"throttle:cloudwatch:-0.1", "fraction"},
 		{"throttle:cloudwatch:NaN", "fraction"},
+		{"rate:elbv2:10", "rate"},
+		{"rate:elbv2:0/s", "rate"},
+		{"rate:elbv2:-1/s", "rate"},
+		{"rate:elbv2:1e9/s", "rate"},
+		{"rate:s3:10/s", "unknown service"},
 		{"throttle:cloudwatch:50%", "fraction"},
 		{"error:elbv2:half", "fraction"},
 		{"latency:elbv2:0s", "out of range"},
@@ -88,7 +95,8 @@ func TestParseFaultSpec(t *testing.T) {
 
 func FuzzFaultSpec(f *testing.F) {
 	for _, s := range []string{"throttle:cloudwatch:0.5", "error:all:1", "latency:elbv2:2s", "outage:sts:5m",
-		"expire-credentials:1h", "drift:checkout:30s", "throttle:all:1e-3", "latency:lambda:1h1m", "::", "drift:x:1m:"} {
+		"expire-credentials:1h", "drift:checkout:30s", "throttle:all:1e-3", "latency:lambda:1h1m", "::", "drift:x:1m:",
+		"rate:elbv2:10/s", "rate:all:0.5/s", "rate:elbv2:1e5/s", "rate:elbv2:/s"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

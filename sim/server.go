@@ -65,11 +65,10 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/_sim/stats" && r.Method == http.MethodGet:
-		calls := s.Stats()
-		writeJSON(w, map[string]any{"calls": calls})
+		writeJSON(w, map[string]any{"calls": s.Stats(), "faulted": s.Faulted()})
 	case r.URL.Path == "/_sim/stats/reset" && r.Method == http.MethodPost:
 		s.ResetStats()
-		writeJSON(w, map[string]any{"calls": map[string]int{}})
+		writeJSON(w, map[string]any{"calls": map[string]int{}, "faulted": map[string]int{}})
 	case r.URL.Path == "/_sim/manifest" && r.Method == http.MethodGet:
 		writeJSON(w, s.Manifest("http://"+r.Host))
 	case r.URL.Path == "/_sim/faults":
@@ -91,6 +90,8 @@ func writeJSON(w http.ResponseWriter, v any) {
 type Running struct {
 	URL string
 	Sim *Sim
+	// Regions is every simulated region (StartRegions); nil for one.
+	Regions *Regions
 
 	srv  *http.Server
 	done chan struct{}
@@ -116,6 +117,31 @@ func Start(ctx context.Context, addr string, opts Options) (*Running, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start sim: %w", err)
 	}
+	return serve(ctx, addr, s, s.Handler())
+}
+
+// StartRegions serves every region of r on addr (loopback only): a
+// request goes to the region of its SigV4 scope. Running.Sim is the first
+// region's; Running.Regions all of them.
+func StartRegions(ctx context.Context, addr string, r *Regions) (*Running, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("start sim: address %q: %w", addr, err)
+	}
+	if !isLoopback(host) {
+		return nil, fmt.Errorf("start sim: refusing to listen on non-loopback host %q", host)
+	}
+	run, err := serve(ctx, addr, r.Sim(r.order[0]), r.Handler())
+	if run != nil {
+		run.Regions = r
+	}
+	return run, err
+}
+
+func serve(ctx context.Context, addr string, s *Sim, h http.Handler) (*Running, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("start sim: listen %s: %w", addr, err)
@@ -123,7 +149,7 @@ func Start(ctx context.Context, addr string, opts Options) (*Running, error) {
 	run := &Running{
 		URL: "http://" + ln.Addr().String(),
 		Sim: s,
-		srv: &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
 			// net/http's own complaints would go to stderr, over the
 			// cockpit that perch demo draws there.
 			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)},

@@ -80,7 +80,10 @@ type Sim struct {
 	services map[string]awsproto.Service // by SigV4 signing name
 	router   *awsproto.Router
 	stats    map[string]int
-	faults   []armedFault
+	// faulted counts the calls answered with an injected error, by
+	// "service:Operation:Code".
+	faulted map[string]int
+	faults  []armedFault
 	// faultRand draws which calls a fractional fault hits.
 	faultRand *rand.Rand
 	// drifts are second operators changing weights on a schedule.
@@ -143,6 +146,7 @@ func newSim(opts Options, sink metrics.Sink) (*Sim, error) {
 		log:      log,
 		start:    opts.Clock.Now().UTC(),
 		stats:    map[string]int{},
+		faulted:  map[string]int{},
 		reqIDs:   rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)),
 	}
 	s.build(opts.Clock, callerARN)
@@ -182,6 +186,20 @@ func (s *Sim) ResetStats() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats = map[string]int{}
+	s.faulted = map[string]int{}
+}
+
+// Faulted returns how many calls were answered with an injected error
+// since the last reset, by "service:Operation:Code" (ThrottlingException,
+// Throttling, ...).
+func (s *Sim) Faulted() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.faulted))
+	for k, v := range s.faulted {
+		out[k] = v
+	}
+	return out
 }
 
 // Sync advances the traffic model to the clock's now, publishing every

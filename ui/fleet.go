@@ -63,6 +63,7 @@ type FleetModel struct {
 	layout        fleetLayout
 	snaps         []model.Snapshot
 	rows          []string // rendered rows, without the cursor marker
+	stale         []bool   // rows whose snapshot changed since drawn: drawn when on screen
 	texts         []string // what the filter matches, per row
 	visible       []int    // rows passing the filter, in order
 	cursor        int      // index into visible
@@ -95,6 +96,7 @@ func NewFleet(f Fleet, o FleetOptions) *FleetModel {
 	m.filter.CharLimit = 64
 	m.snaps = make([]model.Snapshot, len(m.engines))
 	m.rows = make([]string, len(m.engines))
+	m.stale = make([]bool, len(m.engines))
 	m.texts = make([]string, len(m.engines))
 	for i := range m.snaps {
 		m.snaps[i].Seq = ^uint64(0) // never a real Seq: the first refresh draws every row
@@ -128,27 +130,44 @@ func waitForFleet(ch <-chan rollout.FleetStats) tea.Cmd {
 	}
 }
 
-// refresh reads every snapshot and redraws the rows whose snapshot
-// changed (all of them when force is set: the width changed).
+// refresh reads every snapshot and marks the rows whose snapshot changed
+// (all of them when force is set: the width changed) to be drawn again
+// when they are on screen: of 500 targets, 50 rows show at 200x50.
 func (m *FleetModel) refresh(force bool) {
 	for i, e := range m.engines {
 		s := e.Snapshot()
 		if !force && s.Seq == m.snaps[i].Seq && s.Now.Equal(m.snaps[i].Now) {
 			continue
 		}
-		s = displaySnapshot(s)
+		// Kept as read: only what is drawn is cleaned (drawVisible), and
+		// the filter's text is matched, never shown.
 		m.snaps[i] = s
 		m.texts[i] = rowText(s)
 		if s.Now.After(m.now) {
 			m.now = s.Now
 		}
-		if m.width > 0 {
-			m.rows[i] = renderRow(&m.st, m.layout, s)
-			m.renders++
-		}
+		m.stale[i] = true
 	}
 	m.applyFilter()
 	m.renderChrome()
+	m.drawVisible()
+}
+
+// drawVisible draws the stale rows now on screen. Every Update ends with
+// it, so View only joins strings; a row scrolled into view is drawn then.
+func (m *FleetModel) drawVisible() {
+	if m.width <= 0 || m.cockpit != nil {
+		return
+	}
+	end := min(m.offset+m.rowsHeight(), len(m.visible))
+	for vi := m.offset; vi < end; vi++ {
+		i := m.visible[vi]
+		if m.stale[i] {
+			m.rows[i] = renderRow(&m.st, m.layout, displaySnapshot(m.snaps[i]))
+			m.stale[i] = false
+			m.renders++
+		}
+	}
 }
 
 // Update handles the fleet's keys and messages, or hands them to the open
@@ -157,6 +176,7 @@ func (m *FleetModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.quitting {
 		return m, nil
 	}
+	defer m.drawVisible()
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)

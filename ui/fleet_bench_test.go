@@ -46,3 +46,31 @@ func BenchmarkFleetCockpitView200x50(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+// BenchmarkFleetRedraw500_200x50 is a poll that changed every one of 500
+// targets: only the rows on screen (45 at 200x50) are drawn again, the
+// rest when they scroll into view.
+func BenchmarkFleetRedraw500_200x50(b *testing.B) {
+	m, f := newTestFleetView(500)
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, e := range f.engines {
+			s := e.Snapshot()
+			s.Seq++
+			e.publish(s)
+		}
+		m.Update(fleetStatusMsg{f.Status()})
+		_ = m.View()
+	}
+}
+
+// BenchmarkFleetView500_200x50 is a frame with 500 targets.
+func BenchmarkFleetView500_200x50(b *testing.B) {
+	m, _ := newTestFleetView(500)
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.View()
+	}
+}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/perch-dev/perch/model"
@@ -107,7 +108,7 @@ func (m *FleetModel) costLine() string {
 		long, short = append(long, failed), append(short, failed)
 	}
 	if s.APICallsPerHour > 0 {
-		long = append(long, fmt.Sprintf("AWS %s calls/min", num(s.APICallsPerHour/60)))
+		long = append(long, fmt.Sprintf("AWS %s calls/min%s", num(s.APICallsPerHour/60), byService(s.CallsPerMinute)))
 		short = append(short, fmt.Sprintf("AWS %s/min", num(s.APICallsPerHour/60)))
 	}
 	long = append(long, "metrics "+hms(s.LastPoll)+st.Dim.Render(" next "+hms(s.NextPoll)))
@@ -116,6 +117,34 @@ func (m *FleetModel) costLine() string {
 		return line
 	}
 	return joinFit(short, st.Sep, m.width)
+}
+
+// byService is " (elbv2 2 · cloudwatch 15)": each service's calls a
+// minute, busiest first, so the one nearest its limit is in sight.
+func byService(per map[string]float64) string {
+	if len(per) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(per))
+	for k, v := range per {
+		if v > 0 {
+			names = append(names, k)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if per[names[i]] != per[names[j]] {
+			return per[names[i]] > per[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + " " + num(per[n])
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, " · ") + ")"
 }
 
 func plural(n int) string {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/perch-dev/perch/internal/termtext"
 )
 
 // The cockpit inside the fleet view is the ordinary cockpit (Model) on the
@@ -25,9 +26,10 @@ func (m *FleetModel) openCockpit() tea.Cmd {
 	}
 	m.gen++
 	gen := m.gen
-	title := "fleet › " + m.snaps[i].Target.Name
+	name := termtext.Clean(m.snaps[i].Target.Name, 0)
+	title := "fleet › " + name
 	if m.opts.Title != "" {
-		title = m.opts.Title + " › " + m.snaps[i].Target.Name
+		title = m.opts.Title + " › " + name
 	}
 	c := New(m.engines[i], Options{
 		Actor: m.opts.Actor, ReadOnly: m.opts.ReadOnly, Renderer: m.opts.Renderer,

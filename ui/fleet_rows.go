@@ -12,6 +12,11 @@ import (
 // fleetWindow is how far back a row's sparklines reach.
 const fleetWindow = 30 * time.Minute
 
+// FleetSnapshotWindow is how much of each signal a fleet row needs of its
+// target's snapshot: its sparklines' window and a margin for the time
+// between a metrics poll and the row's clock.
+const FleetSnapshotWindow = fleetWindow + 5*time.Minute
+
 // fleetLayout is the width of each column of the fleet table. Columns that
 // do not fit a narrow terminal are left out (width 0) rather than cut.
 type fleetLayout struct {

@@ -102,6 +102,7 @@ func newTestFleetView(n int) (*FleetModel, *fakeFleet) {
 		Polls: 12, LastPoll: fixNow.Add(-40 * time.Second), NextPoll: fixNow.Add(20 * time.Second),
 		Last:            model.FetchCost{Calls: 1, Queries: n * 10, Metrics: n * 10, Datapoints: n * 40},
 		APICallsPerHour: float64(n) * 4 * 60, MetricsPerHour: float64(n) * 10 * 60, CostPerHour: float64(n) * 0.006,
+		CallsPerMinute: map[string]float64{"cloudwatch": 2, "elbv2": 1},
 	}}
 	for i := range n {
 		f.engines = append(f.engines, newFake(fleetSnapshot(i)))
@@ -163,7 +164,7 @@ func TestFleetRowsShowWhatMatters(t *testing.T) {
 		"cart-1", "✗ FAIL", "● 1 ALARM: checkout-canary-5xx", // the spike row names its firing alarm
 		"orders-1", "? UNKNOWN", // unknown routing says so in words
 		"pricing-1", "DRIFT → 30%",
-		"GetMetricData 1 call/poll (200 metrics, 800 datapoints)", "CloudWatch ≈$0.12/h", "AWS 80 calls/min",
+		"GetMetricData 1 call/poll (200 metrics, 800 datapoints)", "CloudWatch ≈$0.12/h", "AWS 80 calls/min (cloudwatch 2 · elbv2 1)",
 	} {
 		if !strings.Contains(v, want) {
 			t.Errorf("fleet view lacks %q", want)
@@ -311,6 +312,39 @@ func TestFleetRedrawsOnlyChangedRows(t *testing.T) {
 	}
 	if !strings.Contains(lineWith(ansi.Strip(m.View()), "inventory-1"), "50%") {
 		t.Error("the changed row does not show the new split")
+	}
+}
+
+// TestFleetDrawsOnlyRowsOnScreen: of 500 targets only the rows that fit
+// are drawn; a poll that changes every target draws those again, and the
+// rest are drawn as they scroll into view.
+func TestFleetDrawsOnlyRowsOnScreen(t *testing.T) {
+	m, f := newTestFleetView(500)
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
+	n := m.rowsHeight()
+	if m.renders != n {
+		t.Fatalf("first frame drew %d rows, want the %d on screen", m.renders, n)
+	}
+	for _, e := range f.engines {
+		s := e.Snapshot()
+		s.Seq++
+		e.publish(s)
+	}
+	base := m.renders
+	m.Update(fleetStatusMsg{f.Status()})
+	if m.renders-base != n {
+		t.Fatalf("a poll that changed all 500 drew %d rows, want %d", m.renders-base, n)
+	}
+	base = m.renders
+	m.Update(tea.KeyMsg{Type: tea.KeyPgDown})
+	m.Update(tea.KeyMsg{Type: tea.KeyPgDown})
+	if got := m.renders - base; got == 0 || got > 2*n {
+		t.Fatalf("two pages down drew %d rows, want at most %d", got, 2*n)
+	}
+	v := ansi.Strip(m.View())
+	sel := f.engines[m.Selected()].Snapshot().Target.Name
+	if !strings.Contains(v, sel+" ") {
+		t.Fatalf("the selected row %s is not on screen:\n%s", sel, v)
 	}
 }
 

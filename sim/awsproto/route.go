@@ -98,12 +98,30 @@ func (rt *Router) ShortName(signingName string) string {
 	return signingName
 }
 
+// ScopeRegion pulls the region out of the same credential scope; "" when
+// the request is not signed that way.
+func ScopeRegion(auth string) string {
+	parts := scopeParts(auth)
+	if parts == nil {
+		return ""
+	}
+	return parts[2]
+}
+
 // ScopeService pulls the service out of
 // "AWS4-HMAC-SHA256 Credential=AKID/20261126/us-east-1/sts/aws4_request, ...".
 func ScopeService(auth string) string {
+	parts := scopeParts(auth)
+	if parts == nil {
+		return ""
+	}
+	return parts[3]
+}
+
+func scopeParts(auth string) []string {
 	i := strings.Index(auth, "Credential=")
 	if i < 0 {
-		return ""
+		return nil
 	}
 	cred := auth[i+len("Credential="):]
 	if j := strings.IndexAny(cred, ", "); j >= 0 {
@@ -111,7 +129,7 @@ func ScopeService(auth string) string {
 	}
 	parts := strings.Split(cred, "/")
 	if len(parts) != 5 || parts[4] != "aws4_request" {
-		return ""
+		return nil
 	}
-	return parts[3]
+	return parts
 }

@@ -210,6 +210,37 @@ func (t *albTraffic) generate(c *canaryRun, from time.Time) {
 	t.publishSide(stream(1), c.stableDim, c, from, nS, p.Stable)
 	t.publishSide(stream(2), c.canaryDim, c, from, total-nS, p.Canary)
 	t.publishSaturation(stream(3), c, from, [2]int{nS, total - nS})
+	t.publishHealth(c.stableTG, c.lbDim, c.stableDim, from)
+	t.publishHealth(c.canaryTG, c.lbDim, c.canaryDim, from)
+}
+
+// publishHealth publishes a target group's HealthyHostCount and
+// UnHealthyHostCount for the period at: ALB publishes them every minute,
+// requests or not. The counts are the targets' states when the period is
+// generated (the model does not keep a history of health); targets in any
+// other state (initial, draining) count in neither, as on AWS.
+func (t *albTraffic) publishHealth(tgARN, lbDim, tgDim string, at time.Time) {
+	tg := t.elb.tgByARN[tgARN]
+	if tg == nil {
+		return
+	}
+	healthy, unhealthy := 0, 0
+	for _, tt := range tg.targets {
+		switch tt.state {
+		case "healthy":
+			healthy++
+		case "unhealthy":
+			unhealthy++
+		}
+	}
+	dims := []metrics.Dimension{{Name: "LoadBalancer", Value: lbDim}, {Name: "TargetGroup", Value: tgDim}}
+	for name, n := range map[string]int{"HealthyHostCount": healthy, "UnHealthyHostCount": unhealthy} {
+		v := float64(n)
+		t.store.Put(metrics.Datum{
+			Namespace: Namespace, MetricName: name, Dimensions: dims, Timestamp: at, Unit: "Count",
+			SampleCount: 1, Sum: v, Min: v, Max: v,
+		})
+	}
 }
 
 func (t *albTraffic) publishSide(r *rand.Rand, tgDim string, c *canaryRun, at time.Time, n int, sp scenario.SideParams) {

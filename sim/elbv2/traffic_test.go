@@ -176,7 +176,7 @@ func TestZeroWeightSidePublishesNothing(t *testing.T) {
 	clk.Advance(10 * time.Minute)
 	s.Sync()
 	for _, d := range rec.datums {
-		if d.Dimensions[1].Value == tgDimension(odd.CanaryTargetGroupARN) {
+		if d.Dimensions[1].Value == tgDimension(odd.CanaryTargetGroupARN) && !strings.HasSuffix(d.MetricName, "HostCount") {
 			t.Fatalf("weight-0 canary published %s at %s", d.MetricName, d.Timestamp)
 		}
 	}
@@ -326,6 +326,34 @@ func TestDriftEventRewritesWeights(t *testing.T) {
 	}
 }
 
+// TestHostCountsFollowTargetHealth: HealthyHostCount and
+// UnHealthyHostCount are published every period for both sides, even a
+// side with no requests, and follow the targets' states.
+func TestHostCountsFollowTargetHealth(t *testing.T) {
+	s, clk, rec := testSim(t, "bad-targets", 0)
+	odd := s.Manifest("").Targets[0]
+	clk.Advance(2 * time.Minute)
+	s.Sync()
+	if err := s.SetTargetHealth(odd.CanaryTargetGroupARN, 0); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(3 * time.Minute)
+	s.Sync()
+	last := func(metric string) float64 {
+		var at time.Time
+		v := -1.0
+		for ts, d := range rec.side(metric, odd.CanaryTargetGroupARN) {
+			if ts.After(at) {
+				at, v = ts, d.Sum
+			}
+		}
+		return v
+	}
+	if h, u := last("HealthyHostCount"), last("UnHealthyHostCount"); h != 0 || u < 1 {
+		t.Fatalf("after every canary target failed: healthy %v, unhealthy %v", h, u)
+	}
+}
+
 func TestDayOfTrafficIsCheapAndBounded(t *testing.T) {
 	s, clk, rec := testSim(t, "healthy", 0)
 	rec.datums = nil
@@ -337,8 +365,9 @@ func TestDayOfTrafficIsCheapAndBounded(t *testing.T) {
 		s.Sync()
 	}
 	elapsed := time.Since(start)
-	// 1440 periods × 2 sides × (requests, 5xx, 4xx, latency) at most.
-	if len(rec.datums) > 1440*2*4 || len(rec.datums) < 1440*2*2 {
+	// 1440 periods × 2 sides × (requests, 5xx, 4xx, latency, healthy
+	// and unhealthy hosts) at most.
+	if len(rec.datums) > 1440*2*6 || len(rec.datums) < 1440*2*2 {
 		t.Errorf("a day published %d datums", len(rec.datums))
 	}
 	if s.traffic.canaries[0].Changes() != 1 {

@@ -124,6 +124,42 @@ func (l *Service) updateAlias(_ *http.Request, req lambdaRequest, body []byte) (
 	return http.StatusOK, f.aliasJSON(a), nil
 }
 
+// createAlias adds an alias, as a second team sharing a function does:
+// it gets no traffic model of its own (only the scenario's aliases
+// publish metrics), but reads, lists and updates like any other.
+func (l *Service) createAlias(_ *http.Request, req lambdaRequest, body []byte) (int, any, *awsproto.Error) {
+	var in struct {
+		Name            string
+		FunctionVersion string
+		Description     string
+		RoutingConfig   *routingJSON
+	}
+	if aerr := decodeLambdaBody(body, &in); aerr != nil {
+		return 0, nil, aerr
+	}
+	f, _, aerr := l.resolveFunction(req.function)
+	if aerr != nil {
+		return 0, nil, aerr
+	}
+	if !aliasNamePattern.MatchString(in.Name) || versionPattern.MatchString(in.Name) {
+		return 0, nil, lambdaValidation("Value '%s' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)", in.Name)
+	}
+	if f.aliases[in.Name] != nil {
+		return 0, nil, &awsproto.Error{Status: http.StatusConflict, Code: "ResourceConflictException",
+			Message: "Alias already exists: " + f.arn + ":" + in.Name, Sender: true}
+	}
+	a := &lambdaAlias{name: in.Name, description: in.Description}
+	var weights map[string]float64
+	if in.RoutingConfig != nil {
+		weights = in.RoutingConfig.AdditionalVersionWeights
+	}
+	if aerr := l.setAlias(f, a, in.FunctionVersion, weights); aerr != nil {
+		return 0, nil, aerr
+	}
+	f.aliases[in.Name] = a
+	return http.StatusCreated, f.aliasJSON(a), nil
+}
+
 // setAlias validates and applies a new target for an alias the way
 // UpdateAlias does, with a new RevisionId.
 func (l *Service) setAlias(f *lambdaFunction, a *lambdaAlias, fv string, weights map[string]float64) *awsproto.Error {

@@ -99,6 +99,7 @@ type lambdaHandler func(l *Service, r *http.Request, req lambdaRequest, body []b
 var lambdaOps = map[string]lambdaHandler{
 	"GetAlias":                 (*Service).getAlias,
 	"UpdateAlias":              (*Service).updateAlias,
+	"CreateAlias":              (*Service).createAlias,
 	"ListAliases":              (*Service).listAliases,
 	"ListVersionsByFunction":   (*Service).listVersions,
 	"ListFunctions":            (*Service).listFunctions,
@@ -164,6 +165,7 @@ func lambdaValidation(format string, args ...any) *awsproto.Error {
 var (
 	functionIDPattern = regexp.MustCompile(`^(?:arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\d{12}):function:|(\d{12}):function:)?([a-zA-Z0-9_-]{1,64})(?::(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$`)
 	versionPattern    = regexp.MustCompile(`^(\$LATEST|[0-9]{1,10})$`)
+	aliasNamePattern  = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,128}$`)
 	routingKeyPattern = regexp.MustCompile(`^[0-9]{1,10}$`)
 )
 

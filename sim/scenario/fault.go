@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/perch-dev/perch/sim/awsproto"
@@ -44,6 +45,25 @@ type Fault struct {
 	// For ends the fault this much simulated time after it starts to
 	// apply; 0 means never.
 	For Duration `json:"for,omitempty" yaml:"for"`
+
+	// Rate, when above 0, makes the fault a token bucket: matching calls
+	// pass at up to Rate a second of simulated time (after a burst of
+	// Burst, default one second's worth) and only the calls beyond it get
+	// the fault, as an AWS API's per-account rate limit does.
+	Rate  float64 `json:"rate,omitempty" yaml:"rate"`
+	Burst int     `json:"burst,omitempty" yaml:"burst"`
+}
+
+// MaxRate bounds a rate fault: beyond it no throttle is felt.
+const MaxRate = 100000
+
+// BurstOrDefault is the bucket's size: Burst, or one second of Rate
+// (at least 1).
+func (f Fault) BurstOrDefault() int {
+	if f.Burst > 0 {
+		return f.Burst
+	}
+	return max(1, int(math.Ceil(f.Rate)))
 }
 
 // Check rejects a fault that could never do anything or would do
@@ -64,6 +84,10 @@ func (f Fault) Check() error {
 		return fmt.Errorf("latency %s is out of range (0s..10m)", f.Latency.D())
 	case f.After < 0 || f.For < 0:
 		return fmt.Errorf("after and for must not be negative")
+	case !(f.Rate >= 0 && f.Rate <= MaxRate) || f.Burst < 0 || f.Burst > MaxRate:
+		return fmt.Errorf("rate %v (burst %d) is out of range (0..%d a second)", f.Rate, f.Burst, MaxRate)
+	case f.Rate > 0 && f.Code == "":
+		return fmt.Errorf("a rate fault needs a code to answer calls over the rate with")
 	}
 	if f.Service != "" {
 		known := false

@@ -13,6 +13,7 @@ import (
 // FaultSpec is one `perch sim --fault SPEC`, parsed:
 //
 //	throttle:SERVICE:FRACTION    that share of calls is throttled
+//	rate:SERVICE:N/s             calls beyond N a second (simulated time) are throttled
 //	error:SERVICE:FRACTION       that share of calls fails with a 500
 //	latency:SERVICE:DURATION     every call waits that long (wall clock)
 //	outage:SERVICE:DURATION      every call's connection drops, from now for that long
@@ -21,10 +22,12 @@ import (
 //
 // SERVICE is elbv2, cloudwatch, lambda, codedeploy, sts or all.
 type FaultSpec struct {
-	Kind    string // throttle, error, latency, outage, expire-credentials, drift
+	Kind    string // throttle, rate, error, latency, outage, expire-credentials, drift
 	Service string // "all" for every service; empty for expire-credentials and drift
 	// Fraction is for throttle and error.
 	Fraction float64
+	// Rate is for rate: calls a second.
+	Rate float64
 	// Duration is the latency, the outage's length, expire-credentials'
 	// AFTER or drift's EVERY.
 	Duration time.Duration
@@ -37,7 +40,7 @@ type FaultSpec struct {
 var serviceNames = []string{"elbv2", "sts", "cloudwatch", "lambda", "codedeploy", "account", "ecs", "logs"}
 
 // FaultServices are the SERVICE names a spec accepts besides "all".
-var FaultServices = []string{"elbv2", "cloudwatch", "lambda", "codedeploy", "ecs", "sts"}
+var FaultServices = []string{"elbv2", "cloudwatch", "lambda", "codedeploy", "ecs", "logs", "sts"}
 
 // Bounds a spec is checked against: beyond them a typo is likelier than
 // an intent.
@@ -52,7 +55,7 @@ const (
 
 var specTarget = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
-const specGrammar = "throttle|error:SERVICE:FRACTION, latency|outage:SERVICE:DURATION, expire-credentials:AFTER or drift:TARGET:EVERY"
+const specGrammar = "throttle|error:SERVICE:FRACTION, rate:SERVICE:N/s, latency|outage:SERVICE:DURATION, expire-credentials:AFTER or drift:TARGET:EVERY"
 
 // ParseFaultSpec parses one SPEC strictly; errors are one line.
 func ParseFaultSpec(s string) (FaultSpec, error) {
@@ -69,7 +72,7 @@ func ParseFaultSpec(s string) (FaultSpec, error) {
 		want = 2
 	}
 	switch kind {
-	case "throttle", "error", "latency", "outage", "expire-credentials", "drift":
+	case "throttle", "rate", "error", "latency", "outage", "expire-credentials", "drift":
 	default:
 		if len(parts) == 1 {
 			return bad("want %s", specGrammar)
@@ -81,7 +84,7 @@ func ParseFaultSpec(s string) (FaultSpec, error) {
 	}
 	spec := FaultSpec{Kind: kind}
 	switch kind {
-	case "throttle", "error", "latency", "outage":
+	case "throttle", "rate", "error", "latency", "outage":
 		svc := parts[1]
 		if svc != "all" && !slices.Contains(FaultServices, svc) {
 			return bad("unknown service %q: want %s or all", clip(svc), strings.Join(FaultServices, ", "))
@@ -101,6 +104,14 @@ func ParseFaultSpec(s string) (FaultSpec, error) {
 			return bad("fraction %q: want a number above 0 and at most 1, such as 0.5", clip(last))
 		}
 		spec.Fraction = f
+		return spec, nil
+	case "rate":
+		n, ok := strings.CutSuffix(last, "/s")
+		f, err := strconv.ParseFloat(n, 64)
+		if !ok || err != nil || math.IsNaN(f) || f <= 0 || f > MaxRate {
+			return bad("rate %q: want calls a second above 0 and at most %d, such as 10/s", clip(last), MaxRate)
+		}
+		spec.Rate = f
 		return spec, nil
 	}
 	d, err := time.ParseDuration(last)
@@ -138,6 +149,8 @@ func (f FaultSpec) String() string {
 	switch f.Kind {
 	case "throttle", "error":
 		return f.Kind + ":" + f.Service + ":" + strconv.FormatFloat(f.Fraction, 'g', -1, 64)
+	case "rate":
+		return f.Kind + ":" + f.Service + ":" + strconv.FormatFloat(f.Rate, 'g', -1, 64) + "/s"
 	case "latency", "outage":
 		return f.Kind + ":" + f.Service + ":" + f.Duration.String()
 	case "expire-credentials":
@@ -163,6 +176,11 @@ func (f FaultSpec) Faults() []Fault {
 			base.Code, base.Status = throttleCode(svc)
 			base.Message = "Rate exceeded"
 			base.Fraction = f.Fraction
+		case "rate":
+			// One bucket per service: each service's limit is its own.
+			base.Code, base.Status = throttleCode(svc)
+			base.Message = "Rate exceeded"
+			base.Rate = f.Rate
 		case "error":
 			base.Code, base.Status = internalCode(svc), 500
 			base.Message = "We encountered an internal error. Please try again."
