@@ -181,8 +181,8 @@ func (m *Model) writeKey(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-// continueKey sends ContinueDeployment when the deployment waits, and
-// says why not otherwise.
+// continueKey asks before it sends ContinueDeployment (or continues an
+// ECS hook) when the deployment waits, and says why not otherwise.
 func (m *Model) continueKey() tea.Cmd {
 	if why := m.writeBlocked(); why != "" {
 		m.status = why
@@ -197,7 +197,9 @@ func (m *Model) continueKey() tea.Cmd {
 		m.status = fmt.Sprintf("deployment %s is %s, not waiting: nothing to continue (CodeDeploy has no API to skip an interval)", d.ID, d.Status)
 		return nil
 	}
-	return m.send(model.Intent{Kind: model.Continue, Actor: m.opts.Actor})
+	m.confirm.Open(model.Continue, m.snap)
+	m.status = "y continues it: the deployment then moves traffic by itself"
+	return nil
 }
 
 func (m *Model) ladder() model.Ladder {

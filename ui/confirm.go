@@ -15,8 +15,8 @@ import (
 	"github.com/perch-dev/perch/model"
 )
 
-// confirm is the dialog in front of the two actions that move all traffic
-// at once. It shows what will happen and the health of the side that is
+// confirm is the dialog in front of the actions that move all traffic at
+// once: promote, roll back, and continuing a deployment that waits. It shows what will happen and the health of the side that is
 // about to take the traffic, and takes an optional reason for the audit log.
 type confirm struct {
 	stale
@@ -74,6 +74,11 @@ func (c *confirm) Close() { c.open, c.typing = false, false; c.reason.Blur() }
 
 // Intent is the intent the dialog confirms.
 func (c *confirm) Intent(actor model.Actor) model.Intent {
+	if c.kind == model.Continue {
+		// The deployment, not a split, is what a continue rests on: the
+		// engine re-reads what it waits for before it sends.
+		return model.Intent{Kind: model.Continue, Reason: strings.TrimSpace(c.reason.Value()), Actor: actor}
+	}
 	exp := c.snap.Split
 	return model.Intent{Kind: c.kind, Expected: &exp, Reason: strings.TrimSpace(c.reason.Value()), Actor: actor}
 }
@@ -136,6 +141,9 @@ func (c *confirm) render() string {
 	var title, what string
 	var onto, from model.Side
 	switch c.kind {
+	case model.Continue:
+		title, what = "CONTINUE "+s.Target.Name, continueWhat(s)
+		onto, from = model.Canary, model.Stable
 	case model.Promote:
 		title = "PROMOTE " + s.Target.Name
 		what = fmt.Sprintf("Promote: canary %s → 100%%, stable gets 0%%", pct(cur))
@@ -149,7 +157,9 @@ func (c *confirm) render() string {
 	g := gauge{st: st, snap: s}
 	lines = append(lines, g.health("■ stable", s.Health[model.Stable], false)+st.Sep+
 		g.health("▲ canary", s.Health[model.Canary], true))
-	if w := capacityWarning(s.Target.Kind, s.Health, onto, from); w != "" {
+	if c.kind == model.Continue && s.Deployment != nil && s.Deployment.Waiting == model.WaitTermination {
+		// The traffic has moved already: nothing takes more of it.
+	} else if w := capacityWarning(s.Target.Kind, s.Health, onto, from); w != "" {
 		lines = append(lines, st.Bad.Render("⚠ "+w))
 	}
 	if sec := s.Target.StickinessSeconds; sec > 0 {
@@ -192,4 +202,20 @@ func capacityWarning(kind model.TargetKind, h [2]model.Health, onto, from model.
 		return fmt.Sprintf("%s has fewer healthy targets (%d) than the %s (%d)", onto, to.Healthy, from, fr.Healthy)
 	}
 	return ""
+}
+
+// continueWhat says what continuing the waiting deployment will do.
+func continueWhat(s model.Snapshot) string {
+	d := s.Deployment
+	if d == nil {
+		return "Continue"
+	}
+	switch {
+	case d.ECS != nil && d.ECS.Hook != nil:
+		return fmt.Sprintf("Continue hook %s at %s: ECS goes on by itself (%s), the canary at %s now", d.ECS.Hook.ID, d.ECS.Stage, d.ECS.Strategy, pct(s.Split.CanaryPercent()))
+	case d.Waiting == model.WaitTermination:
+		return fmt.Sprintf("Continue %s: CodeDeploy ends its termination wait and removes the original (the traffic has moved already)", d.ID)
+	default:
+		return fmt.Sprintf("Continue %s (%s): CodeDeploy goes on with %s by itself, moving traffic from canary %s", d.ID, d.Waiting, d.Config, pct(s.Split.CanaryPercent()))
+	}
 }

@@ -153,7 +153,14 @@ func TestECSKeys(t *testing.T) {
 		t.Fatalf("r at a hook: %q", m.status)
 	}
 	press(m, "n")
-	run(t, m, press(m, "c"))
+	// c asks first: continuing lets the deployment move traffic by itself.
+	if cmd := press(m, "c"); cmd != nil || len(eng.intents()) != 0 {
+		t.Fatalf("c sent before y: %v", eng.intents())
+	}
+	if v := screen(t, m, 200, 50); !strings.Contains(v, "CONTINUE") {
+		t.Fatalf("no continue dialog:\n%s", v)
+	}
+	run(t, m, press(m, "y"))
 	if in := eng.intents(); len(in) != 1 || in[0].Kind != model.Continue {
 		t.Fatalf("intents after c: %+v", in)
 	}
