@@ -7,6 +7,11 @@ import (
 	"testing"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	perchaws "github.com/perch-dev/perch/aws"
 	"github.com/perch-dev/perch/config"
 	"github.com/perch-dev/perch/model"
 	"github.com/perch-dev/perch/sim"
@@ -17,12 +22,22 @@ import (
 // a fleet of targets on it.
 func openKindsFleet(t *testing.T, yaml string, targets []config.Target) *fleetEnv {
 	t.Helper()
+	return openKindsFleetWith(t, yaml, targets, nil)
+}
+
+// openKindsFleetWith is openKindsFleet with setup run on the simulator
+// before the fleet opens.
+func openKindsFleetWith(t *testing.T, yaml string, targets []config.Target, setup func(*simtest.Env)) *fleetEnv {
+	t.Helper()
 	sc, err := sim.ParseScenario([]byte(yaml), "fleet-kinds")
 	if err != nil {
 		t.Fatal(err)
 	}
 	env := simtest.Start(t, simtest.Options{Options: sim.Options{Scenario: sc}})
 	isolateAWSEnv(t)
+	if setup != nil {
+		setup(env)
+	}
 	f := &config.File{Path: "kinds", PublishDelay: sc.PublishDelay.D(), Lookback: config.DefaultLookback}
 	for _, tg := range targets {
 		tg.Region = env.Manifest.Region
@@ -118,5 +133,107 @@ func wantECSPerPoll(e, k int) map[string]int {
 		"elbv2:DescribeTargetHealth":     2 * e,
 		"cloudwatch:GetMetricData":       e,
 		"cloudwatch:DescribeAlarms":      ceil(k, 100),
+	}
+}
+
+// TestFleetOfLambdaAliasesReadsEachFunctionOnce: four functions with two
+// aliases each in the fleet (live, and a beta another team routes) and
+// two with one. A steady poll reads each two-alias function in one
+// ListAliases and each one-alias function in one GetAlias, as
+// docs/fleet.md's Lambda line says (before: a GetAlias per alias, 10).
+func TestFleetOfLambdaAliasesReadsEachFunctionOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a simulated fleet")
+	}
+	var b strings.Builder
+	b.WriteString("name: lambda-fleet\nseed: 9\nhistory: 30m\npublish_delay: 30s\nlambdas:\n")
+	for i := range 6 {
+		fmt.Fprintf(&b, "  - {name: fn%d, alias: live, invocations_per_minute: 600, stable_version: \"3\", canary_version: \"4\", canary_weight: 10}\n", i)
+	}
+	var targets []config.Target
+	for i := range 6 {
+		fn := fmt.Sprintf("fn%d", i)
+		targets = append(targets, config.Target{Name: fn + ":live", Kind: model.KindLambda, Function: fn, Alias: "live", CanaryVersion: "4"})
+		if i < 4 {
+			targets = append(targets, config.Target{Name: fn + ":beta", Kind: model.KindLambda, Function: fn, Alias: "beta", CanaryVersion: "4"})
+		}
+	}
+	fe := openKindsFleetWith(t, b.String(), targets, func(env *simtest.Env) {
+		lam := lambda.NewFromConfig(awssdk.Config{Region: env.Manifest.Region, Credentials: staticCredentials(), BaseEndpoint: awssdk.String(env.URL)})
+		for i := range 4 {
+			if _, err := lam.CreateAlias(context.Background(), &lambda.CreateAliasInput{FunctionName: awssdk.String(fmt.Sprintf("fn%d", i)),
+				Name: awssdk.String("beta"), FunctionVersion: awssdk.String("3"),
+				RoutingConfig: &ltypes.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{"4": 0.25}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	const w = 10 // aliases in the fleet
+	steadyPolls(t, fe, 2, func(i int, got, retried map[string]int) {
+		if i == 0 {
+			t.Logf("steady poll of %d aliases over 6 functions: %v", w, got)
+		}
+		sameCalls(t, "steady poll", got, map[string]int{
+			"lambda:ListAliases":              4,
+			"lambda:GetAlias":                 2,
+			"lambda:GetFunctionConfiguration": 2 * w,
+			"cloudwatch:GetMetricData":        perchaws.CallsFor(10 * w),
+		}, retried)
+	})
+	for _, e := range fe.s.engines {
+		s := e.Snapshot()
+		want := 10.0
+		if strings.HasSuffix(s.Target.Name, ":beta") {
+			want = 25
+		}
+		if !s.SplitKnown || s.Split.CanaryPercent() != want {
+			t.Errorf("%s: split known %v (%s) %+v, want %v%% to the canary", s.Target.Name, s.SplitKnown, s.SplitErr, s.Split, want)
+		}
+	}
+}
+
+// TestFleetOfCodeDeployDeploymentsReadsThemBy25: 30 CodeDeploy ECS
+// deployments in progress. A steady poll reads them in ceil(30/25) = 2
+// BatchGetDeployments, as docs/fleet.md's CodeDeploy lines say, with
+// each deployment's targets (BatchGetDeploymentTargets, twice) and
+// metrics (GetMetricData) its own (before: 30 GetDeployment).
+func TestFleetOfCodeDeployDeploymentsReadsThemBy25(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a simulated fleet")
+	}
+	const d = 30
+	var b strings.Builder
+	b.WriteString("name: codedeploy-fleet\nseed: 11\nhistory: 30m\npublish_delay: 30s\nalbs:\n")
+	for i := range d {
+		fmt.Fprintf(&b, "  - {name: web%02d, requests_per_minute: 600, canary_weight: 0, targets_per_side: 2}\n", i)
+	}
+	b.WriteString("codedeploy:\n  deployment_groups:\n")
+	var targets []config.Target
+	for i := range d {
+		fmt.Fprintf(&b, `    - application: app%02d
+      name: bg
+      compute_platform: ECS
+      alb: web%02d
+      deployment_config: CodeDeployDefault.ECSCanary10Percent15Minutes
+      deployments:
+        - at: -5m
+`, i, i)
+		targets = append(targets, config.Target{Name: fmt.Sprintf("app%02d", i), Kind: model.KindCodeDeploy, Application: fmt.Sprintf("app%02d", i), DeploymentGroup: "bg"})
+	}
+	fe := openKindsFleet(t, b.String(), targets)
+	steadyPolls(t, fe, 2, func(i int, got, retried map[string]int) {
+		if i == 0 {
+			t.Logf("steady poll of %d CodeDeploy deployments: %v", d, got)
+		}
+		sameCalls(t, "steady poll", got, map[string]int{
+			"codedeploy:BatchGetDeployments":       (d + perchaws.MaxDeploymentsPerCall - 1) / perchaws.MaxDeploymentsPerCall,
+			"codedeploy:BatchGetDeploymentTargets": 2 * d,
+			"cloudwatch:GetMetricData":             d,
+		}, retried)
+	})
+	for _, e := range fe.s.engines {
+		if s := e.Snapshot(); !s.SplitKnown || s.Deployment == nil || s.Deployment.Status != "InProgress" {
+			t.Errorf("%s: split known %v (%s), deployment %+v", s.Target.Name, s.SplitKnown, s.SplitErr, s.Deployment)
+		}
 	}
 }
