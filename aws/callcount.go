@@ -98,9 +98,9 @@ func CallTotals(counts map[string]int64) (all, cloudWatchRequests int64) {
 }
 
 // CallsByService sums counts by service, under short names (elbv2,
-// cloudwatch, lambda, codedeploy, sts; others as the SDK names them).
+// cloudwatch, lambda, codedeploy, ecs, sts; others as the SDK names them).
 func CallsByService(counts map[string]int64) map[string]int64 {
-	short := map[string]string{"Elastic Load Balancing v2": "elbv2", "CloudWatch": "cloudwatch", "Lambda": "lambda", "CodeDeploy": "codedeploy", "STS": "sts"}
+	short := map[string]string{"Elastic Load Balancing v2": "elbv2", "CloudWatch": "cloudwatch", "Lambda": "lambda", "CodeDeploy": "codedeploy", "ECS": "ecs", "STS": "sts"}
 	out := map[string]int64{}
 	for k, v := range counts {
 		svc, _, _ := strings.Cut(k, ":")

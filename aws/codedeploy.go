@@ -209,8 +209,7 @@ func (r *CodeDeployRouter) getDeployment(ctx context.Context, id string) (*cdtyp
 }
 
 // BatchNeeds is the deployment a fleet poll reads for this router in a
-// shared BatchGetDeployments. ECS service deployments, once perch reads
-// them, belong here too: DescribeServiceDeployments takes many ARNs.
+// shared BatchGetDeployments.
 func (r *CodeDeployRouter) BatchNeeds() BatchNeeds { return BatchNeeds{Deployment: r.view().id} }
 
 func (r *CodeDeployRouter) view() *cdView {

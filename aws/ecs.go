@@ -51,9 +51,10 @@ type ECSRouter struct {
 	follow bool
 	opts   ECSOptions
 
-	mu       sync.Mutex
-	cur      *ecsView
-	reported bool
+	mu        sync.Mutex
+	cur       *ecsView
+	reported  bool
+	revisions map[string]string // target group by service revision ARN
 }
 
 // ecsView is everything resolved about one deployment.
@@ -78,7 +79,7 @@ func newECSRouter(ctx context.Context, api ecsAPI, elb elbAPI, region string, o 
 	case o.DeploymentARN == "" && o.Service == "":
 		return nil, errors.New("name a service (with its cluster), or a service deployment ARN")
 	}
-	r := &ECSRouter{ecs: api, elb: elb, region: region, follow: o.DeploymentARN == "", opts: o}
+	r := &ECSRouter{ecs: api, elb: elb, region: region, follow: o.DeploymentARN == "", opts: o, revisions: map[string]string{}}
 	arn := o.DeploymentARN
 	if r.follow {
 		if _, err := r.service(ctx, o.Cluster, o.Service); err != nil {
@@ -201,4 +202,12 @@ func (r *ECSRouter) ReadSplit(ctx context.Context) (model.Split, error) {
 // Health counts each side's registered targets by state.
 func (r *ECSRouter) Health(ctx context.Context) ([2]model.Health, error) {
 	return r.view().rule.Health(ctx)
+}
+
+// BatchNeeds are what a fleet poll reads for this router in shared calls:
+// the deployment (DescribeServiceDeployments by 20) and the production
+// listener rule (DescribeRules by 400).
+func (r *ECSRouter) BatchNeeds() BatchNeeds {
+	v := r.view()
+	return BatchNeeds{RuleARN: v.target.RuleARN, ServiceDeployment: v.arn}
 }

@@ -89,8 +89,26 @@ func (r *ECSRouter) resolve(ctx context.Context, arn string) (*ecsView, error) {
 	return v, nil
 }
 
-// revisionTG is the target group a service revision's tasks serve.
+// revisionTG is the target group a service revision's tasks serve. A
+// revision is immutable, so each is read once.
 func (r *ECSRouter) revisionTG(ctx context.Context, revARN string) (string, error) {
+	r.mu.Lock()
+	tg, ok := r.revisions[revARN]
+	r.mu.Unlock()
+	if ok {
+		return tg, nil
+	}
+	tg, err := r.describeRevisionTG(ctx, revARN)
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	r.revisions[revARN] = tg
+	r.mu.Unlock()
+	return tg, nil
+}
+
+func (r *ECSRouter) describeRevisionTG(ctx context.Context, revARN string) (string, error) {
 	out, err := r.ecs.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: []string{revARN}})
 	if err != nil {
 		return "", fmt.Errorf("describe service revision %s: %w", revARN, err)
@@ -154,7 +172,13 @@ func (r *ECSRouter) Deployment(ctx context.Context) (model.DeploymentStatus, err
 		return model.DeploymentStatus{}, err
 	}
 	v := r.view()
-	d, err := r.describeDeployment(ctx, v.arn)
+	d, err, ok := batchedServiceDeployment(ctx, v.arn)
+	if ok && err != nil {
+		err = fmt.Errorf("describe service deployment %s: %w", v.arn, err)
+	}
+	if !ok {
+		d, err = r.describeDeployment(ctx, v.arn)
+	}
 	if err != nil {
 		return model.DeploymentStatus{}, err
 	}

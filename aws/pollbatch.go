@@ -9,6 +9,8 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -24,24 +26,18 @@ const (
 	MaxRulesPerCall = 400
 	// MaxDeploymentsPerCall is BatchGetDeployments' limit.
 	MaxDeploymentsPerCall = 25
+	// MaxServiceDeploymentsPerCall is DescribeServiceDeployments' limit.
+	MaxServiceDeploymentsPerCall = 20
 )
 
 // BatchNeeds is what one target reads every poll that a fleet can read
-// for many targets at once: its rule, its alias, its deployment.
-//
-// The seam for ECS service deployments (sim/ecs and aws/ecs come from
-// another change): a ServiceDeployment ARN here and ServiceDeployments in
-// BatchRequest (Add fills it), a readServiceDeployments below calling
-// DescribeServiceDeployments with chunks of 20 ARNs (its limit), recording
-// the answers by ARN and each entry of its failures as that ARN's error,
-// and a batchedServiceDeployment lookup, like batchedDeployment, that the
-// ECS router's per-poll read tries first; the router then returns the
-// ARN from its own BatchNeeds. Nothing else changes: cli/fleet_batch.go
-// asks every router for its needs.
+// for many targets at once: its rule, its alias, its CodeDeploy
+// deployment, its ECS service deployment.
 type BatchNeeds struct {
-	RuleARN    string
-	Alias      *FunctionAlias
-	Deployment string
+	RuleARN           string
+	Alias             *FunctionAlias
+	Deployment        string
+	ServiceDeployment string
 }
 
 // FunctionAlias names a Lambda alias.
@@ -53,7 +49,9 @@ type BatchRequest struct {
 	Rules       []string
 	Aliases     []FunctionAlias
 	Deployments []string
-	Alarms      []string
+	// ServiceDeployments are ECS service deployment ARNs.
+	ServiceDeployments []string
+	Alarms             []string
 }
 
 // Add merges a target's needs and alarms into the request.
@@ -67,6 +65,9 @@ func (r *BatchRequest) Add(n BatchNeeds, alarms []string) {
 	if n.Deployment != "" {
 		r.Deployments = append(r.Deployments, n.Deployment)
 	}
+	if n.ServiceDeployment != "" {
+		r.ServiceDeployments = append(r.ServiceDeployments, n.ServiceDeployment)
+	}
 	r.Alarms = append(r.Alarms, alarms...)
 }
 
@@ -79,10 +80,11 @@ type PollBatch struct {
 	rules       map[string]elbtypes.Rule
 	aliases     map[FunctionAlias]ltypes.AliasConfiguration
 	deployments map[string]cdtypes.DeploymentInfo
-	alarms      map[string]model.Alarm    // every name asked: MISSING when AWS had none
-	groups      map[string]string         // target group names by ARN (opening)
-	tags        map[string][]elbtypes.Tag // rule tags by ARN (opening): the rollout marker
-	errs        map[string]error          // "rule:ARN", "alias:FN:ALIAS", "deployment:ID", "alarms"
+	services    map[string]ecstypes.ServiceDeployment // ECS service deployments by ARN
+	alarms      map[string]model.Alarm                // every name asked: MISSING when AWS had none
+	groups      map[string]string                     // target group names by ARN (opening)
+	tags        map[string][]elbtypes.Tag             // rule tags by ARN (opening): the rollout marker
+	errs        map[string]error                      // "rule:ARN", "alias:FN:ALIAS", "deployment:ID", "service-deployment:ARN", "alarms"
 
 	mu    sync.Mutex
 	taken map[string]bool
@@ -165,6 +167,20 @@ func batchedDeployment(ctx context.Context, id string) (*cdtypes.DeploymentInfo,
 	return &d, nil, true
 }
 
+func batchedServiceDeployment(ctx context.Context, arn string) (ecstypes.ServiceDeployment, error, bool) {
+	b := pollBatchFrom(ctx)
+	if b == nil {
+		return ecstypes.ServiceDeployment{}, nil, false
+	}
+	key := "service-deployment:" + arn
+	d, found := b.services[arn]
+	err := b.errs[key]
+	if (!found && err == nil) || !b.take(key) {
+		return ecstypes.ServiceDeployment{}, nil, false
+	}
+	return d, err, true
+}
+
 // batchedAlarms answers names from the batch when it asked for every one
 // of them (in a poll each engine reads its alarms once; the batch gives
 // every name out to each engine that watches it).
@@ -192,7 +208,12 @@ type PollReader struct {
 	elb    elbAPI
 	lam    aliasLister
 	cd     codeDeployAPI
+	ecs    serviceDeploymentsAPI
 	alarms *Alarms
+}
+
+type serviceDeploymentsAPI interface {
+	DescribeServiceDeployments(ctx context.Context, in *ecs.DescribeServiceDeploymentsInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServiceDeploymentsOutput, error)
 }
 
 type aliasLister interface {
@@ -202,20 +223,22 @@ type aliasLister interface {
 // NewPollReader builds the clients from cfg.
 func NewPollReader(cfg awssdk.Config) *PollReader {
 	return &PollReader{elb: elbv2.NewFromConfig(cfg), lam: lambda.NewFromConfig(cfg), cd: codedeploy.NewFromConfig(cfg),
-		alarms: NewAlarms(cfg)}
+		ecs: ecs.NewFromConfig(cfg), alarms: NewAlarms(cfg)}
 }
 
 // Read makes the batch's calls: DescribeRules in chunks of 400 ARNs,
 // one ListAliases per function with two or more aliases watched (one
 // GetAlias per alias is no dearer for a function with one, and is left to
-// the router), BatchGetDeployments in chunks of 25 and DescribeAlarms in
-// chunks of 100 names. A failed call records its error against what it
+// the router), BatchGetDeployments in chunks of 25,
+// DescribeServiceDeployments in chunks of 20 and DescribeAlarms in chunks
+// of 100 names. A failed call records its error against what it
 // was asked for.
 func (b *PollReader) Read(ctx context.Context, req BatchRequest) *PollBatch {
 	pb := newPollBatch()
 	b.readRules(ctx, pb, unique(req.Rules))
 	b.readAliases(ctx, pb, req.Aliases)
 	b.readDeployments(ctx, pb, unique(req.Deployments))
+	b.readServiceDeployments(ctx, pb, unique(req.ServiceDeployments))
 	if names := unique(req.Alarms); len(names) > 0 {
 		got, err := b.alarms.Alarms(ctx, names)
 		if err != nil {
@@ -230,7 +253,7 @@ func (b *PollReader) Read(ctx context.Context, req BatchRequest) *PollBatch {
 
 func newPollBatch() *PollBatch {
 	return &PollBatch{rules: map[string]elbtypes.Rule{}, aliases: map[FunctionAlias]ltypes.AliasConfiguration{},
-		deployments: map[string]cdtypes.DeploymentInfo{}, alarms: map[string]model.Alarm{},
+		deployments: map[string]cdtypes.DeploymentInfo{}, services: map[string]ecstypes.ServiceDeployment{}, alarms: map[string]model.Alarm{},
 		groups: map[string]string{}, tags: map[string][]elbtypes.Tag{},
 		errs: map[string]error{}, taken: map[string]bool{}}
 }
@@ -309,6 +332,30 @@ func (b *PollReader) readDeployments(ctx context.Context, pb *PollBatch, ids []s
 		}
 		for _, d := range out.DeploymentsInfo {
 			pb.deployments[awssdk.ToString(d.DeploymentId)] = d
+		}
+	}
+}
+
+// readServiceDeployments records each answer by ARN, and each of a
+// call's failures (an ARN ECS does not know) as that ARN's error, so its
+// router reports it rather than asking again.
+func (b *PollReader) readServiceDeployments(ctx context.Context, pb *PollBatch, arns []string) {
+	for lo := 0; lo < len(arns); lo += MaxServiceDeploymentsPerCall {
+		chunk := arns[lo:min(lo+MaxServiceDeploymentsPerCall, len(arns))]
+		out, err := b.ecs.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: chunk})
+		if err != nil {
+			for _, a := range chunk {
+				pb.errs["service-deployment:"+a] = fmt.Errorf("describe service deployments (%d in one call): %w", len(chunk), err)
+			}
+			continue
+		}
+		for _, d := range out.ServiceDeployments {
+			pb.services[awssdk.ToString(d.ServiceDeploymentArn)] = d
+		}
+		for _, f := range out.Failures {
+			a := awssdk.ToString(f.Arn)
+			pb.errs["service-deployment:"+a] = &NotFoundError{Kind: "ECS service deployment", ID: a,
+				Err: errors.New(awssdk.ToString(f.Reason))}
 		}
 	}
 }

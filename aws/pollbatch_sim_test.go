@@ -2,10 +2,12 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
@@ -97,4 +99,73 @@ func TestSimPollBatchDeploymentsAndAlarms(t *testing.T) {
 	if n := env.Sim.Stats()["cloudwatch:DescribeAlarms"]; n != 1 {
 		t.Errorf("alarms read again: %d DescribeAlarms", n)
 	}
+}
+
+// TestSimPollBatchECSServiceDeployments: service deployments in one
+// DescribeServiceDeployments, each given to its router once (the hook
+// actions' fresh read asks AWS), an ARN ECS does not know reported as
+// not found rather than asked again, and a service revision read once.
+func TestSimPollBatchECSServiceDeployments(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL_CODEDEPLOY", "")
+	env, cfg := simEnv(t, "ecs-linear")
+	ctx := context.Background()
+	env.Advance(3 * time.Minute)
+	r, err := NewECSRouter(ctx, cfg, ECSOptions{Service: "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	needs := r.BatchNeeds()
+	if needs.ServiceDeployment != r.Target().DeploymentID || needs.RuleARN != r.Target().RuleARN {
+		t.Fatalf("needs %+v for %+v", needs, r.Target())
+	}
+	gone := needs.ServiceDeployment + "0"
+	var req BatchRequest
+	req.Add(needs, nil)
+	req.Add(BatchNeeds{ServiceDeployment: gone}, nil)
+	env.Sim.ResetStats()
+	b := NewPollReader(cfg).Read(ctx, req)
+	if got := env.Sim.Stats(); got["ecs:DescribeServiceDeployments"] != 1 || got["elbv2:DescribeRules"] != 1 || len(got) != 2 {
+		t.Fatalf("batch calls %v", got)
+	}
+	bctx := WithPollBatch(ctx, b)
+	st, err := r.Deployment(bctx)
+	if err != nil || st.Status != "IN_PROGRESS" || st.ID != needs.ServiceDeployment {
+		t.Fatalf("deployment from the batch: %+v %v", st, err)
+	}
+	if _, err := r.ReadSplit(bctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := env.Sim.Stats(); got["ecs:DescribeServiceDeployments"] != 1 || got["elbv2:DescribeRules"] != 1 {
+		t.Fatalf("reads with the batch asked AWS: %v", got)
+	}
+	if _, _, err := r.awaitingHook(bctx, needs.ServiceDeployment); err != nil {
+		t.Fatal(err)
+	}
+	if got := env.Sim.Stats()["ecs:DescribeServiceDeployments"]; got != 2 {
+		t.Errorf("a hook action's read made %d calls in all, want 2 (its own)", got)
+	}
+	_, err, ok := batchedServiceDeployment(bctx, gone)
+	var nf *NotFoundError
+	if !ok || !errors.As(err, &nf) {
+		t.Errorf("unknown ARN from the batch: %v %v", err, ok)
+	}
+	rev := awssdk.ToString(mustServiceDeployment(t, b, needs.ServiceDeployment).TargetServiceRevision.Arn)
+	env.Sim.ResetStats()
+	for range 2 {
+		if _, err := r.revisionTG(ctx, rev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := env.Sim.Stats()["ecs:DescribeServiceRevisions"]; got != 0 {
+		t.Errorf("a revision read when resolving was read again %d times", got)
+	}
+}
+
+func mustServiceDeployment(t *testing.T, b *PollBatch, arn string) ecstypes.ServiceDeployment {
+	t.Helper()
+	d, ok := b.services[arn]
+	if !ok || d.TargetServiceRevision == nil {
+		t.Fatalf("no deployment %s with a target revision in the batch", arn)
+	}
+	return d
 }

@@ -35,12 +35,15 @@ type ServiceRates struct{ Read, Write Rate }
 //	CloudWatch  GetMetricData 50/s, DescribeAlarms 9/s (documented quotas)
 //	Lambda      control plane 15/s per account and region (documented)
 //	CodeDeploy  no published figure; about 10/s observed
+//	ECS         read actions 20/s sustained, bursts of 50 (documented for
+//	            cluster reads; service deployment reads are of that order)
 //	STS         600/s: left unlimited
 var DefaultRates = map[string]ServiceRates{
 	"Elastic Load Balancing v2": {Read: Rate{4, 8}, Write: Rate{2, 4}},
 	"CloudWatch":                {Read: Rate{3, 6}, Write: Rate{1, 2}},
 	"Lambda":                    {Read: Rate{5, 10}, Write: Rate{2, 4}},
 	"CodeDeploy":                {Read: Rate{3, 6}, Write: Rate{1, 2}},
+	"ECS":                       {Read: Rate{5, 10}, Write: Rate{1, 2}},
 }
 
 // RateLimiter holds the buckets of one AWS config (one account and
@@ -156,7 +159,7 @@ func (b *bucket) take(now time.Time) time.Duration {
 }
 
 // ParseRates reads --api-rate values: "off", or SERVICE=READS[/WRITES]
-// with SERVICE one of elbv2, cloudwatch, lambda, codedeploy and rates in
+// with SERVICE one of elbv2, cloudwatch, lambda, codedeploy, ecs and rates in
 // calls a second (the burst is two seconds' worth). Unnamed services keep
 // their defaults.
 func ParseRates(specs []string) (map[string]ServiceRates, error) {
@@ -164,7 +167,7 @@ func ParseRates(specs []string) (map[string]ServiceRates, error) {
 	for k, v := range DefaultRates {
 		out[k] = v
 	}
-	short := map[string]string{"elbv2": "Elastic Load Balancing v2", "cloudwatch": "CloudWatch", "lambda": "Lambda", "codedeploy": "CodeDeploy"}
+	short := map[string]string{"elbv2": "Elastic Load Balancing v2", "cloudwatch": "CloudWatch", "lambda": "Lambda", "codedeploy": "CodeDeploy", "ecs": "ECS"}
 	for _, s := range specs {
 		if s == "off" {
 			return map[string]ServiceRates{}, nil

@@ -41,7 +41,7 @@ func TestRateLimiterWritesNeverWaitBehindReads(t *testing.T) {
 }
 
 func TestParseRates(t *testing.T) {
-	r, err := ParseRates([]string{"elbv2=1/0.5", "cloudwatch=20"})
+	r, err := ParseRates([]string{"elbv2=1/0.5", "cloudwatch=20", "ecs=2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +50,9 @@ func TestParseRates(t *testing.T) {
 	}
 	if got := r["CloudWatch"]; got.Read.Per != 20 || got.Write != DefaultRates["CloudWatch"].Write {
 		t.Errorf("cloudwatch %+v", got)
+	}
+	if got := r["ECS"]; got.Read.Per != 2 || got.Write != DefaultRates["ECS"].Write {
+		t.Errorf("ecs %+v", got)
 	}
 	if off, _ := ParseRates([]string{"off"}); len(off) != 0 {
 		t.Errorf("off: %v", off)

@@ -46,7 +46,7 @@ func newScaleEnv(t testing.TB, n int) *fleetEnv {
 // retriedSince is the attempts that failed since before (CallCounter's
 // Failed), under the simulator's stats names.
 func retriedSince(c *perchaws.CallCounter, before map[string]int64) map[string]int {
-	short := map[string]string{"Elastic Load Balancing v2": "elbv2", "CloudWatch": "cloudwatch", "Lambda": "lambda", "CodeDeploy": "codedeploy", "STS": "sts"}
+	short := map[string]string{"Elastic Load Balancing v2": "elbv2", "CloudWatch": "cloudwatch", "Lambda": "lambda", "CodeDeploy": "codedeploy", "ECS": "ecs", "STS": "sts"}
 	out := map[string]int{}
 	for k, v := range c.Failed() {
 		if n := v - before[k]; n > 0 {

@@ -172,7 +172,7 @@ Try it with no AWS account:  perch demo`,
 	pf.StringVar(&g.logFile, "log-file", "", "diagnostic log path (default $XDG_STATE_HOME/perch/perch.log)")
 	pf.DurationVar(&g.poll, "poll", rollout.DefaultPoll, "how often to poll routing, metrics and alarms")
 	pf.DurationVar(&g.callTimeout, "call-timeout", rollout.DefaultCallTimeout, "give up on an AWS call (its retries included) after this long")
-	pf.StringArrayVar(&g.apiRates, "api-rate", nil, "a fleet's budget of AWS calls per service, account and region: SERVICE=READS[/WRITES] a second (elbv2, cloudwatch, lambda, codedeploy), or off (repeatable; docs/fleet.md has the defaults)")
+	pf.StringArrayVar(&g.apiRates, "api-rate", nil, "a fleet's budget of AWS calls per service, account and region: SERVICE=READS[/WRITES] a second (elbv2, cloudwatch, lambda, codedeploy, ecs), or off (repeatable; docs/fleet.md has the defaults)")
 	pf.BoolVar(&g.readOnly, "read-only", false, "never change traffic: write keys and commands are disabled")
 	pf.DurationVar(&g.reconcileAfter, "reconcile-after", time.Minute, "reconcile intents left open by a crash once they are this old")
 	_ = pf.MarkHidden("reconcile-after")
