@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/perch-dev/perch/sim/awsproto"
@@ -33,7 +32,7 @@ const cdPage = 50
 
 var deploymentIDPattern = regexp.MustCompile(`^d-[A-Z0-9]{9}$`)
 
-type cdHandler func(c *Service, body []byte) (any, *awsproto.Error)
+type cdHandler = func(c *Service, body []byte) (any, *awsproto.Error)
 
 var cdOps = map[string]cdHandler{
 	"GetDeployment":             (*Service).getDeployment,
@@ -52,39 +51,11 @@ var cdOps = map[string]cdHandler{
 }
 
 func (c *Service) Operation(r *http.Request, _ []byte) string {
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), cdTargetPrefix)
-	if !ok {
-		return ""
-	}
-	return op
+	return awsproto.JSONOperation(r, cdTargetPrefix)
 }
 
 func (c *Service) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
-	op := c.Operation(r, body)
-	h := cdOps[op]
-	if h == nil {
-		writeCD(w, nil, &awsproto.Error{Status: 400, Code: "UnknownOperationException",
-			Message: fmt.Sprintf("the simulator does not serve CodeDeploy operation %q (it has %s)", op, strings.Join(awsproto.SortedKeys(cdOps), ", ")), Sender: true})
-		return
-	}
-	if len(body) == 0 {
-		body = []byte("{}")
-	}
-	out, aerr := h(c, body)
-	writeCD(w, out, aerr)
-}
-
-func writeCD(w http.ResponseWriter, out any, aerr *awsproto.Error) {
-	h := w.Header()
-	h.Set("Content-Type", "application/x-amz-json-1.1")
-	if aerr != nil {
-		h.Set("X-Amzn-Errortype", aerr.Code)
-		w.WriteHeader(aerr.Status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": aerr.Code, "message": aerr.Message})
-		return
-	}
-	w.WriteHeader(http.StatusOK)
-	_ = json.NewEncoder(w).Encode(out)
+	awsproto.ServeJSON(w, c, "CodeDeploy", c.Operation(r, body), body, cdOps)
 }
 
 func cdErr(code, format string, args ...any) *awsproto.Error {

@@ -27,7 +27,7 @@ const targetPrefix = "AmazonEC2ContainerServiceV20141113."
 // DescribeServiceRevisions limit.
 const maxDescribe = 20
 
-type handler func(e *Service, body []byte) (any, *awsproto.Error)
+type handler = func(e *Service, body []byte) (any, *awsproto.Error)
 
 var ops = map[string]handler{
 	"CreateCluster":              (*Service).createCluster,
@@ -49,39 +49,11 @@ func (e *Service) Endpoint() awsproto.Endpoint {
 }
 
 func (e *Service) Operation(r *http.Request, _ []byte) string {
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-	if !ok {
-		return ""
-	}
-	return op
+	return awsproto.JSONOperation(r, targetPrefix)
 }
 
 func (e *Service) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
-	op := e.Operation(r, body)
-	h := ops[op]
-	if h == nil {
-		write(w, nil, &awsproto.Error{Status: 400, Code: "UnknownOperationException",
-			Message: fmt.Sprintf("the simulator does not serve ECS operation %q (it has %s)", op, strings.Join(awsproto.SortedKeys(ops), ", ")), Sender: true})
-		return
-	}
-	if len(body) == 0 {
-		body = []byte("{}")
-	}
-	out, aerr := h(e, body)
-	write(w, out, aerr)
-}
-
-func write(w http.ResponseWriter, out any, aerr *awsproto.Error) {
-	h := w.Header()
-	h.Set("Content-Type", "application/x-amz-json-1.1")
-	if aerr != nil {
-		h.Set("X-Amzn-Errortype", aerr.Code)
-		w.WriteHeader(aerr.Status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": aerr.Code, "message": aerr.Message})
-		return
-	}
-	w.WriteHeader(http.StatusOK)
-	_ = json.NewEncoder(w).Encode(out)
+	awsproto.ServeJSON(w, e, "ECS", e.Operation(r, body), body, ops)
 }
 
 func errf(code, format string, args ...any) *awsproto.Error {

@@ -75,7 +75,7 @@ func (s *Service) Endpoint() awsproto.Endpoint {
 	return awsproto.Endpoint{Name: "logs", SigningName: "logs", TargetPrefixes: []string{targetPrefix}}
 }
 
-type handler func(s *Service, body []byte) (any, *awsproto.Error)
+type handler = func(s *Service, body []byte) (any, *awsproto.Error)
 
 var ops = map[string]handler{
 	"DescribeLogGroups": (*Service).describeLogGroups,
@@ -86,39 +86,11 @@ var ops = map[string]handler{
 }
 
 func (s *Service) Operation(r *http.Request, _ []byte) string {
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-	if !ok {
-		return ""
-	}
-	return op
+	return awsproto.JSONOperation(r, targetPrefix)
 }
 
 func (s *Service) Serve(w http.ResponseWriter, r *http.Request, body []byte) {
-	op := s.Operation(r, body)
-	h := ops[op]
-	if h == nil {
-		write(w, nil, &awsproto.Error{Status: 400, Code: "UnknownOperationException",
-			Message: fmt.Sprintf("the simulator does not serve CloudWatch Logs operation %q (it has %s)", op, strings.Join(awsproto.SortedKeys(ops), ", ")), Sender: true})
-		return
-	}
-	if len(body) == 0 {
-		body = []byte("{}")
-	}
-	out, aerr := h(s, body)
-	write(w, out, aerr)
-}
-
-func write(w http.ResponseWriter, out any, aerr *awsproto.Error) {
-	h := w.Header()
-	h.Set("Content-Type", "application/x-amz-json-1.1")
-	if aerr != nil {
-		h.Set("X-Amzn-Errortype", aerr.Code)
-		w.WriteHeader(aerr.Status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": aerr.Code, "message": aerr.Message})
-		return
-	}
-	w.WriteHeader(http.StatusOK)
-	_ = json.NewEncoder(w).Encode(out)
+	awsproto.ServeJSON(w, s, "CloudWatch Logs", s.Operation(r, body), body, ops)
 }
 
 func invalid(format string, args ...any) *awsproto.Error {
