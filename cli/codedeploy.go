@@ -119,15 +119,26 @@ func openAnyTarget(ctx context.Context, cfg awssdk.Config, t *targetFlags, o ses
 // in progress, it says so on out and checks again every poll until one
 // starts (or ctx ends). With out nil it does not wait.
 func waitForDeployment(ctx context.Context, cfg awssdk.Config, o perchaws.CodeDeployOptions, clk clock.Clock, poll time.Duration, out io.Writer) (*perchaws.CodeDeployRouter, error) {
+	return waitForActive(ctx, clk, poll, out, "perch codedeploy", o.Application+"/"+o.DeploymentGroup, func() (*perchaws.CodeDeployRouter, error) {
+		return perchaws.NewCodeDeployRouter(ctx, cfg, o)
+	})
+}
+
+// waitForActive opens a deployment with open; while open finds none in
+// progress it says so on out once and tries again every poll until one
+// starts or ctx ends. With out nil it does not wait: cmd is the command
+// that would have, what the group or service it follows.
+func waitForActive[R any](ctx context.Context, clk clock.Clock, poll time.Duration, out io.Writer, cmd, what string, open func() (R, error)) (R, error) {
 	said := false
+	var zero R
 	for {
-		r, err := perchaws.NewCodeDeployRouter(ctx, cfg, o)
+		r, err := open()
 		var none *perchaws.NoActiveDeploymentError
 		if !errors.As(err, &none) {
 			return r, err
 		}
 		if out == nil {
-			return nil, withCode(ExitFailure, fmt.Errorf("%v (perch codedeploy waits for one; this command does not)", none))
+			return zero, withCode(ExitFailure, fmt.Errorf("%v (%s waits for one; this command does not)", none, cmd))
 		}
 		if !said {
 			fmt.Fprintf(out, "perch: %v; waiting for one (checking every %s; Ctrl-C to stop)\n", none, poll)
@@ -135,7 +146,7 @@ func waitForDeployment(ctx context.Context, cfg awssdk.Config, o perchaws.CodeDe
 		}
 		select {
 		case <-ctx.Done():
-			return nil, withCode(ExitFailure, fmt.Errorf("stopped waiting for a deployment in %s/%s: %w", o.Application, o.DeploymentGroup, ctx.Err()))
+			return zero, withCode(ExitFailure, fmt.Errorf("stopped waiting for a deployment of %s: %w", what, ctx.Err()))
 		case <-clk.After(poll):
 		}
 	}

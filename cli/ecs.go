@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"time"
 
@@ -104,26 +102,9 @@ func openECS(ctx context.Context, cfg awssdk.Config, t *targetFlags, o sessionOp
 }
 
 func waitForECS(ctx context.Context, cfg awssdk.Config, o perchaws.ECSOptions, clk clock.Clock, poll time.Duration, out io.Writer) (*perchaws.ECSRouter, error) {
-	said := false
-	for {
-		r, err := perchaws.NewECSRouter(ctx, cfg, o)
-		var none *perchaws.NoActiveDeploymentError
-		if !errors.As(err, &none) {
-			return r, err
-		}
-		if out == nil {
-			return nil, withCode(ExitFailure, fmt.Errorf("%v (perch ecs waits for one; this command does not)", none))
-		}
-		if !said {
-			fmt.Fprintf(out, "perch: %v; waiting for one (checking every %s; Ctrl-C to stop)\n", none, poll)
-			said = true
-		}
-		select {
-		case <-ctx.Done():
-			return nil, withCode(ExitFailure, fmt.Errorf("stopped waiting for a deployment of %s: %w", o.Service, ctx.Err()))
-		case <-clk.After(poll):
-		}
-	}
+	return waitForActive(ctx, clk, poll, out, "perch ecs", o.Service, func() (*perchaws.ECSRouter, error) {
+		return perchaws.NewECSRouter(ctx, cfg, o)
+	})
 }
 
 // useECSTarget points t at a simulator manifest's ECS service: the demo

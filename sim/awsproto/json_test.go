@@ -11,7 +11,10 @@ type echo struct{ seen string }
 
 func TestServeJSONDispatchesAndNamesWhatItServes(t *testing.T) {
 	ops := map[string]func(*echo, []byte) (any, *Error){
-		"Echo": func(e *echo, body []byte) (any, *Error) { e.seen = string(body); return map[string]string{"ok": "yes"}, nil },
+		"Echo": func(e *echo, body []byte) (any, *Error) {
+			e.seen = string(body)
+			return map[string]string{"ok": "yes"}, nil
+		},
 		"Fail": func(*echo, []byte) (any, *Error) { return nil, SenderErr("ThingNotFoundException", "no thing %q", "x") },
 	}
 	serve := func(target string) (*httptest.ResponseRecorder, *echo) {
