@@ -82,75 +82,15 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 		recent[e.Target] = append(recent[e.Target], e)
 	}
 
-	// Resolving a target is a few describe calls: most of them shared, the
-	// rest several at once.
-	openCtx, err := groups.prefetchOpen(ctx, f.Targets)
+	opened, err := groups.openAll(ctx, f, o.parallel)
 	if err != nil {
 		return fail(err)
 	}
-	opened := make([]fleetTarget, len(f.Targets))
-	errs := make([]error, len(f.Targets))
-	parallel := o.parallel
-	if parallel <= 0 {
-		parallel = 8
-	}
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, t := range f.Targets {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			opened[i], errs[i] = groups.open(openCtx(i), t)
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t := f.Targets[i]
-			what := "target " + t.Name
-			if t.Line > 0 {
-				what += fmt.Sprintf(" (%s:%d)", f.Path, t.Line)
-			}
-			var ee *exitError
-			if errors.As(err, &ee) {
-				return fail(&exitError{code: ee.code, err: fmt.Errorf("%s: %w", what, ee.err)})
-			}
-			return fail(withCode(ExitFailure, fmt.Errorf("%s: %w", what, err)))
-		}
-	}
 
 	actor := model.Actor{OSUser: osUser(), Via: o.via}
-	members := make([]rollout.FleetMember, len(opened))
-	engines := make([]*rollout.Engine, len(opened))
-	pre := &fleetPrefetch{members: make([]prefetchMember, len(opened))}
-	for i, ot := range opened {
-		t := f.Targets[i]
-		cfg := engineConfig(g, log, clk, engineWiring{
-			ad: ot.ad, cd: ot.cd, router: namedRouter{Router: ot.ad.router, name: t.Name},
-			alarms: perchaws.NewAlarms(ot.group.cfg), identity: ot.group,
-			alarmNames: t.Alarms, ladder: t.Ladder, plan: t.Plan, paused: t.Paused,
-			judge: model.JudgeConfig{Custom: t.Judge()}, logs: ot.logs,
-			readOnly: !g.readOnlySet && f.ReadOnlyProfiles[ot.group.profile],
-			recent:   tailN(recent[ot.ad.router.Target().ID()], 50), describe: ot.group.describe,
-			logger: logger.With("target", t.Name),
-		})
-		pre.members[i] = newPrefetchMember(ot.group, ot.ad.router, cfg.AlarmNames)
-		engine, err := rollout.New(cfg)
-		if err != nil {
-			return fail(withCode(ExitFailure, fmt.Errorf("target %s: %w", t.Name, err)))
-		}
-		member := rollout.FleetMember{Engine: engine, Metrics: -1}
-		if ot.shared != nil {
-			if member.Metrics, err = pool.Add(ot.group.key, ot.group.cfg, *ot.shared); err != nil {
-				return fail(withCode(ExitUsage, fmt.Errorf("target %s: %w", t.Name, err)))
-			}
-		} else if q, ok := ot.ad.metrics.(interface{ Queries() []perchaws.MetricQuery }); ok {
-			member.OwnMetrics = len(q.Queries())
-		}
-		members[i] = member
-		engines[i] = engine
+	members, engines, pre, err := groups.members(f, opened, log, pool, recent)
+	if err != nil {
+		return fail(err)
 	}
 	reconcileOpenIntents(ctx, engines, path, clk.Now(), g.reconcileAfter, actor, logger)
 
@@ -189,6 +129,86 @@ func openFleet(ctx context.Context, g *globalFlags, f *config.File, o fleetOptio
 		op.close()
 	}
 	return s, nil
+}
+
+// openAll resolves every target of f, parallel at a time (8 when not
+// set): a few describe calls each, most of them shared.
+func (gs *fleetGroups) openAll(ctx context.Context, f *config.File, parallel int) ([]fleetTarget, error) {
+	openCtx, err := gs.prefetchOpen(ctx, f.Targets)
+	if err != nil {
+		return nil, err
+	}
+	opened := make([]fleetTarget, len(f.Targets))
+	errs := make([]error, len(f.Targets))
+	if parallel <= 0 {
+		parallel = 8
+	}
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, t := range f.Targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			opened[i], errs[i] = gs.open(openCtx(i), t)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		t := f.Targets[i]
+		what := "target " + t.Name
+		if t.Line > 0 {
+			what += fmt.Sprintf(" (%s:%d)", f.Path, t.Line)
+		}
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return nil, &exitError{code: ee.code, err: fmt.Errorf("%s: %w", what, ee.err)}
+		}
+		return nil, withCode(ExitFailure, fmt.Errorf("%s: %w", what, err))
+	}
+	return opened, nil
+}
+
+// members builds each opened target's engine and its place in the fleet's
+// shared reads: its metrics in the pool where they can be, its routing
+// and alarms in the poll's prefetch.
+func (gs *fleetGroups) members(f *config.File, opened []fleetTarget, log rollout.AuditLog, pool *perchaws.MetricsPool,
+	recent map[string][]model.AuditEntry) ([]rollout.FleetMember, []*rollout.Engine, *fleetPrefetch, error) {
+	members := make([]rollout.FleetMember, len(opened))
+	engines := make([]*rollout.Engine, len(opened))
+	pre := &fleetPrefetch{members: make([]prefetchMember, len(opened))}
+	for i, ot := range opened {
+		t := f.Targets[i]
+		cfg := engineConfig(gs.g, log, gs.clock, engineWiring{
+			ad: ot.ad, cd: ot.cd, router: namedRouter{Router: ot.ad.router, name: t.Name},
+			alarms: perchaws.NewAlarms(ot.group.cfg), identity: ot.group,
+			alarmNames: t.Alarms, ladder: t.Ladder, plan: t.Plan, paused: t.Paused,
+			judge: model.JudgeConfig{Custom: t.Judge()}, logs: ot.logs,
+			readOnly: !gs.g.readOnlySet && f.ReadOnlyProfiles[ot.group.profile],
+			recent:   tailN(recent[ot.ad.router.Target().ID()], 50), describe: ot.group.describe,
+			logger: gs.logger.With("target", t.Name),
+		})
+		pre.members[i] = newPrefetchMember(ot.group, ot.ad.router, cfg.AlarmNames)
+		engine, err := rollout.New(cfg)
+		if err != nil {
+			return nil, nil, nil, withCode(ExitFailure, fmt.Errorf("target %s: %w", t.Name, err))
+		}
+		member := rollout.FleetMember{Engine: engine, Metrics: -1}
+		if ot.shared != nil {
+			if member.Metrics, err = pool.Add(ot.group.key, ot.group.cfg, *ot.shared); err != nil {
+				return nil, nil, nil, withCode(ExitUsage, fmt.Errorf("target %s: %w", t.Name, err))
+			}
+		} else if q, ok := ot.ad.metrics.(interface{ Queries() []perchaws.MetricQuery }); ok {
+			member.OwnMetrics = len(q.Queries())
+		}
+		members[i] = member
+		engines[i] = engine
+	}
+	return members, engines, pre, nil
 }
 
 // start runs the fleet's poller until close.
