@@ -77,13 +77,38 @@ type countPeriod struct {
 func judgeCounts(sig Signals, spec countSpec, j *judging, b budget) MetricVerdict {
 	cfg := j.cfg
 	mv := MetricVerdict{Signal: spec.signal, EffectSize: math.NaN()}
-	a := alignSince(cfg.Since,
+	periods, nsAll, esAll, invalid := countPeriods(sig, spec, cfg.Since)
+	mv.Invalid = invalid
+	if nsAll == 0 {
+		mv.Kind = VerdictInsufficient
+		mv.NeededRequests = math.Inf(1)
+		mv.ETA = -1
+		mv.Summary = fmt.Sprintf("%s: no stable traffic to compare with", spec.signal.Label())
+		if mv.Invalid != "" {
+			mv.Summary += "; refused data: " + mv.Invalid
+		}
+		return mv
+	}
+	rs, r1, target := countRates(cfg, nsAll, esAll, spec.what)
+	mix := countMixture(cfg.MinRelativeRegression)
+	tr := countTrail(periods, mix, rs, r1)
+	tests, score := tr.tests(b, j.scope)
+	mv.Tests = tests
+	if score >= 0 {
+		return countFail(mv, periods, tests, score, cfg.Period, spec)
+	}
+	return countRecent(mv, periods, tr, mix, rs, r1, target, spec, j, b)
+}
+
+// countPeriods reads the periods both sides served with their counts,
+// and stable's totals over every period it served; invalid says why a
+// period's numbers cannot be counts ("" if none).
+func countPeriods(sig Signals, spec countSpec, since time.Time) (periods []countPeriod, nsAll, esAll float64, invalid string) {
+	a := alignSince(since,
 		sig[Canary][Requests], sig[Stable][Requests],
 		sig[Canary][spec.signal], sig[Stable][spec.signal])
 	names := [4]string{"canary requests", "stable requests", "canary " + spec.signal.Label(), "stable " + spec.signal.Label()}
 
-	var periods []countPeriod
-	var nsAll, esAll float64 // stable's rate, from every period it served
 	for i, t := range a.times {
 		var v [4]float64
 		bad := ""
@@ -109,8 +134,8 @@ func judgeCounts(sig Signals, spec countSpec, j *judging, b budget) MetricVerdic
 		if bad != "" {
 			// A count that cannot be a count says the data is broken:
 			// weigh none of that period, and never PASS on the rest.
-			if mv.Invalid == "" {
-				mv.Invalid = bad
+			if invalid == "" {
+				invalid = bad
 			}
 			continue
 		}
@@ -125,31 +150,31 @@ func judgeCounts(sig Signals, spec countSpec, j *judging, b budget) MetricVerdic
 		periods = append(periods, countPeriod{t: t, nc: c, ns: s, ec: ec, es: es})
 	}
 
-	if nsAll == 0 {
-		mv.Kind = VerdictInsufficient
-		mv.NeededRequests = math.Inf(1)
-		mv.ETA = -1
-		mv.Summary = fmt.Sprintf("%s: no stable traffic to compare with", spec.signal.Label())
-		if mv.Invalid != "" {
-			mv.Summary += "; refused data: " + mv.Invalid
-		}
-		return mv
-	}
+	return periods, nsAll, esAll, invalid
+}
+
+// countRates is stable's rate rs and the regressed rate r1 that a PASS
+// must rule out, with its description.
+func countRates(cfg JudgeConfig, nsAll, esAll float64, what string) (rs, r1 float64, target string) {
 	// The rate PASS must rule out: theta* times stable's, or stable's plus
 	// the absolute floor, whichever is larger. Stable's rate comes from all
 	// its traffic judged; with fewer than three counted it is taken at the
 	// rule of three's 95% bound, 3/n_s, rather than at (near) zero, and
 	// capped at one half so a regression above it stays possible.
-	rs := math.Min(math.Max(esAll, 3)/nsAll, 0.5)
-	r1 := cfg.MinRelativeRegression * rs
-	target := fmt.Sprintf("%gx %s", cfg.MinRelativeRegression, spec.what)
+	rs = math.Min(math.Max(esAll, 3)/nsAll, 0.5)
+	r1 = cfg.MinRelativeRegression * rs
+	target = fmt.Sprintf("%gx %s", cfg.MinRelativeRegression, what)
 	if r1 < rs+cfg.MinAbsoluteRegression {
 		r1 = rs + cfg.MinAbsoluteRegression
-		target = fmt.Sprintf("+%s %s", FormatPercent(100*cfg.MinAbsoluteRegression), spec.what)
+		target = fmt.Sprintf("+%s %s", FormatPercent(100*cfg.MinAbsoluteRegression), what)
 	}
 	r1 = math.Min(r1, 1)
+	return rs, r1, target
+}
 
-	mix := countMixture(cfg.MinRelativeRegression)
+// countTrail feeds each period's likelihood ratios, and their moments
+// under the regression r1, to the tests' trail.
+func countTrail(periods []countPeriod, mix []mixPoint, rs, r1 float64) *trail {
 	logTheta := make([]float64, len(mix))
 	for k, m := range mix {
 		logTheta[k] = math.Log(m.x)
@@ -171,22 +196,29 @@ func judgeCounts(sig Signals, spec countSpec, j *judging, b budget) MetricVerdic
 			second[k] = lambda * (pt*up*up + (1-pt)*down*down)
 		}
 	}
+	return tr
+}
 
-	tests, score := tr.tests(b, j.scope)
-	mv.Tests = tests
-	if score >= 0 {
-		dec, _ := decisive(tests)
-		mv.Kind = VerdictFail
-		mv.Test, mv.From, mv.To = dec.Test, dec.From, periodsEnd(periods, cfg.Period)
-		mv.Evidence, mv.Threshold = math.Exp(math.Min(score+dec.logBar, maxLogE)), dec.Threshold
-		nc, _ := countTotals(periods, dec.From)
-		mv.CanaryRequests, mv.NeededRequests = nc, nc
-		mv.Effect, mv.EffectSize = countEffect(periods, dec.From, spec.what)
-		mv.Summary = fmt.Sprintf("%s %s, %s, evidence %s ≥ %s", spec.signal.Label(), mv.Effect,
-			testPhrase(dec.Test, dec.From), formatE(mv.Evidence), formatE(mv.Threshold))
-		return mv
-	}
+// countFail is the verdict when a test has crossed its bar.
+func countFail(mv MetricVerdict, periods []countPeriod, tests []TestEvidence, score float64, period time.Duration, spec countSpec) MetricVerdict {
+	dec, _ := decisive(tests)
+	mv.Kind = VerdictFail
+	mv.Test, mv.From, mv.To = dec.Test, dec.From, periodsEnd(periods, period)
+	mv.Evidence, mv.Threshold = math.Exp(math.Min(score+dec.logBar, maxLogE)), dec.Threshold
+	nc, _ := countTotals(periods, dec.From)
+	mv.CanaryRequests, mv.NeededRequests = nc, nc
+	mv.Effect, mv.EffectSize = countEffect(periods, dec.From, spec.what)
+	mv.Summary = fmt.Sprintf("%s %s, %s, evidence %s ≥ %s", spec.signal.Label(), mv.Effect,
+		testPhrase(dec.Test, dec.From), formatE(mv.Evidence), formatE(mv.Threshold))
+	return mv
+}
 
+// countRecent is PASS when the recent window alone would have shown the
+// regression, and otherwise INSUFFICIENT with the canary requests still
+// needed.
+func countRecent(mv MetricVerdict, periods []countPeriod, tr *trail, mix []mixPoint, rs, r1 float64, target string,
+	spec countSpec, j *judging, b budget) MetricVerdict {
+	cfg := j.cfg
 	// PASS: the recent window alone would have shown the regression.
 	ws := j.windowStart()
 	var perMean, perSecond []float64
@@ -203,7 +235,7 @@ func judgeCounts(sig Signals, spec countSpec, j *judging, b budget) MetricVerdic
 	mv.CanaryRequests = nc
 	mv.Test, mv.From, mv.To = pc.test, pc.from, j.now
 	mv.Effect, mv.EffectSize = countEffect(periods, pc.from, spec.what)
-	if dec, ok := decisive(tests); ok {
+	if dec, ok := decisive(mv.Tests); ok {
 		mv.Evidence, mv.Threshold = dec.Evidence, dec.Threshold
 	}
 	extra := pc.extra
