@@ -39,29 +39,80 @@ func judgeSign(sig Signals, cs CustomSignal, minReq float64, j *judging, b budge
 	a := alignSince(cfg.Since,
 		sig[Canary][cs.Name], sig[Stable][cs.Name],
 		sig[Canary][Requests], sig[Stable][Requests])
-	mix := signMixture()
-	pa := cfg.SignAlternative
-	// What a period adds under "worse in SignAlternative of the periods",
-	// per component: the mean and variance of its log likelihood ratio.
-	altMean := make([]float64, len(mix))
-	altVar := make([]float64, len(mix))
-	up := make([]float64, len(mix))
-	down := make([]float64, len(mix))
-	for k, m := range mix {
-		up[k], down[k] = math.Log(2*m.x), math.Log(2*(1-m.x))
-		altMean[k] = pa*up[k] + (1-pa)*down[k]
-		altVar[k] = pa * (1 - pa) * (up[k] - down[k]) * (up[k] - down[k])
+	w := newSignWeights(cfg.SignAlternative)
+	tr, ps := signTrail(a, cs, minReq, w)
+
+	tests, score := tr.tests(b, j.scope)
+	mv.Tests = tests
+	if score >= 0 {
+		dec, _ := decisive(tests)
+		k, req := ps.summarise(&mv, cs, dec.From)
+		mv.Kind = VerdictFail
+		mv.Test, mv.From, mv.To = dec.Test, dec.From, tr.times[len(tr.times)-1].Add(cfg.Period)
+		mv.Evidence, mv.Threshold = math.Exp(math.Min(score+dec.logBar, maxLogE)), dec.Threshold
+		mv.Periods, mv.NeededPeriods = k, float64(k)
+		mv.CanaryRequests, mv.NeededRequests = req, req
+		mv.Summary = fmt.Sprintf("%s %s, %s, evidence %s ≥ %s", cs.Name.Label(), mv.Effect,
+			testPhrase(dec.Test, dec.From), formatE(mv.Evidence), formatE(mv.Threshold))
+		return mv
 	}
 
-	type signPeriod struct {
-		t         time.Time
-		plus      bool
-		canaryReq float64
-		ratio     float64
-		hasRatio  bool
+	ws := j.windowStart()
+	pc := tr.passCheck(b, j.scope, ws, normalQuantile(cfg.Power), w.altMean, w.altVar)
+	k, req := ps.summarise(&mv, cs, pc.from)
+	mv.Periods, mv.CanaryRequests = k, req
+	mv.Test, mv.From, mv.To = pc.test, pc.from, j.now
+	if dec, ok := decisive(tests); ok {
+		mv.Evidence, mv.Threshold = dec.Evidence, dec.Threshold
 	}
-	tr := newTrail(mix, nil, len(a.times))
-	var ps []signPeriod
+	extra := math.Ceil(pc.extra)
+	mv.NeededPeriods = float64(k) + extra
+	if extra == 0 {
+		mv.Kind = VerdictPass
+		mv.NeededRequests = req
+		mv.Summary = fmt.Sprintf("%s %s %s", cs.Name.Label(), mv.Effect, windowPhrase(pc, j.now))
+		return mv
+	}
+	return signInsufficient(mv, ps, pc, k, req, extra, cs, j)
+}
+
+// signWeights are, per mixture component, the log ratios of a worse and
+// a not-worse period, and what a period adds under "worse in
+// SignAlternative of the periods": the mean and variance of its log
+// likelihood ratio.
+type signWeights struct {
+	mix                       []mixPoint
+	up, down, altMean, altVar []float64
+}
+
+func newSignWeights(pa float64) signWeights {
+	mix := signMixture()
+	w := signWeights{mix: mix, up: make([]float64, len(mix)), down: make([]float64, len(mix)),
+		altMean: make([]float64, len(mix)), altVar: make([]float64, len(mix))}
+	for k, m := range mix {
+		w.up[k], w.down[k] = math.Log(2*m.x), math.Log(2*(1-m.x))
+		w.altMean[k] = pa*w.up[k] + (1-pa)*w.down[k]
+		w.altVar[k] = pa * (1 - pa) * (w.up[k] - w.down[k]) * (w.up[k] - w.down[k])
+	}
+	return w
+}
+
+// signPeriod is one period compared: whether the canary was worse, its
+// requests, and the canary-to-stable ratio where stable's value is not 0.
+type signPeriod struct {
+	t         time.Time
+	plus      bool
+	canaryReq float64
+	ratio     float64
+	hasRatio  bool
+}
+
+type signPeriods []signPeriod
+
+// signTrail compares the sides period by period and feeds the trail.
+func signTrail(a aligned, cs CustomSignal, minReq float64, w signWeights) (*trail, signPeriods) {
+	tr := newTrail(w.mix, nil, len(a.times))
+	var ps signPeriods
 	for i, t := range a.times {
 		vc, vs := a.vals[0][i], a.vals[1][i]
 		if math.IsNaN(vc) || math.IsNaN(vs) || math.IsInf(vc, 0) || math.IsInf(vs, 0) {
@@ -81,66 +132,45 @@ func judgeSign(sig Signals, cs CustomSignal, minReq float64, j *judging, b budge
 		}
 		ps = append(ps, p)
 		logL, mean, variance := tr.next(t)
-		copy(mean, altMean)
-		copy(variance, altVar)
-		for k := range mix {
-			logL[k] = down[k]
+		copy(mean, w.altMean)
+		copy(variance, w.altVar)
+		for k := range w.mix {
+			logL[k] = w.down[k]
 			if p.plus {
-				logL[k] = up[k]
+				logL[k] = w.up[k]
 			}
 		}
 	}
-	summarise := func(from time.Time) (k, plus int, canaryReq float64) {
-		ratios := make([]float64, 0, len(ps))
-		for _, p := range ps {
-			if p.t.Before(from) {
-				continue
-			}
-			k++
-			canaryReq += p.canaryReq
-			if p.plus {
-				plus++
-			}
-			if p.hasRatio {
-				ratios = append(ratios, p.ratio)
-			}
+	return tr, ps
+}
+
+// summarise counts the periods from from on and sets mv's effect from
+// them: the median ratio and how many were worse.
+func (ps signPeriods) summarise(mv *MetricVerdict, cs CustomSignal, from time.Time) (k int, canaryReq float64) {
+	plus := 0
+	ratios := make([]float64, 0, len(ps))
+	for _, p := range ps {
+		if p.t.Before(from) {
+			continue
 		}
-		mv.EffectSize = median(ratios)
-		mv.Effect = signEffect(cs, mv.EffectSize, plus, k)
-		return k, plus, canaryReq
+		k++
+		canaryReq += p.canaryReq
+		if p.plus {
+			plus++
+		}
+		if p.hasRatio {
+			ratios = append(ratios, p.ratio)
+		}
 	}
+	mv.EffectSize = median(ratios)
+	mv.Effect = signEffect(cs, mv.EffectSize, plus, k)
+	return k, canaryReq
+}
 
-	tests, score := tr.tests(b, j.scope)
-	mv.Tests = tests
-	if score >= 0 {
-		dec, _ := decisive(tests)
-		k, _, req := summarise(dec.From)
-		mv.Kind = VerdictFail
-		mv.Test, mv.From, mv.To = dec.Test, dec.From, tr.times[len(tr.times)-1].Add(cfg.Period)
-		mv.Evidence, mv.Threshold = math.Exp(math.Min(score+dec.logBar, maxLogE)), dec.Threshold
-		mv.Periods, mv.NeededPeriods = k, float64(k)
-		mv.CanaryRequests, mv.NeededRequests = req, req
-		mv.Summary = fmt.Sprintf("%s %s, %s, evidence %s ≥ %s", cs.Name.Label(), mv.Effect,
-			testPhrase(dec.Test, dec.From), formatE(mv.Evidence), formatE(mv.Threshold))
-		return mv
-	}
-
-	ws := j.windowStart()
-	pc := tr.passCheck(b, j.scope, ws, normalQuantile(cfg.Power), altMean, altVar)
-	k, _, req := summarise(pc.from)
-	mv.Periods, mv.CanaryRequests = k, req
-	mv.Test, mv.From, mv.To = pc.test, pc.from, j.now
-	if dec, ok := decisive(tests); ok {
-		mv.Evidence, mv.Threshold = dec.Evidence, dec.Threshold
-	}
-	extra := math.Ceil(pc.extra)
-	mv.NeededPeriods = float64(k) + extra
-	if extra == 0 {
-		mv.Kind = VerdictPass
-		mv.NeededRequests = req
-		mv.Summary = fmt.Sprintf("%s %s %s", cs.Name.Label(), mv.Effect, windowPhrase(pc, j.now))
-		return mv
-	}
+// signInsufficient is the verdict when the recent window could not yet
+// have shown a regression: the periods (and requests) still needed, and
+// when they should have arrived.
+func signInsufficient(mv MetricVerdict, ps signPeriods, pc passCheck, k int, req, extra float64, cs CustomSignal, j *judging) MetricVerdict {
 	mv.Kind = VerdictInsufficient
 	perPeriod := j.tr.perMinute * j.tr.period.Minutes()
 	mv.NeededRequests = req + extra*perPeriod
